@@ -1,0 +1,101 @@
+"""Canonical JSON and fingerprints: the one way plain data becomes bytes in fupin-rules.
+
+Used for fingerprints of rule sets and calendars and for every JSON the library writes, so that
+the same data always gives the same bytes: keys sorted, no insignificant whitespace, exact
+decimals written as JSON numbers, non-ASCII kept as UTF-8.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+__all__ = ["canonical_json", "dumps", "fingerprint", "plain", "render_number"]
+
+
+def render_number(value: Decimal | int | float) -> str:
+    """A number as its shortest exact text: ``Decimal('3535.00')`` -> ``3535``; ``0.50`` -> ``0.5``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    if not value.is_finite():
+        msg = f"not a finite number: {value}"
+        raise ValueError(msg)
+    if value == value.to_integral_value():
+        return str(int(value))
+    text = format(value.normalize(), "f")
+    return text
+
+
+def plain(value: Any) -> Any:
+    """Turn data into JSON-ready values: Decimal to int or exact text-backed number, tuples to lists."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, Decimal | float):
+        return _Number(render_number(value))
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    msg = f"cannot turn {type(value).__name__} into JSON"
+    raise TypeError(msg)
+
+
+class _Number(float):
+    """A float subclass carrying its exact decimal text, so json writes that text verbatim."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> _Number:
+        obj = super().__new__(cls, text)
+        obj.text = text
+        return obj
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+class _Encoder(json.JSONEncoder):
+    def iterencode(self, o: Any, _one_shot: bool = False) -> Any:
+        # The C encoder formats floats itself; the Python one calls float.__repr__ via
+        # floatstr, which we route to the exact text.
+        return json.encoder._make_iterencode(  # type: ignore[attr-defined]
+            {} if self.check_circular else None,
+            self.default,
+            _encode_str,
+            self.indent,
+            lambda f: f.text if isinstance(f, _Number) else float.__repr__(f),
+            self.key_separator,
+            self.item_separator,
+            self.sort_keys,
+            self.skipkeys,
+            _one_shot,
+        )(o, 0)
+
+
+_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+def dumps(value: Any, *, indent: int | None = None) -> str:
+    """Deterministic JSON text of ``value`` (keys sorted, exact decimals, UTF-8 kept)."""
+    separators = (",", ":") if indent is None else (",", ": ")
+    return _Encoder(
+        ensure_ascii=False, sort_keys=True, separators=separators, indent=indent
+    ).encode(plain(value))
+
+
+def canonical_json(value: Any) -> bytes:
+    """The canonical bytes of ``value``: what a fingerprint hashes."""
+    return dumps(value).encode("utf-8")
+
+
+def fingerprint(value: Any) -> str:
+    """``sha256:<hex>`` of the canonical JSON of ``value``."""
+    return "sha256:" + hashlib.sha256(canonical_json(value)).hexdigest()

@@ -1,0 +1,330 @@
+"""Safe YAML reading with source positions, for files written by people.
+
+The loader is a private subclass of PyYAML's SafeLoader machinery; nothing global is patched.
+It reads YAML the way policy staff expect and refuses what would surprise them:
+
+* YAML 1.2 core scalars only: ``true``/``false`` are booleans, ``no``/``on``/``yes`` stay text,
+  ``1:20`` stays text, dates stay text (checked later by the schema), numbers with a leading zero
+  (``01``) stay text because they are nearly always codes; decimals become exact ``Decimal``.
+* Duplicate keys, anchors and aliases (the "billion laughs" bomb), explicit tags (``!!python/...``),
+  ``NaN``/``inf``, nesting deeper than :data:`MAX_DEPTH` and files over :data:`MAX_BYTES` are
+  refused with a :class:`~fupin_rules.errors.Problem` naming the line and column.
+
+:func:`read_yaml` returns a :class:`YamlDocument`: the plain data and a map from field paths to
+(line, column), used to point every later problem (schema, names, expressions) at its place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
+
+from .errors import Problem, RuleFileError
+
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "YamlDocument", "read_yaml", "read_yaml_text"]
+
+MAX_BYTES = 5_000_000
+"""Largest rule file accepted, in bytes."""
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists accepted."""
+
+Path_ = tuple[str | int, ...]
+
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_INT = re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(
+    r"^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?$|^[-+]?[0-9]+[eE][-+]?[0-9]+$"
+)
+_NONFINITE = re.compile(r"^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$")
+
+_STD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+
+
+class _Resolver(BaseResolver):
+    """YAML 1.2 core schema, without timestamps or sexagesimal numbers."""
+
+
+for _tag, _regexp, _first in (
+    ("tag:yaml.org,2002:bool", _BOOL, list("tTfF")),
+    ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:int", _INT, list("-+0123456789")),
+    ("tag:yaml.org,2002:float", _FLOAT, list("-+.0123456789")),
+):
+    _Resolver.add_implicit_resolver(_tag, _regexp, _first)
+
+
+class _AliasRefused(yaml.YAMLError):
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__("anchors and aliases are not supported")
+        self.mark = mark
+
+
+class _TooDeep(yaml.YAMLError):
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__("too deep")
+        self.mark = mark
+
+
+class _Composer(Composer):
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise _AliasRefused(event.start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
+class _Loader(Reader, Scanner, Parser, _Composer, SafeConstructor, _Resolver):
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        _Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+@attrs.frozen
+class YamlDocument:
+    """Plain data read from one YAML file, with the position of every field."""
+
+    file: str
+    data: Any
+    marks: Mapping[Path_, tuple[int, int]]
+
+    def locate(self, path: Path_) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of the field at ``path``, or of its nearest parent."""
+        parts = tuple(path)
+        while True:
+            mark = self.marks.get(parts)
+            if mark is not None:
+                return mark
+            if not parts:
+                return (None, None)
+            parts = parts[:-1]
+
+    def problem(
+        self, path: Path_, message: str, *, hint: str | None = None, code: str = "error"
+    ) -> Problem:
+        """A :class:`Problem` placed at ``path`` in this document."""
+        from .errors import format_path
+
+        line, column = self.locate(path)
+        return Problem(
+            message=message,
+            file=self.file,
+            line=line,
+            column=column,
+            path=format_path(path),
+            hint=hint,
+            code=code,
+        )
+
+
+def read_yaml(path: str | Path, *, display_name: str | None = None) -> YamlDocument:
+    """Read a YAML file safely. Raises :class:`RuleFileError` naming file, line and column."""
+    name = display_name or str(path)
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise RuleFileError(
+                [
+                    Problem(
+                        f"文件过大 ({size} 字节), 上限 {MAX_BYTES} 字节",
+                        file=name,
+                        code="yaml.too-large",
+                    )
+                ]
+            )
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise RuleFileError(
+            [Problem(f"无法读取文件: {exc.strerror or exc}", file=name, code="file.unreadable")]
+        ) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RuleFileError(
+            [
+                Problem(
+                    f"文件不是 UTF-8 编码 (第 {exc.start} 字节)",
+                    file=name,
+                    hint="请用 UTF-8 保存规则文件",
+                    code="yaml.encoding",
+                )
+            ]
+        ) from exc
+    return read_yaml_text(text, name)
+
+
+def read_yaml_text(text: str, name: str = "<string>") -> YamlDocument:
+    """Read YAML from a string; see :func:`read_yaml`."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise RuleFileError(
+            [Problem(f"文件过大, 上限 {MAX_BYTES} 字节", file=name, code="yaml.too-large")]
+        )
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except _AliasRefused as exc:
+        raise RuleFileError(
+            [_at(name, exc.mark, "不支持 YAML 锚点和别名 (& 与 *)", "请把内容直接写出", "yaml.alias")]
+        ) from None
+    except _TooDeep as exc:
+        raise RuleFileError(
+            [_at(name, exc.mark, f"嵌套层数超过 {MAX_DEPTH}", None, "yaml.too-deep")]
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = f"YAML 语法错误: {exc.problem or exc.context}"
+        raise RuleFileError(
+            [_at(name, mark, message, "检查缩进、冒号和引号", "yaml.syntax")]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise RuleFileError(
+            [Problem(f"YAML 语法错误: {exc}", file=name, code="yaml.syntax")]
+        ) from None
+    except RecursionError:
+        raise RuleFileError(
+            [Problem("嵌套层数过深", file=name, code="yaml.too-deep")]
+        ) from None
+    finally:
+        loader.dispose()
+    marks: dict[Path_, tuple[int, int]] = {}
+    problems: list[Problem] = []
+    data = None if node is None else _convert(node, (), marks, problems, name)
+    if problems:
+        raise RuleFileError(problems)
+    return YamlDocument(file=name, data=data, marks=marks)
+
+
+def _at(name: str, mark: yaml.Mark | None, message: str, hint: str | None, code: str) -> Problem:
+    if mark is None:
+        return Problem(message, file=name, hint=hint, code=code)
+    return Problem(
+        message, file=name, line=mark.line + 1, column=mark.column + 1, hint=hint, code=code
+    )
+
+
+def _convert(
+    node: Node,
+    path: Path_,
+    marks: dict[Path_, tuple[int, int]],
+    problems: list[Problem],
+    name: str,
+) -> Any:
+    marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if node.tag not in _STD_TAGS:
+        problems.append(
+            _at(name, node.start_mark, f"不支持的 YAML 标签 {node.tag!r}", None, "yaml.tag")
+        )
+        return None
+    if isinstance(node, MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                problems.append(
+                    _at(name, key_node.start_mark, "键必须是简单文本", None, "yaml.key")
+                )
+                continue
+            key = key_node.value
+            if key_node.tag == "tag:yaml.org,2002:merge" or key == "<<":
+                problems.append(
+                    _at(name, key_node.start_mark, "不支持合并键 <<", None, "yaml.merge")
+                )
+                continue
+            if key in out:
+                first = marks.get((*path, key))
+                where = f" (第一次出现在第 {first[0]} 行)" if first else ""
+                problems.append(
+                    _at(
+                        name,
+                        key_node.start_mark,
+                        f"重复的键 {key!r}{where}",
+                        "每个键在同一层只能写一次",
+                        "yaml.duplicate-key",
+                    )
+                )
+                continue
+            child = (*path, key)
+            marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = _convert(value_node, child, marks, problems, name)
+        return out
+    if isinstance(node, SequenceNode):
+        return [
+            _convert(item, (*path, i), marks, problems, name) for i, item in enumerate(node.value)
+        ]
+    assert isinstance(node, ScalarNode)
+    return _scalar(node, problems, name)
+
+
+def _scalar(node: ScalarNode, problems: list[Problem], name: str) -> Any:
+    text: str = node.value
+    tag = node.tag
+    if tag == "tag:yaml.org,2002:str" or node.style is not None:
+        if _NONFINITE.match(text) and node.style is None:
+            problems.append(
+                _at(name, node.start_mark, f"不接受 {text}", "请写一个有限的数", "yaml.nonfinite")
+            )
+        return text
+    if tag == "tag:yaml.org,2002:bool":
+        return text.lower() == "true"
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:int":
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        if len(text.lstrip("+-")) > 30:
+            problems.append(_at(name, node.start_mark, "数字位数过多", None, "yaml.number"))
+            return None
+        return int(text)
+    if tag == "tag:yaml.org,2002:float":
+        if len(text) > 40:
+            problems.append(_at(name, node.start_mark, "数字位数过多", None, "yaml.number"))
+            return None
+        return Decimal(text)
+    return text
+
+
+def walk(data: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+    """Every (path, value) pair in plain data, parents before children, in document order."""
+    yield path, data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from walk(value, (*path, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from walk(value, (*path, i))

@@ -1,0 +1,146 @@
+"""Errors raised by fupin-rules, and the :class:`Problem` they carry.
+
+Every error of the library derives from one root, so that ``except FupinRulesError``
+catches all of them::
+
+    FupinRulesError
+    ├── RuleFileError        a rule, calendar, code-list or header-map file is broken
+    │                        (carries every Problem of the file, each with file:line:column)
+    ├── ExpressionError      an expression is refused (syntax, unknown name, unsafe, too big)
+    ├── NotFoundError        an unknown standard id, version, or no version in force that day
+    ├── UsageError           a caller passed something unusable (bad date, bad option)
+    └── EvaluationError      an expression failed on one record (caught per record, never
+                             escapes evaluate_many: the record's result says what went wrong)
+
+Problems are data: :class:`Problem` has the file, line, column, field path, message and hint,
+and ``str(problem)`` renders them as ``file:line:column: path: message (hint)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+__all__ = [
+    "EvaluationError",
+    "ExpressionError",
+    "FupinRulesError",
+    "NotFoundError",
+    "Problem",
+    "RuleFileError",
+    "UsageError",
+    "format_path",
+]
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """Render a field path as policy staff read it: ``criteria[2].test``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@attrs.frozen(order=False)
+class Problem:
+    """One thing wrong in a file or an expression, with where it is and how to fix it."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    path: str = ""
+    hint: str | None = None
+    code: str = "error"
+    """A stable machine-readable kind, e.g. ``yaml.duplicate-key`` or ``expr.unknown-name``."""
+
+    def __str__(self) -> str:
+        where = self.file or "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        text = f"{where}: "
+        if self.path:
+            text += f"{self.path}: "
+        text += self.message
+        if self.hint:
+            text += f" (提示: {self.hint})"
+        return text
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        """Order problems by file, line, column, then text, for stable reports."""
+        return (self.file or "", self.line or 0, self.column or 0, self.path, self.message)
+
+    def to_dict(self) -> dict[str, object]:
+        """The problem as plain JSON-ready data."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "message": self.message,
+            "hint": self.hint,
+            "code": self.code,
+        }
+
+
+class FupinRulesError(Exception):
+    """The root of every error fupin-rules raises."""
+
+
+class RuleFileError(FupinRulesError):
+    """One or more files of rules are broken; nothing of them was loaded.
+
+    ``problems`` holds every problem found, sorted by file and line.
+    """
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=Problem.sort_key))
+        if not self.problems:
+            msg = "RuleFileError needs at least one problem"
+            raise ValueError(msg)
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        lines = [str(p) for p in self.problems]
+        if len(lines) == 1:
+            return lines[0]
+        return f"{len(lines)} problems:\n" + "\n".join(lines)
+
+
+class ExpressionError(FupinRulesError):
+    """An expression was refused when it was checked. ``problem`` says where and why."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+class NotFoundError(FupinRulesError, LookupError):
+    """An unknown standard, version or calendar, or none in force on the date asked."""
+
+    def __init__(self, message: str, *, suggestions: Sequence[str] = ()) -> None:
+        self.suggestions = tuple(suggestions)
+        if self.suggestions:
+            message += " (是否要找: " + ", ".join(self.suggestions) + "?)"
+        super().__init__(message)
+
+
+class UsageError(FupinRulesError, ValueError):
+    """A caller passed an argument that cannot be used (a malformed date, a bad option)."""
+
+
+class EvaluationError(FupinRulesError):
+    """An expression could not be evaluated on a record: a missing or ill-typed value.
+
+    Raised inside evaluation and caught per criterion; it never escapes ``evaluate_many``.
+    """
+
+    def __init__(self, message: str, *, fields: Sequence[str] = ()) -> None:
+        self.fields = tuple(fields)
+        super().__init__(message)
