@@ -1,0 +1,299 @@
+"""Calendars for people: iCalendar (RFC 5545) and a Gantt-style SVG timeline, both hand-written.
+
+Both outputs are deterministic: the same calendar (and ``today``) always gives the same bytes.
+No clock is read: the iCalendar ``DTSTAMP`` is 00:00 UTC of the calendar's effective date.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from xml.sax.saxutils import escape
+
+from .calendar import CST, parse_moment
+
+if TYPE_CHECKING:
+    from .calendar import Calendar, Node
+
+__all__ = ["escape_text", "fold_line", "to_ics", "to_svg"]
+
+_PRODID = "-//fupin-rules//work-plan calendar//ZH"
+_TZID = "Asia/Shanghai"
+
+
+# ---------------------------------------------------------------------------------------------
+# iCalendar
+
+
+def escape_text(text: str) -> str:
+    r"""Escape a TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and newlines."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )
+
+
+def fold_line(line: str) -> str:
+    """Fold a content line at 75 octets (RFC 5545 3.1), never inside a UTF-8 character.
+
+    Continuation lines start with one space, which counts toward their 75 octets.
+    """
+    out: list[str] = []
+    current = ""
+    size = 0
+    limit = 75
+    for ch in line:
+        n = len(ch.encode("utf-8"))
+        if size + n > limit:
+            out.append(current)
+            current, size, limit = " ", 1, 75
+        current += ch
+        size += n
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(CST).strftime("%Y%m%dT%H%M%S")
+
+
+def _midnight(moment: datetime) -> bool:
+    local = moment.astimezone(CST)
+    return local.hour == 0 and local.minute == 0 and local.second == 0
+
+
+def _span_lines(start: datetime, end: datetime) -> list[str]:
+    if _midnight(start) and _midnight(end):
+        return [
+            f"DTSTART;VALUE=DATE:{start.astimezone(CST).strftime('%Y%m%d')}",
+            f"DTEND;VALUE=DATE:{end.astimezone(CST).strftime('%Y%m%d')}",
+        ]
+    return [f"DTSTART;TZID={_TZID}:{_local(start)}", f"DTEND;TZID={_TZID}:{_local(end)}"]
+
+
+def to_ics(cal: Calendar) -> str:
+    """The calendar as an iCalendar stream: one VEVENT per node and per deliverable.
+
+    Whole-day windows are all-day events (``VALUE=DATE``, end exclusive); windows with an hour
+    use ``TZID=Asia/Shanghai`` with a fixed +08:00 VTIMEZONE. A deliverable is an event at its
+    due time with a reminder one day before. UIDs are ``<node>@<calendar>.<version>.fupin-rules``
+    and ``<node>.<deliverable>@...``.
+    """
+    stamp_day = cal.effective_from or min(n.start for n in cal.nodes).date()
+    stamp = datetime.combine(stamp_day, time(0), UTC).strftime("%Y%m%dT%H%M%SZ")
+    domain = f"{cal.id}.{cal.version}.fupin-rules"
+    source = cal.sources[0].title if cal.sources else cal.title
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{_PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{escape_text(cal.title)}",
+        f"X-WR-TIMEZONE:{_TZID}",
+        "BEGIN:VTIMEZONE",
+        f"TZID:{_TZID}",
+        "BEGIN:STANDARD",
+        "DTSTART:19700101T000000",
+        "TZOFFSETFROM:+0800",
+        "TZOFFSETTO:+0800",
+        "TZNAME:CST",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+    ]
+    for n in cal.nodes:
+        actions = "、".join(cal.actions[a].label for a in n.opens)
+        desc = [f"方案 {n.section}: {n.label}", f"时段: {n.window_text}"]
+        if actions:
+            desc.append(f"开放的工作: {actions}")
+        if n.after:
+            desc.append("须在以下节点结束后开始: " + "、".join(n.after))
+        if n.note:
+            desc.append(n.note)
+        desc.append(f"依据: {source} ({cal.id}@{cal.version})")
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{n.id}@{domain}",
+            f"DTSTAMP:{stamp}",
+            *_span_lines(n.start, n.end),
+            f"SUMMARY:{escape_text(f'[{n.section}] {n.label}')}",
+            f"DESCRIPTION:{escape_text(chr(10).join(desc))}",
+            f"CATEGORIES:{escape_text(n.section)}",
+        ]
+        if n.parent:
+            lines.append(f"RELATED-TO;RELTYPE=PARENT:{n.parent}@{domain}")
+        lines.append("TRANSP:TRANSPARENT")
+        lines.append("END:VEVENT")
+        for d in n.deliverables:
+            due_desc = f"须在 {d.due_text.replace('T', ' ')} 前完成 (方案 {n.section})"
+            if d.note:
+                due_desc += "\n" + d.note
+            if _midnight(d.due):
+                day = (d.due - timedelta(days=1)).astimezone(CST)
+                when = [f"DTSTART;VALUE=DATE:{day.strftime('%Y%m%d')}"]
+            else:
+                when = [f"DTSTART;TZID={_TZID}:{_local(d.due)}"]
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:{n.id}.{d.id}@{domain}",
+                f"DTSTAMP:{stamp}",
+                *when,
+                f"SUMMARY:{escape_text(f'截止: {d.label}')}",
+                f"DESCRIPTION:{escape_text(due_desc)}",
+                f"CATEGORIES:{escape_text(n.section)}",
+                f"RELATED-TO;RELTYPE=PARENT:{n.id}@{domain}",
+                "BEGIN:VALARM",
+                "ACTION:DISPLAY",
+                "TRIGGER:-P1D",
+                f"DESCRIPTION:{escape_text(f'明天截止: {d.label}')}",
+                "END:VALARM",
+                "END:VEVENT",
+            ]
+    lines.append("END:VCALENDAR")
+    return "".join(fold_line(line) + "\r\n" for line in lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# SVG timeline
+
+FONT_FAMILY = (
+    "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'Microsoft YaHei', "
+    "'PingFang SC', 'WenQuanYi Micro Hei', SimHei, sans-serif"
+)
+_LABEL_WIDTH = 470
+_DAY = 12.0
+_ROW = 24
+_TOP = 64
+_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1", "#9c755f")
+
+
+def _num(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in {"", "-0"} else text
+
+
+def _top_section(section: str) -> str:
+    end = section.find(")")
+    return section[: end + 1] if end >= 0 else section
+
+
+def _depth(cal: Calendar, n: Node) -> int:
+    by_id = {x.id: x for x in cal.nodes}
+    depth, current = 0, n.parent
+    while current is not None and depth < len(cal.nodes):
+        depth += 1
+        current = by_id[current].parent
+    return depth
+
+
+def to_svg(cal: Calendar, *, today: date | datetime | str | None = None) -> str:
+    """A Gantt-style timeline: a bar per node grouped by section, deadlines as diamonds.
+
+    ``today`` (when given) is drawn as a red vertical line. Labels are Chinese text in a font
+    list that starts with Noto Sans CJK SC and Microsoft YaHei and ends with sans-serif.
+    """
+    first = min(n.start for n in cal.nodes).astimezone(CST)
+    last = max([n.end for n in cal.nodes] + [d.due for n in cal.nodes for d in n.deliverables])
+    origin = datetime.combine(first.date(), time(0), CST)
+    days = (last.astimezone(CST).date() - origin.date()).days + 1
+    marked = None if today is None else parse_moment(today)
+    if marked is not None:
+        days = max(days, (marked.date() - origin.date()).days + 1)
+        if marked < origin:
+            origin = datetime.combine(marked.date(), time(0), CST)
+            days = (last.astimezone(CST).date() - origin.date()).days + 1
+
+    def x(moment: datetime) -> float:
+        return _LABEL_WIDTH + (moment - origin).total_seconds() / 86400 * _DAY
+
+    rows: list[tuple[str, Node | None]] = []
+    group = None
+    for node in cal.nodes:
+        top = _top_section(node.section)
+        if top != group:
+            group = top
+            rows.append((top, None))
+        rows.append((top, node))
+    width = _LABEL_WIDTH + days * _DAY + 24
+    height = _TOP + len(rows) * _ROW + 40
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(width)}" height="{_num(height)}"'
+        f' viewBox="0 0 {_num(width)} {_num(height)}" font-family="{FONT_FAMILY}" font-size="12">',
+        f"<title>{escape(cal.title)} ({escape(cal.id)}@{escape(cal.version)})</title>",
+        '<rect x="0" y="0" width="100%" height="100%" fill="#ffffff"/>',
+        f'<text x="8" y="22" font-size="16" font-weight="bold">{escape(cal.title)}</text>',
+        f'<text x="8" y="42" fill="#555555">{escape(cal.id)}@{escape(cal.version)} · 北京时间'
+        " · 条形为时段, ◆ 为截止时间</text>",
+    ]
+    grid_bottom = _TOP + len(rows) * _ROW
+    for k in range(days + 1):
+        day = origin.date() + timedelta(days=k)
+        gx = _num(_LABEL_WIDTH + k * _DAY)
+        if day.day == 1 or k == 0:
+            parts.append(
+                f'<line x1="{gx}" y1="{_TOP - 14}" x2="{gx}" y2="{grid_bottom}"'
+                ' stroke="#999999" stroke-width="1"/>'
+            )
+            parts.append(
+                f'<text x="{_num(_LABEL_WIDTH + k * _DAY + 2)}" y="{_TOP - 16}"'
+                f' fill="#333333">{day.year}年{day.month}月</text>'
+            )
+        elif day.weekday() == 0:
+            parts.append(
+                f'<line x1="{gx}" y1="{_TOP - 4}" x2="{gx}" y2="{grid_bottom}"'
+                ' stroke="#e0e0e0" stroke-width="1"/>'
+            )
+            parts.append(
+                f'<text x="{_num(_LABEL_WIDTH + k * _DAY + 1)}" y="{_TOP - 4}" font-size="9"'
+                f' fill="#777777">{day.day}</text>'
+            )
+    colours: dict[str, str] = {}
+    for r, (top, n) in enumerate(rows):
+        y = _TOP + r * _ROW
+        colour = colours.setdefault(top, _COLOURS[len(colours) % len(_COLOURS)])
+        if n is None:
+            parts.append(
+                f'<rect x="0" y="{y}" width="{_num(width)}" height="{_ROW}" fill="#f3f3f3"/>'
+            )
+            parts.append(
+                f'<text x="8" y="{y + 16}" font-weight="bold" fill="{colour}">{escape(top)}</text>'
+            )
+            continue
+        indent = 12 + 14 * _depth(cal, n)
+        label = f"{n.section} {n.label}"
+        if len(label) > 34:
+            label = label[:33] + "…"
+        bx, bw = x(n.start), x(n.end) - x(n.start)
+        parts.append(f'<g id="node-{escape(n.id)}">')
+        parts.append(f"<title>{escape(f'{n.section} {n.label}: {n.window_text}')}</title>")
+        parts.append(f'<text x="{indent}" y="{y + 16}">{escape(label)}</text>')
+        opacity = "0.55" if n.parent is None and any(c.parent == n.id for c in cal.nodes) else "1"
+        parts.append(
+            f'<rect x="{_num(bx)}" y="{y + 5}" width="{_num(bw)}" height="{_ROW - 10}"'
+            f' rx="3" fill="{colour}" fill-opacity="{opacity}"/>'
+        )
+        for d in n.deliverables:
+            dx = x(d.due)
+            cy = y + _ROW / 2
+            parts.append(
+                f'<polygon points="{_num(dx)},{_num(cy - 7)} {_num(dx + 6)},{_num(cy)} '
+                f'{_num(dx)},{_num(cy + 7)} {_num(dx - 6)},{_num(cy)}" fill="#d62728">'
+                f"<title>{escape(f'截止: {d.label} {d.due_text}')}</title></polygon>"
+            )
+        parts.append("</g>")
+    if marked is not None:
+        tx = _num(x(marked))
+        parts.append(
+            f'<line x1="{tx}" y1="{_TOP - 10}" x2="{tx}" y2="{grid_bottom}" stroke="#d62728"'
+            ' stroke-width="2" stroke-dasharray="4 3"/>'
+        )
+        parts.append(
+            f'<text x="{tx}" y="{grid_bottom + 16}" fill="#d62728" text-anchor="middle">'
+            f"今天 {marked.date().isoformat()}</text>"
+        )
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
