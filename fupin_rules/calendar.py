@@ -35,6 +35,7 @@ import attrs
 import jsonschema
 
 from ._canonical import dumps, fingerprint
+from ._resources import bundled_schemas_dir, bundled_standards_dir
 from ._yaml import YamlDocument, read_yaml
 from .errors import NotFoundError, Problem, RuleFileError, UsageError
 
@@ -439,9 +440,9 @@ class Calendar:
     effective_from: date | None
     effective_until: date | None
     timezone: str
-    sources: tuple[Source, ...]
-    actions: Mapping[str, Action] = attrs.field(eq=False)
-    nodes: tuple[Node, ...]
+    sources: tuple[Source, ...] = attrs.field(repr=False)
+    actions: Mapping[str, Action] = attrs.field(eq=False, repr=False)
+    nodes: tuple[Node, ...] = attrs.field(repr=False)
     fingerprint: str
     source_file: str
     document: YamlDocument = attrs.field(eq=False, repr=False)
@@ -642,19 +643,10 @@ def _similar(name: str, names: Iterable[str]) -> list[str]:
 # Loading
 
 
-def _schema_path() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "schemas", here.parent / "schemas"):
-        path = candidate / "calendar.schema.json"
-        if path.is_file():
-            return path
-    msg = "calendar.schema.json not found beside the package"  # pragma: no cover
-    raise FileNotFoundError(msg)  # pragma: no cover
-
-
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(_schema_path().read_text(encoding="utf-8"))
+    path = bundled_schemas_dir() / "calendar.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
@@ -809,7 +801,7 @@ def _schema_problems(
                         )
                     )
             continue
-        if kind == "propertyNames":
+        if "propertyNames" in error.absolute_schema_path and isinstance(inst, str):
             problems.add(
                 doc.problem(
                     (*path, inst),
@@ -1118,14 +1110,6 @@ def _lint(cal: Calendar) -> list[Problem]:
 # Finding bundled calendars
 
 
-def _default_root() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "standards", here.parent / "standards"):
-        if candidate.is_dir():
-            return candidate
-    return here.parent / "standards"  # pragma: no cover
-
-
 def bundled_calendars(root: str | Path | None = None) -> tuple[Calendar, ...]:
     """Every calendar file (``kind: calendar``) under ``root`` (default: the bundled standards).
 
@@ -1133,7 +1117,7 @@ def bundled_calendars(root: str | Path | None = None) -> tuple[Calendar, ...]:
     here; a calendar file that is broken raises :class:`RuleFileError` (fail closed). Ordered by
     id, then effective date, then version.
     """
-    base = Path(root) if root is not None else _default_root()
+    base = Path(root) if root is not None else bundled_standards_dir()
     found = []
     for path in sorted(p for p in base.rglob("*") if p.suffix in {".yaml", ".yml"}):
         try:
