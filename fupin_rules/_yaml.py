@@ -121,6 +121,14 @@ class YamlDocument:
     file: str
     data: Any
     marks: Mapping[Path_, tuple[int, int]]
+    """Where each field's key is (for a list item or the root: where the value starts)."""
+    value_marks: Mapping[Path_, tuple[int, int]] = attrs.field(factory=dict)
+    """Where each scalar value starts (used to point inside expressions)."""
+
+    def locate_value(self, path: Path_) -> tuple[int | None, int | None]:
+        """Line and column where the value at ``path`` starts (falls back to :meth:`locate`)."""
+        mark = self.value_marks.get(tuple(path))
+        return mark if mark is not None else self.locate(path)
 
     def locate(self, path: Path_) -> tuple[int | None, int | None]:
         """Line and column (1-based) of the field at ``path``, or of its nearest parent."""
@@ -222,11 +230,12 @@ def read_yaml_text(text: str, name: str = "<string>") -> YamlDocument:
     finally:
         loader.dispose()
     marks: dict[Path_, tuple[int, int]] = {}
+    value_marks: dict[Path_, tuple[int, int]] = {}
     problems: list[Problem] = []
-    data = None if node is None else _convert(node, (), marks, problems, name)
+    data = None if node is None else _convert(node, (), marks, problems, name, value_marks)
     if problems:
         raise RuleFileError(problems)
-    return YamlDocument(file=name, data=data, marks=marks)
+    return YamlDocument(file=name, data=data, marks=marks, value_marks=value_marks)
 
 
 def _at(name: str, mark: yaml.Mark | None, message: str, hint: str | None, code: str) -> Problem:
@@ -243,6 +252,7 @@ def _convert(
     marks: dict[Path_, tuple[int, int]],
     problems: list[Problem],
     name: str,
+    value_marks: dict[Path_, tuple[int, int]],
 ) -> Any:
     marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if node.tag not in _STD_TAGS:
@@ -279,13 +289,20 @@ def _convert(
                 continue
             child = (*path, key)
             marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _convert(value_node, child, marks, problems, name)
+            out[key] = _convert(value_node, child, marks, problems, name, value_marks)
         return out
     if isinstance(node, SequenceNode):
         return [
-            _convert(item, (*path, i), marks, problems, name) for i, item in enumerate(node.value)
+            _convert(item, (*path, i), marks, problems, name, value_marks)
+            for i, item in enumerate(node.value)
         ]
     assert isinstance(node, ScalarNode)
+    line, column = node.start_mark.line + 1, node.start_mark.column + 1
+    if node.style in {"|", ">"}:
+        line, column = line + 1, 1
+    elif node.style in {"'", '"'}:
+        column += 1
+    value_marks[path] = (line, column)
     return _scalar(node, problems, name)
 
 

@@ -1,0 +1,365 @@
+"""The ``fupin-rules`` command. Thin: it parses arguments and calls the library.
+
+Exit codes: 0 done (whatever the outcomes of the records); 1 the check asked for found
+problems (lint, failing examples, a calendar check out of window); 2 a usage error or a broken
+rule file (nothing was evaluated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._canonical import dumps
+from ._version import __version__
+from .errors import FupinRulesError, RuleFileError, UsageError
+from .evaluation import parse_day, rejected
+from .io import InputRecord, atomic_output, read_jsonl
+from .library import Library, load_library
+from .model import Result, RuleSet
+
+__all__ = ["main"]
+
+_OUTCOME_ZH = {"pass": "达标", "fail": "未达标", "invalid": "无效", "not_applicable": "不适用"}
+_FINDING_ZH = {"pass": "达标", "fail": "未达标", "not_applicable": "不适用", "unknown": "无法判定"}
+_FINDING_MARK = {"pass": "✓", "fail": "✗", "not_applicable": "-", "unknown": "?"}
+
+Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _library(args: argparse.Namespace) -> Library:
+    rules = getattr(args, "rules", None)
+    return load_library(rules or None, schemas=getattr(args, "schemas", None))
+
+
+def _ruleset(args: argparse.Namespace, lib: Library) -> RuleSet:
+    if args.as_of is None and args.version is None:
+        msg = "请给出 --as-of 日期 (选用当日施行的版本) 或 --version 版本号"
+        raise UsageError(msg)
+    rs = lib.get(args.standard, as_of=args.as_of, version=args.version)
+    overrides: dict[str, str] = {}
+    for item in args.param or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            msg = f"--param 须写成 名称=值, 得到 {item!r}"
+            raise UsageError(msg)
+        overrides[name.strip()] = value.strip()
+    return rs.with_parameters(overrides) if overrides else rs
+
+
+def _inputs(paths: Sequence[str]) -> Iterator[InputRecord]:
+    if not paths:
+        paths = ["-"]
+    for p in paths:
+        if p == "-":
+            yield from read_jsonl(sys.stdin, "<stdin>")
+        else:
+            path = Path(p)
+            if not path.is_file():
+                msg = f"输入文件不存在: {p}"
+                raise UsageError(msg)
+            yield from read_jsonl(path, p)
+
+
+def _add_selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--standard", "-s", required=True, metavar="ID", help="标准编号, 如 gx.household.exit")
+    p.add_argument("--as-of", metavar="DATE", help="评估日期 YYYY-MM-DD: 选用当日施行的版本和参数")
+    p.add_argument("--version", metavar="V", help="指定版本 (审计时重跑历史版本); 可与 --as-of 同用")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="指定参数值 (如来源未确认的年度标准), 可多次使用; 结果的指纹随之改变",
+    )
+    _add_rules(p)
+
+
+def _add_rules(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--rules",
+        action="append",
+        metavar="PATH",
+        help="规则文件或目录 (默认: 随库附带的 standards/); 可多次使用",
+    )
+    p.add_argument("--schemas", metavar="DIR", help="记录结构目录 (默认: 随库附带的 schemas/)")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    lib = _library(args)
+    rows = []
+    for rs in lib:
+        rows.append(
+            {
+                "kind": "ruleset",
+                "id": rs.id,
+                "version": rs.version,
+                "title": rs.title,
+                "subject": rs.subject,
+                "effective_from": rs.effective_from,
+                "effective_until": rs.effective_until,
+                "extends": rs.extends,
+                "criteria": len(rs.criteria),
+                "fingerprint": rs.fingerprint,
+            }
+        )
+    for cid, cals in lib.calendars.items():
+        for cal in cals:
+            rows.append(
+                {
+                    "kind": "calendar",
+                    "id": cid,
+                    "version": cal.version,
+                    "title": cal.title,
+                    "effective_from": str(cal.effective_from),
+                    "effective_until": str(cal.effective_until) if cal.effective_until else None,
+                    "fingerprint": cal.fingerprint,
+                }
+            )
+    if args.json:
+        for row in rows:
+            out.write(dumps(row) + "\n")
+        return 0
+    for row in rows:
+        span = f"{row['effective_from']} 至 {row['effective_until'] or '今'}"
+        extra = f"  修订自 {row['extends']}" if row.get("extends") else ""
+        count = f"  {row['criteria']} 项指标" if "criteria" in row else "  (日程)"
+        out.write(
+            f"{row['id']}@{row['version']}  {row['title']}\n"
+            f"    施行 {span}{extra}{count}  指纹 {str(row['fingerprint'])[:19]}\n"
+        )
+    if lib.codelists:
+        out.write(f"代码表: {', '.join(sorted(lib.codelists))}\n")
+    return 0
+
+
+def _lint_targets(paths: Sequence[str]) -> list[Path]:
+    targets = []
+    for p in paths:
+        path = Path(p)
+        # A single rule file is checked together with the other versions in its folder,
+        # so that `extends` and overlapping dates can be checked.
+        targets.append(path.parent if path.is_file() else path)
+    return targets
+
+
+def _cmd_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        lib = load_library(_lint_targets(args.paths), schemas=args.schemas)
+    except RuleFileError as exc:
+        for p in exc.problems:
+            out.write((dumps(p.to_dict()) if args.json else str(p)) + "\n")
+        if not args.json:
+            err.write(f"发现 {len(exc.problems)} 个问题\n")
+        return 1
+    n = sum(1 for _ in lib) + sum(len(c) for c in lib.calendars.values())
+    if not args.json:
+        out.write(f"没有发现问题: {n} 个规则集/日程, {len(lib.codelists)} 个代码表\n")
+    return 0
+
+
+def _cmd_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .testing import run_examples
+
+    lib = load_library(_lint_targets(args.paths), schemas=args.schemas)
+    report = run_examples(lib)
+    for failure in report.failures:
+        out.write(str(failure) + "\n")
+    if args.verbose:
+        for line in report.passed:
+            out.write(f"通过: {line}\n")
+    out.write(f"{report.total} 个样例: {report.total - len(report.failures)} 个通过, {len(report.failures)} 个失败\n")
+    return 1 if report.failures else 0
+
+
+def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    lib = _library(args)
+    rs = _ruleset(args, lib)
+    counts: Counter[str] = Counter()
+    rejected_lines = 0
+    with atomic_output(args.output) as fh:
+        for item, result in _paired(rs, _inputs(args.inputs)):
+            if item.error is not None:
+                rejected_lines += 1
+            counts[result.outcome] += 1
+            fh.write(dumps(result.to_dict()))
+            fh.write("\n")
+    total = sum(counts.values())
+    summary = "、".join(f"{_OUTCOME_ZH[k]} {counts[k]}" for k in ("pass", "fail", "not_applicable", "invalid"))
+    err.write(
+        f"{rs.key} (评估日期 {rs.default_as_of or rs.effective_from}, 指纹 {rs.fingerprint[:19]}): "
+        f"读入 {total} 条记录: {summary}"
+        + (f" (其中 {rejected_lines} 行无法解析)" if rejected_lines else "")
+        + "\n"
+    )
+    return 0
+
+
+def _paired(rs: RuleSet, items: Iterable[InputRecord]) -> Iterator[tuple[InputRecord, Result]]:
+    for item in items:
+        if item.error is not None:
+            yield item, rejected(rs, item.error, source=item.source)
+        else:
+            yield item, rs.evaluate(item.record, source=item.source)
+
+
+def explain_text(result: Result, rs: RuleSet) -> str:
+    """A readable Chinese explanation of one result (used by ``fupin-rules explain``)."""
+    lines = []
+    who = result.record_id or "(无编号)"
+    lines.append(f"记录 {who}  来源 {result.source or '-'}")
+    lines.append(f"标准 {rs.title} {result.ruleset}  评估日期 {result.as_of}")
+    lines.append(f"指纹 {result.fingerprint}")
+    lines.append(f"结论: {result.conclusion} ({result.outcome})")
+    for reason in result.reasons:
+        lines.append(f"  原因: {reason}")
+    for f in result.findings:
+        tag = "" if f.severity == "blocking" else {"reference": " [参考指标]", "veto": " [一票否决]"}[f.severity]
+        group = f"[{f.group}] " if f.group else ""
+        lines.append(f"  {_FINDING_MARK[f.outcome]} {group}{f.label}{tag}: {_FINDING_ZH[f.outcome]}")
+        lines.append(f"      {f.message}")
+        for s in f.sources:
+            lines.append(f"      依据: {s}")
+    return "\n".join(lines) + "\n"
+
+
+def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    lib = _library(args)
+    rs = _ruleset(args, lib)
+    shown = 0
+    for item, result in _paired(rs, _inputs([args.input])):
+        if args.id is not None and result.record_id != args.id:
+            continue
+        if shown:
+            out.write("\n")
+        out.write(explain_text(result, rs))
+        shown += 1
+        if args.id is None and shown >= args.limit:
+            break
+    if args.id is not None and not shown:
+        msg = f"输入中没有编号为 {args.id!r} 的记录"
+        raise UsageError(msg)
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``fupin-rules`` command."""
+    parser = argparse.ArgumentParser(
+        prog="fupin-rules",
+        description="精准扶贫动态管理标准 (版本化 YAML 规则) 的检查与评估工具。",
+        formatter_class=_Formatter,
+        epilog=(
+            "示例:\n"
+            "  fupin-rules list\n"
+            "  fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 households.jsonl -o results.jsonl\n"
+            "  fupin-rules explain -s gx.household.exit --as-of 2018-11-20 --id 4501... households.jsonl\n"
+            "  fupin-rules lint standards/\n"
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"fupin-rules {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def command(name: str, handler: Handler, help_text: str, epilog: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=epilog, formatter_class=_Formatter)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("list", _cmd_list, "列出标准、版本、施行日期和指纹", "示例:\n  fupin-rules list\n  fupin-rules list --json")
+    _add_rules(p)
+    p.add_argument("--json", action="store_true", help="每行一个 JSON 对象")
+
+    p = command(
+        "lint",
+        _cmd_lint,
+        "检查规则文件, 以 文件:行:列 列出全部问题",
+        "示例:\n  fupin-rules lint standards/\n  fupin-rules lint standards/gx.household.exit/2018.yaml",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="规则文件或目录")
+    p.add_argument("--schemas", metavar="DIR", help="记录结构目录 (默认: 随库附带的 schemas/)")
+    p.add_argument("--json", action="store_true", help="每个问题一行 JSON")
+
+    p = command(
+        "test",
+        _cmd_test,
+        "运行规则文件中的样例 (examples), 列出与预期不符之处",
+        "示例:\n  fupin-rules test standards/\n  fupin-rules test standards/gx.village.exit/",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="规则文件或目录")
+    p.add_argument("--schemas", metavar="DIR", help="记录结构目录")
+    p.add_argument("--verbose", "-v", action="store_true", help="也列出通过的样例")
+
+    p = command(
+        "evaluate",
+        _cmd_evaluate,
+        "用某一标准评估 JSON Lines 记录, 每行输入得到一行结果",
+        "示例:\n"
+        "  fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 households.jsonl -o results.jsonl\n"
+        "  fupin-rules evaluate -s gx.household.exit --version 2016 --as-of 2017-11-30 old.jsonl\n"
+        "  cat households.jsonl | fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 -\n"
+        "\n无法解析的行输出为 invalid 结果并注明行号; 全部行都有结果时退出码为 0。",
+    )
+    _add_selection(p)
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="JSON Lines 文件; - 或省略表示标准输入")
+    p.add_argument("-o", "--output", metavar="OUT", help="结果文件 (默认: 标准输出); 原子写入")
+
+    p = command(
+        "explain",
+        _cmd_explain,
+        "以中文逐项说明记录的评估结果",
+        "示例:\n  fupin-rules explain -s gx.household.exit --as-of 2018-11-20 --id 450100000001 households.jsonl",
+    )
+    _add_selection(p)
+    p.add_argument("input", metavar="INPUT", help="JSON Lines 文件, 或 - 表示标准输入")
+    p.add_argument("--id", metavar="RECORD_ID", help="只说明这一编号的记录")
+    p.add_argument("--limit", type=int, default=1, help="不指定 --id 时说明前几条记录 (默认 1)")
+
+    for register in _EXTENSIONS:
+        register(sub, command)
+    return parser
+
+
+_EXTENSIONS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = []
+"""Functions that add more subcommands (calendar, check, ...), each given the subparsers and
+the ``command(name, handler, help, epilog)`` helper."""
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line; return the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if getattr(args, "as_of", None):
+            args.as_of = parse_day(args.as_of)
+        handler: Handler = args.handler
+        return handler(args, out, err)
+    except RuleFileError as exc:
+        err.write(f"规则文件有误, 未做任何评估:\n{exc}\n")
+        return 2
+    except FupinRulesError as exc:
+        err.write(f"错误: {exc}\n")
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,268 @@
+"""The library: every standard, version, code list, record schema and calendar in a folder.
+
+``load_library()`` reads the bundled ``standards/`` (or folders you give), checks every file,
+and fails closed: one broken file stops the load with every problem listed, and nothing is
+half-loaded. Then ``lib.get(id, as_of=...)`` picks the version in force on a day, and
+``lib.get(id, version=...)`` an exact version, as auditors need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._canonical import fingerprint
+from ._resources import bundled_schemas_dir, bundled_standards_dir
+from ._yaml import YamlDocument, read_yaml
+from .errors import NotFoundError, Problem, RuleFileError
+from .evaluation import parse_day
+from .loading import build_codelist, build_rulesets
+from .model import RuleSet
+from .records import CodeList, RecordSchema, load_record_schema
+
+__all__ = ["KINDS", "Library", "load_library", "rule_files"]
+
+KINDS = ("ruleset", "codelist", "calendar", "headermap")
+"""The kinds of file a library holds (the ``kind:`` key of each YAML file)."""
+
+
+def rule_files(path: Path) -> list[Path]:
+    """The YAML files under ``path`` (or ``path`` itself), in a stable order."""
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+
+
+@attrs.frozen(eq=False)
+class Library:
+    """Loaded, checked rule files. Build with :func:`load_library`."""
+
+    rulesets: Mapping[str, tuple[RuleSet, ...]]
+    """id -> versions, oldest first."""
+    codelists: Mapping[str, CodeList]
+    record_schemas: Mapping[str, RecordSchema]
+    calendars: Mapping[str, tuple[Any, ...]]
+    """id -> calendar versions (see :mod:`fupin_rules.calendar`)."""
+    headermaps: Mapping[str, tuple[Any, ...]]
+    """id -> header-map versions (see :mod:`fupin_rules.io`)."""
+    documents: Mapping[str, tuple[YamlDocument, ...]]
+    """kind -> the checked documents of that kind, for tools that read them further."""
+    roots: tuple[str, ...]
+
+    def ids(self) -> list[str]:
+        """The ids of all standards, sorted."""
+        return sorted(self.rulesets)
+
+    def __iter__(self) -> Iterator[RuleSet]:
+        for rid in self.ids():
+            yield from self.rulesets[rid]
+
+    def versions(self, rid: str) -> tuple[RuleSet, ...]:
+        """Every version of a standard, oldest first."""
+        return self._versions(rid)
+
+    def _versions(self, rid: str) -> tuple[RuleSet, ...]:
+        found = self.rulesets.get(rid)
+        if found is None:
+            close = difflib.get_close_matches(rid, list(self.rulesets), n=3, cutoff=0.5)
+            msg = f"没有标准 {rid!r}"
+            raise NotFoundError(msg, suggestions=close or self.ids())
+        return found
+
+    def get(
+        self,
+        rid: str,
+        *,
+        as_of: str | dt.date | None = None,
+        version: str | None = None,
+    ) -> RuleSet:
+        """A version of a standard: the one in force ``as_of`` a date, or an exact ``version``.
+
+        With both, the exact version evaluated on that date (to compare versions on the same
+        records). With neither, the newest version.
+        """
+        versions = self._versions(rid)
+        day = parse_day(as_of) if as_of is not None else None
+        if version is not None:
+            for rs in versions:
+                if rs.version == version:
+                    return rs.with_as_of(day) if day else rs
+            msg = f"标准 {rid} 没有版本 {version!r}"
+            raise NotFoundError(msg, suggestions=[rs.version for rs in versions])
+        if day is None:
+            return versions[-1]
+        for rs in versions:
+            if rs.in_force(day):
+                return rs.with_as_of(day)
+        spans = [f"{rs.version}: {rs.effective_from} 至 {rs.effective_until or '今'}" for rs in versions]
+        msg = f"标准 {rid} 在 {day} 没有施行中的版本"
+        raise NotFoundError(msg, suggestions=spans)
+
+    def calendar(self, cid: str, *, as_of: str | dt.date | None = None, version: str | None = None) -> Any:
+        """A calendar version: in force ``as_of`` a date, an exact ``version``, or the newest."""
+        found = self.calendars.get(cid)
+        if not found:
+            close = difflib.get_close_matches(cid, list(self.calendars), n=3, cutoff=0.5)
+            msg = f"没有日程 {cid!r}"
+            raise NotFoundError(msg, suggestions=close or sorted(self.calendars))
+        if version is not None:
+            for cal in found:
+                if cal.version == version:
+                    return cal
+            msg = f"日程 {cid} 没有版本 {version!r}"
+            raise NotFoundError(msg, suggestions=[c.version for c in found])
+        if as_of is None:
+            return found[-1]
+        day = parse_day(as_of)
+        for cal in found:
+            start = str(cal.effective_from)
+            until = cal.effective_until
+            if start <= day and (until is None or day <= str(until)):
+                return cal
+        msg = f"日程 {cid} 在 {day} 没有施行中的版本"
+        raise NotFoundError(msg, suggestions=[c.version for c in found])
+
+    @property
+    def fingerprint(self) -> str:
+        """A fingerprint of everything loaded."""
+        return fingerprint(
+            {
+                "rulesets": {rs.key: rs.fingerprint for rs in self},
+                "codelists": {k: v.fingerprint for k, v in sorted(self.codelists.items())},
+                "calendars": {
+                    f"{k}@{c.version}": c.fingerprint for k, cs in sorted(self.calendars.items()) for c in cs
+                },
+            }
+        )
+
+
+def load_library(
+    path: str | Path | Sequence[str | Path] | None = None,
+    *,
+    schemas: str | Path | None = None,
+) -> Library:
+    """Load and check every rule file under ``path`` (default: the bundled standards).
+
+    ``path`` may be a folder, a file, or a list of them. Code lists not found there are taken
+    from the bundled standards. Record schemas are read from ``schemas`` (default: the bundled
+    ``schemas/``), from its ``records/`` folder. Raises :class:`RuleFileError` with every
+    problem of every file if anything is wrong; nothing is half-loaded.
+    """
+    if path is None:
+        roots = [bundled_standards_dir()]
+    elif isinstance(path, str | Path):
+        roots = [Path(path)]
+    else:
+        roots = [Path(p) for p in path]
+    problems: list[Problem] = []
+    docs: dict[str, list[YamlDocument]] = {kind: [] for kind in KINDS}
+    seen: set[Path] = set()
+    for root in roots:
+        if not root.exists():
+            problems.append(Problem(f"路径不存在: {root}", file=str(root), code="file.missing"))
+            continue
+        for file in rule_files(root):
+            real = file.resolve()
+            if real in seen:
+                continue
+            seen.add(real)
+            _read_into(file, docs, problems)
+    bundled = bundled_standards_dir().resolve()
+    if not any(r.resolve() == bundled for r in roots if r.exists()):
+        extra: dict[str, list[YamlDocument]] = {kind: [] for kind in KINDS}
+        for file in rule_files(bundled):
+            if file.resolve() not in seen:
+                _read_into(file, extra, problems)
+        docs["codelist"].extend(extra["codelist"])
+    codelists: dict[str, CodeList] = {}
+    for doc in docs["codelist"]:
+        cl, found = build_codelist(doc)
+        problems.extend(found)
+        if cl is not None and cl.id not in codelists:
+            codelists[cl.id] = cl
+    record_schemas: dict[str, RecordSchema] = {}
+    schema_dir = Path(schemas) if schemas is not None else bundled_schemas_dir()
+    for file in sorted((schema_dir / "records").glob("*.schema.json")):
+        subject = file.name.removesuffix(".schema.json")
+        try:
+            record_schemas[subject] = load_record_schema(file, subject, codelists)
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+    rulesets, found = build_rulesets(docs["ruleset"], record_schemas)
+    problems.extend(found)
+    calendars = _load_calendars(docs["calendar"], problems)
+    headermaps = _load_headermaps(docs["headermap"], problems)
+    if problems:
+        raise RuleFileError(problems)
+    grouped: dict[str, list[RuleSet]] = {}
+    for rs in rulesets:
+        grouped.setdefault(rs.id, []).append(rs)
+    return Library(
+        rulesets={
+            rid: tuple(sorted(v, key=lambda r: (r.effective_from, r.version)))
+            for rid, v in sorted(grouped.items())
+        },
+        codelists=codelists,
+        record_schemas=record_schemas,
+        calendars=calendars,
+        headermaps=headermaps,
+        documents={k: tuple(v) for k, v in docs.items()},
+        roots=tuple(str(r) for r in roots),
+    )
+
+
+def _read_into(file: Path, docs: dict[str, list[YamlDocument]], problems: list[Problem]) -> None:
+    try:
+        doc = read_yaml(file)
+    except RuleFileError as exc:
+        problems.extend(exc.problems)
+        return
+    kind = doc.data.get("kind") if isinstance(doc.data, dict) else None
+    if kind not in KINDS:
+        problems.append(
+            doc.problem(
+                ("kind",),
+                f"kind 应为 {'、'.join(KINDS)} 之一, 实际是 {kind!r}",
+                hint="每个规则文件的第一项写 kind: ruleset (或 codelist、calendar、headermap)",
+                code="kind.unknown",
+            )
+        )
+        return
+    docs[kind].append(doc)
+
+
+def _load_calendars(docs: Sequence[YamlDocument], problems: list[Problem]) -> dict[str, tuple[Any, ...]]:
+    if not docs:
+        return {}
+    from .calendar import load_calendar_document
+
+    out: dict[str, list[Any]] = {}
+    for doc in docs:
+        try:
+            cal = load_calendar_document(doc)
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        out.setdefault(cal.id, []).append(cal)
+    return {k: tuple(sorted(v, key=lambda c: str(c.effective_from))) for k, v in sorted(out.items())}
+
+
+def _load_headermaps(docs: Sequence[YamlDocument], problems: list[Problem]) -> dict[str, tuple[Any, ...]]:
+    if not docs:
+        return {}
+    from .io.headermaps import load_headermap_document
+
+    out: dict[str, list[Any]] = {}
+    for doc in docs:
+        try:
+            hm = load_headermap_document(doc)
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        out.setdefault(hm.id, []).append(hm)
+    return {k: tuple(v) for k, v in sorted(out.items())}

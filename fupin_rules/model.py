@@ -1,0 +1,359 @@
+"""The value objects of fupin-rules: rule sets and their parts, results and findings.
+
+All are frozen attrs classes holding tuples and read-only mappings: a loaded rule set cannot be
+changed, and a result is plain data (``to_dict()``) that serialises deterministically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from ._canonical import plain, render_number
+
+if TYPE_CHECKING:
+    from .expressions import Expression
+    from .records import RecordSchema
+
+__all__ = [
+    "Citation",
+    "Criterion",
+    "Decision",
+    "Derived",
+    "Example",
+    "Finding",
+    "Parameter",
+    "ParameterValue",
+    "Result",
+    "RuleSet",
+    "Source",
+    "Template",
+]
+
+Outcome = Literal["pass", "fail", "invalid", "not_applicable"]
+CriterionOutcome = Literal["pass", "fail", "not_applicable", "unknown"]
+Severity = Literal["blocking", "reference", "veto"]
+
+
+@attrs.frozen
+class Source:
+    """A document a rule set relies on."""
+
+    id: str
+    title: str
+    number: str | None = None
+    issuer: str | None = None
+    date: str | None = None
+    url: str | None = None
+    reliability: str | None = None
+    unconfirmed: bool = False
+    note: str | None = None
+
+    def cite(self, clause: str | None = None) -> str:
+        """The document as a short Chinese citation: 《标题》(文号) 条款."""
+        text = f"《{self.title}》" if not self.title.startswith("《") else self.title
+        if self.number:
+            text += f"({self.number})"
+        if clause:
+            text += f" {clause}"
+        if self.unconfirmed:
+            text += " [未确认]"
+        return text
+
+
+@attrs.frozen
+class Citation:
+    """A source with the clause cited."""
+
+    source: Source
+    clause: str | None = None
+
+    def __str__(self) -> str:
+        return self.source.cite(self.clause)
+
+
+@attrs.frozen
+class ParameterValue:
+    """The value of a parameter from a date on."""
+
+    start: str
+    value: Any
+    unconfirmed: bool = False
+    note: str | None = None
+    citations: tuple[Citation, ...] = ()
+
+
+@attrs.frozen
+class Parameter:
+    """A named value used by criteria, possibly varying by date."""
+
+    name: str
+    label: str
+    type: str
+    unit: str | None
+    values: tuple[ParameterValue, ...]
+    """Sorted by start date; a constant parameter has one value starting at 0001-01-01."""
+    note: str | None = None
+
+    def at(self, on: str) -> ParameterValue | None:
+        """The value in force on ``on`` (ISO date), or None if none has started."""
+        found = None
+        for value in self.values:
+            if value.start <= on:
+                found = value
+            else:
+                break
+        return found
+
+
+@attrs.frozen
+class Template:
+    """An explanation with ``{name}`` placeholders, checked at load."""
+
+    text: str
+    names: tuple[str, ...]
+
+    def render(self, values: Mapping[str, Any], labels: Mapping[str, Mapping[str, str]]) -> str:
+        """Fill in the placeholders; codes are shown with their labels."""
+        out = self.text
+        for name in self.names:
+            out = out.replace("{" + name + "}", display(values.get(name), labels.get(name)))
+        return out.replace("{{", "{").replace("}}", "}")
+
+
+def display(value: Any, codes: Mapping[str, str] | None = None) -> str:
+    """A value as people read it: exact numbers, 是/否, code labels, （缺失） for missing."""
+    if value is None:
+        return "（缺失）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int | float) or type(value).__name__ == "Decimal":
+        try:
+            return render_number(value)
+        except ValueError:
+            return str(value)
+    if codes is not None and isinstance(value, str) and value in codes:
+        return codes[value]
+    if isinstance(value, list):
+        return "、".join(display(v, codes) for v in value)
+    return str(value)
+
+
+@attrs.frozen(eq=False)
+class Derived:
+    """A value computed once per record from other values."""
+
+    name: str
+    label: str
+    unit: str | None
+    expr: Expression
+
+
+@attrs.frozen(eq=False)
+class Criterion:
+    """One test of a rule set (指标)."""
+
+    id: str
+    label: str
+    group: str | None
+    severity: Severity
+    test: Expression
+    applies_if: Expression | None
+    pass_text: Template
+    fail_text: Template
+    not_applicable_text: Template
+    citations: tuple[Citation, ...]
+    unconfirmed: bool
+    note: str | None
+    points: Any
+    used: tuple[str, ...]
+    """Names whose values the finding reports (fields, derived fields, parameters)."""
+
+
+@attrs.frozen(eq=False)
+class Decision:
+    """How criterion outcomes combine into the record's outcome."""
+
+    method: Literal["all", "points", "expression"]
+    threshold: Any = None
+    expression: Expression | None = None
+    pass_text: str | None = None
+    fail_text: str | None = None
+
+
+@attrs.frozen
+class Example:
+    """An embedded example: a record and what the rule set must say about it."""
+
+    name: str
+    description: str | None
+    as_of: str | None
+    record: Mapping[str, Any]
+    outcome: str
+    failing: frozenset[str] | None
+    criteria: Mapping[str, str]
+    file: str
+    line: int | None
+
+
+@attrs.frozen
+class Finding:
+    """What one criterion said about one record."""
+
+    criterion: str
+    label: str
+    group: str | None
+    severity: Severity
+    outcome: CriterionOutcome
+    message: str
+    values: Mapping[str, Any]
+    sources: tuple[str, ...]
+    unconfirmed: bool = False
+    """The criterion's test, or a parameter value it used, is not confirmed by a source."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as plain data."""
+        return {
+            "criterion": self.criterion,
+            "label": self.label,
+            "group": self.group,
+            "severity": self.severity,
+            "outcome": self.outcome,
+            "message": self.message,
+            "values": plain(dict(self.values)),
+            "sources": list(self.sources),
+            "unconfirmed": self.unconfirmed,
+        }
+
+
+@attrs.frozen
+class Result:
+    """What a rule set said about one record."""
+
+    outcome: Outcome
+    ruleset: str
+    """``id@version``."""
+    fingerprint: str
+    as_of: str
+    record_id: str | None
+    findings: tuple[Finding, ...]
+    reasons: tuple[str, ...] = ()
+    """Why the record is invalid (empty otherwise)."""
+    conclusion: str = ""
+    source: str | None = None
+    """Where the record came from, e.g. ``households.jsonl:17``."""
+
+    @property
+    def failed(self) -> tuple[Finding, ...]:
+        """The findings that failed."""
+        return tuple(f for f in self.findings if f.outcome == "fail")
+
+    def finding(self, criterion: str) -> Finding:
+        """The finding of one criterion. Raises KeyError if the rule set has no such criterion."""
+        for f in self.findings:
+            if f.criterion == criterion:
+                return f
+        raise KeyError(criterion)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain, JSON-ready data."""
+        return {
+            "record_id": self.record_id,
+            "source": self.source,
+            "outcome": self.outcome,
+            "conclusion": self.conclusion,
+            "ruleset": self.ruleset,
+            "fingerprint": self.fingerprint,
+            "as_of": self.as_of,
+            "reasons": list(self.reasons),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@attrs.frozen(eq=False)
+class RuleSet:
+    """One resolved, checked version of a standard. Build it with the loader, not by hand."""
+
+    id: str
+    version: str
+    title: str
+    subject: str
+    effective_from: str
+    effective_until: str | None
+    extends: str | None
+    sources: tuple[Source, ...]
+    parameters: Mapping[str, Parameter]
+    derived: tuple[Derived, ...]
+    criteria: tuple[Criterion, ...]
+    decision: Decision
+    applies_if: Expression | None
+    examples: tuple[Example, ...]
+    notes: tuple[str, ...]
+    record_schema: RecordSchema = attrs.field(repr=False)
+    fingerprint: str
+    canonical: Mapping[str, Any] = attrs.field(repr=False)
+    """The resolved rule set as plain data: what the fingerprint hashes."""
+    files: tuple[str, ...]
+    """The files this version was resolved from, base first."""
+    effective_unconfirmed: bool = False
+    default_as_of: str | None = None
+    """The date :meth:`evaluate` uses when none is given (set by ``Library.get(as_of=...)``)."""
+    _cache: dict[str, Any] = attrs.field(factory=dict, repr=False, alias="cache")
+
+    @property
+    def key(self) -> str:
+        """``id@version``."""
+        return f"{self.id}@{self.version}"
+
+    def in_force(self, on: str | dt.date) -> bool:
+        """Whether this version is in force on ``on``."""
+        day = on.isoformat() if isinstance(on, dt.date) else on
+        return self.effective_from <= day and (
+            self.effective_until is None or day <= self.effective_until
+        )
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        """One criterion by id. Raises KeyError if there is none."""
+        for c in self.criteria:
+            if c.id == criterion_id:
+                return c
+        raise KeyError(criterion_id)
+
+    def evaluate(
+        self, record: Any, *, as_of: str | dt.date | None = None, source: str | None = None
+    ) -> Result:
+        """Apply this rule set to one record (a JSON-like mapping). Never raises on bad data:
+        a broken record gives an ``invalid`` result with its reasons."""
+        from .evaluation import evaluate
+
+        return evaluate(self, record, as_of=as_of, source=source)
+
+    def evaluate_many(
+        self, records: Iterable[Any], *, as_of: str | dt.date | None = None
+    ) -> Iterator[Result]:
+        """Apply this rule set to each record in turn: one result per record, in order,
+        streaming in constant memory."""
+        from .evaluation import evaluate
+
+        for record in records:
+            yield evaluate(self, record, as_of=as_of)
+
+    def with_as_of(self, as_of: str) -> RuleSet:
+        """The same rule set, evaluating on ``as_of`` by default."""
+        return attrs.evolve(self, default_as_of=as_of, cache=self._cache)
+
+    def with_parameters(self, overrides: Mapping[str, Any]) -> RuleSet:
+        """The same rule set with some parameters fixed to given values (a new fingerprint).
+
+        For users who must supply a value the sources do not confirm, such as a year's line.
+        """
+        from .loading import override_parameters
+
+        return override_parameters(self, overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved rule set as plain data."""
+        return dict(self.canonical)

@@ -1,0 +1,300 @@
+"""Record schemas and code lists: what a household or village record may hold, and checking one.
+
+A record schema is a JSON Schema file ``schemas/records/<subject>.schema.json`` with a few
+extension keywords: ``x-id-field`` (the record's id), ``x-division-field`` (the 12-digit
+administrative-division code used to group results), and per property ``x-codelist`` (the code
+list its values come from) and ``x-code`` (the national information system's field code).
+
+:meth:`RecordSchema.check` normalises one record (decimals made exact, integral numbers of
+integer fields made ``int``, code labels such as ``"低保贫困户"`` turned into their codes) and
+returns it with the reasons it is invalid, if any. It never raises on bad data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import jsonschema
+
+from ._canonical import fingerprint
+from .errors import Problem, RuleFileError, format_path
+from .expressions import BOOLEAN, DATE, NUMBER, STRING, Type
+
+__all__ = ["CodeList", "RecordSchema", "load_record_schema"]
+
+
+@attrs.frozen
+class CodeList:
+    """A code list (代码表): codes and their Chinese labels."""
+
+    id: str
+    title: str
+    codes: Mapping[str, str]
+    """code -> label, in file order."""
+    file: str
+    fingerprint: str
+    sources: tuple[Mapping[str, Any], ...] = ()
+
+    def code_for(self, value: str) -> str | None:
+        """The code for ``value`` given as a code or as its label; None if neither."""
+        if value in self.codes:
+            return value
+        for code, label in self.codes.items():
+            if label == value:
+                return code
+        return None
+
+    def label(self, code: str) -> str:
+        """The label of ``code`` (the code itself if unknown)."""
+        return self.codes.get(code, code)
+
+
+def _json_type(prop: Mapping[str, Any]) -> str | None:
+    t = prop.get("type")
+    if isinstance(t, list):
+        kinds = [k for k in t if k != "null"]
+        return kinds[0] if kinds else None
+    return t if isinstance(t, str) else None
+
+
+def _field_type(prop: Mapping[str, Any]) -> Type | None:
+    kind = _json_type(prop)
+    label = prop.get("title")
+    if kind in {"number", "integer"}:
+        return Type("number", label=label)
+    if kind == "boolean":
+        return Type("boolean", label=label)
+    if kind == "string":
+        if "x-codelist" in prop:
+            return Type("code", codelist=prop["x-codelist"], label=label)
+        if prop.get("format") == "date":
+            return Type("date", label=label)
+        return Type("string", label=label)
+    if kind == "array":
+        items = prop.get("items", {})
+        if _json_type(items) == "object":
+            fields = {
+                name: t
+                for name, sub in items.get("properties", {}).items()
+                if (t := _field_type(sub)) is not None
+            }
+            return Type("list", fields=fields, label=label)
+        return Type("list", label=label)
+    return None
+
+
+@attrs.frozen(eq=False)
+class RecordSchema:
+    """The schema of one subject's records (household, village, county ...)."""
+
+    subject: str
+    file: str
+    schema: Mapping[str, Any] = attrs.field(repr=False)
+    codelists: Mapping[str, CodeList] = attrs.field(repr=False)
+    fingerprint: str
+    id_field: str
+    division_field: str | None
+    fields: Mapping[str, Type] = attrs.field(repr=False)
+    _validator: Any = attrs.field(repr=False, alias="validator")
+    _coded: tuple[tuple[str, str | None, str], ...] = attrs.field(repr=False, alias="coded")
+    _integers: tuple[tuple[str, str | None], ...] = attrs.field(repr=False, alias="integers")
+
+    def label(self, name: str) -> str:
+        """The Chinese label of a top-level field (the name itself if it has none)."""
+        t = self.fields.get(name)
+        return (t.label if t is not None else None) or name
+
+    def record_id(self, record: Any) -> str | None:
+        """The record's id as text, or None if it has none."""
+        if isinstance(record, Mapping):
+            value = record.get(self.id_field)
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                return str(value)
+        return None
+
+    def check(self, record: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """Normalise ``record``; return it and the reasons it is invalid (empty if valid)."""
+        if not isinstance(record, Mapping):
+            return {}, (f"记录须是 JSON 对象, 得到 {type(record).__name__}",)
+        out = _normalise(dict(record))
+        reasons: list[str] = []
+        for field, sub, codelist in self._coded:
+            self._check_codes(out, field, sub, codelist, reasons)
+        for field, sub in self._integers:
+            _integral(out, field, sub)
+        for error in self._validator.iter_errors(out):
+            reasons.append(_reason(error, self))
+        return out, tuple(sorted(set(reasons)))
+
+    def _check_codes(
+        self, record: dict[str, Any], field: str, sub: str | None, codelist: str, reasons: list[str]
+    ) -> None:
+        table = self.codelists[codelist]
+        rows: list[tuple[dict[str, Any], str, str]] = []
+        if sub is None:
+            rows.append((record, field, field))
+        else:
+            items = record.get(field)
+            if isinstance(items, list):
+                for i, item in enumerate(items):
+                    if isinstance(item, dict):
+                        rows.append((item, sub, f"{field}[{i}].{sub}"))
+        for holder, key, where in rows:
+            value = holder.get(key)
+            if value is None:
+                continue
+            values = value if isinstance(value, list) else [value]
+            fixed: list[Any] = []
+            for v in values:
+                if isinstance(v, int) and not isinstance(v, bool):
+                    v = str(v)  # noqa: PLW2901 - a code typed as a number in a spreadsheet
+                code = table.code_for(v) if isinstance(v, str) else None
+                if code is None:
+                    reasons.append(f"{where}: {v!r} 不在代码表 {table.title}({table.id}) 中")
+                    fixed.append(v)
+                else:
+                    fixed.append(code)
+            holder[key] = fixed if isinstance(value, list) else fixed[0]
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return value
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    return value
+
+
+def _integral(record: dict[str, Any], field: str, sub: str | None) -> None:
+    holders: list[dict[str, Any]] = []
+    key = field
+    if sub is None:
+        holders.append(record)
+    else:
+        key = sub
+        items = record.get(field)
+        if isinstance(items, list):
+            holders.extend(i for i in items if isinstance(i, dict))
+    for holder in holders:
+        v = holder.get(key)
+        if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
+            holder[key] = int(v)
+
+
+def _reason(error: jsonschema.ValidationError, schema: RecordSchema) -> str:
+    path = format_path(list(error.absolute_path)) or "(记录)"
+    top = error.absolute_path[0] if error.absolute_path else None
+    label = schema.label(str(top)) if isinstance(top, str) else None
+    where = f"{path}({label})" if label and label != path else path
+    if error.validator == "type":
+        expected = {
+            "number": "数值",
+            "integer": "整数",
+            "string": "文本",
+            "boolean": "是/否 (true/false)",
+            "array": "列表",
+            "object": "对象",
+            "null": "空",
+        }
+        want = error.validator_value
+        wants = want if isinstance(want, list) else [want]
+        text = "或".join(expected.get(w, w) for w in wants if w != "null")
+        return f"{where}: 应为{text}, 实际是 {error.instance!r}"
+    if error.validator == "required":
+        return f"{where}: {error.message.replace(' is a required property', '')} 必填"
+    if error.validator == "format":
+        return f"{where}: {error.instance!r} 不是有效的 {error.validator_value}"
+    if error.validator == "pattern":
+        return f"{where}: {error.instance!r} 格式不符"
+    return f"{where}: {error.message}"
+
+
+def load_record_schema(
+    path: Path, subject: str, codelists: Mapping[str, CodeList]
+) -> RecordSchema:
+    """Read ``schemas/records/<subject>.schema.json``. Raises RuleFileError if it is broken."""
+    name = str(path)
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except (OSError, ValueError) as exc:
+        raise RuleFileError([Problem(f"无法读取记录结构: {exc}", file=name, code="schema.read")]) from exc
+    problems: list[Problem] = []
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        problems.append(
+            Problem(f"不是有效的 JSON Schema: {exc.message}", file=name, path=format_path(list(exc.absolute_path)))
+        )
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        problems.append(Problem("记录结构的 type 须为 object", file=name, code="schema.record"))
+        raise RuleFileError(problems)
+    props: dict[str, Any] = schema.get("properties", {})
+    id_field = schema.get("x-id-field")
+    if not isinstance(id_field, str) or id_field not in props:
+        problems.append(Problem("缺少 x-id-field, 或它不在 properties 中", file=name, code="schema.record"))
+    division = schema.get("x-division-field")
+    coded: list[tuple[str, str | None, str]] = []
+    integers: list[tuple[str, str | None]] = []
+    for field, prop in props.items():
+        for sub, sprop in _subfields(prop):
+            target = sprop.get("items", sprop) if _json_type(sprop) == "array" else sprop
+            listname = target.get("x-codelist") if isinstance(target, dict) else None
+            if listname is not None:
+                if listname not in codelists:
+                    problems.append(
+                        Problem(
+                            f"代码表 {listname!r} 不存在",
+                            file=name,
+                            path=f"properties.{field}" + (f".items.properties.{sub}" if sub else ""),
+                            code="schema.codelist",
+                        )
+                    )
+                else:
+                    coded.append((field, sub, listname))
+            if _json_type(sprop) == "integer":
+                integers.append((field, sub))
+    if problems:
+        raise RuleFileError(problems)
+    fields = {f: t for f, p in props.items() if (t := _field_type(p)) is not None}
+    used = sorted({c for _, _, c in coded})
+    digest = fingerprint(
+        {"schema": schema, "codelists": {c: codelists[c].fingerprint for c in used}}
+    )
+    return RecordSchema(
+        subject=subject,
+        file=name,
+        schema=schema,
+        codelists={c: codelists[c] for c in used},
+        fingerprint=digest,
+        id_field=str(id_field),
+        division_field=division if isinstance(division, str) else None,
+        fields=fields,
+        validator=jsonschema.Draft202012Validator(
+            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        ),
+        coded=tuple(coded),
+        integers=tuple(integers),
+    )
+
+
+def _subfields(prop: Mapping[str, Any]) -> list[tuple[str | None, Mapping[str, Any]]]:
+    out: list[tuple[str | None, Mapping[str, Any]]] = [(None, prop)]
+    if _json_type(prop) == "array":
+        items = prop.get("items", {})
+        if _json_type(items) == "object":
+            out = [(None, {k: v for k, v in prop.items() if k != "items"})]
+            out.extend((sub, sp) for sub, sp in items.get("properties", {}).items())
+    return out
+
+
+# Re-exported for convenience in type annotations elsewhere.
+SCALAR_TYPES = {"number": NUMBER, "string": STRING, "boolean": BOOLEAN, "date": DATE}

@@ -1,0 +1,151 @@
+"""JSON Schema checks of rule files, with every error placed at its file, line and column.
+
+The schemas in ``schemas/`` describe each kind of file (rule sets, code lists, calendars,
+header maps). :func:`document_problems` validates a :class:`~fupin_rules._yaml.YamlDocument`
+against one of them and turns each JSON Schema error into a plain-language
+:class:`~fupin_rules.errors.Problem`, pointing at the offending key where there is one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import jsonschema
+
+from ._resources import bundled_schemas_dir
+from ._yaml import YamlDocument
+from .errors import Problem
+
+__all__ = ["document_problems", "load_schema", "validator_for"]
+
+_TYPE_NAMES = {
+    "string": "文本",
+    "number": "数值",
+    "integer": "整数",
+    "boolean": "是/否 (true/false)",
+    "array": "列表",
+    "object": "映射 (键: 值)",
+    "null": "空",
+}
+
+
+@cache
+def load_schema(name: str) -> Mapping[str, Any]:
+    """A bundled schema by file name, e.g. ``ruleset.schema.json``."""
+    path = bundled_schemas_dir() / name
+    data: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+@cache
+def validator_for(name: str) -> jsonschema.protocols.Validator:
+    """A validator (with date and other formats checked) for a bundled schema."""
+    schema = load_schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)  # type: ignore[no-any-return]
+
+
+def _typename(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是/否"
+    if isinstance(value, int | float) or type(value).__name__ == "Decimal":
+        return "数值"
+    if isinstance(value, str):
+        return "文本"
+    if isinstance(value, list):
+        return "列表"
+    if isinstance(value, dict):
+        return "映射"
+    if value is None:
+        return "空"
+    return type(value).__name__
+
+
+def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    instance = error.instance
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        allowed = list(error.schema.get("properties", {}))
+        extras = [k for k in instance if k not in allowed]
+        key = extras[0] if extras else ""
+        close = difflib.get_close_matches(str(key), allowed, n=2, cutoff=0.6)
+        hint = ("是否要写: " + ", ".join(close)) if close else "可用的键: " + ", ".join(allowed)
+        return doc.problem(
+            (*path, key), f"未知的键 {key!r}", hint=hint, code="schema.unknown-key"
+        )
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return doc.problem(path, f"缺少必填的键 {missing!r}", code="schema.required")
+    if kind == "type":
+        want = error.validator_value
+        wants = want if isinstance(want, list) else [want]
+        text = "或".join(_TYPE_NAMES.get(w, w) for w in wants)
+        hint = None
+        if "string" in wants and isinstance(instance, bool):
+            hint = "YAML 把 true/false 当作是/否; 如要文本请加引号"
+        elif "string" in wants and not isinstance(instance, str | list | dict):
+            hint = f"如要文本请加引号: \"{instance}\""
+        return doc.problem(
+            path, f"应为{text}, 实际是{_typename(instance)} {instance!r}", hint=hint, code="schema.type"
+        )
+    if kind in {"enum", "const"}:
+        options = error.validator_value if kind == "enum" else [error.validator_value]
+        close = difflib.get_close_matches(str(instance), [str(o) for o in options], n=1, cutoff=0.5)
+        hint = f"是否要写: {close[0]}" if close else None
+        return doc.problem(
+            path,
+            f"应为 {'、'.join(str(o) for o in options)} 之一, 实际是 {instance!r}",
+            hint=hint,
+            code="schema.enum",
+        )
+    if kind == "format":
+        return doc.problem(
+            path,
+            f"{instance!r} 不是有效的{'日期' if error.validator_value == 'date' else error.validator_value}",
+            hint="日期写成 YYYY-MM-DD, 且须是真实存在的日期",
+            code="schema.format",
+        )
+    if kind == "pattern":
+        described = error.schema.get("description")
+        return doc.problem(
+            path,
+            f"{instance!r} 格式不符" + (f": {described}" if described else ""),
+            code="schema.pattern",
+        )
+    if kind == "oneOf" and isinstance(instance, dict) and "value" in error.schema.get("oneOf", [{}])[0].get("required", []):
+        return doc.problem(
+            path, "参数须写 value 或 values 二者之一", code="schema.parameter-value"
+        )
+    if kind in {"oneOf", "anyOf"}:
+        return doc.problem(
+            path, f"值 {instance!r} 不符合要求 ({_typename(instance)})", code="schema.value"
+        )
+    if kind == "minItems":
+        return doc.problem(path, f"至少要有 {error.validator_value} 项", code="schema.min-items")
+    if kind == "minLength":
+        return doc.problem(path, "不能为空", code="schema.min-length")
+    if kind == "maxLength":
+        return doc.problem(path, f"超过 {error.validator_value} 字", code="schema.max-length")
+    if kind == "uniqueItems":
+        return doc.problem(path, "列表中有重复项", code="schema.unique")
+    return doc.problem(path, error.message, code=f"schema.{kind}")
+
+
+def document_problems(doc: YamlDocument, schema_name: str) -> list[Problem]:
+    """Every schema problem of ``doc`` against the bundled schema ``schema_name``."""
+    validator = validator_for(schema_name)
+    problems = [_problem(doc, e) for e in validator.iter_errors(doc.data)]
+    seen: set[tuple[Any, ...]] = set()
+    unique = []
+    for p in sorted(problems, key=Problem.sort_key):
+        key = (p.line, p.column, p.path, p.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
