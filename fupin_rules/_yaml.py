@@ -207,7 +207,15 @@ def read_yaml_text(text: str, name: str = "<string>") -> YamlDocument:
         node = loader.get_single_node()
     except _AliasRefused as exc:
         raise RuleFileError(
-            [_at(name, exc.mark, "不支持 YAML 锚点和别名 (& 与 *)", "请把内容直接写出", "yaml.alias")]
+            [
+                _at(
+                    name,
+                    exc.mark,
+                    "不支持 YAML 锚点和别名 (& 与 *)",
+                    "请把内容直接写出",
+                    "yaml.alias",
+                )
+            ]
         ) from None
     except _TooDeep as exc:
         raise RuleFileError(
@@ -224,9 +232,7 @@ def read_yaml_text(text: str, name: str = "<string>") -> YamlDocument:
             [Problem(f"YAML 语法错误: {exc}", file=name, code="yaml.syntax")]
         ) from None
     except RecursionError:
-        raise RuleFileError(
-            [Problem("嵌套层数过深", file=name, code="yaml.too-deep")]
-        ) from None
+        raise RuleFileError([Problem("嵌套层数过深", file=name, code="yaml.too-deep")]) from None
     finally:
         loader.dispose()
     marks: dict[Path_, tuple[int, int]] = {}

@@ -73,9 +73,13 @@ def _inputs(paths: Sequence[str]) -> Iterator[InputRecord]:
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--standard", "-s", required=True, metavar="ID", help="标准编号, 如 gx.household.exit")
+    p.add_argument(
+        "--standard", "-s", required=True, metavar="ID", help="标准编号, 如 gx.household.exit"
+    )
     p.add_argument("--as-of", metavar="DATE", help="评估日期 YYYY-MM-DD: 选用当日施行的版本和参数")
-    p.add_argument("--version", metavar="V", help="指定版本 (审计时重跑历史版本); 可与 --as-of 同用")
+    p.add_argument(
+        "--version", metavar="V", help="指定版本 (审计时重跑历史版本); 可与 --as-of 同用"
+    )
     p.add_argument(
         "--param",
         action="append",
@@ -181,7 +185,9 @@ def _cmd_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.verbose:
         for line in report.passed:
             out.write(f"通过: {line}\n")
-    out.write(f"{report.total} 个样例: {report.total - len(report.failures)} 个通过, {len(report.failures)} 个失败\n")
+    out.write(
+        f"{report.total} 个样例: {report.total - len(report.failures)} 个通过, {len(report.failures)} 个失败\n"
+    )
     return 1 if report.failures else 0
 
 
@@ -198,7 +204,9 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             fh.write(dumps(result.to_dict()))
             fh.write("\n")
     total = sum(counts.values())
-    summary = "、".join(f"{_OUTCOME_ZH[k]} {counts[k]}" for k in ("pass", "fail", "not_applicable", "invalid"))
+    summary = "、".join(
+        f"{_OUTCOME_ZH[k]} {counts[k]}" for k in ("pass", "fail", "not_applicable", "invalid")
+    )
     err.write(
         f"{rs.key} (评估日期 {rs.default_as_of or rs.effective_from}, 指纹 {rs.fingerprint[:19]}): "
         f"读入 {total} 条记录: {summary}"
@@ -227,9 +235,15 @@ def explain_text(result: Result, rs: RuleSet) -> str:
     for reason in result.reasons:
         lines.append(f"  原因: {reason}")
     for f in result.findings:
-        tag = "" if f.severity == "blocking" else {"reference": " [参考指标]", "veto": " [一票否决]"}[f.severity]
+        tag = (
+            ""
+            if f.severity == "blocking"
+            else {"reference": " [参考指标]", "veto": " [一票否决]"}[f.severity]
+        )
         group = f"[{f.group}] " if f.group else ""
-        lines.append(f"  {_FINDING_MARK[f.outcome]} {group}{f.label}{tag}: {_FINDING_ZH[f.outcome]}")
+        lines.append(
+            f"  {_FINDING_MARK[f.outcome]} {group}{f.label}{tag}: {_FINDING_ZH[f.outcome]}"
+        )
         lines.append(f"      {f.message}")
         for s in f.sources:
             lines.append(f"      依据: {s}")
@@ -276,12 +290,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    def command(name: str, handler: Handler, help_text: str, epilog: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text, epilog=epilog, formatter_class=_Formatter)
+    def command(
+        name: str, handler: Handler, help_text: str, epilog: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name, help=help_text, description=help_text, epilog=epilog, formatter_class=_Formatter
+        )
         p.set_defaults(handler=handler)
         return p
 
-    p = command("list", _cmd_list, "列出标准、版本、施行日期和指纹", "示例:\n  fupin-rules list\n  fupin-rules list --json")
+    p = command(
+        "list",
+        _cmd_list,
+        "列出标准、版本、施行日期和指纹",
+        "示例:\n  fupin-rules list\n  fupin-rules list --json",
+    )
     _add_rules(p)
     p.add_argument("--json", action="store_true", help="每行一个 JSON 对象")
 
@@ -316,7 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
         "\n无法解析的行输出为 invalid 结果并注明行号; 全部行都有结果时退出码为 0。",
     )
     _add_selection(p)
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="JSON Lines 文件; - 或省略表示标准输入")
+    p.add_argument(
+        "inputs", nargs="*", metavar="INPUT", help="JSON Lines 文件; - 或省略表示标准输入"
+    )
     p.add_argument("-o", "--output", metavar="OUT", help="结果文件 (默认: 标准输出); 原子写入")
 
     p = command(
@@ -340,7 +365,9 @@ _EXTENSIONS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]]
 the ``command(name, handler, help, epilog)`` helper."""
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """Run the command line; return the exit code."""
     out = out or sys.stdout
     err = err or sys.stderr

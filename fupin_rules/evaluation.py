@@ -61,7 +61,7 @@ class _Context:
 
 
 def _context(rs: RuleSet, day: str) -> _Context:
-    cache = rs._cache  # noqa: SLF001 - the rule set's own per-date cache
+    cache = rs._cache
     ctx = cache.get(day)
     if ctx is None:
         ctx = _Context(rs, day)
@@ -191,8 +191,11 @@ def _run(
 
 
 def _is_top_level(rs: RuleSet, name: str) -> bool:
-    return name in rs.record_schema.fields or name in rs.parameters or name == "as_of" or any(
-        d.name == name for d in rs.derived
+    return (
+        name in rs.record_schema.fields
+        or name in rs.parameters
+        or name == "as_of"
+        or any(d.name == name for d in rs.derived)
     )
 
 
@@ -246,7 +249,9 @@ def _decide(rs: RuleSet, findings: tuple[Finding, ...]) -> tuple[Outcome, tuple[
     if any(f.outcome == "fail" for f in vetoes):
         return "fail", ()
     unknown_reasons = tuple(
-        f"「{f.label}」{f.message}" for f in findings if f.outcome == "unknown" and f.severity != "reference"
+        f"「{f.label}」{f.message}"
+        for f in findings
+        if f.outcome == "unknown" and f.severity != "reference"
     )
     if decision.method == "all":
         gate = [f for f in findings if f.severity != "reference"]
@@ -260,9 +265,11 @@ def _decide(rs: RuleSet, findings: tuple[Finding, ...]) -> tuple[Outcome, tuple[
         got = sum(points[f.criterion] for f in findings if f.outcome == "pass")
         maybe = sum(points[f.criterion] for f in findings if f.outcome == "unknown")
         if got >= decision.threshold:
-            return ("invalid", unknown_reasons) if any(
-                f.outcome == "unknown" for f in vetoes
-            ) else ("pass", ())
+            return (
+                ("invalid", unknown_reasons)
+                if any(f.outcome == "unknown" for f in vetoes)
+                else ("pass", ())
+            )
         if got + maybe < decision.threshold:
             return "fail", ()
         return "invalid", unknown_reasons

@@ -406,7 +406,7 @@ def _eval_presence(evaluator: _Interpreter, node: ast.expr, *, present: bool) ->
         value = evaluator.names.get(node.id)
     else:
         assert isinstance(node, ast.Attribute)
-        item = evaluator._eval(node.value)  # noqa: SLF001
+        item = evaluator._eval(node.value)
         value = item.get(node.attr) if isinstance(item, Mapping) else None
     return (value is not None) if present else value
 
@@ -415,7 +415,13 @@ def _eval_presence(evaluator: _Interpreter, node: ast.expr, *, present: bool) ->
 
 
 class _Refused(Exception):
-    def __init__(self, node: ast.AST | None, message: str, hint: str | None = None, code: str = "expr.refused") -> None:
+    def __init__(
+        self,
+        node: ast.AST | None,
+        message: str,
+        hint: str | None = None,
+        code: str = "expr.refused",
+    ) -> None:
         super().__init__(message)
         self.node = node
         self.message = message
@@ -520,8 +526,15 @@ class _Checker:
     def _check_BinOp(self, node: ast.BinOp) -> Type:
         allowed = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
         if not isinstance(node.op, allowed):
-            symbol = {ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&",
-                      ast.BitOr: "|", ast.BitXor: "^", ast.MatMult: "@"}.get(type(node.op), "?")
+            symbol = {
+                ast.Pow: "**",
+                ast.LShift: "<<",
+                ast.RShift: ">>",
+                ast.BitAnd: "&",
+                ast.BitOr: "|",
+                ast.BitXor: "^",
+                ast.MatMult: "@",
+            }.get(type(node.op), "?")
             raise _Refused(node, f"不支持运算符 {symbol}", code="expr.syntax")
         left, right = self.check(node.left), self.check(node.right)
         if isinstance(node.op, ast.Add) and left.textual and right.textual:
@@ -631,7 +644,9 @@ class _Checker:
                 if function.min_args == function.max_args
                 else f"{function.min_args} 到 {function.max_args}"
             )
-            raise _Refused(node, f"{name}() 需要 {expected} 个参数, 给了 {len(args)} 个", code="expr.arity")
+            raise _Refused(
+                node, f"{name}() 需要 {expected} 个参数, 给了 {len(args)} 个", code="expr.arity"
+            )
         if function.aggregate:
             return self._check_aggregate(name, args[0])
         if name in {"has", "coalesce"}:
@@ -648,9 +663,7 @@ class _Checker:
             return BOOLEAN
         default = self.check(args[1])
         if default.kind != t.kind and not (default.textual and t.textual):
-            raise _Refused(
-                args[1], f"默认值类型须与字段相同 ({t.describe()})", code="expr.type"
-            )
+            raise _Refused(args[1], f"默认值类型须与字段相同 ({t.describe()})", code="expr.type")
         return t
 
     def _check_aggregate(self, name: str, arg: ast.expr) -> Type:
@@ -737,7 +750,10 @@ class _Checker:
         t = self.check(node)
         if t.kind != "boolean":
             raise _Refused(
-                node, f"这里需要是/否 (条件), 得到{t.describe()}", "例如写成 x > 0 或 has(x)", "expr.type"
+                node,
+                f"这里需要是/否 (条件), 得到{t.describe()}",
+                "例如写成 x > 0 或 has(x)",
+                "expr.type",
             )
 
     # -- refused constructs with specific messages
@@ -825,7 +841,9 @@ class _Generator(ast.NodeTransformer):
     def visit_Compare(self, node: ast.Compare) -> ast.expr:
         comparators: list[ast.expr] = []
         for op, comp in zip(node.ops, node.comparators, strict=True):
-            if isinstance(op, ast.In | ast.NotIn) and isinstance(comp, ast.List | ast.Tuple | ast.Set):
+            if isinstance(op, ast.In | ast.NotIn) and isinstance(
+                comp, ast.List | ast.Tuple | ast.Set
+            ):
                 values = frozenset(c.value for c in comp.elts if isinstance(c, ast.Constant))
                 comparators.append(self._constant(values))
             else:
@@ -839,7 +857,9 @@ class _Generator(ast.NodeTransformer):
             target = node.args[0]
             if isinstance(target, ast.Name) and target.id not in self.locals:
                 value: ast.expr = ast.Call(
-                    func=ast.Attribute(value=ast.Name("_e", ast.Load()), attr="get", ctx=ast.Load()),
+                    func=ast.Attribute(
+                        value=ast.Name("_e", ast.Load()), attr="get", ctx=ast.Load()
+                    ),
                     args=[ast.Constant(target.id)],
                     keywords=[],
                 )
@@ -976,7 +996,9 @@ def compile_expression(
         message = f"表达式语法错误: {exc.msg}"
         col = (column or 1) + (exc.offset or 1) - 1 if line is not None else None
         raise ExpressionError(
-            Problem(message, file=file, line=line, column=col, path=path, hint=hint, code="expr.syntax")
+            Problem(
+                message, file=file, line=line, column=col, path=path, hint=hint, code="expr.syntax"
+            )
         ) from None
     except (RecursionError, MemoryError, ValueError):
         raise refuse(None, "表达式嵌套过深或过大", None, "expr.limit") from None
@@ -984,7 +1006,9 @@ def compile_expression(
     for node in ast.walk(tree):
         count += 1
         if count > MAX_NODES:
-            raise refuse(None, f"表达式过于复杂 (超过 {MAX_NODES} 个节点)", "请拆成派生字段", "expr.limit")
+            raise refuse(
+                None, f"表达式过于复杂 (超过 {MAX_NODES} 个节点)", "请拆成派生字段", "expr.limit"
+            )
     if _depth(tree) > MAX_DEPTH:
         raise refuse(None, f"表达式嵌套超过 {MAX_DEPTH} 层", "请拆成派生字段", "expr.limit")
     checker = _Checker(scope=scope, source=text)
@@ -998,7 +1022,9 @@ def compile_expression(
                 "expr.type",
             )
         if expect == "number" and result_type.kind != "number":
-            raise _Refused(tree.body, f"结果须为数值, 这里是{result_type.describe()}", None, "expr.type")
+            raise _Refused(
+                tree.body, f"结果须为数值, 这里是{result_type.describe()}", None, "expr.type"
+            )
     except _Refused as exc:
         raise refuse(exc.node, exc.message, exc.hint, exc.code) from None
     except RecursionError:

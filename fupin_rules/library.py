@@ -99,11 +99,15 @@ class Library:
         for rs in versions:
             if rs.in_force(day):
                 return rs.with_as_of(day)
-        spans = [f"{rs.version}: {rs.effective_from} 至 {rs.effective_until or '今'}" for rs in versions]
+        spans = [
+            f"{rs.version}: {rs.effective_from} 至 {rs.effective_until or '今'}" for rs in versions
+        ]
         msg = f"标准 {rid} 在 {day} 没有施行中的版本"
         raise NotFoundError(msg, suggestions=spans)
 
-    def calendar(self, cid: str, *, as_of: str | dt.date | None = None, version: str | None = None) -> Any:
+    def calendar(
+        self, cid: str, *, as_of: str | dt.date | None = None, version: str | None = None
+    ) -> Any:
         """A calendar version: in force ``as_of`` a date, an exact ``version``, or the newest."""
         found = self.calendars.get(cid)
         if not found:
@@ -135,7 +139,9 @@ class Library:
                 "rulesets": {rs.key: rs.fingerprint for rs in self},
                 "codelists": {k: v.fingerprint for k, v in sorted(self.codelists.items())},
                 "calendars": {
-                    f"{k}@{c.version}": c.fingerprint for k, cs in sorted(self.calendars.items()) for c in cs
+                    f"{k}@{c.version}": c.fingerprint
+                    for k, cs in sorted(self.calendars.items())
+                    for c in cs
                 },
             }
         )
@@ -236,7 +242,9 @@ def _read_into(file: Path, docs: dict[str, list[YamlDocument]], problems: list[P
     docs[kind].append(doc)
 
 
-def _load_calendars(docs: Sequence[YamlDocument], problems: list[Problem]) -> dict[str, tuple[Any, ...]]:
+def _load_calendars(
+    docs: Sequence[YamlDocument], problems: list[Problem]
+) -> dict[str, tuple[Any, ...]]:
     if not docs:
         return {}
     from .calendar import load_calendar_document
@@ -249,10 +257,14 @@ def _load_calendars(docs: Sequence[YamlDocument], problems: list[Problem]) -> di
             problems.extend(exc.problems)
             continue
         out.setdefault(cal.id, []).append(cal)
-    return {k: tuple(sorted(v, key=lambda c: str(c.effective_from))) for k, v in sorted(out.items())}
+    return {
+        k: tuple(sorted(v, key=lambda c: str(c.effective_from))) for k, v in sorted(out.items())
+    }
 
 
-def _load_headermaps(docs: Sequence[YamlDocument], problems: list[Problem]) -> dict[str, tuple[Any, ...]]:
+def _load_headermaps(
+    docs: Sequence[YamlDocument], problems: list[Problem]
+) -> dict[str, tuple[Any, ...]]:
     if not docs:
         return {}
     from .io.headermaps import load_headermap_document

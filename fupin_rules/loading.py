@@ -66,10 +66,16 @@ def build_codelist(doc: YamlDocument) -> tuple[CodeList | None, list[Problem]]:
     for i, entry in enumerate(data["codes"]):
         code, label = entry["code"], entry["label"]
         if code in codes:
-            problems.append(doc.problem(("codes", i, "code"), f"代码 {code!r} 重复", code="codelist.duplicate"))
+            problems.append(
+                doc.problem(("codes", i, "code"), f"代码 {code!r} 重复", code="codelist.duplicate")
+            )
         if label in labels:
             problems.append(
-                doc.problem(("codes", i, "label"), f"名称 {label!r} 与第 {labels[label] + 1} 项重复", code="codelist.duplicate")
+                doc.problem(
+                    ("codes", i, "label"),
+                    f"名称 {label!r} 与第 {labels[label] + 1} 项重复",
+                    code="codelist.duplicate",
+                )
             )
         codes[code] = label
         labels[label] = i
@@ -99,7 +105,9 @@ class _Piece:
     where: dict[str, Where]
     origin: Where
 
-    def problem(self, key: str | None, message: str, *, hint: str | None = None, code: str = "error") -> Problem:
+    def problem(
+        self, key: str | None, message: str, *, hint: str | None = None, code: str = "error"
+    ) -> Problem:
         doc, path = self.where.get(key, self.origin) if key else self.origin
         return doc.problem(path, message, hint=hint, code=code)
 
@@ -164,7 +172,9 @@ def _resolve(
     else:
         if base_version in (*stack, version):
             chain = " -> ".join((*stack, version, base_version))
-            problems.append(doc.problem(("extends",), f"extends 形成循环: {chain}", code="extends.cycle"))
+            problems.append(
+                doc.problem(("extends",), f"extends 形成循环: {chain}", code="extends.cycle")
+            )
             return None
         if base_version not in docs:
             known = ", ".join(sorted(docs)) or "无"
@@ -190,13 +200,26 @@ def _resolve(
         resolved.sources = dict(base.sources)
         resolved.parameters = dict(base.parameters)
         resolved.derived = dict(base.derived)
-        resolved.criteria = {k: _Piece(dict(v.data), dict(v.where), v.origin) for k, v in base.criteria.items()}
+        resolved.criteria = {
+            k: _Piece(dict(v.data), dict(v.where), v.origin) for k, v in base.criteria.items()
+        }
         resolved.examples = []
         resolved.notes = list(base.notes)
         resolved.files = list(base.files)
     resolved.files.append(doc.file)
     for key, value in data.items():
-        if key in {"sources", "parameters", "derived", "criteria", "examples", "remove", "notes", "example_base", "extends", "kind"}:
+        if key in {
+            "sources",
+            "parameters",
+            "derived",
+            "criteria",
+            "examples",
+            "remove",
+            "notes",
+            "example_base",
+            "extends",
+            "kind",
+        }:
             continue
         resolved.top.data[key] = value
         resolved.top.where[key] = (doc, (key,))
@@ -204,7 +227,11 @@ def _resolve(
     for i, src in enumerate(data.get("sources", [])):
         resolved.sources[src["id"]] = _piece(doc, ("sources", i), src)
     removals = data.get("remove", {})
-    for group, table in (("parameters", resolved.parameters), ("derived", resolved.derived), ("criteria", resolved.criteria)):
+    for group, table in (
+        ("parameters", resolved.parameters),
+        ("derived", resolved.derived),
+        ("criteria", resolved.criteria),
+    ):
         for i, name in enumerate(removals.get(group, [])):
             if name not in table:
                 problems.append(
@@ -222,7 +249,11 @@ def _resolve(
         resolved.derived[name] = _piece(doc, ("derived", name), spec)
     for i, spec in enumerate(data.get("criteria", [])):
         cid = spec["id"]
-        if cid in resolved.criteria and base_version is not None and resolved.criteria[cid].origin[0] is not doc:
+        if (
+            cid in resolved.criteria
+            and base_version is not None
+            and resolved.criteria[cid].origin[0] is not doc
+        ):
             merged = resolved.criteria[cid]
             for key, value in spec.items():
                 merged.data[key] = value
@@ -230,11 +261,15 @@ def _resolve(
             merged.origin = (doc, ("criteria", i))
         elif cid in resolved.criteria:
             problems.append(
-                doc.problem(("criteria", i, "id"), f"指标 id {cid!r} 重复", code="criteria.duplicate")
+                doc.problem(
+                    ("criteria", i, "id"), f"指标 id {cid!r} 重复", code="criteria.duplicate"
+                )
             )
         else:
             resolved.criteria[cid] = _piece(doc, ("criteria", i), spec)
-    resolved.examples = [_piece(doc, ("examples", i), ex) for i, ex in enumerate(data.get("examples", []))]
+    resolved.examples = [
+        _piece(doc, ("examples", i), ex) for i, ex in enumerate(data.get("examples", []))
+    ]
     if "example_base" in data:
         resolved.example_base = _piece(doc, ("example_base",), data["example_base"])
     resolved.notes.extend(data.get("notes", []))
@@ -276,7 +311,12 @@ class _Builder:
             parsed = list(string.Formatter().parse(text))
         except ValueError as exc:
             self.problems.append(
-                piece.problem(key, f"说明模板有误: {exc}", hint="花括号须成对, 如 {per_capita_income}; 要写花括号本身请写 {{ }}", code="template.syntax")
+                piece.problem(
+                    key,
+                    f"说明模板有误: {exc}",
+                    hint="花括号须成对, 如 {per_capita_income}; 要写花括号本身请写 {{ }}",
+                    code="template.syntax",
+                )
             )
             return Template(text, ())
         for _literal, field, spec, conversion in parsed:
@@ -284,7 +324,11 @@ class _Builder:
                 continue
             if not field.isidentifier() or spec or conversion:
                 self.problems.append(
-                    piece.problem(key, f"说明模板中只能写 {{名称}}, 不能写 {{{field}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}", code="template.syntax")
+                    piece.problem(
+                        key,
+                        f"说明模板中只能写 {{名称}}, 不能写 {{{field}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}",
+                        code="template.syntax",
+                    )
                 )
                 continue
             if scope.lookup(field) is None:
@@ -309,7 +353,14 @@ class _Builder:
         top = r.top
         for key in ("title", "subject", "effective"):
             if key not in top.data:
-                self.problems.append(top.problem(None, f"缺少 {key}" + ("(被修订版本中也没有)" if r.top.data.get("extends") else ""), code="schema.required"))
+                self.problems.append(
+                    top.problem(
+                        None,
+                        f"缺少 {key}"
+                        + ("(被修订版本中也没有)" if r.top.data.get("extends") else ""),
+                        code="schema.required",
+                    )
+                )
         if self.problems:
             return None
         subject = top.data["subject"]
@@ -330,35 +381,60 @@ class _Builder:
         taken = set(schema.fields) | {"as_of"}
         for name, p in r.parameters.items():
             if name in taken:
-                self.problems.append(p.problem(None, f"参数名 {name!r} 与记录字段重名", code="name.clash"))
+                self.problems.append(
+                    p.problem(None, f"参数名 {name!r} 与记录字段重名", code="name.clash")
+                )
         param_types = {n: _PARAM_TYPES[p.type] for n, p in parameters.items()}
         derived: list[Derived] = []
         derived_types: dict[str, Type] = {}
         for name, p in r.derived.items():
             if name in taken or name in param_types:
-                self.problems.append(p.problem(None, f"派生字段名 {name!r} 与记录字段或参数重名", code="name.clash"))
+                self.problems.append(
+                    p.problem(None, f"派生字段名 {name!r} 与记录字段或参数重名", code="name.clash")
+                )
                 continue
-            scope = Scope(fields=schema.fields, derived=dict(derived_types), parameters=param_types, codelists=codelists)
+            scope = Scope(
+                fields=schema.fields,
+                derived=dict(derived_types),
+                parameters=param_types,
+                codelists=codelists,
+            )
             expr = self.compile(p, "expr", scope, expect=None)
             if expr is None:
                 continue
             if expr.type.kind in {"list", "record"}:
-                self.problems.append(p.problem("expr", "派生字段须是数值、文本、日期或是/否", code="expr.type"))
+                self.problems.append(
+                    p.problem("expr", "派生字段须是数值、文本、日期或是/否", code="expr.type")
+                )
                 continue
             derived_types[name] = attrs.evolve(expr.type, label=p.data["label"])
-            derived.append(Derived(name=name, label=p.data["label"], unit=p.data.get("unit"), expr=expr))
-        scope = Scope(fields=schema.fields, derived=derived_types, parameters=param_types, codelists=codelists)
-        criteria = [c for c in (self._criterion(p, scope, sources) for p in r.criteria.values()) if c is not None]
+            derived.append(
+                Derived(name=name, label=p.data["label"], unit=p.data.get("unit"), expr=expr)
+            )
+        scope = Scope(
+            fields=schema.fields, derived=derived_types, parameters=param_types, codelists=codelists
+        )
+        criteria = [
+            c
+            for c in (self._criterion(p, scope, sources) for p in r.criteria.values())
+            if c is not None
+        ]
         decision = self._decision(r.criteria, scope)
         applies_if = self.compile(top, "applies_if", scope) if "applies_if" in top.data else None
         examples = self._examples(r, {c.id for c in criteria})
         effective = top.data["effective"]
         start, until = effective["from"], effective.get("until")
         if until is not None and until < start:
-            self.problems.append(top.problem("effective", f"施行止日 {until} 早于起日 {start}", code="effective.order"))
+            self.problems.append(
+                top.problem(
+                    "effective", f"施行止日 {until} 早于起日 {start}", code="effective.order"
+                )
+            )
         if self.problems or decision is None:
             return None
-        canonical = _canonical(r, schema, parameters, derived, criteria, decision, applies_if, sources)
+        canonical = _canonical(
+            r, schema, parameters, derived, criteria, decision, applies_if, sources
+        )
         return RuleSet(
             id=r.id,
             version=r.version,
@@ -396,7 +472,13 @@ class _Builder:
             note=d.get("note"),
         )
 
-    def _citations(self, p: _Piece, key: str, sources: Mapping[str, Source], items: Sequence[Mapping[str, Any]] | None = None) -> tuple[Citation, ...]:
+    def _citations(
+        self,
+        p: _Piece,
+        key: str,
+        sources: Mapping[str, Source],
+        items: Sequence[Mapping[str, Any]] | None = None,
+    ) -> tuple[Citation, ...]:
         out = []
         doc, path = p.where.get(key, p.origin)
         for i, c in enumerate(items if items is not None else p.data.get(key, [])):
@@ -420,7 +502,15 @@ class _Builder:
             d = p.data
             kind = d["type"]
             if "value" in d:
-                raw = [{"from": _BEGINNING, "value": d["value"], "unconfirmed": d.get("unconfirmed", False), "note": d.get("note"), "sources": d.get("sources", [])}]
+                raw = [
+                    {
+                        "from": _BEGINNING,
+                        "value": d["value"],
+                        "unconfirmed": d.get("unconfirmed", False),
+                        "note": d.get("note"),
+                        "sources": d.get("sources", []),
+                    }
+                ]
                 paths: list[tuple[str, ...]] = [("value",)]
             else:
                 raw = list(d["values"])
@@ -431,32 +521,57 @@ class _Builder:
                 if v is not None and not _matches(kind, v):
                     doc, path = p.where.get(sub[0], p.origin)
                     full = (*path, *(int(s) if s.isdigit() else s for s in sub[1:]))
-                    self.problems.append(doc.problem(full, f"参数值 {v!r} 不是{kind}类型", code="parameter.type"))
-                cites = self._citations(p, sub[0], sources, item.get("sources", [])) if item.get("sources") else ()
+                    self.problems.append(
+                        doc.problem(full, f"参数值 {v!r} 不是{kind}类型", code="parameter.type")
+                    )
+                cites = (
+                    self._citations(p, sub[0], sources, item.get("sources", []))
+                    if item.get("sources")
+                    else ()
+                )
                 values.append(
                     ParameterValue(
                         start=item["from"],
                         value=v,
-                        unconfirmed=bool(item.get("unconfirmed", False)) or bool(d.get("unconfirmed", False)),
+                        unconfirmed=bool(item.get("unconfirmed", False))
+                        or bool(d.get("unconfirmed", False)),
                         note=item.get("note"),
                         citations=cites,
                     )
                 )
             starts = [v.start for v in values]
             if starts != sorted(starts) or len(set(starts)) != len(starts):
-                self.problems.append(p.problem("values", "values 须按 from 日期从早到晚排列, 且日期不重复", code="parameter.order"))
+                self.problems.append(
+                    p.problem(
+                        "values",
+                        "values 须按 from 日期从早到晚排列, 且日期不重复",
+                        code="parameter.order",
+                    )
+                )
             out[name] = Parameter(
-                name=name, label=d["label"], type=kind, unit=d.get("unit"), values=tuple(values), note=d.get("note")
+                name=name,
+                label=d["label"],
+                type=kind,
+                unit=d.get("unit"),
+                values=tuple(values),
+                note=d.get("note"),
             )
         return out
 
-    def _criterion(self, p: _Piece, scope: Scope, sources: Mapping[str, Source]) -> Criterion | None:
+    def _criterion(
+        self, p: _Piece, scope: Scope, sources: Mapping[str, Source]
+    ) -> Criterion | None:
         d = p.data
         before = len(self.problems)
         for key in ("label", "test"):
             if key not in d:
                 self.problems.append(
-                    p.problem("id", f"指标 {d['id']!r} 缺少 {key}", hint="新增指标须写全 label 和 test", code="criteria.incomplete")
+                    p.problem(
+                        "id",
+                        f"指标 {d['id']!r} 缺少 {key}",
+                        hint="新增指标须写全 label 和 test",
+                        code="criteria.incomplete",
+                    )
                 )
         if len(self.problems) > before:
             return None
@@ -470,7 +585,13 @@ class _Builder:
         if test is None or len(self.problems) > before:
             return None
         used: list[str] = []
-        for name in (*(applies_if.names if applies_if else ()), *test.names, *pass_t.names, *fail_t.names, *na_t.names):
+        for name in (
+            *(applies_if.names if applies_if else ()),
+            *test.names,
+            *pass_t.names,
+            *fail_t.names,
+            *na_t.names,
+        ):
             found = scope.lookup(name)
             if found is None or found[1].kind in {"list", "record"} or name in used:
                 continue
@@ -498,14 +619,28 @@ class _Builder:
         method = d["method"]
         expression = None
         if method == "expression":
-            piece = _Piece(d, {k: (top.where["decision"][0], (*top.where["decision"][1], k)) for k in d}, top.where["decision"])
+            piece = _Piece(
+                d,
+                {k: (top.where["decision"][0], (*top.where["decision"][1], k)) for k in d},
+                top.where["decision"],
+            )
             expression = self.compile(piece, "expression", Scope(criteria=frozenset(criteria)))
             if expression is None:
                 return None
         if method == "points":
-            missing = [cid for cid, p in criteria.items() if "points" not in p.data and p.data.get("severity") != "veto"]
+            missing = [
+                cid
+                for cid, p in criteria.items()
+                if "points" not in p.data and p.data.get("severity") != "veto"
+            ]
             if missing:
-                self.problems.append(top.problem("decision", f"计分法中这些指标没有 points: {', '.join(missing)}", code="decision.points"))
+                self.problems.append(
+                    top.problem(
+                        "decision",
+                        f"计分法中这些指标没有 points: {', '.join(missing)}",
+                        code="decision.points",
+                    )
+                )
         return Decision(
             method=method,
             threshold=d.get("threshold"),
@@ -523,10 +658,22 @@ class _Builder:
             doc, path = p.origin
             for i, cid in enumerate(expect.get("failing", [])):
                 if cid not in criteria:
-                    self.problems.append(doc.problem((*path, "expect", "failing", i), f"没有指标 {cid!r}", code="example.criterion"))
+                    self.problems.append(
+                        doc.problem(
+                            (*path, "expect", "failing", i),
+                            f"没有指标 {cid!r}",
+                            code="example.criterion",
+                        )
+                    )
             for cid in expect.get("criteria", {}):
                 if cid not in criteria:
-                    self.problems.append(doc.problem((*path, "expect", "criteria", cid), f"没有指标 {cid!r}", code="example.criterion"))
+                    self.problems.append(
+                        doc.problem(
+                            (*path, "expect", "criteria", cid),
+                            f"没有指标 {cid!r}",
+                            code="example.criterion",
+                        )
+                    )
             record = {**base, **d["record"]}
             line, _ = doc.locate(path)
             out.append(
@@ -560,7 +707,7 @@ def _matches(kind: str, value: Any) -> bool:
 def _expr_text(expr: Expression | None) -> str | None:
     if expr is None:
         return None
-    return ast.unparse(expr._tree)  # noqa: SLF001 - the normalised form of the checked tree
+    return ast.unparse(expr._tree)
 
 
 def _canonical(
@@ -603,7 +750,8 @@ def _canonical(
                 for name, p in sorted(parameters.items())
             },
             "derived": [
-                {"name": d.name, "label": d.label, "unit": d.unit, "expr": _expr_text(d.expr)} for d in derived
+                {"name": d.name, "label": d.label, "unit": d.unit, "expr": _expr_text(d.expr)}
+                for d in derived
             ],
             "criteria": [
                 {
@@ -724,13 +872,26 @@ def override_parameters(rs: RuleSet, overrides: Mapping[str, Any]) -> RuleSet:
         {
             **canonical["parameters"],
             **{
-                n: {"label": params[n].label, "type": params[n].type, "unit": params[n].unit,
-                    "values": [{"from": _BEGINNING, "value": params[n].values[0].value, "unconfirmed": False, "sources": ["由使用者指定"]}]}
+                n: {
+                    "label": params[n].label,
+                    "type": params[n].type,
+                    "unit": params[n].unit,
+                    "values": [
+                        {
+                            "from": _BEGINNING,
+                            "value": params[n].values[0].value,
+                            "unconfirmed": False,
+                            "sources": ["由使用者指定"],
+                        }
+                    ],
+                }
                 for n in overrides
             },
         }
     )
-    return attrs.evolve(rs, parameters=params, canonical=canonical, fingerprint=fingerprint(canonical), cache={})
+    return attrs.evolve(
+        rs, parameters=params, canonical=canonical, fingerprint=fingerprint(canonical), cache={}
+    )
 
 
 def raise_if(problems: Sequence[Problem]) -> None:

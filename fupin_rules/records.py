@@ -152,7 +152,7 @@ class RecordSchema:
             fixed: list[Any] = []
             for v in values:
                 if isinstance(v, int) and not isinstance(v, bool):
-                    v = str(v)  # noqa: PLW2901 - a code typed as a number in a spreadsheet
+                    v = str(v)
                 code = table.code_for(v) if isinstance(v, str) else None
                 if code is None:
                     reasons.append(f"{where}: {v!r} 不在代码表 {table.title}({table.id}) 中")
@@ -218,21 +218,25 @@ def _reason(error: jsonschema.ValidationError, schema: RecordSchema) -> str:
     return f"{where}: {error.message}"
 
 
-def load_record_schema(
-    path: Path, subject: str, codelists: Mapping[str, CodeList]
-) -> RecordSchema:
+def load_record_schema(path: Path, subject: str, codelists: Mapping[str, CodeList]) -> RecordSchema:
     """Read ``schemas/records/<subject>.schema.json``. Raises RuleFileError if it is broken."""
     name = str(path)
     try:
         schema = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
     except (OSError, ValueError) as exc:
-        raise RuleFileError([Problem(f"无法读取记录结构: {exc}", file=name, code="schema.read")]) from exc
+        raise RuleFileError(
+            [Problem(f"无法读取记录结构: {exc}", file=name, code="schema.read")]
+        ) from exc
     problems: list[Problem] = []
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         problems.append(
-            Problem(f"不是有效的 JSON Schema: {exc.message}", file=name, path=format_path(list(exc.absolute_path)))
+            Problem(
+                f"不是有效的 JSON Schema: {exc.message}",
+                file=name,
+                path=format_path(list(exc.absolute_path)),
+            )
         )
     if not isinstance(schema, dict) or schema.get("type") != "object":
         problems.append(Problem("记录结构的 type 须为 object", file=name, code="schema.record"))
@@ -240,7 +244,9 @@ def load_record_schema(
     props: dict[str, Any] = schema.get("properties", {})
     id_field = schema.get("x-id-field")
     if not isinstance(id_field, str) or id_field not in props:
-        problems.append(Problem("缺少 x-id-field, 或它不在 properties 中", file=name, code="schema.record"))
+        problems.append(
+            Problem("缺少 x-id-field, 或它不在 properties 中", file=name, code="schema.record")
+        )
     division = schema.get("x-division-field")
     coded: list[tuple[str, str | None, str]] = []
     integers: list[tuple[str, str | None]] = []
@@ -254,7 +260,8 @@ def load_record_schema(
                         Problem(
                             f"代码表 {listname!r} 不存在",
                             file=name,
-                            path=f"properties.{field}" + (f".items.properties.{sub}" if sub else ""),
+                            path=f"properties.{field}"
+                            + (f".items.properties.{sub}" if sub else ""),
                             code="schema.codelist",
                         )
                     )

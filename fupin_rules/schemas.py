@@ -76,9 +76,7 @@ def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
         key = extras[0] if extras else ""
         close = difflib.get_close_matches(str(key), allowed, n=2, cutoff=0.6)
         hint = ("是否要写: " + ", ".join(close)) if close else "可用的键: " + ", ".join(allowed)
-        return doc.problem(
-            (*path, key), f"未知的键 {key!r}", hint=hint, code="schema.unknown-key"
-        )
+        return doc.problem((*path, key), f"未知的键 {key!r}", hint=hint, code="schema.unknown-key")
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return doc.problem(path, f"缺少必填的键 {missing!r}", code="schema.required")
@@ -90,9 +88,12 @@ def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
         if "string" in wants and isinstance(instance, bool):
             hint = "YAML 把 true/false 当作是/否; 如要文本请加引号"
         elif "string" in wants and not isinstance(instance, str | list | dict):
-            hint = f"如要文本请加引号: \"{instance}\""
+            hint = f'如要文本请加引号: "{instance}"'
         return doc.problem(
-            path, f"应为{text}, 实际是{_typename(instance)} {instance!r}", hint=hint, code="schema.type"
+            path,
+            f"应为{text}, 实际是{_typename(instance)} {instance!r}",
+            hint=hint,
+            code="schema.type",
         )
     if kind in {"enum", "const"}:
         options = error.validator_value if kind == "enum" else [error.validator_value]
@@ -118,10 +119,12 @@ def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
             f"{instance!r} 格式不符" + (f": {described}" if described else ""),
             code="schema.pattern",
         )
-    if kind == "oneOf" and isinstance(instance, dict) and "value" in error.schema.get("oneOf", [{}])[0].get("required", []):
-        return doc.problem(
-            path, "参数须写 value 或 values 二者之一", code="schema.parameter-value"
-        )
+    if (
+        kind == "oneOf"
+        and isinstance(instance, dict)
+        and "value" in error.schema.get("oneOf", [{}])[0].get("required", [])
+    ):
+        return doc.problem(path, "参数须写 value 或 values 二者之一", code="schema.parameter-value")
     if kind in {"oneOf", "anyOf"}:
         return doc.problem(
             path, f"值 {instance!r} 不符合要求 ({_typename(instance)})", code="schema.value"

@@ -67,7 +67,8 @@ def check_example(rs: RuleSet, example: Example) -> tuple[Result, tuple[str, ...
         actual = got.outcome if got else "无结果"
         if actual != expected:
             diffs.append(
-                f"指标 {cid} 应为 {expected}, 实际为 {actual}" + (f" ({got.message})" if got else "")
+                f"指标 {cid} 应为 {expected}, 实际为 {actual}"
+                + (f" ({got.message})" if got else "")
             )
     return result, tuple(diffs)
 

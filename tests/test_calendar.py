@@ -126,7 +126,7 @@ def test_parse_moment(text: str, expected: datetime) -> None:
 @pytest.mark.parametrize("text", ["2018-02-30", "2018-11-27T25:00", "27/11/2018", "", "tomorrow"])
 def test_parse_moment_refuses(text: str) -> None:
     """Impossible or unreadable moments raise UsageError in Chinese."""
-    with pytest.raises(UsageError, match="时间|日期|时刻"):
+    with pytest.raises(UsageError, match=r"时间|日期|时刻"):
         parse_moment(text)
 
 
@@ -425,7 +425,7 @@ def test_bundled_calendars_and_selection(tmp_path: Path) -> None:
     assert select_calendar(found, calendar_id="town.dynamic-management@2018").version == "2018"
     with pytest.raises(NotFoundError, match="2019-03-01 没有施行中的日历"):
         select_calendar(found, as_of="2019-03-01")
-    with pytest.raises(NotFoundError, match="town.dynamic-management"):
+    with pytest.raises(NotFoundError, match=r"town\.dynamic-management"):
         select_calendar(found, calendar_id="town.dynamic-managment")
     second = tmp_path / "b.yaml"
     second.write_text(
@@ -442,5 +442,5 @@ def test_bundled_calendars_and_selection(tmp_path: Path) -> None:
 def test_broken_bundled_calendar_fails_closed(tmp_path: Path) -> None:
     """A broken calendar file under the root stops the scan with its file:line."""
     (tmp_path / "c.yaml").write_text("kind: calendar\nid: x\n", encoding="utf-8")
-    with pytest.raises(RuleFileError, match="c.yaml:1:1"):
+    with pytest.raises(RuleFileError, match=r"c\.yaml:1:1"):
         bundled_calendars(tmp_path)

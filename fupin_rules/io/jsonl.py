@@ -84,7 +84,7 @@ def read_jsonl(source: str | Path | IO[str], name: str | None = None) -> Iterato
     """Yield one :class:`InputRecord` per non-blank line of a JSON Lines file or stream."""
     if isinstance(source, str | Path):
         label = name or str(source)
-        with open(source, encoding="utf-8-sig", errors="strict", newline="") as fh:  # noqa: PTH123
+        with open(source, encoding="utf-8-sig", errors="strict", newline="") as fh:
             yield from _lines(fh, label)
     else:
         yield from _lines(source, name or "<stdin>")
@@ -130,7 +130,7 @@ def atomic_output(path: str | Path | None, *, encoding: str = "utf-8") -> Iterat
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)  # noqa: PTH108
+            os.unlink(tmp)
         raise
 
 
