@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache
 from pathlib import Path
@@ -56,6 +56,7 @@ __all__ = [
     "load_calendar",
     "load_calendar_document",
     "parse_moment",
+    "register_calendar_command",
     "run_calendar_command",
     "select_calendar",
 ]
@@ -1209,6 +1210,36 @@ def add_calendar_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--today", metavar="DATE", help="与 --svg 同用: 在图上标出这一天")
 
 
+_CALENDAR_EPILOG = (
+    "示例:\n"
+    "  fupin-rules calendar --on 2018-11-20T09:00\n"
+    "  fupin-rules calendar --check household_exit_certification --at 2018-11-27T10:00\n"
+    "  fupin-rules calendar --due-within 7 --from 2018-12-10\n"
+    "  fupin-rules calendar --lint --calendar town.dynamic-management@2018\n"
+    "  fupin-rules calendar --ics plan.ics\n"
+    "  fupin-rules calendar --svg plan.svg --today 2018-11-20\n"
+    "\n时间均为北京时间; 不指定 --calendar 时, 使用所问日期施行中的随包日历。\n"
+    "--check 不在时段内、--lint 发现问题时退出码为 1。"
+)
+
+
+def register_calendar_command(sub: object, command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Register ``calendar`` through the CLI's ``command(name, handler, help, epilog)`` helper."""
+    del sub  # the helper already knows the subparsers
+
+    def handler(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+        del err
+        return run_calendar_command(args, out)
+
+    parser = command(
+        "calendar",
+        handler,
+        "工作时间节点: 开放事项、时段检查、到期提醒、检查与导出",
+        _CALENDAR_EPILOG,
+    )
+    add_calendar_arguments(parser)
+
+
 def run_calendar_command(
     args: argparse.Namespace, out: TextIO, *, today: date | None = None
 ) -> int:
@@ -1227,7 +1258,12 @@ def run_calendar_command(
     if args.check and not args.at:
         msg = "--check 需要同时给出 --at 时间"
         raise UsageError(msg)
-    cal = _command_calendar(args, as_of)
+    try:
+        cal = _command_calendar(args, as_of)
+    except NotFoundError as exc:
+        if notice is None:
+            raise
+        raise NotFoundError(f"{exc} {notice}") from None
     if args.lint:
         problems = cal.lint()
         if args.json:

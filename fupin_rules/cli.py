@@ -364,6 +364,12 @@ _EXTENSIONS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]]
 """Functions that add more subcommands (calendar, check, ...), each given the subparsers and
 the ``command(name, handler, help, epilog)`` helper."""
 
+# --- calendar subcommand (issue 4; owned by fupin_rules/calendar.py) ---------------------------
+from .calendar import register_calendar_command  # noqa: E402
+
+_EXTENSIONS.append(register_calendar_command)
+# --- end calendar subcommand -------------------------------------------------------------------
+
 
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None

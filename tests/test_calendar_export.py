@@ -261,3 +261,16 @@ def test_command_needs_at() -> None:
 def test_calendar_type() -> None:
     """The module-level calendar is a Calendar (guards the fixtures above)."""
     assert isinstance(CAL, Calendar)
+
+
+def test_wired_into_the_cli() -> None:
+    """``fupin-rules calendar`` runs through the main command, exit 1 when out of window."""
+    from fupin_rules.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["calendar", "--check", "exit_marking", "--at", "2018-12-01T00:00"]
+    assert main(argv, out=out, err=err) == 1
+    assert out.getvalue().startswith("[逾期] 系统中脱贫摘帽标注应在 2018-11-26 至 2018-11-30 24:00")
+    out = io.StringIO()
+    assert main(["calendar", "--on", "2019-06-01"], out=out, err=err) == 2
+    assert "2019-06-01 没有施行中的日历" in err.getvalue()
