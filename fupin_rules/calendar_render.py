@@ -15,7 +15,7 @@ from .calendar import CST, parse_moment
 if TYPE_CHECKING:
     from .calendar import Calendar, Node
 
-__all__ = ["escape_text", "fold_line", "to_ics", "to_svg"]
+__all__ = ["FONT_FAMILY", "escape_text", "fold_line", "to_ics", "to_svg"]
 
 _PRODID = "-//fupin-rules//work-plan calendar//ZH"
 _TZID = "Asia/Shanghai"
