@@ -444,3 +444,17 @@ def test_broken_bundled_calendar_fails_closed(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text("kind: calendar\nid: x\n", encoding="utf-8")
     with pytest.raises(RuleFileError, match=r"c\.yaml:1:1"):
         bundled_calendars(tmp_path)
+
+
+def test_to_dict_is_plain_and_deterministic(cal: Calendar) -> None:
+    """to_dict gives JSON-ready data; two loads give the same canonical JSON."""
+    from fupin_rules._canonical import dumps
+
+    text = dumps(cal.to_dict())
+    assert text == dumps(load_calendar(PLAN).to_dict())
+    node = cal.to_dict()["nodes"][20]
+    assert (node["id"], node["end"], node["end_instant"]) == (
+        "data_cleaning",
+        "2018-12-15T10:00",
+        "2018-12-15T10:00:00+08:00",
+    )
