@@ -110,7 +110,9 @@ def to_ics(cal: Calendar) -> str:
         if actions:
             desc.append(f"开放的工作: {actions}")
         if n.after:
-            desc.append("须在以下节点结束后开始: " + "、".join(n.after))
+            by_id = {x.id: x for x in cal.nodes}
+            names = "、".join(f"{by_id[a].section} {by_id[a].label}" for a in n.after)
+            desc.append(f"须在以下节点结束后开始: {names}")
         if n.note:
             desc.append(n.note)
         desc.append(f"依据: {source} ({cal.id}@{cal.version})")
