@@ -12,10 +12,21 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import EvaluationError, UsageError
-from .model import Criterion, CriterionOutcome, Finding, Outcome, Result, RuleSet, display
+import attrs
 
-__all__ = ["evaluate", "parse_day", "rejected"]
+from .errors import EvaluationError, UsageError
+from .model import (
+    Criterion,
+    CriterionOutcome,
+    Finding,
+    ItemFinding,
+    Outcome,
+    Result,
+    RuleSet,
+    display,
+)
+
+__all__ = ["Prepared", "evaluate", "parse_day", "prepare", "rejected", "run_expression"]
 
 _NOT_SET = object()
 
@@ -38,7 +49,7 @@ def parse_day(value: str | dt.date | dt.datetime) -> str:
 class _Context:
     """Per-date values of a rule set: parameters in force, which are unconfirmed or missing."""
 
-    __slots__ = ("labels", "missing", "params", "unconfirmed")
+    __slots__ = ("_item_labels", "labels", "missing", "params", "unconfirmed")
 
     def __init__(self, rs: RuleSet, day: str) -> None:
         self.params: dict[str, Any] = {}
@@ -56,8 +67,24 @@ class _Context:
         schema = rs.record_schema
         self.labels: dict[str, Mapping[str, str]] = {}
         for name, t in schema.fields.items():
-            if t.kind == "code" and t.codelist in schema.codelists:
+            if t.kind == "code" and t.codelist is not None and t.codelist in schema.codelists:
                 self.labels[name] = schema.codelists[t.codelist].codes
+        self._item_labels: dict[str, dict[str, Mapping[str, str]]] = {}
+
+    def item_labels(self, rs: RuleSet, c: Criterion) -> Mapping[str, Mapping[str, str]]:
+        """Code labels for the names a per-item criterion shows (``m.field`` included)."""
+        found = self._item_labels.get(c.id)
+        if found is None:
+            assert c.for_each is not None
+            list_name, var = c.for_each
+            found = dict(self.labels)
+            list_type = rs.record_schema.fields.get(list_name)
+            for field, t in ((list_type.fields or {}) if list_type else {}).items():
+                codelist = rs.record_schema.codelists.get(t.codelist or "")
+                if t.kind == "code" and codelist is not None:
+                    found[f"{var}.{field}"] = codelist.codes
+            self._item_labels[c.id] = found
+        return found
 
 
 def _context(rs: RuleSet, day: str) -> _Context:
@@ -88,32 +115,29 @@ def _why_missing(rs: RuleSet, names: list[str], missing: Mapping[str, str]) -> s
     return "; ".join(parts)
 
 
-def evaluate(
-    rs: RuleSet,
-    record: Any,
-    *,
-    as_of: str | dt.date | None = None,
-    source: str | None = None,
-) -> Result:
-    """Apply ``rs`` to ``record`` on ``as_of`` (default: the rule set's default date, or the
-    first day it is in force)."""
+@attrs.frozen
+class Prepared:
+    """A record made ready for evaluation on one day: its environment of values by name."""
+
+    day: str
+    record_id: str | None
+    env: dict[str, Any]
+    """Parameters in force, the record's present fields, ``as_of`` and derived fields."""
+    missing: dict[str, str]
+    """Why a name is absent (parameter without a value, derived field not computable)."""
+    reasons: tuple[str, ...]
+    """Why the record is invalid (then ``env`` is empty)."""
+
+
+def prepare(rs: RuleSet, record: Any, *, as_of: str | dt.date | None = None) -> Prepared:
+    """Check and normalise ``record`` and compute its derived fields, without judging it."""
     day = parse_day(as_of or rs.default_as_of or rs.effective_from)
     ctx = _context(rs, day)
     schema = rs.record_schema
     record_id = schema.record_id(record)
     normalised, reasons = schema.check(record)
     if reasons:
-        return Result(
-            outcome="invalid",
-            ruleset=rs.key,
-            fingerprint=rs.fingerprint,
-            as_of=day,
-            record_id=record_id,
-            findings=(),
-            reasons=reasons,
-            conclusion="记录无效",
-            source=source,
-        )
+        return Prepared(day=day, record_id=record_id, env={}, missing={}, reasons=reasons)
     env: dict[str, Any] = dict(ctx.params)
     for key, value in normalised.items():
         if value is not None:
@@ -126,6 +150,34 @@ def evaluate(
             env[derived.name] = value
         else:
             missing[derived.name] = f"无法计算「{derived.label}」: {why}"
+    return Prepared(day=day, record_id=record_id, env=env, missing=missing, reasons=())
+
+
+def evaluate(
+    rs: RuleSet,
+    record: Any,
+    *,
+    as_of: str | dt.date | None = None,
+    source: str | None = None,
+) -> Result:
+    """Apply ``rs`` to ``record`` on ``as_of`` (default: the rule set's default date, or the
+    first day it is in force)."""
+    prepared = prepare(rs, record, as_of=as_of)
+    day, record_id = prepared.day, prepared.record_id
+    if prepared.reasons:
+        return Result(
+            outcome="invalid",
+            ruleset=rs.key,
+            fingerprint=rs.fingerprint,
+            as_of=day,
+            record_id=record_id,
+            findings=(),
+            reasons=prepared.reasons,
+            conclusion="记录无效",
+            source=source,
+        )
+    ctx = _context(rs, day)
+    env, missing = prepared.env, prepared.missing
 
     if rs.applies_if is not None:
         value, why = _run(rs.applies_if, env, missing, rs)
@@ -175,6 +227,16 @@ def evaluate(
     )
 
 
+def run_expression(
+    expr: Any,
+    env: Mapping[str, Any],
+    missing: Mapping[str, str],
+    rs: RuleSet,
+) -> tuple[Any, str | None]:
+    """Evaluate ``expr``; return (value, None), or (None, why it could not be evaluated)."""
+    return _run(expr, env, missing, rs)
+
+
 def _run(
     expr: Any,
     env: Mapping[str, Any],
@@ -199,34 +261,42 @@ def _is_top_level(rs: RuleSet, name: str) -> bool:
     )
 
 
-def _finding(
+def _judge(
     rs: RuleSet,
     c: Criterion,
     env: Mapping[str, Any],
+    values: Mapping[str, Any],
+    missing: Mapping[str, str],
+    labels: Mapping[str, Mapping[str, str]],
+) -> tuple[CriterionOutcome, str]:
+    if c.applies_if is not None:
+        applies, why = _run(c.applies_if, env, missing, rs)
+        if why is not None:
+            return "unknown", f"无法判定: {why}"
+        if not applies:
+            return "not_applicable", c.not_applicable_text.render(values, labels)
+    result, why = _run(c.test, env, missing, rs)
+    if why is not None:
+        return "unknown", f"无法判定: {why}"
+    if result:
+        return "pass", c.pass_text.render(values, labels)
+    return "fail", c.fail_text.render(values, labels)
+
+
+def _finding(
+    rs: RuleSet,
+    c: Criterion,
+    env: dict[str, Any],
     missing: Mapping[str, str],
     ctx: _Context,
 ) -> Finding:
-    values = {n: env.get(n) for n in c.used}
-    outcome: CriterionOutcome
-    message: str
-    why: str | None = None
-    applies = True
-    if c.applies_if is not None:
-        applies_value, why = _run(c.applies_if, env, missing, rs)
-        applies = bool(applies_value) if why is None else True
-    if why is not None:
-        outcome, message = "unknown", f"无法判定: {why}"
-    elif not applies:
-        outcome = "not_applicable"
-        message = c.not_applicable_text.render(values, ctx.labels)
+    items: tuple[ItemFinding, ...] = ()
+    if c.for_each is None:
+        values = {n: env.get(n) for n in c.used}
+        outcome, message = _judge(rs, c, env, values, missing, ctx.labels)
     else:
-        result, why = _run(c.test, env, missing, rs)
-        if why is not None:
-            outcome, message = "unknown", f"无法判定: {why}"
-        elif result:
-            outcome, message = "pass", c.pass_text.render(values, ctx.labels)
-        else:
-            outcome, message = "fail", c.fail_text.render(values, ctx.labels)
+        values = {n: env.get(n) for n in c.used if "." not in n}
+        outcome, message, items = _per_item(rs, c, env, missing, ctx)
     unconfirmed = c.unconfirmed or any(n in ctx.unconfirmed for n in c.used)
     if unconfirmed and outcome in {"pass", "fail"}:
         message += " (注意: 该指标的检验方法或所用参数未经来源确认)"
@@ -240,7 +310,70 @@ def _finding(
         values=values,
         sources=tuple(str(x) for x in c.citations),
         unconfirmed=unconfirmed,
+        items=items,
     )
+
+
+def _per_item(
+    rs: RuleSet,
+    c: Criterion,
+    env: dict[str, Any],
+    missing: Mapping[str, str],
+    ctx: _Context,
+) -> tuple[CriterionOutcome, str, tuple[ItemFinding, ...]]:
+    assert c.for_each is not None
+    list_name, var = c.for_each
+    rows = env.get(list_name)
+    if not isinstance(rows, list):
+        why = _why_missing(rs, [list_name], missing)
+        return "unknown", f"无法判定: {why}", ()
+    labels = ctx.item_labels(rs, c)
+    prefix = var + "."
+    found: list[ItemFinding] = []
+    outcomes: set[str] = set()
+    try:
+        for index, item in enumerate(rows):
+            env[var] = item
+            values = {
+                n: (item.get(n[len(prefix) :]) if n.startswith(prefix) else env.get(n))
+                for n in c.used
+            }
+            outcome, message = _judge(rs, c, env, values, missing, labels)
+            outcomes.add(outcome)
+            if outcome != "pass":
+                item_id = item.get(c.item_id_field) if c.item_id_field else None
+                found.append(
+                    ItemFinding(
+                        index=index,
+                        item_id=None if item_id is None else str(item_id),
+                        outcome=outcome,
+                        message=message,
+                        values=values,
+                    )
+                )
+    finally:
+        env.pop(var, None)
+    if "fail" in outcomes:
+        outcome: CriterionOutcome = "fail"
+    elif "unknown" in outcomes:
+        outcome = "unknown"
+    elif "pass" in outcomes:
+        outcome = "pass"
+    else:
+        outcome = "not_applicable"
+    shown = [f for f in found if f.outcome == outcome] if outcome != "pass" else []
+    if outcome == "pass":
+        message = f"{c.label}: 全部 {len(rows)} 项达标"
+    elif outcome == "not_applicable":
+        message = c.not_applicable_text.render({}, labels) if not rows else f"{c.label}: 不适用"
+    else:
+        parts = [
+            f"第 {f.index + 1} 项" + (f"({f.item_id})" if f.item_id else "") + f": {f.message}"
+            for f in shown[:5]
+        ]
+        more = f" 等 {len(shown)} 项" if len(shown) > 5 else ""
+        message = "; ".join(parts) + more
+    return outcome, message, tuple(found)
 
 
 def _decide(rs: RuleSet, findings: tuple[Finding, ...]) -> tuple[Outcome, tuple[str, ...]]:

@@ -105,11 +105,16 @@ class Scope:
     parameters: Mapping[str, Type] = attrs.field(factory=dict)
     criteria: frozenset[str] = frozenset()
     codelists: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
+    items: Mapping[str, Type] = attrs.field(factory=dict)
+    """Item variables of a per-item criterion (``for_each: {list: members, as: m}``):
+    name -> the item's record type; fields are read as ``m.field``."""
 
     def lookup(self, name: str) -> tuple[str, Type] | None:
         """The kind of name (field, derived, parameter, criterion, context) and its type."""
         if name == "as_of":
             return ("context", DATE)
+        if name in self.items:
+            return ("item", self.items[name])
         for kind, table in (
             ("field", self.fields),
             ("derived", self.derived),
@@ -123,7 +128,9 @@ class Scope:
 
     def names(self) -> list[str]:
         """Every name in scope, for suggestions."""
-        return sorted({*self.fields, *self.derived, *self.parameters, *self.criteria, "as_of"})
+        return sorted(
+            {*self.fields, *self.derived, *self.parameters, *self.criteria, *self.items, "as_of"}
+        )
 
 
 # --------------------------------------------------------------------------- runtime helpers
@@ -492,13 +499,17 @@ class _Checker:
     def _check_Attribute(self, node: ast.Attribute) -> Type:
         if node.attr.startswith("_"):
             raise _Refused(node, f"不允许访问 {node.attr}", code="expr.unsafe")
-        if not isinstance(node.value, ast.Name) or node.value.id not in self.locals:
+        if not isinstance(node.value, ast.Name) or (
+            node.value.id not in self.locals and node.value.id not in self.scope.items
+        ):
             raise _Refused(
                 node,
                 "只能在 for 循环变量上取字段, 如 m.age (m 来自 for m in members)",
                 code="expr.unsafe",
             )
-        item = self.locals[node.value.id]
+        item = self.locals.get(node.value.id) or self.scope.items[node.value.id]
+        if node.value.id not in self.names and node.value.id in self.scope.items:
+            self.names.append(node.value.id)
         assert item.fields is not None
         if node.attr not in item.fields:
             close = difflib.get_close_matches(node.attr, list(item.fields), n=3, cutoff=0.6)

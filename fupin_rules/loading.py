@@ -32,6 +32,7 @@ from .expressions import BOOLEAN, NUMBER, STRING, Expression, Scope, Type, compi
 from .model import (
     Citation,
     Criterion,
+    DatasetCheck,
     Decision,
     Derived,
     Example,
@@ -142,7 +143,7 @@ class _Resolved:
     files: list[str]
 
 
-_INHERITED = ("title", "description", "subject", "decision", "applies_if")
+_INHERITED = ("title", "description", "subject", "decision", "applies_if", "dataset_checks")
 
 
 def _resolve(
@@ -284,6 +285,7 @@ class _Builder:
     resolved: _Resolved
     schemas: Mapping[str, RecordSchema]
     problems: list[Problem] = attrs.field(factory=list)
+    resolved_schema: RecordSchema = attrs.field(init=False)
 
     def compile(
         self, piece: _Piece, key: str, scope: Scope, *, expect: str | None = "boolean"
@@ -304,7 +306,15 @@ class _Builder:
             self.problems.append(exc.problem)
             return None
 
-    def template(self, piece: _Piece, key: str, default: str, scope: Scope) -> Template:
+    def template(
+        self,
+        piece: _Piece,
+        key: str,
+        default: str,
+        scope: Scope,
+        extra: frozenset[str] = frozenset(),
+    ) -> Template:
+        """Check a message template; ``extra`` are names allowed besides the scope's."""
         text = piece.data.get(key, default)
         names: list[str] = []
         try:
@@ -322,7 +332,8 @@ class _Builder:
         for _literal, field, spec, conversion in parsed:
             if field is None:
                 continue
-            if not field.isidentifier() or spec or conversion:
+            dotted = _item_field(field, scope)
+            if (not field.isidentifier() and not dotted) or spec or conversion:
                 self.problems.append(
                     piece.problem(
                         key,
@@ -331,7 +342,7 @@ class _Builder:
                     )
                 )
                 continue
-            if scope.lookup(field) is None:
+            if scope.lookup(field) is None and not dotted and field not in extra:
                 import difflib
 
                 close = difflib.get_close_matches(field, scope.names(), n=2, cutoff=0.6)
@@ -375,6 +386,7 @@ class _Builder:
                 )
             )
             return None
+        self.resolved_schema = schema
         codelists = {cid: cl.codes for cid, cl in schema.codelists.items()}
         sources = {sid: self._source(p) for sid, p in r.sources.items()}
         parameters = self._parameters(sources)
@@ -420,6 +432,7 @@ class _Builder:
             if c is not None
         ]
         decision = self._decision(r.criteria, scope)
+        dataset_checks = self._dataset_checks(scope, sources)
         applies_if = self.compile(top, "applies_if", scope) if "applies_if" in top.data else None
         examples = self._examples(r, {c.id for c in criteria})
         effective = top.data["effective"]
@@ -434,6 +447,22 @@ class _Builder:
             return None
         canonical = _canonical(
             r, schema, parameters, derived, criteria, decision, applies_if, sources
+        )
+        canonical["dataset_checks"] = plain(
+            [
+                {
+                    "id": c.id,
+                    "label": c.label,
+                    "unique": _expr_text(c.key),
+                    "for_each": list(c.for_each) if c.for_each else None,
+                    "where": _expr_text(c.where),
+                    "across_records_only": c.across_records_only,
+                    "message": c.message.text,
+                    "severity": c.severity,
+                    "sources": [str(x) for x in c.citations],
+                }
+                for c in dataset_checks
+            ]
         )
         return RuleSet(
             id=r.id,
@@ -456,6 +485,7 @@ class _Builder:
             canonical=canonical,
             files=tuple(r.files),
             effective_unconfirmed=bool(effective.get("unconfirmed", False)),
+            dataset_checks=tuple(dataset_checks),
         )
 
     def _source(self, p: _Piece) -> Source:
@@ -575,6 +605,13 @@ class _Builder:
                 )
         if len(self.problems) > before:
             return None
+        for_each = None
+        item_id_field = None
+        if "for_each" in d:
+            found = self._item_scope(p, "for_each", scope)
+            if found is None:
+                return None
+            scope, for_each, item_id_field = found
         test = self.compile(p, "test", scope)
         applies_if = self.compile(p, "applies_if", scope) if "applies_if" in d else None
         label = d["label"]
@@ -585,6 +622,11 @@ class _Builder:
         if test is None or len(self.problems) > before:
             return None
         used: list[str] = []
+        if for_each is not None:
+            var = for_each[1]
+            for expr in (applies_if, test):
+                if expr is not None:
+                    used.extend(n for n in _item_reads(expr, var) if n not in used)
         for name in (
             *(applies_if.names if applies_if else ()),
             *test.names,
@@ -592,6 +634,10 @@ class _Builder:
             *fail_t.names,
             *na_t.names,
         ):
+            if _item_field(name, scope):
+                if name not in used:
+                    used.append(name)
+                continue
             found = scope.lookup(name)
             if found is None or found[1].kind in {"list", "record"} or name in used:
                 continue
@@ -611,7 +657,92 @@ class _Builder:
             note=d.get("note"),
             points=d.get("points"),
             used=tuple(used),
+            for_each=for_each,
+            item_id_field=item_id_field,
         )
+
+    def _item_scope(
+        self, p: _Piece, key: str, scope: Scope
+    ) -> tuple[Scope, tuple[str, str], str | None] | None:
+        """The scope of a per-item criterion or check: the item named by ``for_each.as``."""
+        spec = p.data[key]
+        doc, path = p.where.get(key, p.origin)
+        list_name, var = spec["list"], spec["as"]
+        list_type = scope.fields.get(list_name)
+        if list_type is None or list_type.kind != "list" or list_type.fields is None:
+            lists = [n for n, t in scope.fields.items() if t.kind == "list" and t.fields]
+            self.problems.append(
+                doc.problem(
+                    (*path, "list"),
+                    f"{list_name!r} 不是记录中的列表字段",
+                    hint="可用: " + (", ".join(lists) or "无"),
+                    code="for-each.list",
+                )
+            )
+            return None
+        if scope.lookup(var) is not None:
+            self.problems.append(
+                doc.problem((*path, "as"), f"名称 {var!r} 已被占用, 请换一个", code="for-each.name")
+            )
+            return None
+        items_schema = self.resolved_schema.schema.get("properties", {}).get(list_name, {})
+        id_field = items_schema.get("items", {}).get("x-id-field")
+        new_scope = attrs.evolve(scope, items={var: Type("record", fields=list_type.fields)})
+        return new_scope, (list_name, var), id_field if isinstance(id_field, str) else None
+
+    def _dataset_checks(self, scope: Scope, sources: Mapping[str, Source]) -> list[DatasetCheck]:
+        top = self.resolved.top
+        if "dataset_checks" not in top.data:
+            return []
+        doc, path = top.where["dataset_checks"]
+        out = []
+        seen: set[str] = set()
+        for i, spec in enumerate(top.data["dataset_checks"]):
+            p = _piece(doc, (*path, i), spec)
+            if spec["id"] in seen:
+                self.problems.append(
+                    p.problem("id", f"检查 id {spec['id']!r} 重复", code="dataset.duplicate")
+                )
+                continue
+            seen.add(spec["id"])
+            item_scope, for_each = scope, None
+            if "for_each" in spec:
+                found = self._item_scope(p, "for_each", scope)
+                if found is None:
+                    continue
+                item_scope, for_each, _ = found
+            before = len(self.problems)
+            key = self.compile(p, "unique", item_scope, expect=None)
+            where = self.compile(p, "where", item_scope) if "where" in spec else None
+            message = self.template(
+                p,
+                "message",
+                f"{spec['label']}: {{key}} 出现 {{count}} 次",
+                item_scope,
+                frozenset({"key", "count"}),
+            )
+            citations = self._citations(p, "sources", sources)
+            if key is None or len(self.problems) > before:
+                continue
+            if key.type.kind in {"list", "record", "boolean"}:
+                self.problems.append(
+                    p.problem("unique", "唯一键须是文本、数值或日期", code="expr.type")
+                )
+                continue
+            out.append(
+                DatasetCheck(
+                    id=spec["id"],
+                    label=spec["label"],
+                    key=key,
+                    for_each=for_each,
+                    where=where,
+                    across_records_only=bool(spec.get("across_records_only", False)),
+                    message=message,
+                    severity=spec.get("severity", "blocking"),
+                    citations=citations,
+                )
+            )
+        return out
 
     def _decision(self, criteria: Mapping[str, _Piece], scope: Scope) -> Decision | None:
         top = self.resolved.top
@@ -767,6 +898,7 @@ def _canonical(
                     "sources": [str(x) for x in c.citations],
                     "unconfirmed": c.unconfirmed,
                     "points": c.points,
+                    "for_each": list(c.for_each) if c.for_each else None,
                 }
                 for c in criteria
             ],
@@ -898,3 +1030,25 @@ def raise_if(problems: Sequence[Problem]) -> None:
     """Raise :class:`RuleFileError` if there is any problem."""
     if problems:
         raise RuleFileError(problems)
+
+
+def _item_field(name: str, scope: Scope) -> bool:
+    """Whether ``name`` is ``var.field`` of an item variable in scope."""
+    var, dot, field = name.partition(".")
+    item = scope.items.get(var) if dot else None
+    return item is not None and item.fields is not None and field in item.fields
+
+
+def _item_reads(expr: Expression, var: str) -> list[str]:
+    """The ``var.field`` names an expression reads, in order."""
+    out: list[str] = []
+    for node in ast.walk(expr._tree):  # noqa: SLF001 - reading our own checked tree
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == var
+        ):
+            name = f"{var}.{node.attr}"
+            if name not in out:
+                out.append(name)
+    return out

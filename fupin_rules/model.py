@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 __all__ = [
     "Citation",
     "Criterion",
+    "DatasetCheck",
     "Decision",
     "Derived",
     "Example",
     "Finding",
+    "ItemFinding",
     "Parameter",
     "ParameterValue",
     "Result",
@@ -170,7 +172,27 @@ class Criterion:
     note: str | None
     points: Any
     used: tuple[str, ...]
-    """Names whose values the finding reports (fields, derived fields, parameters)."""
+    """Names whose values the finding reports (fields, derived fields, parameters, and for a
+    per-item criterion ``m.field`` names of the item)."""
+    for_each: tuple[str, str] | None = None
+    """``(list field, item name)`` for a criterion checked once per item (e.g. per member)."""
+    item_id_field: str | None = None
+    """The field that names an item in messages (e.g. the member's ID number)."""
+
+
+@attrs.frozen(eq=False)
+class DatasetCheck:
+    """A check across the records of a data set: a key that must be unique (一人多户 ...)."""
+
+    id: str
+    label: str
+    key: Expression
+    for_each: tuple[str, str] | None
+    where: Expression | None
+    across_records_only: bool
+    message: Template
+    severity: Severity
+    citations: tuple[Citation, ...]
 
 
 @attrs.frozen(eq=False)
@@ -200,6 +222,28 @@ class Example:
 
 
 @attrs.frozen
+class ItemFinding:
+    """What a per-item criterion said about one item (e.g. one member) that did not pass."""
+
+    index: int
+    """Position of the item in its list, from 0."""
+    item_id: str | None
+    outcome: CriterionOutcome
+    message: str
+    values: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The item finding as plain data."""
+        return {
+            "index": self.index,
+            "item_id": self.item_id,
+            "outcome": self.outcome,
+            "message": self.message,
+            "values": plain(dict(self.values)),
+        }
+
+
+@attrs.frozen
 class Finding:
     """What one criterion said about one record."""
 
@@ -213,9 +257,17 @@ class Finding:
     sources: tuple[str, ...]
     unconfirmed: bool = False
     """The criterion's test, or a parameter value it used, is not confirmed by a source."""
+    items: tuple[ItemFinding, ...] = ()
+    """For a per-item criterion: the items (members ...) that did not pass."""
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as plain data."""
+        data = self._base_dict()
+        if self.items:
+            data["items"] = [i.to_dict() for i in self.items]
+        return data
+
+    def _base_dict(self) -> dict[str, Any]:
         return {
             "criterion": self.criterion,
             "label": self.label,
@@ -293,6 +345,7 @@ class RuleSet:
     examples: tuple[Example, ...]
     notes: tuple[str, ...]
     record_schema: RecordSchema = attrs.field(repr=False)
+    dataset_checks: tuple[DatasetCheck, ...] = attrs.field(kw_only=True, default=())
     fingerprint: str
     canonical: Mapping[str, Any] = attrs.field(repr=False)
     """The resolved rule set as plain data: what the fingerprint hashes."""
