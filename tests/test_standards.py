@@ -10,6 +10,7 @@ The last test runs the embedded examples through the engine (``fupin-rules test`
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -159,7 +160,8 @@ def test_record_schema(path: Path) -> None:
     def walk(properties: dict[str, Any], where: str) -> None:
         for name, prop in properties.items():
             assert name not in DICT_METHODS, f"{where}{name} is a dict method name"
-            assert name == name.lower() and " " not in name
+            assert name == name.lower()
+            assert " " not in name
             assert prop.get("title"), f"{where}{name} has no Chinese title"
             if "x-codelist" in prop:
                 assert prop["x-codelist"] in codelists, f"{where}{name}: unknown code list"
@@ -189,8 +191,12 @@ def test_every_criterion_has_passing_and_failing_examples(key: tuple[str, str]) 
         failing.update(expect.get("failing", []))
         for cid, outcome in expect.get("criteria", {}).items():
             (passing if outcome == "pass" else failing if outcome == "fail" else set()).add(cid)
-    assert not (set(criteria) - passing), f"criteria without a passing example: {set(criteria) - passing}"
-    assert not (set(criteria) - failing), f"criteria without a failing example: {set(criteria) - failing}"
+    assert not (set(criteria) - passing), (
+        f"criteria without a passing example: {set(criteria) - passing}"
+    )
+    assert not (set(criteria) - failing), (
+        f"criteria without a failing example: {set(criteria) - failing}"
+    )
 
 
 @pytest.mark.parametrize("key", sorted(RULESETS), ids=lambda k: f"{k[0]}@{k[1]}")
@@ -275,7 +281,7 @@ def test_versions_never_overlap() -> None:
         by_id.setdefault(sid, []).append((eff["from"], eff.get("until", "9999-12-31")))
     for sid, spans in by_id.items():
         spans.sort()
-        for (_f1, u1), (f2, _u2) in zip(spans, spans[1:], strict=False):
+        for (_f1, u1), (f2, _u2) in itertools.pairwise(spans):
             assert u1 < f2, f"{sid}: versions overlap ({u1} >= {f2})"
 
 
