@@ -34,6 +34,9 @@ class InputRecord:
     """Where it came from: ``file:line`` or ``file:sheet:row``."""
     record: Any = None
     error: str | None = None
+    rows: int = 1
+    """How many input rows this item accounts for (a household assembled from member rows
+    has several), so that rows read = rows in records + rows rejected."""
 
     @property
     def ok(self) -> bool:
