@@ -326,3 +326,14 @@ def test_engine_lints_and_runs_examples() -> None:
     report = testing.run_examples(lib)
     assert report.total >= 100
     assert not report.failures, "\n".join(str(f) for f in report.failures)
+
+
+@pytest.mark.parametrize("key", sorted(RULESETS), ids=lambda k: f"{k[0]}@{k[1]}")
+def test_every_version_has_a_chinese_doc_page(key: tuple[str, str]) -> None:
+    page = ROOT / "docs" / "standards" / f"{key[0]}-{key[1]}.md"
+    assert page.exists(), f"missing {page}"
+    text = page.read_text(encoding="utf-8")
+    for cid in _resolved(RULESETS[key])["criteria"]:
+        assert f"`{cid}`" in text, f"{page.name} does not describe {cid}"
+    assert "未确认" in text
+    assert (ROOT / "docs" / "standards" / "how-to-write-a-revision.md").exists()
