@@ -166,7 +166,8 @@ def load_headermap_document(doc: YamlDocument) -> HeaderMap:
                 doc.problem(
                     where,
                     f"记录结构 {subject} 中没有字段 {path!r}",
-                    hint="字段名见 schemas/records/" + subject + ".schema.json; 成员字段写成 members.字段",
+                    hint=f"字段名见 schemas/records/{subject}.schema.json; "
+                    "成员字段写成 members.字段",
                     code="headermap.field",
                 )
             )
@@ -244,4 +245,3 @@ def load_headermap_document(doc: YamlDocument) -> HeaderMap:
         ),
         sources=tuple(data.get("sources") or ()),
     )
-
