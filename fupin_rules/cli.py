@@ -197,7 +197,15 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     counts: Counter[str] = Counter()
     rejected_lines = 0
     with atomic_output(args.output) as fh:
-        for item, result in _paired(rs, _inputs(args.inputs)):
+        # --- --jobs (issue 6; owned by fupin_rules/parallel.py) ---
+        if args.jobs != 1:
+            from .parallel import evaluate_parallel, spec_from_args
+
+            counts, rejected_lines = evaluate_parallel(
+                spec_from_args(args, rs), args.inputs, fh, jobs=args.jobs
+            )
+        # --- end --jobs ---
+        for item, result in _paired(rs, _inputs(args.inputs) if args.jobs == 1 else ()):
             if item.error is not None:
                 rejected_lines += 1
             counts[result.outcome] += 1
@@ -343,6 +351,14 @@ def build_parser() -> argparse.ArgumentParser:
         "inputs", nargs="*", metavar="INPUT", help="JSON Lines 文件; - 或省略表示标准输入"
     )
     p.add_argument("-o", "--output", metavar="OUT", help="结果文件 (默认: 标准输出); 原子写入")
+    p.add_argument(  # --jobs (issue 6; fupin_rules/parallel.py)
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        metavar="N",
+        help="并行进程数 (默认 1; 0 表示每个 CPU 核一个); 输出与单进程逐字节相同",
+    )
 
     p = command(
         "explain",

@@ -701,7 +701,7 @@ class _ItemEnv(dict[str, _V]):
         self[key] = v
         return v
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         if key in self or key in self.outer:
             return self[key]
         return default

@@ -1,0 +1,180 @@
+"""Columnar evaluation gives exactly the row evaluator's outcomes (issue 6).
+
+Random households from the benchmark generator, with values pushed onto every threshold
+(income line, 13 ㎡ per person, 0.5 mu per person, 20-household villages, school ages), are
+evaluated three ways: the compiled row evaluator, the reference interpreter (simpleeval) and the
+columns. Every criterion outcome and record outcome must agree; records the columns mark
+uncertain are those re-evaluated by rows, and evaluate_records must agree on all of them.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fupin_rules as fr
+from fupin_rules.expressions import Expression
+
+from .conftest import ROOT
+
+np = pytest.importorskip("numpy", reason="columnar evaluation needs numpy (extra: bench)")
+
+from fupin_rules import columnar  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+from benchmarks.generate import household  # noqa: E402
+
+STANDARDS = [
+    ("gx.household.exit", "2016-11-20"),
+    ("gx.household.exit", "2018-11-20"),
+    ("gx.household.exit", "2019-11-20"),
+    ("gx.household.identification", "2018-11-20"),
+]
+
+
+def _boundary(rng: random.Random, rec: dict[str, Any]) -> dict[str, Any]:
+    """Push some values exactly onto thresholds of the household standards."""
+    size = rec.get("household_size")
+    if isinstance(size, int) and size > 0 and rng.random() < 0.5:
+        choice = rng.randrange(5)
+        if choice == 0:
+            rec["housing_area"] = (
+                13 * size if rng.random() < 0.5 else Decimal(13 * size) - Decimal("0.1")
+            )
+        elif choice == 1:
+            rec["per_capita_net_income"] = rng.choice([2952, 2953, Decimal("2952.01"), 3218])
+        elif choice == 2:
+            rec["farmland_area"] = Decimal(size) / 2
+        elif choice == 3:
+            rec.pop("per_capita_net_income", None)
+            rec["wage_income"] = 2952 * size
+            for k in (
+                "production_income",
+                "production_expense",
+                "property_income",
+                "transfer_income",
+            ):
+                rec[k] = 0
+        else:
+            rec["natural_village_households"] = 20
+    if rng.random() < 0.1:
+        rec.pop("members", None)
+    if rng.random() < 0.1 and rec.get("members"):
+        rec["members"][0].pop("birth_date", None)
+    if rng.random() < 0.05 and rec.get("members"):
+        rec["members"][0]["labour_skill"] = None
+    return rec
+
+
+def _records(seed: int, n: int, missing: float) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [_boundary(rng, household(rng, i, missing=missing)) for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def lib() -> fr.Library:
+    return fr.load_library()
+
+
+def _interpreted(rs: fr.RuleSet, record: Any, monkeypatch: pytest.MonkeyPatch) -> fr.Result:
+    with monkeypatch.context() as m:
+        m.setattr(Expression, "evaluate", Expression.interpret)
+        return rs.evaluate(record)
+
+
+@pytest.mark.parametrize(("standard", "day"), STANDARDS)
+@settings(max_examples=12)
+@given(seed=st.integers(0, 2**32), missing=st.sampled_from([0.0, 0.02, 0.2]))
+def test_columns_agree_with_rows(
+    lib: fr.Library, standard: str, day: str, seed: int, missing: float
+) -> None:
+    """Every criterion and record outcome the columns decide equals the row evaluator's."""
+    rs = lib.get(standard, as_of=day)
+    records = _records(seed, 40, missing)
+    rows = [rs.evaluate(r) for r in records]
+    outcomes, col, _ = columnar.evaluate_records(rs, records)
+    assert outcomes == [r.outcome for r in rows]
+    assert col is not None
+    valid = [i for i, r in enumerate(records) if not rs.record_schema.check(r)[1]]
+    table = columnar.build_columns(rs, [rs.record_schema.check(records[i])[0] for i in valid])
+    res = columnar.evaluate_columns(rs, table)
+    for k, i in enumerate(valid):
+        if res.uncertain[k]:
+            continue
+        assert res.outcome(k) == rows[i].outcome, records[i]
+        if rows[i].findings:
+            got = {c: res.criterion_outcome(k, c) for c in res.criteria}
+            want = {f.criterion: f.outcome for f in rows[i].findings}
+            assert got == want, records[i]
+
+
+@pytest.mark.parametrize(("standard", "day"), STANDARDS[:2])
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**32))
+def test_compiled_agrees_with_reference_interpreter(
+    lib: fr.Library, standard: str, day: str, seed: int
+) -> None:
+    """The generated evaluator and simpleeval give byte-identical results."""
+    rs = lib.get(standard, as_of=day)
+    mp = pytest.MonkeyPatch()
+    try:
+        for record in _records(seed, 10, 0.1):
+            compiled = rs.evaluate(record).to_dict()
+            interpreted = _interpreted(rs, record, mp).to_dict()
+            assert compiled == interpreted
+    finally:
+        mp.undo()
+
+
+def test_boundaries_are_uncertain_not_wrong(lib: fr.Library) -> None:
+    """Values exactly on a decimal boundary are left to the exact row evaluator."""
+    rs = lib.get("gx.household.exit", as_of="2018-11-20")
+    rng = random.Random(1)
+    base = household(rng, 0, missing=0.0)
+    base["household_size"] = 3
+    base["members"] = base["members"][:3]
+    base.pop("per_capita_net_income", None)
+    recs = []
+    for total in (8856, 8857, Decimal("8856.03")):  # 2952 * 3 = 8856: on, above, a fen above
+        r = dict(
+            base,
+            wage_income=total,
+            production_income=0,
+            production_expense=0,
+            property_income=0,
+            transfer_income=0,
+        )
+        recs.append(r)
+    outcomes, col, rows = columnar.evaluate_records(rs, recs)
+    assert col is not None
+    assert bool(col.uncertain[0])  # 8856 / 3 == 2952 exactly: decided by rows
+    assert rows[0] is not None
+    assert [rows[0].finding("income_above_line").outcome] == ["fail"]
+    assert outcomes == [rs.evaluate(r).outcome for r in recs]
+
+
+def test_prebuilt_columns_are_checked() -> None:
+    """Absent entries must hold the filler the fast paths rely on."""
+    col = columnar.Column("num", np.array([1, 5]), np.array([True, False]))
+    with pytest.raises(ValueError, match="absent entries"):
+        columnar.ColumnTable(2, {"x": col})
+
+
+def test_unsupported_rule_sets_fall_back_to_rows(lib: fr.Library) -> None:
+    """A rule set with per-item criteria has no column plan; evaluate_records uses rows."""
+    for rs in lib:
+        try:
+            columnar.plan(rs)
+        except columnar.ColumnarUnsupported:
+            recs = _records(3, 5, 0.0)
+            outcomes, col, _ = columnar.evaluate_records(rs, recs)
+            assert col is None
+            assert outcomes == [rs.evaluate(r).outcome for r in recs]
+            return
+    pytest.skip("every bundled rule set has a column form")
