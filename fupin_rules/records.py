@@ -12,8 +12,10 @@ returns it with the reasons it is invalid, if any. It never raises on bad data.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,9 @@ class RecordSchema:
     _validator: Any = attrs.field(repr=False, alias="validator")
     _coded: tuple[tuple[str, str | None, str], ...] = attrs.field(repr=False, alias="coded")
     _integers: tuple[tuple[str, str | None], ...] = attrs.field(repr=False, alias="integers")
+    _accept: Callable[[Any], bool] | None = attrs.field(default=None, repr=False, alias="accept")
+    """A fast check that answers True only for records the JSON Schema validator accepts
+    (None if the schema uses a keyword it does not know); see :func:`compile_acceptor`."""
 
     def label(self, name: str) -> str:
         """The Chinese label of a top-level field (the name itself if it has none)."""
@@ -127,8 +132,10 @@ class RecordSchema:
             self._check_codes(out, field, sub, codelist, reasons)
         for field, sub in self._integers:
             _integral(out, field, sub)
-        for error in self._validator.iter_errors(out):
-            reasons.append(_reason(error, self))
+        accept = self._accept
+        if accept is None or not accept(out):
+            # Only a record the fast check cannot vouch for meets jsonschema, which explains.
+            reasons.extend(_reason(error, self) for error in self._validator.iter_errors(out))
         return out, tuple(sorted(set(reasons)))
 
     def _check_codes(
@@ -207,7 +214,7 @@ def _reason(error: jsonschema.ValidationError, schema: RecordSchema) -> str:
         }
         want = error.validator_value
         wants = want if isinstance(want, list) else [want]
-        text = "或".join(expected.get(w, w) for w in wants if w != "null")
+        text = "或".join(expected.get(str(w), str(w)) for w in wants if w != "null")
         return f"{where}: 应为{text}, 实际是 {error.instance!r}"
     if error.validator == "required":
         return f"{where}: {error.message.replace(' is a required property', '')} 必填"
@@ -290,6 +297,7 @@ def load_record_schema(path: Path, subject: str, codelists: Mapping[str, CodeLis
         ),
         coded=tuple(coded),
         integers=tuple(integers),
+        accept=compile_acceptor(schema),
     )
 
 
@@ -301,6 +309,217 @@ def _subfields(prop: Mapping[str, Any]) -> list[tuple[str | None, Mapping[str, A
             out = [(None, {k: v for k, v in prop.items() if k != "items"})]
             out.extend((sub, sp) for sub, sp in items.get("properties", {}).items())
     return out
+
+
+# --------------------------------------------------------------------------- fast acceptance
+
+_ANNOTATIONS = frozenset(
+    {"title", "description", "$schema", "$id", "$comment", "default", "examples", "deprecated"}
+)
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+Check = Callable[[Any], bool]
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _is_date(value: str) -> bool:
+    # As jsonschema's "date" format checker: the pattern, then a real calendar date.
+    if not _DATE_RE.fullmatch(value):
+        return False
+    try:
+        _dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "array": (list,),
+    "object": (dict,),
+    "number": (int, float, Decimal),
+}
+
+
+def _type_check(kinds: list[str]) -> Check:
+    # The draft 2020-12 type semantics of jsonschema's default type checker, on exact types
+    # (an unusual subclass is not vouched for and goes to jsonschema).
+    exact: set[type] = set()
+    integer = False
+    for kind in kinds:
+        if kind == "integer":
+            integer = True
+        elif kind in _PY_TYPES:
+            exact.update(_PY_TYPES[kind])
+        else:
+            raise _Unsupported(kind)
+    allowed = frozenset(exact)
+    if integer and float not in allowed:
+        allowed = allowed | {int}
+        return lambda v: type(v) in allowed or (type(v) is float and v.is_integer())
+    return lambda v: type(v) in allowed
+
+
+def _compile(schema: Any) -> Check:
+    if schema is True or schema == {}:
+        return lambda v: True
+    if not isinstance(schema, dict):
+        raise _Unsupported("schema")
+    checks: list[Check] = []
+    for key, value in schema.items():
+        if key in _ANNOTATIONS or key.startswith("x-"):
+            continue
+        if key == "type":
+            checks.append(_type_check(value if isinstance(value, list) else [value]))
+        elif key in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
+            checks.append(_bound(key, value))
+        elif key in {"minLength", "maxLength", "minItems", "maxItems"}:
+            checks.append(_length(key, int(value)))
+        elif key == "pattern":
+            checks.append(_pattern(re.compile(value)))
+        elif key == "format":
+            if value != "date":
+                raise _Unsupported(value)
+            checks.append(_date_format)
+        elif key == "enum":
+            checks.append(_enum(value))
+        elif key == "required":
+            checks.append(_required(tuple(value)))
+        elif key == "items":
+            item = _compile(value)
+
+            def items(v: Any, item: Check = item) -> bool:
+                if type(v) is list:
+                    for i in v:
+                        if not item(i):
+                            return False
+                return True
+
+            checks.append(items)
+        elif key == "properties":
+            checks.append(_properties(value, schema.get("additionalProperties", True)))
+        elif key == "additionalProperties":
+            if "properties" not in schema and value is not True:
+                raise _Unsupported(key)
+        else:
+            raise _Unsupported(key)
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda v: first(v) and second(v)
+    every = tuple(checks)
+
+    def check(v: Any) -> bool:
+        for c in every:  # noqa: SIM110 - a plain loop is faster than all() here
+            if not c(v):
+                return False
+        return True
+
+    return check
+
+
+def _length(key: str, n: int) -> Check:
+    kind: type = str if key.endswith("Length") else list
+    at_least = key.startswith("min")
+
+    def check(v: Any) -> bool:
+        if type(v) is not kind:
+            return True
+        size = len(v)
+        return size >= n if at_least else size <= n
+
+    return check
+
+
+def _pattern(rx: re.Pattern[str]) -> Check:
+    def check(v: Any) -> bool:
+        return type(v) is not str or rx.search(v) is not None
+
+    return check
+
+
+def _date_format(v: Any) -> bool:
+    return type(v) is not str or _is_date(v)
+
+
+def _enum(value: Any) -> Check:
+    if not isinstance(value, list) or not all(isinstance(e, str) or e is None for e in value):
+        raise _Unsupported("enum")
+    options = frozenset(e for e in value if e is not None)
+    nullable = None in value
+
+    def check(v: Any) -> bool:
+        return (v is None and nullable) or (type(v) is str and v in options)
+
+    return check
+
+
+def _required(names: tuple[str, ...]) -> Check:
+    def check(v: Any) -> bool:
+        return type(v) is not dict or all(k in v for k in names)
+
+    return check
+
+
+def _bound(key: str, limit: Any) -> Check:
+    if isinstance(limit, bool) or not isinstance(limit, int | Decimal | float):
+        raise _Unsupported(key)
+
+    numeric = frozenset({int, float, Decimal})
+
+    def number(v: Any) -> bool:
+        return type(v) in numeric
+
+    if key == "minimum":
+        return lambda v: not number(v) or not v < limit
+    if key == "maximum":
+        return lambda v: not number(v) or not v > limit
+    if key == "exclusiveMinimum":
+        return lambda v: not number(v) or not v <= limit
+    return lambda v: not number(v) or not v >= limit
+
+
+def _properties(props: Mapping[str, Any], additional: Any) -> Check:
+    table = {name: _compile(sub) for name, sub in props.items()}
+    if additional is True:
+        extra: Check | None = None
+    elif additional is False:
+        extra = lambda v: False  # noqa: E731
+    else:
+        extra = _compile(additional)
+
+    def check(v: Any) -> bool:
+        if not isinstance(v, dict):
+            return True
+        for key, value in v.items():
+            test = table.get(key)
+            if test is None:
+                if extra is not None and not extra(value):
+                    return False
+            elif not test(value):
+                return False
+        return True
+
+    return check
+
+
+def compile_acceptor(schema: Any) -> Callable[[Any], bool] | None:
+    """A fast, sound check of ``schema``: True means jsonschema finds no error; False means
+    "ask jsonschema" (which then explains). None if the schema uses keywords it does not cover.
+
+    Covers the keywords of the record schemas (type, bounds, lengths, pattern, the ``date``
+    format, string enums, required, properties, additionalProperties, items); annotations and
+    ``x-`` extensions are ignored, as jsonschema ignores them.
+    """
+    try:
+        return _compile(schema)
+    except (_Unsupported, re.error, TypeError, ValueError):
+        return None
 
 
 # Re-exported for convenience in type annotations elsewhere.

@@ -9,6 +9,7 @@ uncertain are those re-evaluated by rows, and evaluate_records must agree on all
 
 from __future__ import annotations
 
+import functools
 import random
 import sys
 from decimal import Decimal
@@ -77,9 +78,14 @@ def _records(seed: int, n: int, missing: float) -> list[dict[str, Any]]:
     return [_boundary(rng, household(rng, i, missing=missing)) for i in range(n)]
 
 
-@pytest.fixture(scope="module")
-def lib() -> fr.Library:
+@functools.cache
+def _lib() -> fr.Library:
     return fr.load_library()
+
+
+@pytest.fixture
+def lib() -> fr.Library:
+    return _lib()
 
 
 def _interpreted(rs: fr.RuleSet, record: Any, monkeypatch: pytest.MonkeyPatch) -> fr.Result:
@@ -91,10 +97,9 @@ def _interpreted(rs: fr.RuleSet, record: Any, monkeypatch: pytest.MonkeyPatch) -
 @pytest.mark.parametrize(("standard", "day"), STANDARDS)
 @settings(max_examples=12)
 @given(seed=st.integers(0, 2**32), missing=st.sampled_from([0.0, 0.02, 0.2]))
-def test_columns_agree_with_rows(
-    lib: fr.Library, standard: str, day: str, seed: int, missing: float
-) -> None:
+def test_columns_agree_with_rows(standard: str, day: str, seed: int, missing: float) -> None:
     """Every criterion and record outcome the columns decide equals the row evaluator's."""
+    lib = _lib()
     rs = lib.get(standard, as_of=day)
     records = _records(seed, 40, missing)
     rows = [rs.evaluate(r) for r in records]
@@ -117,10 +122,9 @@ def test_columns_agree_with_rows(
 @pytest.mark.parametrize(("standard", "day"), STANDARDS[:2])
 @settings(max_examples=10)
 @given(seed=st.integers(0, 2**32))
-def test_compiled_agrees_with_reference_interpreter(
-    lib: fr.Library, standard: str, day: str, seed: int
-) -> None:
+def test_compiled_agrees_with_reference_interpreter(standard: str, day: str, seed: int) -> None:
     """The generated evaluator and simpleeval give byte-identical results."""
+    lib = _lib()
     rs = lib.get(standard, as_of=day)
     mp = pytest.MonkeyPatch()
     try:
