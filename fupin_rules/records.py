@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sized
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import jsonschema
@@ -430,7 +430,7 @@ def _length(key: str, n: int) -> Check:
     def check(v: Any) -> bool:
         if type(v) is not kind:
             return True
-        size = len(v)
+        size = len(cast("Sized", v))
         return size >= n if at_least else size <= n
 
     return check
