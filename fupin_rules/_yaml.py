@@ -24,10 +24,7 @@ from typing import Any
 
 import attrs
 import yaml
-from yaml.composer import Composer
-from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import ScalarNode
 from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.resolver import BaseResolver
@@ -88,30 +85,25 @@ class _TooDeep(yaml.YAMLError):
         self.mark = mark
 
 
-class _Composer(Composer):
-    _depth = 0
+class _PyEvents(Reader, Scanner, Parser):
+    """PyYAML's pure-Python event parser (used when libyaml is not available)."""
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
-        if self.check_event(AliasEvent):
-            event = self.peek_event()
-            raise _AliasRefused(event.start_mark)
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise _TooDeep(self.peek_event().start_mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
-        finally:
-            self._depth -= 1
-
-
-class _Loader(Reader, Scanner, Parser, _Composer, SafeConstructor, _Resolver):
     def __init__(self, stream: str) -> None:
         Reader.__init__(self, stream)
         Scanner.__init__(self)
         Parser.__init__(self)
-        _Composer.__init__(self)
-        SafeConstructor.__init__(self)
-        _Resolver.__init__(self)
+
+
+def _events(text: str) -> Any:
+    """An event parser: libyaml's C parser when present (fast), PyYAML's otherwise."""
+    if yaml.__with_libyaml__:
+        from yaml.cyaml import CParser
+
+        return CParser(text)
+    return _PyEvents(text)
+
+
+_RESOLVER = _Resolver()
 
 
 @attrs.frozen
@@ -202,9 +194,9 @@ def read_yaml_text(text: str, name: str = "<string>") -> YamlDocument:
         raise RuleFileError(
             [Problem(f"文件过大, 上限 {MAX_BYTES} 字节", file=name, code="yaml.too-large")]
         )
-    loader = _Loader(text)
+    builder = _Builder(name)
     try:
-        node = loader.get_single_node()
+        data = builder.document(_events(text))
     except _AliasRefused as exc:
         raise RuleFileError(
             [
@@ -228,20 +220,121 @@ def read_yaml_text(text: str, name: str = "<string>") -> YamlDocument:
             [_at(name, mark, message, "检查缩进、冒号和引号", "yaml.syntax")]
         ) from None
     except yaml.YAMLError as exc:
+        position = getattr(exc, "position", None)
+        where = f" (第 {position + 1} 个字符)" if isinstance(position, int) else ""
         raise RuleFileError(
-            [Problem(f"YAML 语法错误: {exc}", file=name, code="yaml.syntax")]
+            [Problem(f"文件含有 YAML 不允许的字符{where}", file=name, code="yaml.character")]
         ) from None
-    except RecursionError:
-        raise RuleFileError([Problem("嵌套层数过深", file=name, code="yaml.too-deep")]) from None
-    finally:
-        loader.dispose()
-    marks: dict[Path_, tuple[int, int]] = {}
-    value_marks: dict[Path_, tuple[int, int]] = {}
-    problems: list[Problem] = []
-    data = None if node is None else _convert(node, (), marks, problems, name, value_marks)
-    if problems:
-        raise RuleFileError(problems)
-    return YamlDocument(file=name, data=data, marks=marks, value_marks=value_marks)
+    if builder.problems:
+        raise RuleFileError(builder.problems)
+    return YamlDocument(file=name, data=data, marks=builder.marks, value_marks=builder.value_marks)
+
+
+class _Builder:
+    """Builds plain data from parser events, keeping positions and refusing surprises."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.marks: dict[Path_, tuple[int, int]] = {}
+        self.value_marks: dict[Path_, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+
+    def document(self, parser: Any) -> Any:
+        parser.get_event()  # StreamStartEvent
+        event = parser.get_event()
+        if isinstance(event, yaml.StreamEndEvent):
+            return None
+        data = self.node(parser, parser.get_event(), (), 1)
+        parser.get_event()  # DocumentEndEvent
+        event = parser.get_event()
+        if not isinstance(event, yaml.StreamEndEvent):
+            self.problems.append(
+                _at(
+                    self.name,
+                    event.start_mark,
+                    "一个文件只能有一个 YAML 文档 (---)",
+                    None,
+                    "yaml.documents",
+                )
+            )
+        return data
+
+    def node(self, parser: Any, event: Any, path: Path_, depth: int) -> Any:
+        mark = event.start_mark
+        self.marks.setdefault(path, (mark.line + 1, mark.column + 1))
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _AliasRefused(mark)
+        if depth > MAX_DEPTH:
+            raise _TooDeep(mark)
+        tag = getattr(event, "tag", None)
+        bad_tag = tag not in (None, "!") and tag not in _STD_TAGS
+        if bad_tag:
+            self.problems.append(
+                _at(self.name, mark, f"不支持的 YAML 标签 {tag!r}", None, "yaml.tag")
+            )
+        if isinstance(event, yaml.MappingStartEvent):
+            out: dict[str, Any] = {}
+            while True:
+                key_event = parser.get_event()
+                if isinstance(key_event, yaml.MappingEndEvent):
+                    break
+                if not isinstance(key_event, yaml.ScalarEvent):
+                    self.problems.append(
+                        _at(self.name, key_event.start_mark, "键必须是简单文本", None, "yaml.key")
+                    )
+                    self.node(parser, key_event, (*path, "?"), depth + 1)
+                    self.node(parser, parser.get_event(), (*path, "?"), depth + 1)
+                    continue
+                key = key_event.value
+                key_mark = key_event.start_mark
+                if key_event.anchor:
+                    raise _AliasRefused(key_mark)
+                if key == "<<" and not key_event.style:
+                    self.problems.append(
+                        _at(self.name, key_mark, "不支持合并键 <<", None, "yaml.merge")
+                    )
+                    self.node(parser, parser.get_event(), (*path, "?"), depth + 1)
+                    continue
+                child = (*path, key)
+                if key in out:
+                    first = self.marks.get(child)
+                    where = f" (第一次出现在第 {first[0]} 行)" if first else ""
+                    self.problems.append(
+                        _at(
+                            self.name,
+                            key_mark,
+                            f"重复的键 {key!r}{where}",
+                            "每个键在同一层只能写一次",
+                            "yaml.duplicate-key",
+                        )
+                    )
+                    self.node(parser, parser.get_event(), (*path, "?"), depth + 1)
+                    continue
+                self.marks[child] = (key_mark.line + 1, key_mark.column + 1)
+                out[key] = self.node(parser, parser.get_event(), child, depth + 1)
+            return None if bad_tag else out
+        if isinstance(event, yaml.SequenceStartEvent):
+            items: list[Any] = []
+            while True:
+                item_event = parser.get_event()
+                if isinstance(item_event, yaml.SequenceEndEvent):
+                    break
+                items.append(self.node(parser, item_event, (*path, len(items)), depth + 1))
+            return None if bad_tag else items
+        assert isinstance(event, yaml.ScalarEvent)
+        style = event.style or None  # libyaml reports a plain scalar's style as ""
+        line, column = mark.line + 1, mark.column + 1
+        if style in {"|", ">"}:
+            line, column = line + 1, 1
+        elif style in {"'", '"'}:
+            column += 1
+        self.value_marks[path] = (line, column)
+        if bad_tag:
+            return None
+        if tag in (None, "!"):
+            tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)
+        node = ScalarNode(tag, event.value, mark, event.end_mark, style)
+        return _scalar(node, self.problems, self.name)
 
 
 def _at(name: str, mark: yaml.Mark | None, message: str, hint: str | None, code: str) -> Problem:
@@ -250,66 +343,6 @@ def _at(name: str, mark: yaml.Mark | None, message: str, hint: str | None, code:
     return Problem(
         message, file=name, line=mark.line + 1, column=mark.column + 1, hint=hint, code=code
     )
-
-
-def _convert(
-    node: Node,
-    path: Path_,
-    marks: dict[Path_, tuple[int, int]],
-    problems: list[Problem],
-    name: str,
-    value_marks: dict[Path_, tuple[int, int]],
-) -> Any:
-    marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-    if node.tag not in _STD_TAGS:
-        problems.append(
-            _at(name, node.start_mark, f"不支持的 YAML 标签 {node.tag!r}", None, "yaml.tag")
-        )
-        return None
-    if isinstance(node, MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
-                problems.append(
-                    _at(name, key_node.start_mark, "键必须是简单文本", None, "yaml.key")
-                )
-                continue
-            key = key_node.value
-            if key_node.tag == "tag:yaml.org,2002:merge" or key == "<<":
-                problems.append(
-                    _at(name, key_node.start_mark, "不支持合并键 <<", None, "yaml.merge")
-                )
-                continue
-            if key in out:
-                first = marks.get((*path, key))
-                where = f" (第一次出现在第 {first[0]} 行)" if first else ""
-                problems.append(
-                    _at(
-                        name,
-                        key_node.start_mark,
-                        f"重复的键 {key!r}{where}",
-                        "每个键在同一层只能写一次",
-                        "yaml.duplicate-key",
-                    )
-                )
-                continue
-            child = (*path, key)
-            marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _convert(value_node, child, marks, problems, name, value_marks)
-        return out
-    if isinstance(node, SequenceNode):
-        return [
-            _convert(item, (*path, i), marks, problems, name, value_marks)
-            for i, item in enumerate(node.value)
-        ]
-    assert isinstance(node, ScalarNode)
-    line, column = node.start_mark.line + 1, node.start_mark.column + 1
-    if node.style in {"|", ">"}:
-        line, column = line + 1, 1
-    elif node.style in {"'", '"'}:
-        column += 1
-    value_marks[path] = (line, column)
-    return _scalar(node, problems, name)
 
 
 def _scalar(node: ScalarNode, problems: list[Problem], name: str) -> Any:

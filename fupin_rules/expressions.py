@@ -972,12 +972,13 @@ def compile_expression(
         ln = line
         if node is not None and hasattr(node, "col_offset") and line is not None:
             # Expressions are one logical line in YAML; point at the offending part.
-            offset = getattr(node, "col_offset", 0)
+            # col_offset counts UTF-8 bytes: turn it into characters.
+            offset = len(text.encode("utf-8")[: node.col_offset].decode("utf-8", "ignore"))
             col = (column or 1) + offset
         detail = ""
         if node is not None and hasattr(node, "col_offset"):
-            seg = ast.get_source_segment(source, node)
-            if seg and seg != source:
+            seg = ast.get_source_segment(text, node)
+            if seg and seg != text:
                 detail = f" [{seg[:60]}]"
         return ExpressionError(
             Problem(
@@ -991,13 +992,13 @@ def compile_expression(
             )
         )
 
-    if not isinstance(source, str) or not source.strip():
+    text = source.strip() if isinstance(source, str) else ""
+    if "\n" in text:
+        text = " ".join(text.split())
+    if not text:
         raise refuse(None, "表达式为空", None, "expr.empty")
     if len(source) > MAX_LENGTH:
         raise refuse(None, f"表达式超过 {MAX_LENGTH} 字", "请拆成派生字段", "expr.limit")
-    text = source.strip()
-    if "\n" in text:
-        text = " ".join(text.split())
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -180,11 +181,11 @@ def load_library(
             _read_into(file, docs, problems)
     bundled = bundled_standards_dir().resolve()
     if not any(r.resolve() == bundled for r in roots if r.exists()):
-        extra: dict[str, list[YamlDocument]] = {kind: [] for kind in KINDS}
-        for file in rule_files(bundled):
+        # Code lists the given folders do not define come from the bundled standards; only
+        # code-list files are read there, so a problem elsewhere in them cannot stop this load.
+        for file in _codelist_files(bundled):
             if file.resolve() not in seen:
-                _read_into(file, extra, problems)
-        docs["codelist"].extend(extra["codelist"])
+                _read_into(file, docs, problems)
     codelists: dict[str, CodeList] = {}
     for doc in docs["codelist"]:
         cl, found = build_codelist(doc)
@@ -220,6 +221,22 @@ def load_library(
         documents={k: tuple(v) for k, v in docs.items()},
         roots=tuple(str(r) for r in roots),
     )
+
+
+_CODELIST_KIND = re.compile(r"^kind:\s*['\"]?codelist['\"]?\s*(#.*)?$", re.MULTILINE)
+
+
+def _codelist_files(root: Path) -> list[Path]:
+    """The files under ``root`` whose top-level ``kind`` is ``codelist``."""
+    out = []
+    for file in rule_files(root):
+        try:
+            head = file.read_text(encoding="utf-8-sig", errors="replace")
+        except OSError:
+            continue
+        if _CODELIST_KIND.search(head):
+            out.append(file)
+    return out
 
 
 def _read_into(file: Path, docs: dict[str, list[YamlDocument]], problems: list[Problem]) -> None:

@@ -52,7 +52,7 @@ def validator_for(name: str) -> jsonschema.protocols.Validator:
 
 def _typename(value: Any) -> str:
     if isinstance(value, bool):
-        return "是/否"
+        return "是/否值"
     if isinstance(value, int | float) or type(value).__name__ == "Decimal":
         return "数值"
     if isinstance(value, str):
@@ -89,9 +89,10 @@ def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
             hint = "YAML 把 true/false 当作是/否; 如要文本请加引号"
         elif "string" in wants and not isinstance(instance, str | list | dict):
             hint = f'如要文本请加引号: "{instance}"'
+        shown = ("true" if instance else "false") if isinstance(instance, bool) else repr(instance)
         return doc.problem(
             path,
-            f"应为{text}, 实际是{_typename(instance)} {instance!r}",
+            f"应为{text}, 实际为{_typename(instance)} {shown}",
             hint=hint,
             code="schema.type",
         )
