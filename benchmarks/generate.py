@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-LABOUR = ["01", "02", "03", "04"]
+LABOUR = ["01", "02", "03", "04", "05"]
 SCHOOL = ["01", "02", "03", "04", "05", "06"]
 WATER = ["01", "02", "03", "04", "05", "06", "07"]
 STRUCTURE = ["01", "02", "03", "04", "05", "06"]

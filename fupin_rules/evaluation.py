@@ -26,7 +26,15 @@ from .model import (
     display,
 )
 
-__all__ = ["Prepared", "evaluate", "parse_day", "prepare", "rejected", "run_expression"]
+__all__ = [
+    "Prepared",
+    "evaluate",
+    "evaluate_reference",
+    "parse_day",
+    "prepare",
+    "rejected",
+    "run_expression",
+]
 
 _NOT_SET = object()
 
@@ -49,7 +57,7 @@ def parse_day(value: str | dt.date | dt.datetime) -> str:
 class _Context:
     """Per-date values of a rule set: parameters in force, which are unconfirmed or missing."""
 
-    __slots__ = ("_item_labels", "labels", "missing", "params", "unconfirmed")
+    __slots__ = ("_fast", "_item_labels", "labels", "missing", "params", "unconfirmed")
 
     def __init__(self, rs: RuleSet, day: str) -> None:
         self.params: dict[str, Any] = {}
@@ -70,6 +78,14 @@ class _Context:
             if t.kind == "code" and t.codelist is not None and t.codelist in schema.codelists:
                 self.labels[name] = schema.codelists[t.codelist].codes
         self._item_labels: dict[str, dict[str, Mapping[str, str]]] = {}
+        self._fast: _Fast | object | None = _NOT_SET
+
+    def fast(self, rs: RuleSet) -> _Fast | None:
+        """The compiled plan of this rule set on this day (None: use the reference path)."""
+        found = self._fast
+        if found is _NOT_SET:
+            found = self._fast = _Fast(rs, self) if not self.missing else None
+        return found  # type: ignore[return-value]
 
     def item_labels(self, rs: RuleSet, c: Criterion) -> Mapping[str, Mapping[str, str]]:
         """Code labels for the names a per-item criterion shows (``m.field`` included)."""
@@ -93,7 +109,7 @@ def _context(rs: RuleSet, day: str) -> _Context:
     if ctx is None:
         ctx = _Context(rs, day)
         cache[day] = ctx
-    return ctx  # type: ignore[no-any-return]
+    return ctx
 
 
 def _label(rs: RuleSet, name: str) -> str:
@@ -132,16 +148,20 @@ class Prepared:
 def prepare(rs: RuleSet, record: Any, *, as_of: str | dt.date | None = None) -> Prepared:
     """Check and normalise ``record`` and compute its derived fields, without judging it."""
     day = parse_day(as_of or rs.default_as_of or rs.effective_from)
-    ctx = _context(rs, day)
     schema = rs.record_schema
     record_id = schema.record_id(record)
     normalised, reasons = schema.check(record)
     if reasons:
         return Prepared(day=day, record_id=record_id, env={}, missing={}, reasons=reasons)
+    return _prepare_checked(rs, day, record_id, normalised)
+
+
+def _prepare_checked(
+    rs: RuleSet, day: str, record_id: str | None, normalised: Mapping[str, Any]
+) -> Prepared:
+    ctx = _context(rs, day)
     env: dict[str, Any] = dict(ctx.params)
-    for key, value in normalised.items():
-        if value is not None:
-            env[key] = value
+    env.update({key: value for key, value in normalised.items() if value is not None})
     env["as_of"] = day
     missing = dict(ctx.missing)
     for derived in rs.derived:
@@ -161,8 +181,171 @@ def evaluate(
     source: str | None = None,
 ) -> Result:
     """Apply ``rs`` to ``record`` on ``as_of`` (default: the rule set's default date, or the
-    first day it is in force)."""
-    prepared = prepare(rs, record, as_of=as_of)
+    first day it is in force).
+
+    Fast path: the record's derived fields and criteria run as one pass over the compiled
+    expression functions. If any of them cannot be evaluated (missing data, a division by zero
+    ...), the record is evaluated again by :func:`evaluate_reference`, which explains why; so
+    the result is always exactly the reference result.
+    """
+    day = _day(rs, as_of)
+    ctx = _context(rs, day)
+    fast = ctx.fast(rs)
+    if fast is None:
+        return evaluate_reference(rs, record, as_of=day, source=source)
+    schema = rs.record_schema
+    normalised, reasons = schema.check(record)
+    if reasons:
+        return Result(
+            outcome="invalid",
+            ruleset=rs.key,
+            fingerprint=rs.fingerprint,
+            as_of=day,
+            record_id=schema.record_id(record),
+            findings=(),
+            reasons=reasons,
+            conclusion="记录无效",
+            source=source,
+        )
+    env = dict(ctx.params)
+    env.update({key: value for key, value in normalised.items() if value is not None})
+    codes: list[int] = []
+    try:
+        for name, fn in fast.derived:
+            env[name] = fn(env)
+        if fast.applies is not None and not fast.applies(env):
+            return Result(
+                outcome="not_applicable",
+                ruleset=rs.key,
+                fingerprint=rs.fingerprint,
+                as_of=day,
+                record_id=schema.record_id(record),
+                findings=(),
+                conclusion="不适用",
+                source=source,
+            )
+        for _, applies, test, _, _ in fast.criteria:
+            if test is None:
+                codes.append(3)
+            elif applies is not None and not applies(env):
+                codes.append(2)
+            else:
+                codes.append(0 if test(env) else 1)
+    except Exception:  # noqa: BLE001 - any error: the reference path explains it exactly
+        prepared = _prepare_checked(rs, day, schema.record_id(record), normalised)
+        return _judge_prepared(rs, prepared, source)
+    labels = ctx.labels
+    findings: list[Finding] = []
+    for (c, _, _, sources, unconfirmed), code in zip(fast.criteria, codes, strict=True):
+        if code == 3:
+            findings.append(_finding(rs, c, env, dict(ctx.missing), ctx))
+            continue
+        values = {n: env.get(n) for n in c.used}
+        outcome: CriterionOutcome
+        if code == 0:
+            outcome, message = "pass", c.pass_text.render(values, labels)
+        elif code == 1:
+            outcome, message = "fail", c.fail_text.render(values, labels)
+        else:
+            outcome, message = "not_applicable", c.not_applicable_text.render(values, labels)
+        if unconfirmed and code != 2:
+            message += _UNCONFIRMED
+        findings.append(
+            Finding(
+                criterion=c.id,
+                label=c.label,
+                group=c.group,
+                severity=c.severity,
+                outcome=outcome,
+                message=message,
+                values=values,
+                sources=sources,
+                unconfirmed=unconfirmed,
+            )
+        )
+    return _conclude(rs, day, schema.record_id(record), tuple(findings), source)
+
+
+_UNCONFIRMED = " (注意: 该指标的检验方法或所用参数未经来源确认)"
+
+
+class _Fast:
+    """A rule set's compiled functions and the fixed parts of its findings, for one day."""
+
+    __slots__ = ("applies", "criteria", "derived")
+
+    def __init__(self, rs: RuleSet, ctx: _Context) -> None:
+        self.derived = tuple((d.name, d.expr._fn) for d in rs.derived)
+        self.applies = rs.applies_if._fn if rs.applies_if is not None else None
+        self.criteria = tuple(
+            (
+                c,
+                c.applies_if._fn if c.applies_if is not None else None,
+                c.test._fn if c.for_each is None else None,
+                tuple(str(x) for x in c.citations),
+                c.unconfirmed or any(n in ctx.unconfirmed for n in c.used),
+            )
+            for c in rs.criteria
+        )
+
+
+_DAYS: dict[str, str] = {}
+
+
+def _day(rs: RuleSet, as_of: str | dt.date | None) -> str:
+    value = as_of or rs.default_as_of or rs.effective_from
+    if isinstance(value, str):
+        found = _DAYS.get(value)
+        if found is None:
+            found = parse_day(value)
+            if len(_DAYS) < 10_000:
+                _DAYS[value] = found
+        return found
+    return parse_day(value)
+
+
+def _conclude(
+    rs: RuleSet,
+    day: str,
+    record_id: str | None,
+    findings: tuple[Finding, ...],
+    source: str | None,
+) -> Result:
+    outcome, why = _decide(rs, findings)
+    decision = rs.decision
+    conclusion = {
+        "pass": decision.pass_text or "达标",
+        "fail": decision.fail_text or "未达标",
+        "invalid": "无法判定",
+        "not_applicable": "不适用",
+    }[outcome]
+    return Result(
+        outcome=outcome,
+        ruleset=rs.key,
+        fingerprint=rs.fingerprint,
+        as_of=day,
+        record_id=record_id,
+        findings=findings,
+        reasons=why,
+        conclusion=conclusion,
+        source=source,
+    )
+
+
+def evaluate_reference(
+    rs: RuleSet,
+    record: Any,
+    *,
+    as_of: str | dt.date | None = None,
+    source: str | None = None,
+) -> Result:
+    """:func:`evaluate` by the reference path: every expression through
+    :meth:`~fupin_rules.expressions.Expression.evaluate`, one at a time, explaining each error.
+    The fast path must give exactly this result; the test suite checks that it does."""
+    return _judge_prepared(rs, prepare(rs, record, as_of=as_of), source)
+
+
+def _judge_prepared(rs: RuleSet, prepared: Prepared, source: str | None) -> Result:
     day, record_id = prepared.day, prepared.record_id
     if prepared.reasons:
         return Result(
@@ -206,25 +389,7 @@ def evaluate(
             )
 
     findings = tuple(_finding(rs, c, env, missing, ctx) for c in rs.criteria)
-    outcome, why = _decide(rs, findings)
-    decision = rs.decision
-    conclusion = {
-        "pass": decision.pass_text or "达标",
-        "fail": decision.fail_text or "未达标",
-        "invalid": "无法判定",
-        "not_applicable": "不适用",
-    }[outcome]
-    return Result(
-        outcome=outcome,
-        ruleset=rs.key,
-        fingerprint=rs.fingerprint,
-        as_of=day,
-        record_id=record_id,
-        findings=findings,
-        reasons=why,
-        conclusion=conclusion,
-        source=source,
-    )
+    return _conclude(rs, day, record_id, findings, source)
 
 
 def run_expression(
@@ -354,7 +519,7 @@ def _per_item(
     finally:
         env.pop(var, None)
     if "fail" in outcomes:
-        outcome: CriterionOutcome = "fail"
+        outcome = "fail"
     elif "unknown" in outcomes:
         outcome = "unknown"
     elif "pass" in outcomes:

@@ -128,7 +128,22 @@ class RecordSchema:
             return {}, (f"记录须是 JSON 对象, 得到 {type(record).__name__}",)
         out = _normalise(dict(record))
         reasons: list[str] = []
+        codelists = self.codelists
         for field, sub, codelist in self._coded:
+            # Fast skip: the value is absent or already a code of its list.
+            codes = codelists[codelist].codes
+            if sub is None:
+                v = out.get(field)
+                if v is None or (type(v) is str and v in codes):
+                    continue
+            else:
+                items = out.get(field)
+                if type(items) is list and all(
+                    type(i) is dict
+                    and ((v := i.get(sub)) is None or (type(v) is str and v in codes))
+                    for i in items
+                ):
+                    continue
             self._check_codes(out, field, sub, codelist, reasons)
         for field, sub in self._integers:
             _integral(out, field, sub)
@@ -169,7 +184,20 @@ class RecordSchema:
             holder[key] = fixed if isinstance(value, list) else fixed[0]
 
 
+_PLAIN = frozenset({str, int, bool, type(None), Decimal})
+
+
 def _normalise(value: Any) -> Any:
+    """A deep copy with floats made exact decimals (the caller's record is never changed)."""
+    t = type(value)
+    if t is dict:
+        return {k: v if type(v) in _PLAIN else _normalise(v) for k, v in value.items()}
+    if t is list:
+        return [v if type(v) in _PLAIN else _normalise(v) for v in value]
+    return _normalise_any(value)
+
+
+def _normalise_any(value: Any) -> Any:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             return value
