@@ -386,6 +386,12 @@ from .calendar import register_calendar_command  # noqa: E402
 _EXTENSIONS.append(register_calendar_command)
 # --- end calendar subcommand -------------------------------------------------------------------
 
+# --- check and convert subcommands (issue 5; owned by fupin_rules/io/commands.py) -------------
+from .io.commands import register as register_io_commands  # noqa: E402
+
+_EXTENSIONS.append(register_io_commands)
+# --- end check and convert subcommands ---------------------------------------------------------
+
 
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None

@@ -1,0 +1,247 @@
+"""The ``check`` and ``convert`` subcommands: spreadsheets in, problem lists or records out.
+
+Registered with the CLI through ``fupin_rules.cli._EXTENSIONS`` (see :func:`register`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO, cast
+
+from .._canonical import dumps
+from ..errors import NotFoundError, UsageError
+from ..library import Library, load_library
+from ..model import RuleSet
+from ..progress import progress
+from .headermaps import HeaderMap
+from .jsonl import InputRecord, atomic_output
+from .spreadsheets import write_xlsx, xlsx_value
+from .tables import TableReader, records_to_rows
+
+__all__ = ["DEFAULT_HEADERMAP", "DEFAULT_STANDARDS", "register", "select_headermap"]
+
+DEFAULT_STANDARDS = ("cn.record.quality",)
+DEFAULT_HEADERMAP = {"household": "cn.national.household-export"}
+
+_CHECK_EPILOG = """\
+示例:
+  fupin-rules check --as-of 2018-12-01 导出.xlsx -o 问题清单.xlsx
+  fupin-rules check --as-of 2018-12-01 --standards cn.record.quality,gx.household.exit \\
+      县导出.csv --encoding gbk -o 问题清单.csv
+  fupin-rules check --as-of 2018-12-01 households.jsonl --format md
+
+--standards 给出要运行的标准编号 (逗号分隔, 可写 编号@版本); 默认只运行数据质量规则
+cn.record.quality。注意 --rules 仍是“规则文件目录”, 不是标准编号。
+输入可以是 .xlsx、.csv (UTF-8、带 BOM 的 UTF-8 或 GBK/GB18030, 自动识别) 和 .jsonl。
+每名成员一行的表按户编号合成一户; 无法合成的行列入问题清单 (问题类别 “无法导入”)。
+输出格式按 -o 的扩展名 (.xlsx .csv .jsonl .md) 或 --format 选定; 未给 -o 时输出 Markdown 汇总。
+最后一行 (标准错误) 给出合计: 读入行数、组成户数、拒收行数、评估户数、无效户数、问题条数。
+退出码: 0 没有发现问题; 1 发现问题; 2 用法错误或规则文件有误 (未做任何检查)。
+"""
+
+_CONVERT_EPILOG = """\
+示例:
+  fupin-rules convert 导出.xlsx -o households.jsonl
+  fupin-rules convert households.jsonl -o 导出.xlsx
+
+把全国系统导出表 (每名成员一行) 转成每户一行的 JSON Lines, 供 evaluate 使用; 或反过来
+把 JSON Lines 记录写成导出表格式的 XLSX/CSV。无法合成的行在标准错误中列出, 不写入输出。
+"""
+
+
+def _library(args: argparse.Namespace) -> Library:
+    return load_library(args.rules or None, schemas=args.schemas)
+
+
+def select_headermap(lib: Library, subject: str, wanted: str | None) -> HeaderMap:
+    """A header map by ``id`` or ``id@version`` (default: the one for the subject), newest first."""
+    ident = wanted or DEFAULT_HEADERMAP.get(subject)
+    if ident is None:
+        msg = f"没有 {subject} 记录的默认表头对照, 请用 --header-map 指定"
+        raise UsageError(msg)
+    hid, _, version = ident.partition("@")
+    versions = lib.headermaps.get(hid)
+    if not versions:
+        raise NotFoundError(f"没有表头对照 {hid!r}", suggestions=sorted(lib.headermaps))
+    if version:
+        for hm in versions:
+            if hm.version == version:
+                return cast(HeaderMap, hm)
+        raise NotFoundError(
+            f"表头对照 {hid} 没有版本 {version!r}", suggestions=[h.version for h in versions]
+        )
+    return cast(HeaderMap, sorted(versions, key=lambda h: h.version)[-1])
+
+
+def _rulesets(lib: Library, ids: str | None, as_of: str) -> list[RuleSet]:
+    wanted = [s.strip() for s in (ids or ",".join(DEFAULT_STANDARDS)).split(",") if s.strip()]
+    if not wanted:
+        msg = "--standards 至少要有一个标准编号"
+        raise UsageError(msg)
+    out = []
+    for item in wanted:
+        rid, _, version = item.partition("@")
+        out.append(lib.get(rid, as_of=as_of, version=version or None))
+    subjects = {rs.subject for rs in out}
+    if len(subjects) > 1:
+        msg = f"一次只能检查同一类记录, 这些标准适用于 {'、'.join(sorted(subjects))}"
+        raise UsageError(msg)
+    return out
+
+
+def _format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.output and args.output != "-":
+        suffix = Path(args.output).suffix.lower().lstrip(".")
+        if suffix in {"xlsx", "csv", "jsonl", "md"}:
+            return suffix
+        if suffix == "json":
+            return "jsonl"
+        msg = f"无法从扩展名 .{suffix} 判断输出格式, 请用 --format 指定"
+        raise UsageError(msg)
+    return "md"
+
+
+def _read_all(reader: TableReader, inputs: Sequence[str], err: TextIO) -> list[InputRecord]:
+    if not inputs:
+        msg = "请给出输入文件"
+        raise UsageError(msg)
+    items = list(reader.read(inputs))
+    for warning in reader.stats.warnings:
+        err.write(f"注意: {warning}\n")
+    return items
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ..reports import check_records, write_problem_list
+
+    if not args.as_of:
+        msg = "请给出 --as-of 评估日期 (YYYY-MM-DD): 年龄、期限和所用版本都按这一天计算"
+        raise UsageError(msg)
+    fmt = _format(args)
+    lib = _library(args)
+    rulesets = _rulesets(lib, args.standards, args.as_of)
+    schema = rulesets[0].record_schema
+    hm = select_headermap(lib, schema.subject, args.header_map)
+    reader = TableReader(hm, schema, encoding=args.encoding)
+    items = _read_all(reader, args.inputs, err)
+    tracked: Iterator[InputRecord] = progress(items, total=len(items), label="检查", stream=err)
+    pl = check_records(
+        rulesets, tracked, as_of=args.as_of, headermap=hm.key, inputs=list(args.inputs)
+    )
+    write_problem_list(pl, args.output, fmt)  # type: ignore[arg-type]
+    if not reader.stats.balanced or pl.rows_read != reader.stats.rows_read:  # pragma: no cover
+        err.write("内部错误: 行数合计不符\n")
+        return 2
+    err.write(pl.summary() + (f" → {args.output}" if args.output else "") + "\n")
+    return 1 if pl.lines else 0
+
+
+def _cmd_convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    lib = _library(args)
+    schema = lib.record_schemas.get(args.subject)
+    if schema is None:
+        raise NotFoundError(
+            f"没有记录类型 {args.subject!r}", suggestions=sorted(lib.record_schemas)
+        )
+    hm = select_headermap(lib, schema.subject, args.header_map)
+    reader = TableReader(hm, schema, encoding=args.encoding)
+    items = _read_all(reader, args.inputs, err)
+    for item in items:
+        if item.error is not None:
+            err.write(f"{item.source}: 拒收: {item.error}\n")
+    records = [item.record for item in items if item.error is None]
+    target = args.output
+    suffix = Path(target).suffix.lower() if target and target != "-" else ".jsonl"
+    if suffix in {".xlsx", ".csv"}:
+        headers, rows = records_to_rows(records, hm, schema)
+        if suffix == ".xlsx":
+            _write_table_xlsx(headers, rows, target)
+        else:
+            import csv
+
+            from .spreadsheets import csv_cell
+
+            with atomic_output(target, encoding="utf-8-sig") as fh:
+                writer = csv.writer(fh, lineterminator="\r\n")
+                writer.writerow(headers)
+                for row in rows:
+                    writer.writerow([csv_cell(v) for v in row])
+    else:
+        with atomic_output(target) as fh:
+            for record in records:
+                fh.write(dumps(record) + "\n")
+    err.write(reader.stats.summary() + "\n")
+    return 0
+
+
+def _write_table_xlsx(headers: Sequence[str], rows: Sequence[Sequence[Any]], path: str) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "贫困户信息"
+    for col, header in enumerate(headers, start=1):
+        xlsx_value(ws.cell(row=1, column=col), header)
+    for r, row in enumerate(rows, start=2):
+        for col, value in enumerate(row, start=1):
+            xlsx_value(ws.cell(row=r, column=col), value)
+    ws.freeze_panes = "A2"
+    write_xlsx(wb, path)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="输入文件: .xlsx .csv .jsonl")
+    p.add_argument(
+        "--header-map",
+        metavar="ID[@VERSION]",
+        help="表头对照编号 (默认: 户记录用 cn.national.household-export)",
+    )
+    p.add_argument(
+        "--encoding",
+        metavar="ENC",
+        help="CSV 编码 (默认自动识别 UTF-8/GB18030); gbk 按 gb18030 读取",
+    )
+    p.add_argument("-o", "--output", metavar="OUT", help="输出文件 (原子写入)")
+    p.add_argument(
+        "--rules",
+        action="append",
+        metavar="PATH",
+        help="规则文件或目录 (默认: 随库附带的 standards/); 可多次使用",
+    )
+    p.add_argument("--schemas", metavar="DIR", help="记录结构目录 (默认: 随库附带的 schemas/)")
+
+
+def register(sub: object, command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add ``check`` and ``convert`` through the CLI's ``command(...)`` helper."""
+    del sub
+    p = command(
+        "check",
+        _cmd_check,
+        "检查数据质量和标准, 生成按县、乡、村分组的问题清单",
+        _CHECK_EPILOG,
+    )
+    _common(p)
+    p.add_argument(
+        "--standards",
+        metavar="ID[,ID...]",
+        help="要运行的标准编号, 逗号分隔, 可写 编号@版本 (默认: cn.record.quality)",
+    )
+    p.add_argument("--as-of", metavar="DATE", help="评估日期 YYYY-MM-DD (必填)")
+    p.add_argument(
+        "--format", choices=["xlsx", "csv", "jsonl", "md"], help="输出格式 (默认按 -o 扩展名)"
+    )
+
+    p = command(
+        "convert",
+        _cmd_convert,
+        "把导出表转为 JSON Lines 记录, 或把记录写成导出表",
+        _CONVERT_EPILOG,
+    )
+    _common(p)
+    p.add_argument(
+        "--subject", default="household", help="记录类型 (默认 household)", metavar="SUBJECT"
+    )
