@@ -215,7 +215,7 @@ def read_yaml_text(text: str, name: str = "<string>") -> YamlDocument:
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        message = f"YAML 语法错误: {exc.problem or exc.context}"
+        message = f"YAML 语法错误: {_explain_syntax(str(exc.problem or exc.context))}"
         raise RuleFileError(
             [_at(name, mark, message, "检查缩进、冒号和引号", "yaml.syntax")]
         ) from None
@@ -335,6 +335,30 @@ class _Builder:
             tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)
         node = ScalarNode(tag, event.value, mark, event.end_mark, style)
         return _scalar(node, self.problems, self.name)
+
+
+_SYNTAX = (
+    ("mapping values are not allowed", "这里不能出现冒号 ':'; 含冒号的文字请加引号, 或检查缩进"),
+    ("did not find expected key", "缩进没有对齐, 找不到下一个键"),
+    ("did not find expected ',' or ']'", "方括号列表没有闭合, 缺少 ',' 或 ']'"),
+    ("expected ',' or ']'", "方括号列表没有闭合, 缺少 ',' 或 ']'"),
+    ("did not find expected ',' or '}'", "花括号映射没有闭合, 缺少 ',' 或 '}'"),
+    ("expected ',' or '}'", "花括号映射没有闭合, 缺少 ',' 或 '}'"),
+    ("could not find expected ':'", "缺少冒号 ':'"),
+    ("found character that cannot start any token", "有不能出现在这里的字符 (常见: 制表符 Tab, 请用空格缩进)"),
+    ("found unexpected end of stream", "引号没有闭合"),
+    ("did not find expected node content", "缺少值"),
+    ("expected the node content", "缺少值"),
+    ("block sequence entries are not allowed", "这里不能以 '-' 开始列表项, 检查缩进"),
+)
+
+
+def _explain_syntax(problem: str) -> str:
+    """A libyaml/PyYAML syntax problem in plain Chinese, with the original kept."""
+    for english, chinese in _SYNTAX:
+        if english in problem:
+            return f"{chinese} ({problem})"
+    return problem
 
 
 def _at(name: str, mark: yaml.Mark | None, message: str, hint: str | None, code: str) -> Problem:

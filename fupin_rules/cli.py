@@ -8,6 +8,7 @@ rule file (nothing was evaluated).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -150,25 +151,41 @@ def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _lint_targets(paths: Sequence[str]) -> list[Path]:
-    targets = []
+def _lint_targets(paths: Sequence[str]) -> tuple[list[Path], set[Path]]:
+    """The folders to load, and the single files asked about (whose problems are shown).
+
+    A single rule file is checked within its library (the nearest folder above it that has a
+    ``codes/`` folder, else its own folder), so that ``extends``, code lists and overlapping
+    dates can be checked.
+    """
+    targets: list[Path] = []
+    files: set[Path] = set()
     for p in paths:
         path = Path(p)
-        # A single rule file is checked together with the other versions in its folder,
-        # so that `extends` and overlapping dates can be checked.
-        targets.append(path.parent if path.is_file() else path)
-    return targets
+        if path.is_file():
+            files.add(path.resolve())
+            root = next((a for a in path.resolve().parents if (a / "codes").is_dir()), path.parent)
+            targets.append(root)
+        else:
+            targets.append(path)
+    return targets, files
 
 
 def _cmd_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    targets, files = _lint_targets(args.paths)
     try:
-        lib = load_library(_lint_targets(args.paths), schemas=args.schemas)
+        lib = load_library(targets, schemas=args.schemas)
     except RuleFileError as exc:
-        for p in exc.problems:
+        shown = [
+            p for p in exc.problems if not files or (p.file and Path(p.file).resolve() in files)
+        ]
+        others = len(exc.problems) - len(shown)
+        for p in shown:
             out.write((dumps(p.to_dict()) if args.json else str(p)) + "\n")
         if not args.json:
-            err.write(f"发现 {len(exc.problems)} 个问题\n")
-        return 1
+            more = f" (同一规则库的其他文件另有 {others} 个问题)" if others else ""
+            err.write(f"发现 {len(shown)} 个问题{more}\n")
+        return 1 if shown or others else 0
     n = sum(1 for _ in lib) + sum(len(c) for c in lib.calendars.values())
     if not args.json:
         out.write(f"没有发现问题: {n} 个规则集/日程, {len(lib.codelists)} 个代码表\n")
@@ -178,8 +195,10 @@ def _cmd_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .testing import run_examples
 
-    lib = load_library(_lint_targets(args.paths), schemas=args.schemas)
-    report = run_examples(lib)
+    targets, files = _lint_targets(args.paths)
+    lib = load_library(targets, schemas=args.schemas)
+    rulesets = [rs for rs in lib if not files or any(Path(f).resolve() in files for f in rs.files[-1:])]
+    report = run_examples(rulesets)
     for failure in report.failures:
         out.write(str(failure) + "\n")
     if args.verbose:
@@ -196,7 +215,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rs = _ruleset(args, lib)
     counts: Counter[str] = Counter()
     rejected_lines = 0
-    with atomic_output(args.output) as fh:
+    with _output(args.output, out) as fh:
         # --- --jobs (issue 6; owned by fupin_rules/parallel.py) ---
         if args.jobs != 1:
             from .parallel import evaluate_parallel, spec_from_args
@@ -222,6 +241,17 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         + "\n"
     )
     return 0
+
+
+@contextlib.contextmanager
+def _output(path: str | None, out: TextIO) -> Iterator[TextIO]:
+    """The command's output stream for ``-o PATH`` (written atomically), or ``out``."""
+    if path is None or path == "-":
+        yield out
+        out.flush()
+        return
+    with atomic_output(path) as fh:
+        yield fh
 
 
 def _paired(rs: RuleSet, items: Iterable[InputRecord]) -> Iterator[tuple[InputRecord, Result]]:

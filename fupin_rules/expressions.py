@@ -976,7 +976,7 @@ def compile_expression(
             offset = len(text.encode("utf-8")[: node.col_offset].decode("utf-8", "ignore"))
             col = (column or 1) + offset
         detail = ""
-        if node is not None and hasattr(node, "col_offset"):
+        if node is not None and hasattr(node, "col_offset") and not isinstance(node, ast.Name):
             seg = ast.get_source_segment(text, node)
             if seg and seg != text:
                 detail = f" [{seg[:60]}]"

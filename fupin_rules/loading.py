@@ -434,7 +434,7 @@ class _Builder:
         decision = self._decision(r.criteria, scope)
         dataset_checks = self._dataset_checks(scope, sources)
         applies_if = self.compile(top, "applies_if", scope) if "applies_if" in top.data else None
-        examples = self._examples(r, {c.id for c in criteria})
+        examples = self._examples(r, set(r.criteria))
         effective = top.data["effective"]
         start, until = effective["from"], effective.get("until")
         if until is not None and until < start:
@@ -950,7 +950,18 @@ def build_rulesets(
             if rs is not None:
                 built.append(rs)
         problems.extend(_overlaps([b for b in built if b.id == rid], versions))
-    return built, problems
+    return built, _unique(problems)
+
+
+def _unique(problems: Sequence[Problem]) -> list[Problem]:
+    """Problems without repeats (a base version's problem is met again by each revision)."""
+    seen: set[Problem] = set()
+    out = []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
 
 
 def _overlaps(rulesets: Sequence[RuleSet], docs: Mapping[str, YamlDocument]) -> list[Problem]:

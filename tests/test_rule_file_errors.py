@@ -6,6 +6,7 @@ are what policy staff read, so their wording is part of the interface.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -51,7 +52,7 @@ CASES = {
     "yaml-syntax": (
         {"r.yaml": HEADER + "criteria:\n  - id: income\n    label: [收入\n"},
         [
-            "r.yaml:14:1: YAML 语法错误: expected ',' or ']', but got '<stream end>' (提示: 检查缩进、冒号和引号)"
+            "r.yaml:14:1: YAML 语法错误: 方括号列表没有闭合, 缺少 ',' 或 ']' ({original}) (提示: 检查缩进、冒号和引号)"
         ],
     ),
     "duplicate-key": (
@@ -94,7 +95,7 @@ CASES = {
             + "criteria:\n  - id: income\n    label: 收入\n    test: net_incme > 0\n"
         },
         [
-            "r.yaml:14:11: criteria[0].test: 未知名称 'net_incme' [net_incme] (提示: 是否要找: net_income)"
+            "r.yaml:14:11: criteria[0].test: 未知名称 'net_incme' (提示: 是否要找: net_income)"
         ],
     ),
     "type-mismatch": (
@@ -238,7 +239,9 @@ def test_broken_rule_file(tmp_path: Path, case: str) -> None:
     """Each failure mode gives exactly the pinned problems, and nothing is loaded."""
     files, expected = CASES[case]
     problems = load_problems(tmp_path, files)
-    assert problems == [e.replace("{tmp}", str(tmp_path)) for e in expected]
+    # The parser's own words (libyaml or PyYAML) are kept in parentheses after ours.
+    problems = [re.sub(r" \((did not find|expected) [^)]*\)", " ({original})", p) for p in problems]
+    assert problems == expected
 
 
 def test_all_problems_of_a_file_in_one_run(tmp_path: Path) -> None:
