@@ -17,7 +17,10 @@ __all__ = ["canonical_json", "dumps", "fingerprint", "plain", "render_number"]
 
 
 def render_number(value: Decimal | int | float) -> str:
-    """A number as its shortest exact text: ``Decimal('3535.00')`` -> ``3535``; ``0.50`` -> ``0.5``."""
+    """A number as its shortest exact text.
+
+    ``Decimal('3535.00')`` gives ``3535`` and ``Decimal('0.50')`` gives ``0.5``.
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -29,12 +32,11 @@ def render_number(value: Decimal | int | float) -> str:
         raise ValueError(msg)
     if value == value.to_integral_value():
         return str(int(value))
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def plain(value: Any) -> Any:
-    """Turn data into JSON-ready values: Decimal to int or exact text-backed number, tuples to lists."""
+    """Turn data into JSON-ready values: Decimal to an exact text-backed number, tuples to lists."""
     if isinstance(value, bool) or value is None or isinstance(value, str | int):
         return value
     if isinstance(value, Decimal | float):
@@ -80,7 +82,7 @@ class _Encoder(json.JSONEncoder):
         )(o, 0)
 
 
-_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_str = json.encoder.encode_basestring
 
 
 def dumps(value: Any, *, indent: int | None = None) -> str:

@@ -74,13 +74,13 @@ for _tag, _regexp, _first in (
 
 
 class _AliasRefused(yaml.YAMLError):
-    def __init__(self, mark: yaml.Mark) -> None:
+    def __init__(self, mark: Any) -> None:
         super().__init__("anchors and aliases are not supported")
         self.mark = mark
 
 
 class _TooDeep(yaml.YAMLError):
-    def __init__(self, mark: yaml.Mark) -> None:
+    def __init__(self, mark: Any) -> None:
         super().__init__("too deep")
         self.mark = mark
 
@@ -97,9 +97,9 @@ class _PyEvents(Reader, Scanner, Parser):
 def _events(text: str) -> Any:
     """An event parser: libyaml's C parser when present (fast), PyYAML's otherwise."""
     if yaml.__with_libyaml__:
-        from yaml.cyaml import CParser
+        from yaml import cyaml
 
-        return CParser(text)
+        return cyaml.CParser(text)  # type: ignore[attr-defined]
     return _PyEvents(text)
 
 
@@ -260,7 +260,7 @@ class _Builder:
         return data
 
     def node(self, parser: Any, event: Any, path: Path_, depth: int) -> Any:
-        mark = event.start_mark
+        mark: Any = event.start_mark
         self.marks.setdefault(path, (mark.line + 1, mark.column + 1))
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _AliasRefused(mark)
@@ -286,7 +286,7 @@ class _Builder:
                     self.node(parser, parser.get_event(), (*path, "?"), depth + 1)
                     continue
                 key = key_event.value
-                key_mark = key_event.start_mark
+                key_mark: Any = key_event.start_mark
                 if key_event.anchor:
                     raise _AliasRefused(key_mark)
                 if key == "<<" and not key_event.style:
@@ -332,8 +332,9 @@ class _Builder:
         if bad_tag:
             return None
         if tag in (None, "!"):
-            tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)
-        node = ScalarNode(tag, event.value, mark, event.end_mark, style)
+            tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+        end: Any = event.end_mark
+        node = ScalarNode(tag, event.value, mark, end, style)
         return _scalar(node, self.problems, self.name)
 
 
@@ -345,7 +346,10 @@ _SYNTAX = (
     ("did not find expected ',' or '}'", "花括号映射没有闭合, 缺少 ',' 或 '}'"),
     ("expected ',' or '}'", "花括号映射没有闭合, 缺少 ',' 或 '}'"),
     ("could not find expected ':'", "缺少冒号 ':'"),
-    ("found character that cannot start any token", "有不能出现在这里的字符 (常见: 制表符 Tab, 请用空格缩进)"),
+    (
+        "found character that cannot start any token",
+        "有不能出现在这里的字符 (常见: 制表符 Tab, 请用空格缩进)",
+    ),
     ("found unexpected end of stream", "引号没有闭合"),
     ("did not find expected node content", "缺少值"),
     ("expected the node content", "缺少值"),
@@ -361,7 +365,7 @@ def _explain_syntax(problem: str) -> str:
     return problem
 
 
-def _at(name: str, mark: yaml.Mark | None, message: str, hint: str | None, code: str) -> Problem:
+def _at(name: str, mark: Any, message: str, hint: str | None, code: str) -> Problem:
     if mark is None:
         return Problem(message, file=name, hint=hint, code=code)
     return Problem(

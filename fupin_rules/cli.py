@@ -197,7 +197,9 @@ def _cmd_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     targets, files = _lint_targets(args.paths)
     lib = load_library(targets, schemas=args.schemas)
-    rulesets = [rs for rs in lib if not files or any(Path(f).resolve() in files for f in rs.files[-1:])]
+    rulesets = [
+        rs for rs in lib if not files or any(Path(f).resolve() in files for f in rs.files[-1:])
+    ]
     report = run_examples(rulesets)
     for failure in report.failures:
         out.write(str(failure) + "\n")
@@ -205,7 +207,8 @@ def _cmd_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for line in report.passed:
             out.write(f"通过: {line}\n")
     out.write(
-        f"{report.total} 个样例: {report.total - len(report.failures)} 个通过, {len(report.failures)} 个失败\n"
+        f"{report.total} 个样例: {report.total - len(report.failures)} 个通过, "
+        f"{len(report.failures)} 个失败\n"
     )
     return 1 if report.failures else 0
 
@@ -292,7 +295,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     lib = _library(args)
     rs = _ruleset(args, lib)
     shown = 0
-    for item, result in _paired(rs, _inputs([args.input])):
+    for _item, result in _paired(rs, _inputs([args.input])):
         if args.id is not None and result.record_id != args.id:
             continue
         if shown:
@@ -319,8 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             "示例:\n"
             "  fupin-rules list\n"
-            "  fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 households.jsonl -o results.jsonl\n"
-            "  fupin-rules explain -s gx.household.exit --as-of 2018-11-20 --id 4501... households.jsonl\n"
+            "  fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 h.jsonl -o r.jsonl\n"
+            "  fupin-rules explain -s gx.household.exit --as-of 2018-11-20 --id 4501... h.jsonl\n"
             "  fupin-rules lint standards/\n"
         ),
     )
@@ -350,7 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
         "lint",
         _cmd_lint,
         "检查规则文件, 以 文件:行:列 列出全部问题",
-        "示例:\n  fupin-rules lint standards/\n  fupin-rules lint standards/gx.household.exit/2018.yaml",
+        "示例:\n  fupin-rules lint standards/\n"
+        "  fupin-rules lint standards/gx.household.exit/2018.yaml",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="规则文件或目录")
     p.add_argument("--schemas", metavar="DIR", help="记录结构目录 (默认: 随库附带的 schemas/)")
@@ -371,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
         _cmd_evaluate,
         "用某一标准评估 JSON Lines 记录, 每行输入得到一行结果",
         "示例:\n"
-        "  fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 households.jsonl -o results.jsonl\n"
+        "  fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 h.jsonl -o results.jsonl\n"
         "  fupin-rules evaluate -s gx.household.exit --version 2016 --as-of 2017-11-30 old.jsonl\n"
         "  cat households.jsonl | fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 -\n"
         "\n无法解析的行输出为 invalid 结果并注明行号; 全部行都有结果时退出码为 0。",
@@ -394,7 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
         "explain",
         _cmd_explain,
         "以中文逐项说明记录的评估结果",
-        "示例:\n  fupin-rules explain -s gx.household.exit --as-of 2018-11-20 --id 450100000001 households.jsonl",
+        "示例:\n"
+        "  fupin-rules explain -s gx.household.exit --as-of 2018-11-20 --id 450100000001 h.jsonl",
     )
     _add_selection(p)
     p.add_argument("input", metavar="INPUT", help="JSON Lines 文件, 或 - 表示标准输入")

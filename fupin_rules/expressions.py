@@ -468,7 +468,7 @@ class _Checker:
                 raise _Refused(node, f"无法识别的数字 {text}") from None
             if not exact.is_finite() or len(text) > MAX_INT_DIGITS + 10:
                 raise _Refused(node, "数字过大或不是有限数", code="expr.limit")
-            node.value = exact
+            node.value = exact  # type: ignore[assignment] # exact decimal replaces the float
             return NUMBER
         if isinstance(value, str):
             if len(value) > MAX_STRING:
@@ -721,7 +721,8 @@ class _Checker:
             if not ok:
                 raise _Refused(
                     node.args[i],
-                    f"{name}() 的第 {i + 1} 个参数须是{'或'.join(Type(k).describe() for k in kinds)}, 这里是{t.describe()}",
+                    f"{name}() 的第 {i + 1} 个参数须是"
+                    f"{'或'.join(Type(k).describe() for k in kinds)}, 这里是{t.describe()}",
                     code="expr.type",
                 )
 
@@ -831,8 +832,9 @@ class _Generator(ast.NodeTransformer):
         )
 
     def visit_Constant(self, node: ast.Constant) -> ast.expr:
-        if isinstance(node.value, Decimal):
-            return self._constant(node.value)
+        value: object = node.value
+        if isinstance(value, Decimal):
+            return self._constant(value)
         return node
 
     def _constant(self, value: Any) -> ast.expr:
@@ -919,22 +921,11 @@ def _generate(tree: ast.Expression) -> tuple[Callable[[Mapping[str, Any]], Any],
 
     gen = _Generator(set())
     body = gen.visit(copy.deepcopy(tree.body))
-    func = ast.FunctionDef(
-        name="_expression",
-        args=ast.arguments(
-            posonlyargs=[],
-            args=[ast.arg(arg="_e")],
-            vararg=None,
-            kwonlyargs=[],
-            kw_defaults=[],
-            kwarg=None,
-            defaults=[],
-        ),
-        body=[ast.Return(value=body)],
-        decorator_list=[],
-        returns=None,
-        type_params=[],
-    )
+    # A function skeleton parsed from fixed text (portable across Python versions); its body
+    # is replaced by the generated expression.
+    func = ast.parse("def _expression(_e):\n    return None\n").body[0]
+    assert isinstance(func, ast.FunctionDef)
+    func.body = [ast.Return(value=body)]
     module = ast.Module(body=[func], type_ignores=[])
     ast.fix_missing_locations(module)
     python = ast.unparse(module)
@@ -1014,9 +1005,7 @@ def compile_expression(
         ) from None
     except (RecursionError, MemoryError, ValueError):
         raise refuse(None, "表达式嵌套过深或过大", None, "expr.limit") from None
-    count = 0
-    for node in ast.walk(tree):
-        count += 1
+    for count, _node in enumerate(ast.walk(tree), start=1):
         if count > MAX_NODES:
             raise refuse(
                 None, f"表达式过于复杂 (超过 {MAX_NODES} 个节点)", "请拆成派生字段", "expr.limit"

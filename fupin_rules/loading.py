@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import itertools
 import string
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -337,7 +338,11 @@ class _Builder:
                 self.problems.append(
                     piece.problem(
                         key,
-                        f"说明模板中只能写 {{名称}}, 不能写 {{{field}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}",
+                        "说明模板中只能写 {名称}, 不能写 {"
+                        + field
+                        + (f"!{conversion}" if conversion else "")
+                        + (f":{spec}" if spec else "")
+                        + "}",
                         code="template.syntax",
                     )
                 )
@@ -381,7 +386,8 @@ class _Builder:
                 top.problem(
                     "subject",
                     f"没有适用对象 {subject!r} 的记录结构",
-                    hint=f"已有: {', '.join(sorted(self.schemas)) or '无'} (schemas/records/<subject>.schema.json)",
+                    hint=f"已有: {', '.join(sorted(self.schemas)) or '无'}"
+                    " (schemas/records/<subject>.schema.json)",
                     code="subject.unknown",
                 )
             )
@@ -638,8 +644,8 @@ class _Builder:
                 if name not in used:
                     used.append(name)
                 continue
-            found = scope.lookup(name)
-            if found is None or found[1].kind in {"list", "record"} or name in used:
+            kind = scope.lookup(name)
+            if kind is None or kind[1].kind in {"list", "record"} or name in used:
                 continue
             used.append(name)
         return Criterion(
@@ -852,7 +858,7 @@ def _canonical(
     sources: Mapping[str, Source],
 ) -> dict[str, Any]:
     top = r.top.data
-    return plain(
+    canonical: dict[str, Any] = plain(
         {
             "id": r.id,
             "version": r.version,
@@ -911,6 +917,7 @@ def _canonical(
             },
         }
     )
+    return canonical
 
 
 def build_rulesets(
@@ -967,7 +974,7 @@ def _unique(problems: Sequence[Problem]) -> list[Problem]:
 def _overlaps(rulesets: Sequence[RuleSet], docs: Mapping[str, YamlDocument]) -> list[Problem]:
     out = []
     ordered = sorted(rulesets, key=lambda r: (r.effective_from, r.version))
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if a.effective_until is None or a.effective_until >= b.effective_from:
             doc = docs[b.version]
             out.append(
@@ -1053,7 +1060,7 @@ def _item_field(name: str, scope: Scope) -> bool:
 def _item_reads(expr: Expression, var: str) -> list[str]:
     """The ``var.field`` names an expression reads, in order."""
     out: list[str] = []
-    for node in ast.walk(expr._tree):  # noqa: SLF001 - reading our own checked tree
+    for node in ast.walk(expr._tree):
         if (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)

@@ -46,8 +46,8 @@ def validator_for(name: str) -> jsonschema.protocols.Validator:
     """A validator (with date and other formats checked) for a bundled schema."""
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)  # type: ignore[no-any-return]
+    cls.check_schema(dict(schema))
+    return cls(dict(schema), format_checker=cls.FORMAT_CHECKER)
 
 
 def _typename(value: Any) -> str:
@@ -70,20 +70,24 @@ def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
     path = tuple(error.absolute_path)
     kind = error.validator
     instance = error.instance
+    schema: Any = error.schema
+    expected: Any = error.validator_value
     if kind == "additionalProperties" and isinstance(instance, dict):
-        allowed = list(error.schema.get("properties", {}))
+        allowed = list(schema.get("properties", {}))
         extras = [k for k in instance if k not in allowed]
         key = extras[0] if extras else ""
         close = difflib.get_close_matches(str(key), allowed, n=2, cutoff=0.6)
-        hint = ("是否要写: " + ", ".join(close)) if close else "可用的键: " + ", ".join(allowed)
+        hint: str | None = (
+            ("是否要写: " + ", ".join(close)) if close else "可用的键: " + ", ".join(allowed)
+        )
         return doc.problem((*path, key), f"未知的键 {key!r}", hint=hint, code="schema.unknown-key")
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return doc.problem(path, f"缺少必填的键 {missing!r}", code="schema.required")
     if kind == "type":
-        want = error.validator_value
+        want = expected
         wants = want if isinstance(want, list) else [want]
-        text = "或".join(_TYPE_NAMES.get(w, w) for w in wants)
+        text = "或".join(_TYPE_NAMES.get(str(w), str(w)) for w in wants)
         hint = None
         if "string" in wants and isinstance(instance, bool):
             hint = "YAML 把 true/false 当作是/否; 如要文本请加引号"
@@ -97,24 +101,24 @@ def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
             code="schema.type",
         )
     if kind in {"enum", "const"}:
-        options = error.validator_value if kind == "enum" else [error.validator_value]
+        options = expected if kind == "enum" else [expected]
         close = difflib.get_close_matches(str(instance), [str(o) for o in options], n=1, cutoff=0.5)
-        hint = f"是否要写: {close[0]}" if close else None
+        suggestion = f"是否要写: {close[0]}" if close else None
         return doc.problem(
             path,
             f"应为 {'、'.join(str(o) for o in options)} 之一, 实际是 {instance!r}",
-            hint=hint,
+            hint=suggestion,
             code="schema.enum",
         )
     if kind == "format":
         return doc.problem(
             path,
-            f"{instance!r} 不是有效的{'日期' if error.validator_value == 'date' else error.validator_value}",
+            f"{instance!r} 不是有效的" + ("日期" if expected == "date" else str(expected)),
             hint="日期写成 YYYY-MM-DD, 且须是真实存在的日期",
             code="schema.format",
         )
     if kind == "pattern":
-        described = error.schema.get("description")
+        described = schema.get("description")
         return doc.problem(
             path,
             f"{instance!r} 格式不符" + (f": {described}" if described else ""),
@@ -123,7 +127,7 @@ def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
     if (
         kind == "oneOf"
         and isinstance(instance, dict)
-        and "value" in error.schema.get("oneOf", [{}])[0].get("required", [])
+        and "value" in schema.get("oneOf", [{}])[0].get("required", [])
     ):
         return doc.problem(path, "参数须写 value 或 values 二者之一", code="schema.parameter-value")
     if kind in {"oneOf", "anyOf"}:
@@ -131,11 +135,11 @@ def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
             path, f"值 {instance!r} 不符合要求 ({_typename(instance)})", code="schema.value"
         )
     if kind == "minItems":
-        return doc.problem(path, f"至少要有 {error.validator_value} 项", code="schema.min-items")
+        return doc.problem(path, f"至少要有 {expected} 项", code="schema.min-items")
     if kind == "minLength":
         return doc.problem(path, "不能为空", code="schema.min-length")
     if kind == "maxLength":
-        return doc.problem(path, f"超过 {error.validator_value} 字", code="schema.max-length")
+        return doc.problem(path, f"超过 {expected} 字", code="schema.max-length")
     if kind == "uniqueItems":
         return doc.problem(path, "列表中有重复项", code="schema.unique")
     return doc.problem(path, error.message, code=f"schema.{kind}")

@@ -43,7 +43,7 @@ def run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
 def test_every_command_has_help_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
     """--help works for every subcommand and shows examples."""
     parser = build_parser()
-    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+    commands = parser._subparsers._group_actions[0].choices
     assert {"list", "lint", "test", "evaluate", "explain", "calendar"} <= set(commands)
     for name in commands:
         with pytest.raises(SystemExit) as info:
@@ -56,8 +56,12 @@ def test_list_shows_versions_and_fingerprints() -> None:
     """list names each version with its effective dates and fingerprint."""
     code, out, _ = run("list", *DEMO)
     assert code == 0
-    assert "demo.household@2016  测试标准\n    施行 2016-01-01 至 2017-12-31  5 项指标  指纹 sha256:" in out
-    assert "demo.household@2018" in out and "修订自 2016" in out
+    assert (
+        "demo.household@2016  测试标准\n    施行 2016-01-01 至 2017-12-31  5 项指标  指纹 sha256:"
+        in out
+    )
+    assert "demo.household@2018" in out
+    assert "修订自 2016" in out
     code, out, _ = run("list", "--json", *DEMO)
     rows = [json.loads(line) for line in out.splitlines()]
     assert {r["version"] for r in rows if r["id"] == "demo.household"} == {"2016", "2018"}
@@ -69,7 +73,12 @@ def test_lint_clean_and_broken(tmp_path: Path) -> None:
     assert (code, out.startswith("没有发现问题")) == (0, True)
     shutil.copytree(FIXTURES / "lib", tmp_path / "lib")
     path = tmp_path / "lib" / "demo.household" / "2016.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("per_capita_income > income_line", "per_capita_incme > income_line"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "per_capita_income > income_line", "per_capita_incme > income_line"
+        ),
+        encoding="utf-8",
+    )
     code, out, err = run("lint", str(path), "--schemas", str(FIXTURES / "schemas"))
     assert code == 1
     assert out.splitlines() == [
@@ -86,7 +95,10 @@ def test_test_command_reports_the_differing_criterion(tmp_path: Path) -> None:
     assert out.endswith("4 个样例: 4 个通过, 0 个失败\n")
     shutil.copytree(FIXTURES / "lib", tmp_path / "lib")
     path = tmp_path / "lib" / "demo.household" / "2016.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("failing: [no_vehicle]", "failing: [housing]"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("failing: [no_vehicle]", "failing: [housing]"),
+        encoding="utf-8",
+    )
     code, out, _ = run("test", str(tmp_path / "lib"), "--schemas", str(FIXTURES / "schemas"))
     assert code == 1
     line = next(x for x in out.splitlines() if "有车一票否决" in x)
@@ -108,7 +120,17 @@ def test_evaluate_one_line_out_per_line_in(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out_file = tmp_path / "out.jsonl"
-    code, _, err = run("evaluate", "-s", "demo.household", "--as-of", "2016-11-20", str(src), "-o", str(out_file), *DEMO)
+    code, _, err = run(
+        "evaluate",
+        "-s",
+        "demo.household",
+        "--as-of",
+        "2016-11-20",
+        str(src),
+        "-o",
+        str(out_file),
+        *DEMO,
+    )
     assert code == 0
     results = [json.loads(x) for x in out_file.read_text(encoding="utf-8").splitlines()]
     assert [(r["source"], r["outcome"]) for r in results] == [
@@ -124,22 +146,52 @@ def test_evaluate_one_line_out_per_line_in(tmp_path: Path) -> None:
 def test_evaluate_output_is_byte_identical_across_runs(tmp_path: Path) -> None:
     """Determinism: the same rules and input give the same bytes."""
     src = tmp_path / "in.jsonl"
-    src.write_text(json.dumps(GOOD) + "\n" + json.dumps({**GOOD, "household_id": "H2"}) + "\n", encoding="utf-8")
+    src.write_text(
+        json.dumps(GOOD) + "\n" + json.dumps({**GOOD, "household_id": "H2"}) + "\n",
+        encoding="utf-8",
+    )
     outputs = []
     for n in range(2):
         target = tmp_path / f"out{n}.jsonl"
-        run("evaluate", "-s", "demo.household", "--as-of", "2016-11-20", str(src), "-o", str(target), *DEMO)
+        run(
+            "evaluate",
+            "-s",
+            "demo.household",
+            "--as-of",
+            "2016-11-20",
+            str(src),
+            "-o",
+            str(target),
+            *DEMO,
+        )
         outputs.append(target.read_bytes())
     assert outputs[0] == outputs[1]
 
 
 def test_evaluate_from_stdin_and_param_override() -> None:
     """Records can come on standard input; --param supplies a value and changes the fingerprint."""
-    code, out, _ = run("evaluate", "-s", "demo.household", "--as-of", "2018-11-20", "-", *DEMO, stdin=json.dumps(GOOD) + "\n")
+    code, out, _ = run(
+        "evaluate",
+        "-s",
+        "demo.household",
+        "--as-of",
+        "2018-11-20",
+        "-",
+        *DEMO,
+        stdin=json.dumps(GOOD) + "\n",
+    )
     first = json.loads(out)
     assert (code, first["outcome"]) == (0, "invalid")
     code, out, _ = run(
-        "evaluate", "-s", "demo.household", "--as-of", "2018-11-20", "--param", "income_line=3535", *DEMO, stdin=json.dumps(GOOD) + "\n"
+        "evaluate",
+        "-s",
+        "demo.household",
+        "--as-of",
+        "2018-11-20",
+        "--param",
+        "income_line=3535",
+        *DEMO,
+        stdin=json.dumps(GOOD) + "\n",
     )
     second = json.loads(out)
     assert second["outcome"] == "pass"
@@ -149,15 +201,30 @@ def test_evaluate_from_stdin_and_param_override() -> None:
 def test_usage_errors_exit_2_with_a_message(tmp_path: Path) -> None:
     """Unknown standards, missing dates and files, and bad options give exit 2 and a plain message."""
     code, _, err = run("evaluate", "-s", "demo.houshold", "--as-of", "2016-11-20", *DEMO, stdin="")
-    assert code == 2 and "是否要找: demo.household" in err
+    assert code == 2
+    assert "是否要找: demo.household" in err
     code, _, err = run("evaluate", "-s", "demo.household", *DEMO, stdin="")
-    assert code == 2 and "--as-of" in err
+    assert code == 2
+    assert "--as-of" in err
     code, _, err = run("evaluate", "-s", "demo.household", "--as-of", "2016-13-01", *DEMO, stdin="")
-    assert code == 2 and "真实日期" in err
-    code, _, err = run("evaluate", "-s", "demo.household", "--as-of", "2016-11-20", str(tmp_path / "none.jsonl"), *DEMO)
-    assert code == 2 and "输入文件不存在" in err
-    code, _, err = run("evaluate", "-s", "demo.household", "--as-of", "2016-11-20", "--param", "x", *DEMO, stdin="")
-    assert code == 2 and "名称=值" in err
+    assert code == 2
+    assert "真实日期" in err
+    code, _, err = run(
+        "evaluate",
+        "-s",
+        "demo.household",
+        "--as-of",
+        "2016-11-20",
+        str(tmp_path / "none.jsonl"),
+        *DEMO,
+    )
+    assert code == 2
+    assert "输入文件不存在" in err
+    code, _, err = run(
+        "evaluate", "-s", "demo.household", "--as-of", "2016-11-20", "--param", "x", *DEMO, stdin=""
+    )
+    assert code == 2
+    assert "名称=值" in err
 
 
 def test_broken_rules_stop_before_any_evaluation(tmp_path: Path) -> None:
@@ -166,8 +233,18 @@ def test_broken_rules_stop_before_any_evaluation(tmp_path: Path) -> None:
     (tmp_path / "lib" / "bad.yaml").write_text("kind: ruleset\nid: x\n", encoding="utf-8")
     out_file = tmp_path / "out.jsonl"
     code, _, err = run(
-        "evaluate", "-s", "demo.household", "--as-of", "2016-11-20", "-o", str(out_file),
-        "--rules", str(tmp_path / "lib"), "--schemas", str(FIXTURES / "schemas"), stdin=json.dumps(GOOD),
+        "evaluate",
+        "-s",
+        "demo.household",
+        "--as-of",
+        "2016-11-20",
+        "-o",
+        str(out_file),
+        "--rules",
+        str(tmp_path / "lib"),
+        "--schemas",
+        str(FIXTURES / "schemas"),
+        stdin=json.dumps(GOOD),
     )
     assert code == 2
     assert err.startswith("规则文件有误, 未做任何评估:\n")
@@ -177,15 +254,25 @@ def test_broken_rules_stop_before_any_evaluation(tmp_path: Path) -> None:
 def test_explain_prints_each_criterion_in_chinese(tmp_path: Path) -> None:
     """explain shows the conclusion and each criterion with its message and source."""
     src = tmp_path / "in.jsonl"
-    src.write_text(json.dumps({**GOOD, "household_id": "H9", "net_income": 5904}) + "\n", encoding="utf-8")
-    code, out, _ = run("explain", "-s", "demo.household", "--as-of", "2016-11-20", "--id", "H9", str(src), *DEMO)
+    src.write_text(
+        json.dumps({**GOOD, "household_id": "H9", "net_income": 5904}) + "\n", encoding="utf-8"
+    )
+    code, out, _ = run(
+        "explain", "-s", "demo.household", "--as-of", "2016-11-20", "--id", "H9", str(src), *DEMO
+    )
     assert code == 0
     assert "结论: 未达标 (fail)" in out
-    assert "  ✗ [一超] 人均纯收入超过标准: 未达标\n      人均纯收入 2952 元, 未超过标准 2952 元\n      依据: 《测试通知》(测发〔2016〕1号) 第一条" in out
+    assert (
+        "  ✗ [一超] 人均纯收入超过标准: 未达标\n      人均纯收入 2952 元, 未超过标准 2952 元\n      依据: 《测试通知》(测发〔2016〕1号) 第一条"
+        in out
+    )
     assert "  ✓ 名下无车 [一票否决]: 达标" in out
     assert "  ✗ 属性为低保贫困户 [参考指标]: 未达标" not in out
-    code, _, err = run("explain", "-s", "demo.household", "--as-of", "2016-11-20", "--id", "nope", str(src), *DEMO)
-    assert code == 2 and "没有编号为 'nope' 的记录" in err
+    code, _, err = run(
+        "explain", "-s", "demo.household", "--as-of", "2016-11-20", "--id", "nope", str(src), *DEMO
+    )
+    assert code == 2
+    assert "没有编号为 'nope' 的记录" in err
 
 
 def test_installed_command_runs_from_any_directory(tmp_path: Path) -> None:

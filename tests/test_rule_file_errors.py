@@ -94,9 +94,7 @@ CASES = {
             "r.yaml": HEADER
             + "criteria:\n  - id: income\n    label: 收入\n    test: net_incme > 0\n"
         },
-        [
-            "r.yaml:14:11: criteria[0].test: 未知名称 'net_incme' (提示: 是否要找: net_income)"
-        ],
+        ["r.yaml:14:11: criteria[0].test: 未知名称 'net_incme' (提示: 是否要找: net_income)"],
     ),
     "type-mismatch": (
         {
