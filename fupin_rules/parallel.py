@@ -94,7 +94,13 @@ class RuleSetSpec:
             return found
         from .library import load_library
 
-        lib = load_library(list(self.rules) if self.rules else None, schemas=self.schemas)
+        rules: list[str] | None = list(self.rules) if self.rules else None
+        schemas = self.schemas
+        if self.files is not None:
+            root = _materialise(self.files)
+            rules = [str(root / "rules")]
+            schemas = str(root / "schemas")
+        lib = load_library(rules, schemas=schemas)
         rs = lib.get(self.standard, as_of=self.as_of, version=self.version)
         if self.params:
             rs = rs.with_parameters(dict(self.params))
@@ -111,6 +117,26 @@ class RuleSetSpec:
     def key(self) -> tuple[str, str | None, str]:
         """What identifies the resolved rule set: fingerprint, date and standard."""
         return (self.fingerprint, self.as_of, self.standard)
+
+
+def _materialise(files: Mapping[str, str]) -> Path:
+    """Write shipped rule files into a folder named by their content (once per process)."""
+    import hashlib
+    import tempfile
+
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode("utf-8") + b"\0" + files[name].encode("utf-8") + b"\0")
+    root = Path(tempfile.gettempdir()) / f"fupin-rules-{digest.hexdigest()[:24]}-{os.getpid()}"
+    if not root.exists():
+        for name, text in files.items():
+            target = (root / name).resolve()
+            if root.resolve() not in target.parents:
+                msg = f"shipped file name outside its folder: {name!r}"
+                raise ValueError(msg)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    return root
 
 
 _REGISTRY: dict[tuple[str, str | None, str], RuleSet] = {}
