@@ -468,23 +468,30 @@ def write_xlsx(pl: ProblemList, path: str | Path) -> None:
     _save_xlsx(wb, path)
 
 
-def write_problem_list(pl: ProblemList, path: str | Path | None, fmt: Format) -> None:
-    """Write ``pl`` to ``path`` (None or ``-``: standard output, not for xlsx) atomically."""
+def write_problem_list(
+    pl: ProblemList, path: str | Path | None, fmt: Format, *, stdout: TextIO | None = None
+) -> None:
+    """Write ``pl`` to ``path`` atomically; None or ``-`` means ``stdout`` (not for xlsx)."""
+    to_stdout = path is None or str(path) == "-"
     if fmt == "xlsx":
-        if path is None or str(path) == "-":
+        if to_stdout:
             msg = "XLSX 须用 -o 指定输出文件"
             raise UsageError(msg)
-        write_xlsx(pl, path)
+        write_xlsx(pl, str(path))
         return
+    if to_stdout and stdout is not None:
+        _write_text(pl, stdout, fmt, bom=True)
+        return
+    with atomic_output(path, encoding="utf-8-sig" if fmt == "csv" else "utf-8") as fh:
+        _write_text(pl, fh, fmt, bom=to_stdout)
+
+
+def _write_text(pl: ProblemList, fh: TextIO, fmt: Format, *, bom: bool) -> None:
     if fmt == "csv":
-        to_stdout = path is None or str(path) == "-"
-        with atomic_output(path, encoding="utf-8-sig") as fh:
-            if to_stdout:
-                fh.write("\ufeff")
-            write_csv(pl, fh)
-        return
-    with atomic_output(path) as fh:
-        if fmt == "jsonl":
-            write_jsonl(pl, fh)
-        else:
-            write_markdown(pl, fh)
+        if bom:
+            fh.write("\ufeff")
+        write_csv(pl, fh)
+    elif fmt == "jsonl":
+        write_jsonl(pl, fh)
+    else:
+        write_markdown(pl, fh)

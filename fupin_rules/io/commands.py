@@ -132,7 +132,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     pl = check_records(
         rulesets, tracked, as_of=args.as_of, headermap=hm.key, inputs=list(args.inputs)
     )
-    write_problem_list(pl, args.output, fmt)  # type: ignore[arg-type]
+    write_problem_list(pl, args.output, fmt, stdout=out)  # type: ignore[arg-type]
     if not reader.stats.balanced or pl.rows_read != reader.stats.rows_read:  # pragma: no cover
         err.write("内部错误: 行数合计不符\n")
         return 2
@@ -150,10 +150,15 @@ def _cmd_convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     hm = select_headermap(lib, schema.subject, args.header_map)
     reader = TableReader(hm, schema, encoding=args.encoding)
     items = _read_all(reader, args.inputs, err)
+    records = []
     for item in items:
         if item.error is not None:
             err.write(f"{item.source}: 拒收: {item.error}\n")
-    records = [item.record for item in items if item.error is None]
+            continue
+        record, reasons = schema.check(item.record)
+        for reason in reasons:
+            err.write(f"{item.source}: 注意: {reason}\n")
+        records.append(record if record else item.record)
     target = args.output
     suffix = Path(target).suffix.lower() if target and target != "-" else ".jsonl"
     if suffix in {".xlsx", ".csv"}:
@@ -170,6 +175,9 @@ def _cmd_convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 writer.writerow(headers)
                 for row in rows:
                     writer.writerow([csv_cell(v) for v in row])
+    elif target is None or target == "-":
+        for record in records:
+            out.write(dumps(record) + "\n")
     else:
         with atomic_output(target) as fh:
             for record in records:
