@@ -31,7 +31,7 @@ import attrs
 from ._canonical import dumps
 from .errors import UsageError
 from .io.jsonl import InputRecord, atomic_output
-from .io.spreadsheets import csv_cell, xlsx_value
+from .io.spreadsheets import csv_cell, visible, xlsx_value
 from .io.spreadsheets import write_xlsx as _save_xlsx
 from .model import Result, RuleSet
 
@@ -342,7 +342,7 @@ def check_records(
                     )
                 )
     return ProblemList(
-        lines=tuple(sorted(lines, key=ProblemLine.sort_key)),
+        lines=tuple(sorted((_visible_line(ln) for ln in lines), key=ProblemLine.sort_key)),
         rulesets=tuple((rs.key, rs.fingerprint) for rs in rulesets),
         as_of=day,
         rows_read=rows_read,
@@ -352,6 +352,15 @@ def check_records(
         headermap=headermap,
         inputs=tuple(inputs),
     )
+
+
+def _visible_line(line: ProblemLine) -> ProblemLine:
+    changes: dict[str, Any] = {
+        name: visible(value)
+        for name, value in attrs.asdict(line, recurse=False).items()
+        if isinstance(value, str) and visible(value) != value
+    }
+    return attrs.evolve(line, **changes) if changes else line
 
 
 # --------------------------------------------------------------------------- writers

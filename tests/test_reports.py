@@ -264,3 +264,65 @@ def test_progress_bar_only_on_a_terminal() -> None:
     tty = Tty()
     assert list(progress(range(3), total=3, label="检查", stream=tty)) == [0, 1, 2]
     assert "3/3" in tty.getvalue()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=1+1",
+        "+1",
+        "-1",
+        "@SUM(A1)",
+        "\t=1",
+        "\r=1",
+        '=HYPERLINK("http://x","y")',
+        "普通文字",
+        "\x07响铃\x00",
+        "孤\ud800",
+        "䶮\u202e\u200b😀",
+        "长" * 40_000,
+    ],
+)
+def test_hostile_cells_round_trip_as_text(tmp_path: Path, text: str) -> None:
+    from openpyxl import Workbook
+
+    from fupin_rules.io.spreadsheets import (
+        MAX_CELL_CHARS,
+        csv_cell,
+        dangerous,
+        safe_text,
+        visible,
+        write_xlsx,
+        xlsx_value,
+    )
+
+    wb = Workbook()
+    xlsx_value(wb.active.cell(row=1, column=1), text)
+    write_xlsx(wb, tmp_path / "h.xlsx")
+    cell = load_workbook(tmp_path / "h.xlsx").active["A1"]
+    assert cell.data_type == "s"
+    assert cell.value == safe_text(text)
+    assert len(cell.value) <= MAX_CELL_CHARS
+    assert bool(cell.quotePrefix) == dangerous(text)
+    csv_text = csv_cell(text)
+    assert not dangerous(csv_text)
+    assert csv_text.removeprefix("'") == visible(text)
+
+
+def test_lone_surrogates_do_not_break_writers(lib: fr.Library, tmp_path: Path) -> None:
+    from fupin_rules.reports import write_problem_list
+
+    rs = [lib.get("cn.record.quality", as_of="2018-12-01")]
+    record = {
+        "household_id": "H\ud800",
+        "division_code": "451025101201",
+        "household_size": 1,
+        "members": [{"name": "孤\udc00", "relation": "01", "id_number": "1"}],
+    }
+    pl = check_records(rs, [InputRecord(source="a:1", record=record)], as_of="2018-12-01")
+    assert pl.lines
+    for fmt in ("xlsx", "csv", "jsonl", "md"):
+        out = tmp_path / f"p.{fmt}"
+        write_problem_list(pl, out, fmt)  # type: ignore[arg-type]
+        assert out.stat().st_size > 0
+    assert "\\ud800" in (tmp_path / "p.jsonl").read_text(encoding="utf-8")

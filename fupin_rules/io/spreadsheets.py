@@ -51,6 +51,7 @@ __all__ = [
     "read_csv_table",
     "read_xlsx_tables",
     "safe_text",
+    "visible",
     "write_xlsx",
 ]
 
@@ -362,14 +363,17 @@ def _table(
 
 # --------------------------------------------------------------------------- writing
 
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CUT = "…(已截断)"
 
 
 def safe_text(value: str) -> str:
-    """Text a spreadsheet can hold: control characters shown as ``\\xNN``, cut to Excel's limit."""
-    text = _ILLEGAL_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    """Text a spreadsheet can hold: CR made LF, other control characters shown as ``\\xNN``,
+    cut to Excel's limit."""
+    # XML readers turn CR into LF; do it here so what is written is what is read back.
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ILLEGAL_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     if len(text) > MAX_CELL_CHARS:
         text = text[: MAX_CELL_CHARS - len(_CUT)] + _CUT
     return text
@@ -378,6 +382,14 @@ def safe_text(value: str) -> str:
 def dangerous(text: str) -> bool:
     """Whether spreadsheet programs could read ``text`` as a formula."""
     return text.startswith(_DANGEROUS)
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def visible(text: str) -> str:
+    """``text`` with lone surrogates (which no UTF-8 file can hold) shown as ``\\uXXXX``."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def csv_cell(value: Any) -> str:
@@ -390,7 +402,7 @@ def csv_cell(value: Any) -> str:
         from .._canonical import render_number
 
         return render_number(value)
-    text = str(value)
+    text = visible(str(value))
     return "'" + text if dangerous(text) else text
 
 
