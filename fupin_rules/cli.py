@@ -219,20 +219,14 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     counts: Counter[str] = Counter()
     rejected_lines = 0
     with _output(args.output, out) as fh:
-        # --- --jobs (issue 6; owned by fupin_rules/parallel.py) ---
-        if args.jobs != 1:
-            from .parallel import evaluate_parallel, spec_from_args
+        # --- --jobs (issue 6; owned by fupin_rules/parallel.py): the same lines, parser,
+        # evaluator and writer for one job or many; results in input order ---
+        from .parallel import evaluate_parallel, spec_from_args
 
-            counts, rejected_lines = evaluate_parallel(
-                spec_from_args(args, rs), args.inputs, fh, jobs=args.jobs
-            )
+        counts, rejected_lines = evaluate_parallel(
+            spec_from_args(args, rs), args.inputs, fh, jobs=args.jobs
+        )
         # --- end --jobs ---
-        for item, result in _paired(rs, _inputs(args.inputs) if args.jobs == 1 else ()):
-            if item.error is not None:
-                rejected_lines += 1
-            counts[result.outcome] += 1
-            fh.write(dumps(result.to_dict()))
-            fh.write("\n")
     total = sum(counts.values())
     summary = "、".join(
         f"{_OUTCOME_ZH[k]} {counts[k]}" for k in ("pass", "fail", "not_applicable", "invalid")

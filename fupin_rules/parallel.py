@@ -28,10 +28,9 @@ from typing import IO, Any, TextIO
 
 import attrs
 
-from ._canonical import dumps
 from .errors import UsageError
 from .evaluation import rejected
-from .io.jsonl import parse_json_record
+from .io.jsonl import parse_json_record, result_line
 from .model import RuleSet
 
 __all__ = ["CHUNK_LINES", "RuleSetSpec", "evaluate_lines", "evaluate_parallel", "raw_lines"]
@@ -209,7 +208,7 @@ def evaluate_lines(rs: RuleSet, lines: Iterable[Line]) -> tuple[str, Counter[str
         else:
             result = rs.evaluate(record, source=source)
         counts[result.outcome] += 1
-        parts.append(dumps(result.to_dict()))
+        parts.append(result_line(result))
         parts.append("\n")
     return "".join(parts), counts, bad
 

@@ -24,7 +24,7 @@ from fupin_rules.records import compile_acceptor
 from .conftest import ROOT
 
 sys.path.insert(0, str(ROOT))
-from benchmarks.generate import household
+from benchmarks.generate import household, households
 
 ODD_VALUES: list[Any] = [
     None,
@@ -144,8 +144,41 @@ def test_fast_evaluation_is_the_reference(seed: int, missing: float) -> None:
 
 def test_handwritten_baseline_agrees_with_the_engine() -> None:
     """The benchmark's hand-written 2018 exit function computes the engine's outcomes."""
-    from benchmarks.generate import households
+
     from benchmarks.handwritten import check_agreement
 
     rs = _lib().get("gx.household.exit", as_of="2018-11-20")
     assert check_agreement(rs, list(households(300, seed=9, missing=0.05))) == 0
+
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=8) | st.sampled_from(
+    ["", "中文", '"', "\\", "\x00\x1f\x7f", "\u2028\u2029", "𝄞", "\ud800"]
+)
+_NUMBERS = st.decimals(allow_nan=False, allow_infinity=False, places=None) | st.floats(
+    allow_nan=False, allow_infinity=False
+)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _NUMBERS | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200)
+@given(value=_JSON)
+def test_fast_json_line_is_the_canonical_text(value: Any) -> None:
+    """The orjson writer gives exactly the canonical writer's text, or falls back to it."""
+    from fupin_rules._canonical import dumps
+    from fupin_rules.io.jsonl import json_line
+
+    assert json_line(value) == dumps(value)
+
+
+def test_result_lines_are_the_canonical_text() -> None:
+    from fupin_rules._canonical import dumps
+    from fupin_rules.io.jsonl import result_line
+
+    rs = _lib().get("gx.household.exit", as_of="2018-11-20")
+    for rec in households(200, seed=4, missing=0.1):
+        result = rs.evaluate(rec, source="f:1")
+        assert result_line(result) == dumps(result.to_dict())

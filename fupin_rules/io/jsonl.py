@@ -18,9 +18,16 @@ from typing import IO, Any, TextIO
 
 import attrs
 
-from .._canonical import dumps
+from .._canonical import _Number, dumps, render_number
 
-__all__ = ["InputRecord", "atomic_output", "parse_json_record", "read_jsonl", "write_jsonl"]
+__all__ = [
+    "InputRecord",
+    "atomic_output",
+    "parse_json_record",
+    "read_jsonl",
+    "result_line",
+    "write_jsonl",
+]
 
 MAX_LINE = 10_000_000
 """Longest accepted line, in characters."""
@@ -53,11 +60,13 @@ def _no_constants(name: str) -> Any:
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _Refused(f"重复的键 {key!r}")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Refused(f"重复的键 {key!r}")
+            seen.add(key)
     return out
 
 
@@ -145,3 +154,51 @@ def write_jsonl(items: Iterable[Any], out: TextIO) -> int:
         out.write("\n")
         n += 1
     return n
+
+
+# --------------------------------------------------------------------------- fast writing
+
+_orjson: Any
+try:  # orjson is optional: with it results are written several times faster, same bytes.
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - exercised where orjson is not installed
+    _orjson = None
+_FRAGMENT: Any = getattr(_orjson, "Fragment", None)
+
+
+_LEAVES = frozenset({str, int, bool, type(None)})
+
+
+def _fragments(value: Any) -> Any:
+    """As :func:`fupin_rules._canonical.plain`, with exact numbers as raw JSON fragments."""
+    t = type(value)
+    if t in _LEAVES:
+        return value
+    if t is dict:
+        return {
+            k if type(k) is str else str(k): v if type(v) in _LEAVES else _fragments(v)
+            for k, v in value.items()
+        }
+    if t is list or t is tuple:
+        return [v if type(v) in _LEAVES else _fragments(v) for v in value]
+    if t is _Number:
+        return _FRAGMENT(value.text)
+    if t is Decimal or t is float:
+        return _FRAGMENT(render_number(value))
+    raise TypeError(t.__name__)
+
+
+def json_line(value: Any) -> str:
+    """``dumps(value)`` (the canonical JSON text), faster with orjson, byte for byte the same."""
+    if _FRAGMENT is not None:
+        try:
+            raw: bytes = _orjson.dumps(_fragments(value), option=_orjson.OPT_SORT_KEYS)
+            return raw.decode("utf-8")
+        except (TypeError, _orjson.JSONEncodeError):
+            pass  # surrogates, integers beyond 64 bits, other types: the reference writer
+    return dumps(value)
+
+
+def result_line(result: Any) -> str:
+    """The JSON line of one result (``dumps(result.to_dict())``), without its newline."""
+    return json_line(result.to_dict())
