@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -326,3 +327,29 @@ def test_lone_surrogates_do_not_break_writers(lib: fr.Library, tmp_path: Path) -
         write_problem_list(pl, out, fmt)  # type: ignore[arg-type]
         assert out.stat().st_size > 0
     assert "\\ud800" in (tmp_path / "p.jsonl").read_text(encoding="utf-8")
+
+
+def test_header_map_from_a_file_and_from_other_rule_folders(tmp_path: Path) -> None:
+    hm_file = tmp_path / "county.yaml"
+    hm_file.write_text(
+        "kind: headermap\nid: county.form\nversion: '1'\ntitle: 县表\nsubject: household\n"
+        "sources: [{id: s, title: 县表}]\ncolumns: {家庭编号: household_id, 成员姓名: members.name}\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "d.csv"
+    data.write_text("家庭编号,成员姓名\nA1,王某\n", encoding="utf-8")
+    code, _, err = run(
+        "convert", "--header-map", str(hm_file), str(data), "-o", str(tmp_path / "o.jsonl")
+    )
+    assert code == 0, err
+    assert '"household_id":"A1"' in (tmp_path / "o.jsonl").read_text(encoding="utf-8")
+    # a library loaded from another folder still finds the bundled national map
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    shutil.copytree(
+        Path(fr.__file__).parent.parent / "standards" / "cn.record.quality", rules / "q"
+    )
+    code, _, err = run(
+        "check", "--as-of", "2018-12-01", "--rules", str(rules), str(XLSX), "--format", "jsonl"
+    )
+    assert code == 1, err

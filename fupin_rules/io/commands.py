@@ -55,24 +55,50 @@ def _library(args: argparse.Namespace) -> Library:
     return load_library(args.rules or None, schemas=args.schemas)
 
 
+def _bundled_headermaps() -> dict[str, list[HeaderMap]]:
+    from .._resources import bundled_standards_dir
+    from .._yaml import read_yaml
+    from ..library import rule_files
+    from .headermaps import load_headermap_document
+
+    found: dict[str, list[HeaderMap]] = {}
+    folder = bundled_standards_dir() / "headermaps"
+    if folder.is_dir():
+        for file in rule_files(folder):
+            hm = load_headermap_document(read_yaml(file))
+            found.setdefault(hm.id, []).append(hm)
+    return found
+
+
 def select_headermap(lib: Library, subject: str, wanted: str | None) -> HeaderMap:
-    """A header map by ``id`` or ``id@version`` (default: the one for the subject), newest first."""
+    """A header map: a YAML file path, or ``id`` / ``id@version`` from the library (falling back
+    to the bundled header maps when the library was loaded from other folders); default: the
+    one for the subject. Without a version, the newest."""
+    if wanted and wanted.endswith((".yaml", ".yml")) and Path(wanted).is_file():
+        from .._yaml import read_yaml
+        from .headermaps import load_headermap_document
+
+        return load_headermap_document(read_yaml(wanted))
     ident = wanted or DEFAULT_HEADERMAP.get(subject)
     if ident is None:
         msg = f"没有 {subject} 记录的默认表头对照, 请用 --header-map 指定"
         raise UsageError(msg)
     hid, _, version = ident.partition("@")
-    versions = lib.headermaps.get(hid)
+    versions: Sequence[HeaderMap] = [cast(HeaderMap, h) for h in lib.headermaps.get(hid, ())]
     if not versions:
-        raise NotFoundError(f"没有表头对照 {hid!r}", suggestions=sorted(lib.headermaps))
+        bundled = _bundled_headermaps()
+        versions = bundled.get(hid, [])
+        if not versions:
+            known = sorted({*lib.headermaps, *bundled})
+            raise NotFoundError(f"没有表头对照 {hid!r}", suggestions=known)
     if version:
         for hm in versions:
             if hm.version == version:
-                return cast(HeaderMap, hm)
+                return hm
         raise NotFoundError(
             f"表头对照 {hid} 没有版本 {version!r}", suggestions=[h.version for h in versions]
         )
-    return cast(HeaderMap, sorted(versions, key=lambda h: h.version)[-1])
+    return sorted(versions, key=lambda h: h.version)[-1]
 
 
 def _rulesets(lib: Library, ids: str | None, as_of: str) -> list[RuleSet]:
@@ -205,8 +231,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="输入文件: .xlsx .csv .jsonl")
     p.add_argument(
         "--header-map",
-        metavar="ID[@VERSION]",
-        help="表头对照编号 (默认: 户记录用 cn.national.household-export)",
+        metavar="ID[@VERSION]|FILE",
+        help="表头对照编号或 YAML 文件 (默认: 户记录用 cn.national.household-export)",
     )
     p.add_argument(
         "--encoding",
