@@ -77,7 +77,7 @@ class Column:
     """One field over all rows.
 
     ``kind``: ``num`` (float64 or int64 ``values``), ``bool``, ``cat`` (strings and codes as
-    int32 indices into ``categories``) or ``date`` (int64 ``yyyymmdd``). ``present`` is False
+    int32 indices into ``categories``) or ``date`` (int32 ``yyyymmdd``). ``present`` is False
     where the field is absent or null (None: present everywhere).
     """
 
@@ -182,7 +182,7 @@ def _column(kind: str, raw: Sequence[Any]) -> Column:
         values = np.fromiter((v is True for v in raw), dtype=np.bool_, count=n)
         return Column("bool", values, None if all_present else present)
     if kind == "date":
-        values = np.fromiter((_ymd(v) for v in raw), dtype=np.int64, count=n)
+        values = np.fromiter((_ymd(v) for v in raw), dtype=np.int32, count=n)
         return Column("date", values, None if all_present else present)
     index: dict[str, int] = {}
     codes = np.fromiter(
@@ -473,9 +473,10 @@ class _Eval:
                 return np.zeros(len(left.data), dtype=np.bool_)
             if len(idx) == 1:
                 return left.data == idx[0]
+            # The last entry answers for -1 (absent): numpy reads index -1 as the last one.
             lut = np.zeros(len(left.categories) + 1, dtype=np.bool_)
-            lut[np.array(idx) + 1] = True
-            return lut[left.data + 1]
+            lut[np.array(idx)] = True
+            return lut[left.data]
         if left.kind == "num":
             nums = [
                 float(v) for v in values if isinstance(v, int | Decimal) and not isinstance(v, bool)
@@ -549,6 +550,7 @@ class _Eval:
             birth = args[0]
             b = birth.data if birth.kind == "date" else _ymd(birth.data)
             d = on.data if on.kind == "date" else _ymd(on.data)
+            # yyyymmdd arithmetic: the whole years between two dates (int32: fast and exact).
             return _V("num", (d - b) // 10000, _and(birth.ok, on.ok), True)
         if name == "year":
             v = args[0]
@@ -912,9 +914,9 @@ def evaluate_columns(
     for d in rs.derived:
         env[d.name] = ev.run(d.expr._tree.body)
 
-    codes = np.zeros((n, len(rs.criteria)), dtype=np.int8)
+    # Column-major, so each criterion's column is contiguous.
+    codes = np.zeros((n, len(rs.criteria)), dtype=np.int8, order="F")
     for j, c in enumerate(rs.criteria):
-        col: npt.NDArray[np.int8] = np.zeros(n, dtype=np.int8)
         applies: Any = True
         unknown: Any = False
         if c.applies_if is not None:
@@ -922,15 +924,14 @@ def evaluate_columns(
             unknown = _not(a.ok)
             applies = _and(_full(a.data, n), a.ok)
         t = ev.run(c.test._tree.body)
-        test_ok = _full(t.ok, n) if _is_arr(t.ok) or t.ok is not True else np.ones(n, np.bool_)
-        passed = _full(t.data, n)
-        col[:] = np.where(passed, 0, 1)
+        col = codes[:, j]
+        np.logical_not(_full(t.data, n), out=col.view(np.bool_))  # pass 0, fail 1
         if applies is not True:
             col[~_full(applies, n)] = 2
-        col[_full(applies, n) & ~test_ok] = 3
+        if t.ok is not True:
+            col[_full(applies, n) & ~_full(t.ok, n)] = 3
         if unknown is not False:
             col[_full(unknown, n)] = 3
-        codes[:, j] = col
     outcomes = _decide(rs, codes, ev, n)
     if rs.applies_if is not None:
         a = ev.run(rs.applies_if._tree.body)
