@@ -110,7 +110,7 @@ class RuleFileError(FupinRulesError):
         lines = [str(p) for p in self.problems]
         if len(lines) == 1:
             return lines[0]
-        return f"{len(lines)} problems:\n" + "\n".join(lines)
+        return f"共 {len(lines)} 个问题:\n" + "\n".join(lines)
 
 
 class ExpressionError(FupinRulesError):

@@ -488,7 +488,8 @@ def _per_item(
 ) -> tuple[CriterionOutcome, str, tuple[ItemFinding, ...]]:
     assert c.for_each is not None
     list_name, var = c.for_each
-    rows = env.get(list_name)
+    # An absent list has no items to check (e.g. no removed members): not applicable.
+    rows = env.get(list_name, [])
     if not isinstance(rows, list):
         why = _why_missing(rs, [list_name], missing)
         return "unknown", f"无法判定: {why}", ()
@@ -579,14 +580,21 @@ def _decide(rs: RuleSet, findings: tuple[Finding, ...]) -> tuple[Outcome, tuple[
             unknown.append(f.criterion)
         else:
             base[f.criterion] = f.outcome != "fail"
+    if len(unknown) > 12:
+        return "invalid", unknown_reasons
     answers = set()
-    for combo in itertools.product((True, False), repeat=min(len(unknown), 12)):
+    # Kleene logic by enumeration: the outcome is decided only if every way the unknown
+    # criteria could come out gives the same answer.
+    for combo in itertools.product((True, False), repeat=len(unknown)):
         env = dict(base)
-        env.update(zip(unknown, combo, strict=False))
-        answers.add(bool(decision.expression.evaluate(env)))
+        env.update(zip(unknown, combo, strict=True))
+        try:
+            answers.add(bool(decision.expression.evaluate(env)))
+        except EvaluationError:
+            return "invalid", (*unknown_reasons, "判定表达式无法计算")
         if len(answers) > 1:
             break
-    if len(answers) != 1 or len(unknown) > 12:
+    if len(answers) != 1:
         return "invalid", unknown_reasons
     if answers.pop():
         if any(f.outcome == "unknown" for f in vetoes):

@@ -105,13 +105,15 @@ class Scope:
     parameters: Mapping[str, Type] = attrs.field(factory=dict)
     criteria: frozenset[str] = frozenset()
     codelists: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
+    dated: bool = True
+    """Whether ``as_of`` (the evaluation date) may be named; not in decision expressions."""
     items: Mapping[str, Type] = attrs.field(factory=dict)
     """Item variables of a per-item criterion (``for_each: {list: members, as: m}``):
     name -> the item's record type; fields are read as ``m.field``."""
 
     def lookup(self, name: str) -> tuple[str, Type] | None:
         """The kind of name (field, derived, parameter, criterion, context) and its type."""
-        if name == "as_of":
+        if name == "as_of" and self.dated:
             return ("context", DATE)
         if name in self.items:
             return ("item", self.items[name])
@@ -128,9 +130,8 @@ class Scope:
 
     def names(self) -> list[str]:
         """Every name in scope, for suggestions."""
-        return sorted(
-            {*self.fields, *self.derived, *self.parameters, *self.criteria, *self.items, "as_of"}
-        )
+        names = {*self.fields, *self.derived, *self.parameters, *self.criteria, *self.items}
+        return sorted(names | ({"as_of"} if self.dated else set()))
 
 
 # --------------------------------------------------------------------------- runtime helpers
@@ -491,6 +492,8 @@ class _Checker:
             hint = "是否要找: " + ", ".join(close) if close else None
             if name in FUNCTIONS:
                 hint = f"{name} 是函数, 请写成 {name}(...)"
+            elif self.scope.criteria and not self.scope.dated:
+                hint = "判定表达式只能使用指标 id: " + ", ".join(sorted(self.scope.criteria))
             raise _Refused(node, f"未知名称 {name!r}", hint, "expr.unknown-name")
         if name not in self.names:
             self.names.append(name)
@@ -586,8 +589,20 @@ class _Checker:
 
     def _check_membership(self, left_node: ast.expr, left: Type, right_node: ast.expr) -> None:
         if not isinstance(right_node, ast.List | ast.Tuple | ast.Set):
+            right = self.check(right_node)
+            if right.kind == "list" and right.fields is None:
+                # A list-of-values field, e.g. other_poverty_causes: '因病' in other_poverty_causes
+                item = Type("code", codelist=right.codelist) if right.codelist else STRING
+                self._translate_code(right_node, item, left_node, left)
+                if not _comparable(left, item, ordering=False):
+                    raise _Refused(
+                        left_node, f"不能比较{left.describe()}和{item.describe()}", code="expr.type"
+                    )
+                return
             raise _Refused(
-                right_node, "in 的右边须是方括号列表, 如 ['01', '04']", code="expr.syntax"
+                right_node,
+                "in 的右边须是方括号列表 (如 ['01', '04']) 或取值列表字段",
+                code="expr.syntax",
             )
         if len(right_node.elts) > 200:
             raise _Refused(right_node, "列表项过多", code="expr.limit")
@@ -962,13 +977,12 @@ def compile_expression(
         col = column
         ln = line
         if node is not None and hasattr(node, "col_offset") and line is not None:
-            # Expressions are one logical line in YAML; point at the offending part.
-            # col_offset counts UTF-8 bytes: turn it into characters.
-            offset = len(text.encode("utf-8")[: node.col_offset].decode("utf-8", "ignore"))
-            col = (column or 1) + offset
+            ln, col = _position(
+                line, column, getattr(node, "lineno", 1), node.col_offset, text, wrapped=True
+            )
         detail = ""
         if node is not None and hasattr(node, "col_offset") and not isinstance(node, ast.Name):
-            seg = ast.get_source_segment(text, node)
+            seg = ast.get_source_segment(_wrap(text), node)
             if seg and seg != text:
                 detail = f" [{seg[:60]}]"
         return ExpressionError(
@@ -984,23 +998,25 @@ def compile_expression(
         )
 
     text = source.strip() if isinstance(source, str) else ""
-    if "\n" in text:
-        text = " ".join(text.split())
     if not text:
         raise refuse(None, "表达式为空", None, "expr.empty")
     if len(source) > MAX_LENGTH:
         raise refuse(None, f"表达式超过 {MAX_LENGTH} 字", "请拆成派生字段", "expr.limit")
     try:
-        tree = ast.parse(text, mode="eval")
+        # Parsed inside parentheses so that an expression may run over several lines (as YAML
+        # block scalars do) with string literals and positions kept as written.
+        tree = ast.parse(_wrap(text), mode="eval")
     except SyntaxError as exc:
         hint = None
         if "=" in text and "==" not in text:
             hint = "比较相等请用 =="
         message = f"表达式语法错误: {exc.msg}"
-        col = (column or 1) + (exc.offset or 1) - 1 if line is not None else None
+        ln, col = _position(
+            line, column, exc.lineno or 1, (exc.offset or 2) - 1, text, wrapped=True
+        )
         raise ExpressionError(
             Problem(
-                message, file=file, line=line, column=col, path=path, hint=hint, code="expr.syntax"
+                message, file=file, line=ln, column=col, path=path, hint=hint, code="expr.syntax"
             )
         ) from None
     except (RecursionError, MemoryError, ValueError):
@@ -1012,7 +1028,7 @@ def compile_expression(
             )
     if _depth(tree) > MAX_DEPTH:
         raise refuse(None, f"表达式嵌套超过 {MAX_DEPTH} 层", "请拆成派生字段", "expr.limit")
-    checker = _Checker(scope=scope, source=text)
+    checker = _Checker(scope=scope, source=_wrap(text))
     try:
         result_type = checker.check(tree.body)
         if expect == "boolean" and result_type.kind != "boolean":
@@ -1039,6 +1055,28 @@ def compile_expression(
         fn=fn,
         python=python,
     )
+
+
+def _wrap(text: str) -> str:
+    return f"({text}\n)"
+
+
+def _position(
+    line: int | None, column: int | None, lineno: int, byte_offset: int, text: str, *, wrapped: bool
+) -> tuple[int | None, int | None]:
+    """Where a parser position (1-based line, UTF-8 byte offset) of ``text`` is in the file,
+    given that ``text`` starts at ``line``:``column``. ``wrapped``: parsed as ``(text)``."""
+    if line is None:
+        return None, None
+    lines = text.split("\n")
+    index = min(max(lineno, 1), len(lines)) - 1
+    source_line = ("(" + lines[0]) if wrapped and index == 0 else lines[index]
+    chars = len(source_line.encode("utf-8")[:byte_offset].decode("utf-8", "ignore"))
+    if wrapped and index == 0:
+        chars -= 1
+    if index == 0:
+        return line, (column or 1) + max(chars, 0)
+    return line + index, 1 + max(chars, 0)
 
 
 def _depth(node: ast.AST, level: int = 0) -> int:

@@ -100,11 +100,14 @@ class Library:
         for rs in versions:
             if rs.in_force(day):
                 return rs.with_as_of(day)
-        spans = [
+        spans = "; ".join(
             f"{rs.version}: {rs.effective_from} 至 {rs.effective_until or '今'}" for rs in versions
-        ]
-        msg = f"标准 {rid} 在 {day} 没有施行中的版本"
-        raise NotFoundError(msg, suggestions=spans)
+        )
+        msg = (
+            f"标准 {rid} 在 {day} 没有施行中的版本 (已有: {spans});"
+            " 审计历史记录时可用 version 指定版本"
+        )
+        raise NotFoundError(msg)
 
     def calendar(
         self, cid: str, *, as_of: str | dt.date | None = None, version: str | None = None
@@ -143,6 +146,11 @@ class Library:
                     f"{k}@{c.version}": c.fingerprint
                     for k, cs in sorted(self.calendars.items())
                     for c in cs
+                },
+                "headermaps": {
+                    f"{k}@{h.version}": getattr(h, "fingerprint", None)
+                    for k, hs in sorted(self.headermaps.items())
+                    for h in hs
                 },
             }
         )

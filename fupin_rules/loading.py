@@ -50,6 +50,7 @@ __all__ = ["build_codelist", "build_rulesets", "override_parameters"]
 
 Where = tuple[YamlDocument, tuple[str | int, ...]]
 
+_TYPE_ZH = {"number": "数值", "integer": "整数", "string": "文本", "boolean": "是/否值"}
 _PARAM_TYPES = {"number": NUMBER, "integer": NUMBER, "string": STRING, "boolean": BOOLEAN}
 _BEGINNING = "0001-01-01"
 
@@ -229,6 +230,16 @@ def _resolve(
     for i, src in enumerate(data.get("sources", [])):
         resolved.sources[src["id"]] = _piece(doc, ("sources", i), src)
     removals = data.get("remove", {})
+    if removals and base_version is None:
+        problems.append(
+            doc.problem(
+                ("remove",),
+                "remove 只能用在修订版中 (须同时写 extends)",
+                hint="不是修订版时, 直接删掉不要的条目即可",
+                code="extends.remove-without-base",
+            )
+        )
+        removals = {}
     for group, table in (
         ("parameters", resolved.parameters),
         ("derived", resolved.derived),
@@ -509,15 +520,21 @@ class _Builder:
         )
 
     def _citations(
-        self,
-        p: _Piece,
-        key: str,
-        sources: Mapping[str, Source],
-        items: Sequence[Mapping[str, Any]] | None = None,
+        self, p: _Piece, key: str, sources: Mapping[str, Source]
     ) -> tuple[Citation, ...]:
-        out = []
         doc, path = p.where.get(key, p.origin)
-        for i, c in enumerate(items if items is not None else p.data.get(key, [])):
+        return self._cite(doc, path, p.data.get(key, []), sources)
+
+    def _cite(
+        self,
+        doc: YamlDocument,
+        path: tuple[str | int, ...],
+        items: Sequence[Mapping[str, Any]],
+        sources: Mapping[str, Source],
+    ) -> tuple[Citation, ...]:
+        """Citations of the ``sources`` list at ``path``; an unknown ``ref`` is a problem."""
+        out = []
+        for i, c in enumerate(items):
             src = sources.get(c["ref"])
             if src is None:
                 self.problems.append(
@@ -537,42 +554,36 @@ class _Builder:
         for name, p in self.resolved.parameters.items():
             d = p.data
             kind = d["type"]
+            general = self._citations(p, "sources", sources)
+            items: list[tuple[Mapping[str, Any], YamlDocument, tuple[str | int, ...]]] = []
             if "value" in d:
-                raw = [
-                    {
-                        "from": _BEGINNING,
-                        "value": d["value"],
-                        "unconfirmed": d.get("unconfirmed", False),
-                        "note": d.get("note"),
-                        "sources": d.get("sources", []),
-                    }
-                ]
-                paths: list[tuple[str, ...]] = [("value",)]
+                doc, path = p.where.get("value", p.origin)
+                items.append(({"from": _BEGINNING, "value": d["value"]}, doc, path))
             else:
-                raw = list(d["values"])
-                paths = [("values", str(i)) for i in range(len(raw))]
+                doc, path = p.where.get("values", p.origin)
+                items.extend((item, doc, (*path, i)) for i, item in enumerate(d["values"]))
             values: list[ParameterValue] = []
-            for item, sub in zip(raw, paths, strict=True):
+            for item, doc, path in items:
                 v = item["value"]
                 if v is not None and not _matches(kind, v):
-                    doc, path = p.where.get(sub[0], p.origin)
-                    full = (*path, *(int(s) if s.isdigit() else s for s in sub[1:]))
+                    at = (*path, "value") if "values" in d else path
                     self.problems.append(
-                        doc.problem(full, f"参数值 {v!r} 不是{kind}类型", code="parameter.type")
+                        doc.problem(
+                            at,
+                            f"参数值 {v!r} 不是{_TYPE_ZH[kind]}",
+                            hint=f"参数 type 为 {kind}",
+                            code="parameter.type",
+                        )
                     )
-                cites = (
-                    self._citations(p, sub[0], sources, item.get("sources", []))
-                    if item.get("sources")
-                    else ()
-                )
+                own = self._cite(doc, (*path, "sources"), item.get("sources", []), sources)
                 values.append(
                     ParameterValue(
                         start=item["from"],
                         value=v,
                         unconfirmed=bool(item.get("unconfirmed", False))
                         or bool(d.get("unconfirmed", False)),
-                        note=item.get("note"),
-                        citations=cites,
+                        note=item.get("note", d.get("note") if "value" in d else None),
+                        citations=own + general,
                     )
                 )
             starts = [v.start for v in values]
@@ -761,7 +772,9 @@ class _Builder:
                 {k: (top.where["decision"][0], (*top.where["decision"][1], k)) for k in d},
                 top.where["decision"],
             )
-            expression = self.compile(piece, "expression", Scope(criteria=frozenset(criteria)))
+            expression = self.compile(
+                piece, "expression", Scope(criteria=frozenset(criteria), dated=False)
+            )
             if expression is None:
                 return None
         if method == "points":
@@ -864,10 +877,13 @@ def _canonical(
             "version": r.version,
             "title": top["title"],
             "subject": top["subject"],
-            "effective": top["effective"],
+            "effective": {k: v for k, v in top["effective"].items() if k != "note"},
             "extends": top.get("extends"),
             "record_schema": schema.fingerprint,
-            "sources": [attrs.asdict(s) for s in sources.values()],
+            # Commentary (notes) is not meaning: it is left out, here as everywhere.
+            "sources": [
+                {k: v for k, v in attrs.asdict(s).items() if k != "note"} for s in sources.values()
+            ],
             "applies_if": _expr_text(applies_if),
             "parameters": {
                 name: {
@@ -982,11 +998,17 @@ def _overlaps(rulesets: Sequence[RuleSet], docs: Mapping[str, YamlDocument]) -> 
                     ("effective", "from"),
                     f"{b.key} 自 {b.effective_from} 起施行, 但 {a.key} 在这一天仍然有效"
                     f" (至 {a.effective_until or '今'})",
-                    hint=f"给 {a.key} 写 effective.until (如 {b.effective_from} 的前一天)",
+                    hint=f"把 {a.key} 的 effective.until 写为 {_day_before(b.effective_from)}",
                     code="version.overlap",
                 )
             )
     return out
+
+
+def _day_before(day: str) -> str:
+    import datetime as dt
+
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
 
 
 def override_parameters(rs: RuleSet, overrides: Mapping[str, Any]) -> RuleSet:

@@ -310,8 +310,16 @@ class Result:
                 return f
         raise KeyError(criterion)
 
+    def to_json(self) -> str:
+        """The result as one line of canonical JSON: keys sorted, numbers exact, the same bytes
+        for the same result (what ``fupin-rules evaluate`` writes)."""
+        from ._canonical import dumps
+
+        return dumps(self.to_dict())
+
     def to_dict(self) -> dict[str, Any]:
-        """The result as plain, JSON-ready data."""
+        """The result as plain, JSON-ready data (numbers as exact ``float`` subclasses; use
+        :meth:`to_json` for exact text)."""
         return {
             "record_id": self.record_id,
             "source": self.source,

@@ -247,7 +247,8 @@ def _reason(error: jsonschema.ValidationError, schema: RecordSchema) -> str:
     if error.validator == "required":
         return f"{where}: {error.message.replace(' is a required property', '')} 必填"
     if error.validator == "format":
-        return f"{where}: {error.instance!r} 不是有效的 {error.validator_value}"
+        kind = "日期" if error.validator_value == "date" else str(error.validator_value)
+        return f"{where}: {error.instance!r} 不是有效的{kind}"
     if error.validator == "pattern":
         return f"{where}: {error.instance!r} 格式不符"
     return f"{where}: {error.message}"

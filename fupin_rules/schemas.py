@@ -149,6 +149,11 @@ def document_problems(doc: YamlDocument, schema_name: str) -> list[Problem]:
     """Every schema problem of ``doc`` against the bundled schema ``schema_name``."""
     validator = validator_for(schema_name)
     problems = [_problem(doc, e) for e in validator.iter_errors(doc.data)]
+    # A bad date fails both "format" and "pattern": say it once.
+    dated = {(p.line, p.column, p.path) for p in problems if p.code == "schema.format"}
+    problems = [
+        p for p in problems if p.code != "schema.pattern" or (p.line, p.column, p.path) not in dated
+    ]
     seen: set[tuple[Any, ...]] = set()
     unique = []
     for p in sorted(problems, key=Problem.sort_key):

@@ -245,3 +245,18 @@ def _cached_rs(fixtures) -> fr.RuleSet:
             "demo.household", as_of="2016-11-20"
         )
     return _RS["rs"]
+
+
+def test_per_member_criterion_without_a_list_is_not_applicable(
+    rs2016: fr.RuleSet, demo_record: dict
+) -> None:
+    """A per-item criterion over an absent list has nothing to check: not applicable."""
+    record = {k: v for k, v in demo_record.items() if k != "members"}
+    assert rs2016.evaluate(record).finding("education").outcome == "not_applicable"
+
+
+def test_to_json_is_exact_and_canonical(rs2016: fr.RuleSet, demo_record: dict) -> None:
+    """Result.to_json writes exact decimals with sorted keys, the bytes the CLI writes."""
+    text = rs2016.evaluate({**demo_record, "net_income": Decimal("12345678901234567.25")}).to_json()
+    assert '"per_capita_income":6172839450617283.625' in text
+    assert json.loads(text)["record_id"] == "H1"

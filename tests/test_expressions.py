@@ -332,3 +332,34 @@ def test_any_text_is_compiled_or_refused(source: str) -> None:
         compile_expression(source, SCOPE, expect=None)
     except ExpressionError as exc:
         assert exc.problem.message
+
+
+def test_membership_in_a_list_of_codes_field() -> None:
+    """`x in field` works for a list-of-codes field; a label literal becomes its code."""
+    scope = Scope(
+        fields={"causes": Type("list", codelist="cause")},
+        codelists={"cause": {"1": "因病", "2": "因残"}},
+    )
+    expr = compile_expression("'因病' in causes", scope)
+    assert expr.evaluate({"causes": ["1"]}) is True
+    assert expr.interpret({"causes": ["2"]}) is False
+    with pytest.raises(ExpressionError, match="'因学' 不在代码表 cause 中"):
+        compile_expression("'因学' in causes", scope)
+
+
+def test_multi_line_expression_keeps_literals_and_positions() -> None:
+    """An expression over several lines (a YAML block) keeps its string literals as written
+    and its problems point at the right line and column."""
+    expr = compile_expression("note == 'a  b' and\n  size > 1", SCOPE)
+    assert expr.evaluate({**ENV, "note": "a  b"}) is True
+    with pytest.raises(ExpressionError) as info:
+        compile_expression("size > 1 and\n  net_incme > 2", SCOPE, file="f.yaml", line=10, column=5)
+    assert (info.value.problem.line, info.value.problem.column) == (11, 3)
+
+
+def test_decision_scope_has_no_date() -> None:
+    """Decision expressions combine criterion outcomes only: as_of is not in their scope."""
+    scope = Scope(criteria=frozenset({"a", "b"}), dated=False)
+    assert compile_expression("a and not b", scope).evaluate({"a": True, "b": False}) is True
+    with pytest.raises(ExpressionError, match="未知名称 'as_of'"):
+        compile_expression("a and as_of > '2018-01-01'", scope)

@@ -138,7 +138,7 @@ CASES = {
             + "parameters:\n  line:\n    label: 标准\n    type: number\n    value: '2952'\n"
             + GOOD_CRITERION
         },
-        ["r.yaml:15:5: parameters.line.value: 参数值 '2952' 不是number类型"],
+        ["r.yaml:15:5: parameters.line.value: 参数值 '2952' 不是数值 (提示: 参数 type 为 number)"],
     ),
     "parameter-order": (
         {
@@ -185,7 +185,7 @@ CASES = {
             + GOOD_CRITERION,
         },
         [
-            "b.yaml:7:3: effective.from: demo.household@2018 自 2018-01-01 起施行, 但 demo.household@2016 在这一天仍然有效 (至 今) (提示: 给 demo.household@2016 写 effective.until (如 2018-01-01 的前一天))"
+            "b.yaml:7:3: effective.from: demo.household@2018 自 2018-01-01 起施行, 但 demo.household@2016 在这一天仍然有效 (至 今) (提示: 把 demo.household@2016 的 effective.until 写为 2017-12-31)"
         ],
     ),
     "duplicate-version": (
@@ -211,6 +211,35 @@ CASES = {
             + 'extends: "2016"\nremove:\n  criteria: [incom]\n',
         },
         ["b.yaml:13:14: remove.criteria[0]: 要删除的 'incom' 在被修订版本中不存在"],
+    ),
+    "remove-without-extends": (
+        {"r.yaml": HEADER + GOOD_CRITERION + "remove:\n  criteria: [income]\n"},
+        [
+            "r.yaml:15:1: remove: remove 只能用在修订版中 (须同时写 extends) (提示: 不是修订版时, 直接删掉不要的条目即可)"
+        ],
+    ),
+    "parameter-source-unknown": (
+        {
+            "r.yaml": HEADER
+            + "parameters:\n  line:\n    label: 标准\n    type: number\n    values:\n"
+            + "      - {from: 2016-01-01, value: 1, sources: [{ref: notise}]}\n"
+            + "    sources: [{ref: nope}]\n"
+            + GOOD_CRITERION
+        },
+        [
+            "r.yaml:16:49: parameters.line.values[0].sources[0].ref: 引用的来源 'notise' 不在 sources 中 (提示: 已有: notice)",
+            "r.yaml:17:16: parameters.line.sources[0].ref: 引用的来源 'nope' 不在 sources 中 (提示: 已有: notice)",
+        ],
+    ),
+    "decision-uses-date": (
+        {
+            "r.yaml": HEADER
+            + GOOD_CRITERION
+            + "decision:\n  method: expression\n  expression: income and as_of > '2016-06-01'\n"
+        },
+        [
+            "r.yaml:17:26: decision.expression: 未知名称 'as_of' (提示: 判定表达式只能使用指标 id: income)"
+        ],
     ),
     "for-each-not-a-list": (
         {
