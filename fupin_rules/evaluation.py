@@ -184,9 +184,9 @@ def evaluate(
     first day it is in force).
 
     Fast path: the record's derived fields and criteria run as one pass over the compiled
-    expression functions. If any of them cannot be evaluated (missing data, a division by zero
-    ...), the record is evaluated again by :func:`evaluate_reference`, which explains why; so
-    the result is always exactly the reference result.
+    expression functions. Where one of them cannot be evaluated (missing data, a division by
+    zero ...), that derived field or criterion is taken over by the reference code, which
+    explains why; so the result is always exactly :func:`evaluate_reference`'s.
     """
     day = _day(rs, as_of)
     ctx = _context(rs, day)
@@ -195,13 +195,14 @@ def evaluate(
         return evaluate_reference(rs, record, as_of=day, source=source)
     schema = rs.record_schema
     normalised, reasons = schema.check(record)
+    record_id = schema.record_id(record)
     if reasons:
         return Result(
             outcome="invalid",
             ruleset=rs.key,
             fingerprint=rs.fingerprint,
             as_of=day,
-            record_id=schema.record_id(record),
+            record_id=record_id,
             findings=(),
             reasons=reasons,
             conclusion="记录无效",
@@ -209,36 +210,51 @@ def evaluate(
         )
     env = dict(ctx.params)
     env.update({key: value for key, value in normalised.items() if value is not None})
-    codes: list[int] = []
-    try:
-        for name, fn in fast.derived:
-            env[name] = fn(env)
-        if fast.applies is not None and not fast.applies(env):
+    missing: dict[str, str] | None = None
+    for derived, fn in fast.derived:
+        try:
+            env[derived.name] = fn(env)
+        except Exception:  # noqa: BLE001 - the reference code explains (or re-raises) it
+            if missing is None:
+                missing = dict(ctx.missing)
+            value, why = _run(derived.expr, env, missing, rs)
+            if why is None:  # pragma: no cover - the same function cannot succeed now
+                env[derived.name] = value
+            else:
+                missing[derived.name] = f"无法计算「{derived.label}」: {why}"
+    if rs.applies_if is not None:
+        try:
+            applies = fast.applies(env)  # type: ignore[misc]
+        except Exception:  # noqa: BLE001
+            prepared = Prepared(day, record_id, env, missing or dict(ctx.missing), ())
+            return _judge_prepared(rs, prepared, source)
+        if not applies:
             return Result(
                 outcome="not_applicable",
                 ruleset=rs.key,
                 fingerprint=rs.fingerprint,
                 as_of=day,
-                record_id=schema.record_id(record),
+                record_id=record_id,
                 findings=(),
                 conclusion="不适用",
                 source=source,
             )
-        for _, applies, test, _, _ in fast.criteria:
-            if test is None:
-                codes.append(3)
-            elif applies is not None and not applies(env):
-                codes.append(2)
-            else:
-                codes.append(0 if test(env) else 1)
-    except Exception:  # noqa: BLE001 - any error: the reference path explains it exactly
-        prepared = _prepare_checked(rs, day, schema.record_id(record), normalised)
-        return _judge_prepared(rs, prepared, source)
     labels = ctx.labels
     findings: list[Finding] = []
-    for (c, _, _, sources, unconfirmed), code in zip(fast.criteria, codes, strict=True):
+    for c, applies_fn, test, sources, unconfirmed in fast.criteria:
+        code = 3
+        if test is not None:
+            try:
+                if applies_fn is not None and not applies_fn(env):
+                    code = 2
+                else:
+                    code = 0 if test(env) else 1
+            except Exception:  # noqa: BLE001 - the reference code explains (or re-raises) it
+                code = 3
         if code == 3:
-            findings.append(_finding(rs, c, env, dict(ctx.missing), ctx))
+            if missing is None:
+                missing = dict(ctx.missing)
+            findings.append(_finding(rs, c, env, missing, ctx))
             continue
         values = {n: env.get(n) for n in c.used}
         outcome: CriterionOutcome
@@ -263,7 +279,7 @@ def evaluate(
                 unconfirmed=unconfirmed,
             )
         )
-    return _conclude(rs, day, schema.record_id(record), tuple(findings), source)
+    return _conclude(rs, day, record_id, tuple(findings), source)
 
 
 _UNCONFIRMED = " (注意: 该指标的检验方法或所用参数未经来源确认)"
@@ -275,7 +291,7 @@ class _Fast:
     __slots__ = ("applies", "criteria", "derived")
 
     def __init__(self, rs: RuleSet, ctx: _Context) -> None:
-        self.derived = tuple((d.name, d.expr._fn) for d in rs.derived)
+        self.derived = tuple((d, d.expr._fn) for d in rs.derived)
         self.applies = rs.applies_if._fn if rs.applies_if is not None else None
         self.criteria = tuple(
             (
