@@ -304,6 +304,69 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .compare import diff
+
+    lib = _library(args)
+    a = lib.get(args.standard, version=args.before)
+    b = lib.get(args.standard, version=args.after)
+    changes = diff(a, b)
+    if args.json:
+        for change in changes:
+            out.write(dumps(change.to_dict()) + "\n")
+        return 0
+    out.write(f"{a.key} → {b.key}: {len(changes)} 处变化\n")
+    for change in changes:
+        out.write(f"  {change}\n")
+    return 0
+
+
+_TRANSITION_ORDER = ("pass", "fail", "not_applicable", "invalid")
+
+
+def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .compare import impact
+
+    lib = _library(args)
+    a = lib.get(args.standard, version=args.before)
+    b = lib.get(args.standard, version=args.after)
+    items = list(_inputs(args.inputs))
+    report = impact(
+        a,
+        b,
+        (item.record if item.ok else None for item in items),
+        as_of=args.as_of,
+        sources=(item.source for item in items),
+    )
+    if args.output:
+        with _output(args.output, out) as fh:
+            for record in report.changed:
+                fh.write(dumps(record.to_dict()) + "\n")
+    if args.json:
+        out.write(dumps({k: v for k, v in report.to_dict().items() if k != "changed"}) + "\n")
+        return 0
+    out.write(
+        f"{a.key} → {b.key}, 评估日期 {report.as_of}, 共 {report.total} 条记录; "
+        f"结果改变 {sum(1 for r in report.changed if r.before != r.after)} 条\n"
+    )
+    out.write(f"结果 ({a.version} → {b.version}):\n")
+    for (x, y), n in sorted(
+        report.transitions.items(),
+        key=lambda kv: (_TRANSITION_ORDER.index(kv[0][0]), _TRANSITION_ORDER.index(kv[0][1])),
+    ):
+        mark = "" if x == y else "  *"
+        out.write(f"  {_OUTCOME_ZH[x]} → {_OUTCOME_ZH[y]}: {n}{mark}\n")
+    moved: Counter[tuple[str, str, str]] = Counter()
+    for record in report.changed:
+        for move in record.criteria:
+            moved[move] += 1
+    if moved:
+        out.write("指标结果的变化:\n")
+        for (criterion, x, y), n in sorted(moved.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.write(f"  {criterion}: {x} → {y}  {n} 条\n")
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -399,6 +462,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="INPUT", help="JSON Lines 文件, 或 - 表示标准输入")
     p.add_argument("--id", metavar="RECORD_ID", help="只说明这一编号的记录")
     p.add_argument("--limit", type=int, default=1, help="不指定 --id 时说明前几条记录 (默认 1)")
+
+    p = command(
+        "diff",
+        _cmd_diff,
+        "比较同一标准的两个版本: 指标、参数、派生字段和判定方法的变化",
+        "示例:\n  fupin-rules diff -s gx.household.exit 2016 2018\n"
+        "  fupin-rules diff -s gx.village.exit 2016 2018 --json",
+    )
+    p.add_argument("--standard", "-s", required=True, metavar="ID", help="标准编号")
+    p.add_argument("before", metavar="FROM", help="原版本, 如 2016")
+    p.add_argument("after", metavar="TO", help="新版本, 如 2018")
+    p.add_argument("--json", action="store_true", help="每处变化一行 JSON")
+    _add_rules(p)
+
+    p = command(
+        "impact",
+        _cmd_impact,
+        "修订的影响: 同一批记录在两个版本下、同一评估日期的结果对比",
+        "示例:\n"
+        "  fupin-rules impact -s gx.household.exit --from 2016 --to 2018 --as-of 2018-11-20 \\\n"
+        "      examples/data/households.jsonl -o changed.jsonl",
+    )
+    p.add_argument("--standard", "-s", required=True, metavar="ID", help="标准编号")
+    p.add_argument("--from", dest="before", required=True, metavar="V", help="原版本")
+    p.add_argument("--to", dest="after", required=True, metavar="V", help="新版本")
+    p.add_argument("--as-of", required=True, metavar="DATE", help="两个版本共用的评估日期")
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="JSON Lines 文件; - 表示标准输入")
+    p.add_argument("-o", "--output", metavar="OUT", help="结果改变的记录写入此文件 (JSON Lines)")
+    p.add_argument("--json", action="store_true", help="汇总输出为 JSON")
+    _add_rules(p)
 
     for register in _EXTENSIONS:
         register(sub, command)

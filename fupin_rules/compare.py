@@ -1,0 +1,281 @@
+"""Comparing two versions of a standard: what changed in the rules, and what it changes for
+records.
+
+:func:`diff` compares the canonical resolved forms of two rule sets (so a revision written as a
+delta is compared with everything it inherits): criteria, parameters, derived fields, decision,
+identity. :func:`impact` evaluates the same records under both versions on the same date and
+counts how outcomes move (e.g. 2016 pass → 2018 fail), listing each record that moved and the
+criteria whose outcome differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from ._canonical import plain
+from .model import Result, RuleSet
+
+__all__ = ["Change", "ImpactReport", "RecordImpact", "diff", "impact"]
+
+_KIND_ZH = {"criterion": "指标", "parameter": "参数", "derived": "派生字段", "ruleset": "规则集"}
+_FIELD_ZH = {
+    "label": "名称",
+    "group": "分组",
+    "severity": "性质",
+    "applies_if": "适用条件",
+    "test": "检验",
+    "pass": "达标说明",
+    "fail": "不达标说明",
+    "not_applicable": "不适用说明",
+    "sources": "依据",
+    "unconfirmed": "未确认标记",
+    "points": "分值",
+    "for_each": "逐项检验",
+    "values": "取值",
+    "unit": "单位",
+    "type": "类型",
+    "expr": "计算式",
+    "decision": "判定方法",
+    "title": "标题",
+    "effective": "施行日期",
+    "subject": "适用对象",
+    "record_schema": "记录结构",
+    "applies": "适用条件",
+    "dataset_checks": "跨记录检查",
+}
+
+
+@attrs.frozen
+class Change:
+    """One difference between two versions."""
+
+    kind: str
+    """criterion, parameter, derived or ruleset."""
+    name: str
+    change: str
+    """added, removed or changed."""
+    field: str | None = None
+    """For a change: which key changed."""
+    before: Any = None
+    after: Any = None
+
+    def __str__(self) -> str:
+        what = f"{_KIND_ZH[self.kind]} {self.name}"
+        if self.change == "added":
+            return f"+ 新增{what}"
+        if self.change == "removed":
+            return f"- 删除{what}"
+        label = _FIELD_ZH.get(self.field or "", self.field or "")
+        if (
+            self.field == "values"
+            and isinstance(self.before, list)
+            and isinstance(self.after, list)
+        ):
+            return f"~ {what} 的{label}: " + _dated_changes(self.before, self.after)
+        return f"~ {what} 的{label}: {_show(self.before)} → {_show(self.after)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The change as plain data."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "change": self.change,
+            "field": self.field,
+            "before": plain(self.before),
+            "after": plain(self.after),
+        }
+
+
+def _dated_changes(before: list[Any], after: list[Any]) -> str:
+    """Dated parameter values compared date by date: ``自 2019-01-01: (无) → 3218``."""
+    old = {v["from"]: v for v in before}
+    new = {v["from"]: v for v in after}
+    parts = []
+    for day in sorted(set(old) | set(new)):
+        x, y = old.get(day), new.get(day)
+        if x == y:
+            continue
+
+        def show(v: Any) -> str:
+            if v is None:
+                return "(无)"
+            if v["value"] is None:
+                return "无已确认的值"
+            return _show(v["value"]) + (" [未确认]" if v.get("unconfirmed") else "")
+
+        parts.append(f"自 {day}: {show(x)} → {show(y)}")
+    return "; ".join(parts) or "(仅依据不同)"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(无)"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list | dict):
+        from ._canonical import dumps
+
+        return dumps(value)
+    return str(value)
+
+
+def _compare_items(
+    kind: str, before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]]
+) -> Iterator[Change]:
+    for name in before:
+        if name not in after:
+            yield Change(kind, name, "removed")
+    for name, new in after.items():
+        old = before.get(name)
+        if old is None:
+            yield Change(kind, name, "added")
+            continue
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                yield Change(kind, name, "changed", key, old.get(key), new.get(key))
+
+
+def diff(a: RuleSet, b: RuleSet) -> list[Change]:
+    """What differs from rule set ``a`` to rule set ``b`` (usually two versions of one standard)."""
+    ca, cb = a.canonical, b.canonical
+    changes: list[Change] = []
+    for key in ("title", "subject", "effective", "record_schema", "decision", "applies_if"):
+        if ca.get(key) != cb.get(key):
+            changes.append(Change("ruleset", f"{b.id}", "changed", key, ca.get(key), cb.get(key)))
+    changes.extend(
+        _compare_items(
+            "criterion",
+            {c["id"]: c for c in ca["criteria"]},
+            {c["id"]: c for c in cb["criteria"]},
+        )
+    )
+    changes.extend(_compare_items("parameter", ca["parameters"], cb["parameters"]))
+    changes.extend(
+        _compare_items(
+            "derived",
+            {d["name"]: d for d in ca["derived"]},
+            {d["name"]: d for d in cb["derived"]},
+        )
+    )
+    if ca.get("dataset_checks") != cb.get("dataset_checks"):
+        changes.append(
+            Change(
+                "ruleset",
+                b.id,
+                "changed",
+                "dataset_checks",
+                ca.get("dataset_checks"),
+                cb.get("dataset_checks"),
+            )
+        )
+    return changes
+
+
+@attrs.frozen
+class RecordImpact:
+    """One record whose outcome (or criteria) differ between the two versions."""
+
+    record_id: str | None
+    source: str | None
+    before: str
+    after: str
+    criteria: tuple[tuple[str, str, str], ...]
+    """(criterion id, outcome before, outcome after) for each criterion that differs;
+    a criterion only one version has shows ``-`` on the other side."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record's impact as plain data."""
+        return {
+            "record_id": self.record_id,
+            "source": self.source,
+            "before": self.before,
+            "after": self.after,
+            "criteria": [{"criterion": c, "before": x, "after": y} for c, x, y in self.criteria],
+        }
+
+
+@attrs.frozen
+class ImpactReport:
+    """How outcomes move from one version to another over a set of records."""
+
+    before: str
+    after: str
+    as_of: str
+    transitions: Mapping[tuple[str, str], int]
+    """(outcome before, outcome after) -> number of records."""
+    changed: tuple[RecordImpact, ...]
+
+    @property
+    def total(self) -> int:
+        """Records compared."""
+        return sum(self.transitions.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain data."""
+        return {
+            "before": self.before,
+            "after": self.after,
+            "as_of": self.as_of,
+            "total": self.total,
+            "transitions": [
+                {"before": a, "after": b, "count": n}
+                for (a, b), n in sorted(self.transitions.items())
+            ],
+            "changed": [r.to_dict() for r in self.changed],
+        }
+
+
+def _criteria_moves(x: Result, y: Result) -> tuple[tuple[str, str, str], ...]:
+    first = {f.criterion: f.outcome for f in x.findings}
+    second = {f.criterion: f.outcome for f in y.findings}
+    names = list(first) + [n for n in second if n not in first]
+    return tuple(
+        (n, first.get(n, "-"), second.get(n, "-"))
+        for n in names
+        if first.get(n, "-") != second.get(n, "-")
+    )
+
+
+def impact(
+    a: RuleSet,
+    b: RuleSet,
+    records: Iterable[Any],
+    *,
+    as_of: str | dt.date,
+    sources: Iterable[str | None] | None = None,
+) -> ImpactReport:
+    """Evaluate ``records`` under ``a`` and ``b`` on the same date and compare the outcomes."""
+    from .evaluation import parse_day
+
+    day = parse_day(as_of)
+    transitions: Counter[tuple[str, str]] = Counter()
+    changed: list[RecordImpact] = []
+    source_iter = iter(sources) if sources is not None else None
+    for record in records:
+        source = next(source_iter, None) if source_iter is not None else None
+        x = a.evaluate(record, as_of=day, source=source)
+        y = b.evaluate(record, as_of=day, source=source)
+        transitions[(x.outcome, y.outcome)] += 1
+        moves = _criteria_moves(x, y)
+        if x.outcome != y.outcome or moves:
+            changed.append(
+                RecordImpact(
+                    record_id=x.record_id,
+                    source=source,
+                    before=x.outcome,
+                    after=y.outcome,
+                    criteria=moves,
+                )
+            )
+    return ImpactReport(
+        before=a.key,
+        after=b.key,
+        as_of=day,
+        transitions=dict(transitions),
+        changed=tuple(changed),
+    )
