@@ -69,7 +69,6 @@ _BOUND = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?$")
 _MOMENT = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?)?$"
 )
-_KIND_LINE = re.compile(r"^kind:\s*[\"']?calendar[\"']?\s*(?:#.*)?$", re.MULTILINE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1118,15 +1117,10 @@ def bundled_calendars(root: str | Path | None = None) -> tuple[Calendar, ...]:
     here; a calendar file that is broken raises :class:`RuleFileError` (fail closed). Ordered by
     id, then effective date, then version.
     """
+    from .library import files_of_kind
+
     base = Path(root) if root is not None else bundled_standards_dir()
-    found = []
-    for path in sorted(p for p in base.rglob("*") if p.suffix in {".yaml", ".yml"}):
-        try:
-            head = path.read_text(encoding="utf-8-sig", errors="replace")
-        except OSError:
-            continue
-        if _KIND_LINE.search(head):
-            found.append(load_calendar(path))
+    found = [load_calendar(path) for path in files_of_kind(base, "calendar")]
     found.sort(key=lambda c: (c.id, c.effective_from or date.min, c.version))
     return tuple(found)
 

@@ -26,7 +26,7 @@ from .loading import build_codelist, build_rulesets
 from .model import RuleSet
 from .records import CodeList, RecordSchema, load_record_schema
 
-__all__ = ["KINDS", "Library", "load_library", "rule_files"]
+__all__ = ["KINDS", "Library", "files_of_kind", "load_library", "rule_files"]
 
 KINDS = ("ruleset", "codelist", "calendar", "headermap")
 """The kinds of file a library holds (the ``kind:`` key of each YAML file)."""
@@ -112,28 +112,15 @@ class Library:
     def calendar(
         self, cid: str, *, as_of: str | dt.date | None = None, version: str | None = None
     ) -> Any:
-        """A calendar version: in force ``as_of`` a date, an exact ``version``, or the newest."""
-        found = self.calendars.get(cid)
-        if not found:
-            close = difflib.get_close_matches(cid, list(self.calendars), n=3, cutoff=0.5)
-            msg = f"没有日程 {cid!r}"
-            raise NotFoundError(msg, suggestions=close or sorted(self.calendars))
-        if version is not None:
-            for cal in found:
-                if cal.version == version:
-                    return cal
-            msg = f"日程 {cid} 没有版本 {version!r}"
-            raise NotFoundError(msg, suggestions=[c.version for c in found])
-        if as_of is None:
-            return found[-1]
-        day = parse_day(as_of)
-        for cal in found:
-            start = str(cal.effective_from)
-            until = cal.effective_until
-            if start <= day and (until is None or day <= str(until)):
-                return cal
-        msg = f"日程 {cid} 在 {day} 没有施行中的版本"
-        raise NotFoundError(msg, suggestions=[c.version for c in found])
+        """A calendar version: in force ``as_of`` a date, an exact ``version``, or the only one.
+
+        The same selection as ``fupin-rules calendar``
+        (:func:`fupin_rules.calendar.select_calendar`).
+        """
+        from .calendar import select_calendar
+
+        pool = [c for cals in self.calendars.values() for c in cals]
+        return select_calendar(pool, calendar_id=cid, version=version, as_of=as_of)
 
     @property
     def fingerprint(self) -> str:
@@ -191,7 +178,7 @@ def load_library(
     if not any(r.resolve() == bundled for r in roots if r.exists()):
         # Code lists the given folders do not define come from the bundled standards; only
         # code-list files are read there, so a problem elsewhere in them cannot stop this load.
-        for file in _codelist_files(bundled):
+        for file in files_of_kind(bundled, "codelist"):
             if file.resolve() not in seen:
                 _read_into(file, docs, problems)
     codelists: dict[str, CodeList] = {}
@@ -231,18 +218,17 @@ def load_library(
     )
 
 
-_CODELIST_KIND = re.compile(r"^kind:\s*['\"]?codelist['\"]?\s*(#.*)?$", re.MULTILINE)
-
-
-def _codelist_files(root: Path) -> list[Path]:
-    """The files under ``root`` whose top-level ``kind`` is ``codelist``."""
+def files_of_kind(root: Path, kind: str) -> list[Path]:
+    """The rule files under ``root`` whose top-level ``kind:`` line names ``kind``, found without
+    parsing them (so a problem in a file of another kind cannot get in the way)."""
+    pattern = re.compile(rf"^kind:\s*['\"]?{re.escape(kind)}['\"]?\s*(#.*)?$", re.MULTILINE)
     out = []
     for file in rule_files(root):
         try:
-            head = file.read_text(encoding="utf-8-sig", errors="replace")
+            text = file.read_text(encoding="utf-8-sig", errors="replace")
         except OSError:
             continue
-        if _CODELIST_KIND.search(head):
+        if pattern.search(text):
             out.append(file)
     return out
 
