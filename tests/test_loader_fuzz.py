@@ -29,7 +29,25 @@ _edit = st.one_of(
         st.just("replace"),
         st.integers(0, len(BASE) - 1),
         st.integers(0, 80),
-        st.sampled_from([":", "-", "'", '"', "{", "[", "&a", "*a", "!!python/object ", "\t", "0", "nan", " ", "x", "中"]),
+        st.sampled_from(
+            [
+                ":",
+                "-",
+                "'",
+                '"',
+                "{",
+                "[",
+                "&a",
+                "*a",
+                "!!python/object ",
+                "\t",
+                "0",
+                "nan",
+                " ",
+                "x",
+                "中",
+            ]
+        ),
     ),
 )
 
@@ -64,7 +82,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @settings(max_examples=80)
 @given(edits=st.lists(_edit, min_size=1, max_size=4))
-def test_mangled_rule_file_gives_rule_file_error_or_loads(workdir: Path, edits: list[tuple]) -> None:
+def test_mangled_rule_file_gives_rule_file_error_or_loads(
+    workdir: Path, edits: list[tuple]
+) -> None:
     """Property: any damage gives RuleFileError (every problem placed in a file) or a library."""
     lines = list(BASE)
     for edit in edits:
