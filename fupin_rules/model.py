@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from ._canonical import plain, render_number
+
+_CENT = Decimal("0.01")
 
 if TYPE_CHECKING:
     from .expressions import Expression
@@ -127,12 +130,20 @@ class Template:
 
 
 def display(value: Any, codes: Mapping[str, str] | None = None) -> str:
-    """A value as people read it: exact numbers, 是/否, code labels, （缺失） for missing."""
+    """A value as people read it: numbers exact up to two decimals (longer ones rounded and
+    marked 约, e.g. 约 1.17), 是/否, code labels, （缺失） for missing. Only messages are
+    rounded; the values in a finding stay exact."""
     if value is None:
         return "（缺失）"
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, int | float) or type(value).__name__ == "Decimal":
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal) and value.is_finite():
+        exponent = value.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2:
+            return "约 " + render_number(value.quantize(_CENT, rounding=ROUND_HALF_EVEN))
+    if isinstance(value, int | Decimal):
         try:
             return render_number(value)
         except ValueError:

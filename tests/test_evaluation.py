@@ -260,3 +260,13 @@ def test_to_json_is_exact_and_canonical(rs2016: fr.RuleSet, demo_record: dict) -
     text = rs2016.evaluate({**demo_record, "net_income": Decimal("12345678901234567.25")}).to_json()
     assert '"per_capita_income":6172839450617283.625' in text
     assert json.loads(text)["record_id"] == "H1"
+
+
+def test_messages_round_long_decimals_but_values_stay_exact() -> None:
+    """A non-terminating per-capita figure is shown as 约 x.xx; the finding's value is exact."""
+    from fupin_rules.model import display
+
+    assert display(Decimal(7) / 3) == "约 2.33"
+    assert display(Decimal("3534.999")) == "约 3535"
+    assert display(Decimal("1.25")) == "1.25"
+    assert display(Decimal("2.00")) == "2"
