@@ -235,7 +235,11 @@ def to_svg(cal: Calendar, *, today: date | datetime | str | None = None) -> str:
     for k in range(days + 1):
         day = origin.date() + timedelta(days=k)
         gx = _num(_LABEL_WIDTH + k * _DAY)
-        if day.day == 1 or k == 0:
+        # The first day's month is labelled only if the next month starts a week or more later,
+        # so that two labels never overlap.
+        next_month = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        first_label = k == 0 and (next_month - day).days >= 7
+        if day.day == 1 or first_label:
             parts.append(
                 f'<line x1="{gx}" y1="{_TOP - 14}" x2="{gx}" y2="{grid_bottom}"'
                 ' stroke="#999999" stroke-width="1"/>'
