@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import fupin_rules as fr
@@ -17,4 +18,4 @@ def test_month_labels_do_not_overlap() -> None:
     ]
     assert [t for _, t in labels] == ["2018年10月", "2018年11月", "2018年12月"]
     xs = [x for x, _ in labels]
-    assert all(b - a > 80 for a, b in zip(xs, xs[1:], strict=False))
+    assert all(b - a > 80 for a, b in itertools.pairwise(xs))
