@@ -398,7 +398,10 @@ def make_household(
         "household_size": n,
         "household_attribute": attribute,
         "identification_standard": "国家标准",
-        "identification_year": rng.choice([2014, 2014, 2015, 2015, 2016, 2017]),
+        # identified before (or in) the year of exit
+        "identification_year": rng.choice(
+            [y for y in (2014, 2014, 2015, 2015, 2016, 2017) if exit_year is None or y <= exit_year]
+        ),
         "main_poverty_cause": cause,
         "other_poverty_causes": sorted({_pick(rng, CAUSES)} - {cause}),
         "exit_status": exit_status,
