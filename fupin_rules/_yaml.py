@@ -354,6 +354,8 @@ _SYNTAX = (
     ("did not find expected node content", "缺少值"),
     ("expected the node content", "缺少值"),
     ("block sequence entries are not allowed", "这里不能以 '-' 开始列表项, 检查缩进"),
+    ("did not find expected '-' indicator", "列表项的缩进没有对齐"),
+    ("expected <block end>", "缩进没有对齐"),
 )
 
 

@@ -342,8 +342,17 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         with _output(args.output, out) as fh:
             for record in report.changed:
                 fh.write(dumps(record.to_dict()) + "\n")
+    moved: Counter[tuple[str, str, str]] = Counter()
+    for record in report.changed:
+        for move in record.criteria:
+            moved[move] += 1
     if args.json:
-        out.write(dumps({k: v for k, v in report.to_dict().items() if k != "changed"}) + "\n")
+        summary = {k: v for k, v in report.to_dict().items() if k != "changed"}
+        summary["criteria"] = [
+            {"criterion": c, "before": x, "after": y, "count": n}
+            for (c, x, y), n in sorted(moved.items())
+        ]
+        out.write(dumps(summary) + "\n")
         return 0
     out.write(
         f"{a.key} → {b.key}, 评估日期 {report.as_of}, 共 {report.total} 条记录; "
@@ -356,10 +365,6 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     ):
         mark = "" if x == y else "  *"
         out.write(f"  {_OUTCOME_ZH[x]} → {_OUTCOME_ZH[y]}: {n}{mark}\n")
-    moved: Counter[tuple[str, str, str]] = Counter()
-    for record in report.changed:
-        for move in record.criteria:
-            moved[move] += 1
     if moved:
         out.write("指标结果的变化:\n")
         for (criterion, x, y), n in sorted(moved.items(), key=lambda kv: (-kv[1], kv[0])):

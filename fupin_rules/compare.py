@@ -117,6 +117,11 @@ def _show(value: Any) -> str:
         return "(无)"
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, dict) and "from" in value:
+        span = f"{value['from']} 至 {value.get('until') or '今'}"
+        return span + (" [未确认]" if value.get("unconfirmed") else "")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "、".join(value) or "(无)"
     if isinstance(value, list | dict):
         from ._canonical import dumps
 

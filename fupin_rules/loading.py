@@ -978,11 +978,12 @@ def build_rulesets(
 
 def _unique(problems: Sequence[Problem]) -> list[Problem]:
     """Problems without repeats (a base version's problem is met again by each revision)."""
-    seen: set[Problem] = set()
+    seen: set[tuple[object, ...]] = set()
     out = []
     for p in problems:
-        if p not in seen:
-            seen.add(p)
+        key = (p.file, p.line, p.column, p.path, p.message)
+        if key not in seen:
+            seen.add(key)
             out.append(p)
     return out
 

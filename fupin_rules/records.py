@@ -86,7 +86,8 @@ def _field_type(prop: Mapping[str, Any]) -> Type | None:
                 if (t := _field_type(sub)) is not None
             }
             return Type("list", fields=fields, label=label)
-        return Type("list", label=label)
+        codelist = items.get("x-codelist") if isinstance(items, Mapping) else None
+        return Type("list", codelist=codelist, label=label)
     return None
 
 

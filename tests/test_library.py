@@ -115,3 +115,25 @@ def test_bundled_examples_all_pass(bundled: fr.Library) -> None:
     report = fr.run_examples(bundled)
     assert report.total >= 50
     assert [str(f) for f in report.failures] == []
+
+
+def test_label_in_a_list_of_codes_field_of_the_real_schema(tmp_path: Path) -> None:
+    """With the bundled household schema, a label tested against a list-of-codes field is
+    translated to its code at load, and a misspelt label is refused."""
+    rule = (
+        "kind: ruleset\nid: t.causes\nversion: '1'\ntitle: t\nsubject: household\n"
+        "effective: {from: 2018-01-01}\nsources: [{id: s, title: s}]\n"
+        "criteria:\n  - id: ill\n    label: 因病\n    test: \"'因病' in other_poverty_causes\"\n"
+    )
+    (tmp_path / "t.yaml").write_text(rule, encoding="utf-8")
+    rs = fr.load_library(tmp_path).get("t.causes", version="1")
+    code = next(
+        c
+        for c, label in rs.record_schema.codelists["poverty_cause"].codes.items()
+        if label == "因病"
+    )
+    record = {"household_id": "H", "other_poverty_causes": [code]}
+    assert rs.evaluate(record, as_of="2018-11-20").finding("ill").outcome == "pass"
+    (tmp_path / "t.yaml").write_text(rule.replace("'因病' in", "'因懒' in"), encoding="utf-8")
+    with pytest.raises(fr.RuleFileError, match="'因懒' 不在代码表 poverty_cause 中"):
+        fr.load_library(tmp_path)
