@@ -223,9 +223,11 @@ def _init_worker(spec: RuleSetSpec) -> None:
     _WORKER_RS = spec.resolve()
 
 
-def _work(chunk: list[Line]) -> tuple[str, Counter[str], int]:
+def _work(chunk: list[Line]) -> tuple[bytes, Counter[str], int]:
     assert _WORKER_RS is not None
-    return evaluate_lines(_WORKER_RS, chunk)
+    text, counts, bad = evaluate_lines(_WORKER_RS, chunk)
+    # Encoded here, in parallel, so the parent only copies bytes to the output.
+    return text.encode("utf-8"), counts, bad
 
 
 def _chunks(lines: Iterable[Line], size: int) -> Iterator[list[Line]]:
@@ -266,7 +268,7 @@ def evaluate_parallel(
         return counts, bad
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pending: deque[AsyncResult[tuple[str, Counter[str], int]]] = deque()
+    pending: deque[AsyncResult[tuple[bytes, Counter[str], int]]] = deque()
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(spec,)) as pool:
         for chunk in _chunks(lines, chunk_lines):
             pending.append(pool.apply_async(_work, (chunk,)))
@@ -278,10 +280,15 @@ def evaluate_parallel(
 
 
 def _drain(
-    job: AsyncResult[tuple[str, Counter[str], int]], out: TextIO, counts: Counter[str]
+    job: AsyncResult[tuple[bytes, Counter[str], int]], out: TextIO, counts: Counter[str]
 ) -> int:
-    text, c, b = job.get()
-    out.write(text)
+    data, c, b = job.get()
+    raw = getattr(out, "buffer", None)
+    if raw is not None and (getattr(out, "encoding", "") or "").lower().replace("-", "") == "utf8":
+        out.flush()
+        raw.write(data)
+    else:
+        out.write(data.decode("utf-8"))
     counts.update(c)
     return b
 
