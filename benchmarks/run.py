@@ -75,7 +75,13 @@ n = 0
 for result in rs.evaluate_many(households(int(sys.argv[1]), seed=1)):
     result.to_dict()
     n += 1
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM (peak RSS of this process image): ru_maxrss survives exec on Linux and would report
+# the parent's peak.
+try:
+    with open('/proc/self/status', encoding='ascii') as fh:
+        print(next(int(l.split()[1]) for l in fh if l.startswith('VmHWM:')))
+except OSError:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
