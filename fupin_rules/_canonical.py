@@ -7,13 +7,18 @@ decimals written as JSON numbers, non-ASCII kept as UTF-8.
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["canonical_json", "dumps", "fingerprint", "plain", "render_number"]
+__all__ = ["EXACT", "canonical_json", "dumps", "fingerprint", "plain", "render_number"]
+
+EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+"""A context that never rounds: used where numbers are only rewritten, never computed, so the
+caller's decimal settings cannot change the text."""
 
 
 def render_number(value: Decimal | int | float) -> str:
@@ -32,7 +37,7 @@ def render_number(value: Decimal | int | float) -> str:
         raise ValueError(msg)
     if value == value.to_integral_value():
         return str(int(value))
-    return format(value.normalize(), "f")
+    return format(value.normalize(EXACT), "f")
 
 
 def plain(value: Any) -> Any:

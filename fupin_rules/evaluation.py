@@ -8,6 +8,7 @@ problems end up in the result (``invalid`` with reasons, or ``unknown`` criteria
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import itertools
 from collections.abc import Mapping
 from typing import Any
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 _NOT_SET = object()
+_DECIMALS = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)
+"""The decimal context every evaluation runs in (Python's default, fixed here)."""
 
 
 def parse_day(value: str | dt.date | dt.datetime) -> str:
@@ -187,7 +190,14 @@ def evaluate(
     expression functions. Where one of them cannot be evaluated (missing data, a division by
     zero ...), that derived field or criterion is taken over by the reference code, which
     explains why; so the result is always exactly :func:`evaluate_reference`'s.
+
+    Decimal arithmetic always runs in the standard context (28 digits, half-even), whatever
+    the caller's thread context says: results depend only on rules, record and date.
     """
+    current = decimal.getcontext()
+    if current.prec != 28 or current.rounding != decimal.ROUND_HALF_EVEN:
+        with decimal.localcontext(_DECIMALS):
+            return evaluate(rs, record, as_of=as_of, source=source)
     day = _day(rs, as_of)
     ctx = _context(rs, day)
     fast = ctx.fast(rs)
@@ -358,7 +368,8 @@ def evaluate_reference(
     """:func:`evaluate` by the reference path: every expression through
     :meth:`~fupin_rules.expressions.Expression.evaluate`, one at a time, explaining each error.
     The fast path must give exactly this result; the test suite checks that it does."""
-    return _judge_prepared(rs, prepare(rs, record, as_of=as_of), source)
+    with decimal.localcontext(_DECIMALS):
+        return _judge_prepared(rs, prepare(rs, record, as_of=as_of), source)
 
 
 def _judge_prepared(rs: RuleSet, prepared: Prepared, source: str | None) -> Result:

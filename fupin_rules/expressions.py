@@ -33,6 +33,7 @@ from typing import Any
 import attrs
 import simpleeval
 
+from ._canonical import EXACT
 from .errors import EvaluationError, ExpressionError, Problem
 
 __all__ = [
@@ -233,7 +234,7 @@ def _round(value: Any, digits: Any = 0) -> Decimal:
     if not isinstance(digits, int) or not 0 <= digits <= 10:
         msg = "round() 的位数须为 0 到 10 的整数"
         raise EvaluationError(msg)
-    return _num(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return _num(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=EXACT)
 
 
 def _abs(value: Any) -> Any:

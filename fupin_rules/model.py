@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ._canonical import plain, render_number
+from ._canonical import EXACT, plain, render_number
 
 _CENT = Decimal("0.01")
 
@@ -140,9 +140,10 @@ def display(value: Any, codes: Mapping[str, str] | None = None) -> str:
     if isinstance(value, float):
         value = Decimal(repr(value))
     if isinstance(value, Decimal) and value.is_finite():
-        exponent = value.normalize().as_tuple().exponent
+        exponent = value.normalize(EXACT).as_tuple().exponent
         if isinstance(exponent, int) and exponent < -2:
-            return "约 " + render_number(value.quantize(_CENT, rounding=ROUND_HALF_EVEN))
+            rounded = value.quantize(_CENT, rounding=ROUND_HALF_EVEN, context=EXACT)
+            return "约 " + render_number(rounded)
     if isinstance(value, int | Decimal):
         try:
             return render_number(value)

@@ -270,3 +270,18 @@ def test_messages_round_long_decimals_but_values_stay_exact() -> None:
     assert display(Decimal("3534.999")) == "约 3535"
     assert display(Decimal("1.25")) == "1.25"
     assert display(Decimal("2.00")) == "2"
+
+
+def test_results_do_not_depend_on_the_callers_decimal_context(
+    rs2016: fr.RuleSet, demo_record: dict
+) -> None:
+    """A caller who lowers decimal precision gets the same result bytes (reproducibility)."""
+    import decimal
+
+    record = {**demo_record, "net_income": Decimal("5904.0000001")}
+    expected = rs2016.evaluate(record).to_json()
+    with decimal.localcontext(decimal.Context(prec=3, rounding=decimal.ROUND_DOWN)):
+        assert rs2016.evaluate(record).to_json() == expected
+        from fupin_rules.evaluation import evaluate_reference
+
+        assert evaluate_reference(rs2016, record).to_json() == expected
