@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -190,6 +191,8 @@ def _column(kind: str, raw: Sequence[Any]) -> Column:
         dtype=np.int32,
         count=n,
     )
+    if len(index) < 127:  # small codes: less memory to read, faster lookups
+        codes = codes.astype(np.int8)
     return Column("cat", codes, None if all_present else present, tuple(index))
 
 
@@ -410,20 +413,26 @@ class _Eval:
                 elif op is ast.FloorDiv:
                     q = x / safe
                     r, exact = np.floor(q), False
-                    self._near(ok, q - np.round(q), 0.0, np.abs(q))
+                    self._near(ok, q - np.round(q), 0.0)
                 else:
                     q = x / safe
                     r, exact = x - safe * np.floor(q), False
-                    self._near(ok, q - np.round(q), 0.0, np.abs(q))
+                    self._near(ok, q - np.round(q), 0.0)
             else:  # pragma: no cover - the checker allows no other operators
                 raise ColumnarUnsupported("operator")
         if exact:
             self.f.flag(_and(ok, np.abs(r) >= _BIG) if _is_arr(r) else bool(abs(r) >= _BIG))
         return _V("num", r, ok, exact)
 
-    def _near(self, ok: Any, a: Any, b: Any, scale: Any) -> None:
+    def _near(self, ok: Any, a: Any, b: Any) -> None:
+        """Flag rows where ``a`` and ``b`` are within 1e-9 of the larger magnitude of either
+        whole column (a wider, so safer, margin than each row's own magnitude)."""
         with np.errstate(all="ignore"):
-            close = np.abs(a - b) <= _TOL * np.maximum(1.0, scale)
+            scale = max(1.0, _absmax(a), _absmax(b))
+            if not math.isfinite(scale) or scale != scale:
+                close = np.ones(np.shape(a - b), dtype=np.bool_) if _is_arr(a - b) else True
+            else:
+                close = np.abs(a - b) <= _TOL * scale
         self.f.flag(_and(ok, close) if _is_arr(close) else (bool(close) and ok))
 
     def _IfExp(self, node: ast.IfExp) -> _V:
@@ -471,8 +480,11 @@ class _Eval:
             idx = [left.categories.index(v) for v in values if v in left.categories]
             if not idx:
                 return np.zeros(len(left.data), dtype=np.bool_)
-            if len(idx) == 1:
-                return left.data == idx[0]
+            if len(idx) <= 8:  # a few comparisons beat a table lookup
+                found = left.data == idx[0]
+                for i in idx[1:]:
+                    found |= left.data == i
+                return found
             # The last entry answers for -1 (absent): numpy reads index -1 as the last one.
             lut = np.zeros(len(left.categories) + 1, dtype=np.bool_)
             lut[np.array(idx)] = True
@@ -486,7 +498,7 @@ class _Eval:
                 Decimal(x) == Decimal(v) for x, v in zip(nums, values, strict=False)
             ):
                 for x in nums:
-                    self._near(left.ok, left.data, x, np.abs(left.data))
+                    self._near(left.ok, left.data, x)
             return r
         if left.kind == "bool":
             bools = [v for v in values if isinstance(v, bool)]
@@ -502,7 +514,7 @@ class _Eval:
         if a.kind == "num" and b.kind == "num":
             x, y = a.data, b.data
             if not (a.exact and b.exact):
-                self._near(ok, x, y, np.maximum(np.abs(x), np.abs(y)))
+                self._near(ok, x, y)
             return fn(x, y)
         if a.kind in {"cat", "str"} and b.kind in {"cat", "str"}:
             if type(op) not in (ast.Eq, ast.NotEq):
@@ -671,6 +683,15 @@ def _before(a: Bool, b: Bool, n: int, w: int) -> Bool:
     fb = np.where(b2.any(axis=1), b2.argmax(axis=1), w)
     before: Bool = fa < fb
     return before
+
+
+def _absmax(x: Any) -> float:
+    if _is_arr(x):
+        if x.size == 0:
+            return 0.0
+        hi, lo = float(np.max(x)), float(np.min(x))
+        return max(abs(hi), abs(lo))  # NaN or inf here: every row is flagged by _near
+    return abs(float(x))
 
 
 def _constant(v: Any) -> _V:
@@ -951,9 +972,14 @@ def _decide(rs: RuleSet, codes: npt.NDArray[np.int8], ev: _Eval, n: int) -> npt.
     out = np.zeros(n, dtype=np.int8)
     method = rs.decision.method
     if method == "all":
-        g = codes[:, gate]
-        out[(g == 3).any(axis=1)] = 2
-        out[(g == 1).any(axis=1)] = 1
+        unknown = np.zeros(n, np.bool_)
+        failed = np.zeros(n, np.bool_)
+        for j in gate:
+            col = codes[:, j]
+            unknown |= col == 3
+            failed |= col == 1
+        out[unknown] = 2
+        out[failed] = 1
     elif method == "points":
         pts = np.array([float(c.points or 0) for c in rs.criteria])
         got = (codes == 0) @ pts
