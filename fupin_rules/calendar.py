@@ -22,22 +22,21 @@ reads the clock.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, TextIO
 
 import attrs
-import jsonschema
 
 from ._canonical import dumps, fingerprint
-from ._resources import bundled_schemas_dir, bundled_standards_dir
+from ._resources import bundled_standards_dir
 from ._yaml import YamlDocument, read_yaml
 from .errors import NotFoundError, Problem, RuleFileError, UsageError
+from .model import Source
+from .schemas import document_problems
 
 __all__ = [
     "CST",
@@ -182,20 +181,6 @@ def format_duration(delta: timedelta) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Value objects
-
-
-@attrs.frozen
-class Source:
-    """A document the calendar is taken from."""
-
-    id: str
-    title: str
-    number: str | None = None
-    issuer: str | None = None
-    date: str | None = None
-    reliability: str | None = None
-    unconfirmed: bool = False
-    note: str | None = None
 
 
 @attrs.frozen
@@ -643,16 +628,6 @@ def _similar(name: str, names: Iterable[str]) -> list[str]:
 # Loading
 
 
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    path = bundled_schemas_dir() / "calendar.schema.json"
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-
-
 def load_calendar(path: str | Path) -> Calendar:
     """Read, check and load a calendar file. Raises :class:`RuleFileError` with every problem."""
     return load_calendar_document(read_yaml(path))
@@ -665,7 +640,7 @@ def load_calendar_document(doc: YamlDocument) -> Calendar:
     every problem of meaning (impossible times, empty windows, unknown or duplicate ids,
     parent cycles) is reported together. Nothing is half-loaded.
     """
-    problems = _schema_problems(doc, _validator())
+    problems = document_problems(doc, "calendar.schema.json")
     if problems:
         raise RuleFileError(problems)
     problems = _semantic_problems(doc)
@@ -765,78 +740,6 @@ _TYPE_CN = {
     "number": "数字",
     "null": "空值",
 }
-
-
-def _schema_problems(
-    doc: YamlDocument, validator: jsonschema.Draft202012Validator
-) -> list[Problem]:
-    """Every JSON Schema error of ``doc``, in Chinese, each placed at its field."""
-    problems: set[Problem] = set()
-    for error in validator.iter_errors(doc.data):
-        path = tuple(error.absolute_path)
-        kind = error.validator
-        inst = error.instance
-        schema = error.schema if isinstance(error.schema, dict) else {}
-        hint = schema.get("description")
-        if kind == "required" and isinstance(inst, dict):
-            for name in error.validator_value:
-                if name not in inst:
-                    problems.add(
-                        doc.problem(path, f"缺少必填字段 {name!r}", code="schema.required")
-                    )
-            continue
-        if kind == "additionalProperties" and isinstance(inst, dict):
-            known = list(schema.get("properties", {}))
-            for key in inst:
-                if key not in known:
-                    close = _similar(key, known)
-                    problems.add(
-                        doc.problem(
-                            (*path, key),
-                            f"未知的字段 {key!r}",
-                            hint=("是否要写: " + ", ".join(close))
-                            if close
-                            else "可用的字段: " + ", ".join(known),
-                            code="schema.unknown-field",
-                        )
-                    )
-            continue
-        if "propertyNames" in error.absolute_schema_path and isinstance(inst, str):
-            problems.add(
-                doc.problem(
-                    (*path, inst),
-                    f"名称 {inst!r} 不合规: 应为英文小写字母开头的 snake_case",
-                    code="schema.name",
-                )
-            )
-            continue
-        if kind == "type":
-            expected = error.validator_value
-            names = [expected] if isinstance(expected, str) else list(expected)
-            message = "应为" + "或".join(_TYPE_CN.get(n, n) for n in names) + f", 实际为 {inst!r}"
-            problems.add(doc.problem(path, message, hint=hint, code="schema.type"))
-            continue
-        if kind in {"const", "enum"}:
-            allowed = [error.validator_value] if kind == "const" else error.validator_value
-            message = "应为 " + " / ".join(repr(a) for a in allowed) + f", 实际为 {inst!r}"
-            problems.add(doc.problem(path, message, hint=hint, code="schema.value"))
-            continue
-        if kind == "format":
-            problems.add(
-                doc.problem(path, f"{inst!r} 不是有效的日期", hint=hint, code="schema.format")
-            )
-            continue
-        if kind == "pattern":
-            problems.add(doc.problem(path, f"{inst!r} 格式不对", hint=hint, code="schema.pattern"))
-            continue
-        if kind in {"minItems", "minProperties", "minLength"}:
-            problems.add(doc.problem(path, "不能为空", hint=hint, code="schema.empty"))
-            continue
-        if kind == "uniqueItems":
-            problems.add(doc.problem(path, "列表中有重复项", code="schema.unique"))
-            continue
-        problems.add(doc.problem(path, error.message, hint=hint, code=f"schema.{kind}"))
-    return sorted(problems, key=Problem.sort_key)
 
 
 _BAD_TIME_HINT = (

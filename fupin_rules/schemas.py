@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+import attrs
 import jsonschema
 
 from ._resources import bundled_schemas_dir
@@ -66,30 +67,62 @@ def _typename(value: Any) -> str:
     return type(value).__name__
 
 
-def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
+def _problems(doc: YamlDocument, error: jsonschema.ValidationError) -> list[Problem]:
+    """The problems one JSON Schema error stands for (one per unknown or missing key)."""
     path = tuple(error.absolute_path)
     kind = error.validator
     instance = error.instance
-    schema: Any = error.schema
-    expected: Any = error.validator_value
+    schema: Any = error.schema if isinstance(error.schema, dict) else {}
     if kind == "additionalProperties" and isinstance(instance, dict):
         allowed = list(schema.get("properties", {}))
-        extras = [k for k in instance if k not in allowed]
-        key = extras[0] if extras else ""
-        close = difflib.get_close_matches(str(key), allowed, n=2, cutoff=0.6)
-        hint: str | None = (
-            ("是否要写: " + ", ".join(close)) if close else "可用的键: " + ", ".join(allowed)
-        )
-        return doc.problem((*path, key), f"未知的键 {key!r}", hint=hint, code="schema.unknown-key")
-    if kind == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return doc.problem(path, f"缺少必填的键 {missing!r}", code="schema.required")
+        out = []
+        for key in (k for k in instance if k not in allowed):
+            close = difflib.get_close_matches(str(key), allowed, n=2, cutoff=0.6)
+            hint = ("是否要写: " + ", ".join(close)) if close else "可用的键: " + ", ".join(allowed)
+            out.append(
+                doc.problem((*path, key), f"未知的键 {key!r}", hint=hint, code="schema.unknown-key")
+            )
+        return out
+    if kind == "required" and isinstance(instance, dict):
+        required: Any = error.validator_value
+        return [
+            doc.problem(path, f"缺少必填的键 {name!r}", code="schema.required")
+            for name in required
+            if name not in instance
+        ]
+    if "propertyNames" in error.absolute_schema_path and isinstance(instance, str):
+        return [
+            doc.problem(
+                (*path, instance),
+                f"名称 {instance!r} 不合规: 应为英文小写字母开头的 snake_case",
+                code="schema.name",
+            )
+        ]
+    problem = _problem(doc, error, path, schema)
+    # Where the field's description says what is expected (a pattern, a format), it is the hint.
+    described = kind in {"pattern", "format", "minItems", "minLength"}
+    if described and problem.hint is None and schema.get("description"):
+        problem = attrs.evolve(problem, hint=schema["description"])
+    return [problem]
+
+
+def _problem(
+    doc: YamlDocument,
+    error: jsonschema.ValidationError,
+    path: tuple[str | int, ...],
+    schema: Any,
+) -> Problem:
+    kind = error.validator
+    instance = error.instance
+    expected: Any = error.validator_value
     if kind == "type":
         want = expected
         wants = want if isinstance(want, list) else [want]
         text = "或".join(_TYPE_NAMES.get(str(w), str(w)) for w in wants)
         hint = None
-        if "string" in wants and isinstance(instance, bool):
+        if "boolean" in wants and str(instance).lower() in {"yes", "no", "on", "off", "y", "n"}:
+            hint = "是/否请写 true 或 false"
+        elif "string" in wants and isinstance(instance, bool):
             hint = "YAML 把 true/false 当作是/否; 如要文本请加引号"
         elif "string" in wants and not isinstance(instance, str | list | dict):
             hint = f'如要文本请加引号: "{instance}"'
@@ -100,8 +133,11 @@ def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
             hint=hint,
             code="schema.type",
         )
-    if kind in {"enum", "const"}:
-        options = expected if kind == "enum" else [expected]
+    if kind == "const" or (kind == "enum" and isinstance(expected, list) and len(expected) == 1):
+        only = expected if kind == "const" else expected[0]
+        return doc.problem(path, f"应为 {only}, 实际是 {instance!r}", code="schema.enum")
+    if kind == "enum":
+        options = expected
         close = difflib.get_close_matches(str(instance), [str(o) for o in options], n=1, cutoff=0.5)
         suggestion = f"是否要写: {close[0]}" if close else None
         return doc.problem(
@@ -118,12 +154,7 @@ def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
             code="schema.format",
         )
     if kind == "pattern":
-        described = schema.get("description")
-        return doc.problem(
-            path,
-            f"{instance!r} 格式不符" + (f": {described}" if described else ""),
-            code="schema.pattern",
-        )
+        return doc.problem(path, f"{instance!r} 格式不符", code="schema.pattern")
     if (
         kind == "oneOf"
         and isinstance(instance, dict)
@@ -148,7 +179,7 @@ def _problem(doc: YamlDocument, error: jsonschema.ValidationError) -> Problem:
 def document_problems(doc: YamlDocument, schema_name: str) -> list[Problem]:
     """Every schema problem of ``doc`` against the bundled schema ``schema_name``."""
     validator = validator_for(schema_name)
-    problems = [_problem(doc, e) for e in validator.iter_errors(doc.data)]
+    problems = [p for e in validator.iter_errors(doc.data) for p in _problems(doc, e)]
     # A bad date fails both "format" and "pattern": say it once.
     dated = {(p.line, p.column, p.path) for p in problems if p.code == "schema.format"}
     problems = [

@@ -27,7 +27,7 @@ EXPECTED: dict[str, list[tuple[int, str, str, str]]] = {
             "名称 'Enter' 不合规: 应为英文小写字母开头的 snake_case",
         )
     ],
-    "bad_bound_format.yaml": [(22, "schema.pattern", "nodes[0].end", "'2018/11/25' 格式不对")],
+    "bad_bound_format.yaml": [(22, "schema.pattern", "nodes[0].end", "'2018/11/25' 格式不符")],
     "bad_due.yaml": [
         (
             40,
@@ -86,7 +86,7 @@ EXPECTED: dict[str, list[tuple[int, str, str, str]]] = {
     "impossible_date.yaml": [
         (27, "calendar.bad-time", "nodes[1].start", "不存在的时间 '2018-02-30'")
     ],
-    "missing_required.yaml": [(2, "schema.required", "", "缺少必填字段 'timezone'")],
+    "missing_required.yaml": [(2, "schema.required", "", "缺少必填的键 'timezone'")],
     "parent_cycle.yaml": [
         (
             23,
@@ -121,14 +121,14 @@ EXPECTED: dict[str, list[tuple[int, str, str, str]]] = {
         (36, "calendar.unknown-node", "nodes[2].after[0]", "未定义的节点 'collection'")
     ],
     "unknown_field.yaml": [
-        (30, "schema.required", "nodes[2]", "缺少必填字段 'start'"),
-        (33, "schema.unknown-field", "nodes[2].starts", "未知的字段 'starts'"),
+        (30, "schema.required", "nodes[2]", "缺少必填的键 'start'"),
+        (33, "schema.unknown-key", "nodes[2].starts", "未知的键 'starts'"),
     ],
     "unknown_parent.yaml": [
         (26, "calendar.unknown-node", "nodes[1].parent", "未定义的上级节点 'stages'")
     ],
-    "wrong_kind.yaml": [(2, "schema.value", "kind", "应为 'calendar', 实际为 'ruleset'")],
-    "wrong_timezone.yaml": [(8, "schema.value", "timezone", "应为 'Asia/Shanghai', 实际为 'UTC'")],
+    "wrong_kind.yaml": [(2, "schema.enum", "kind", "应为 calendar, 实际是 'ruleset'")],
+    "wrong_timezone.yaml": [(8, "schema.enum", "timezone", "应为 Asia/Shanghai, 实际是 'UTC'")],
 }
 
 

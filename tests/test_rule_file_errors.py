@@ -75,7 +75,9 @@ CASES = {
     ),
     "yes-as-boolean": (
         {"r.yaml": HEADER + GOOD_CRITERION + "    unconfirmed: yes\n"},
-        ["r.yaml:15:5: criteria[0].unconfirmed: 应为是/否 (true/false), 实际为文本 'yes'"],
+        [
+            "r.yaml:15:5: criteria[0].unconfirmed: 应为是/否 (true/false), 实际为文本 'yes' (提示: 是/否请写 true 或 false)"
+        ],
     ),
     "impossible-date": (
         {"r.yaml": HEADER.replace("from: 2016-01-01", "from: 2016-02-30") + GOOD_CRITERION},
