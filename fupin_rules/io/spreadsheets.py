@@ -388,7 +388,8 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def visible(text: str) -> str:
-    """``text`` with lone surrogates (which no UTF-8 file can hold) shown as ``\\uXXXX``."""
+    """``text`` with lone surrogates (which no UTF-8 file can hold) shown as escapes, such as
+    ``\\ud800``."""
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
