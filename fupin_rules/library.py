@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -253,6 +253,27 @@ def _read_into(file: Path, docs: dict[str, list[YamlDocument]], problems: list[P
     docs[kind].append(doc)
 
 
+def _load_kind(
+    docs: Sequence[YamlDocument],
+    problems: list[Problem],
+    load: Callable[[YamlDocument], Any],
+) -> dict[str, tuple[Any, ...]]:
+    """Load documents of one kind with ``load`` (which raises RuleFileError), grouped by id,
+    versions ordered by effective date then version; problems collected."""
+    out: dict[str, list[Any]] = {}
+    for doc in docs:
+        try:
+            item = load(doc)
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        out.setdefault(item.id, []).append(item)
+    return {
+        k: tuple(sorted(v, key=lambda x: (str(getattr(x, "effective_from", "")), x.version)))
+        for k, v in sorted(out.items())
+    }
+
+
 def _load_calendars(
     docs: Sequence[YamlDocument], problems: list[Problem]
 ) -> dict[str, tuple[Any, ...]]:
@@ -260,17 +281,7 @@ def _load_calendars(
         return {}
     from .calendar import load_calendar_document
 
-    out: dict[str, list[Any]] = {}
-    for doc in docs:
-        try:
-            cal = load_calendar_document(doc)
-        except RuleFileError as exc:
-            problems.extend(exc.problems)
-            continue
-        out.setdefault(cal.id, []).append(cal)
-    return {
-        k: tuple(sorted(v, key=lambda c: str(c.effective_from))) for k, v in sorted(out.items())
-    }
+    return _load_kind(docs, problems, load_calendar_document)
 
 
 def _load_headermaps(
@@ -280,12 +291,4 @@ def _load_headermaps(
         return {}
     from .io.headermaps import load_headermap_document
 
-    out: dict[str, list[Any]] = {}
-    for doc in docs:
-        try:
-            hm = load_headermap_document(doc)
-        except RuleFileError as exc:
-            problems.extend(exc.problems)
-            continue
-        out.setdefault(hm.id, []).append(hm)
-    return {k: tuple(v) for k, v in sorted(out.items())}
+    return _load_kind(docs, problems, load_headermap_document)
