@@ -249,9 +249,8 @@ def evaluate(
                 conclusion="不适用",
                 source=source,
             )
-    labels = ctx.labels
-    findings: list[Finding] = []
-    for c, applies_fn, test, sources, unconfirmed in fast.criteria:
+    codes: list[int] = []
+    for _c, applies_fn, test, _sources, _unconfirmed in fast.criteria:
         code = 3
         if test is not None:
             try:
@@ -261,19 +260,58 @@ def evaluate(
                     code = 0 if test(env) else 1
             except Exception:  # noqa: BLE001 - the reference code explains (or re-raises) it
                 code = 3
+        codes.append(code)
+    if 3 not in codes:
+        decided = _decide_codes(rs, codes)
+        if decided is not None:
+            # Every criterion was judged by its compiled function: the outcome is known now,
+            # the findings (messages, values) are built only if someone asks for them.
+            return Result(
+                outcome=decided,
+                ruleset=rs.key,
+                fingerprint=rs.fingerprint,
+                as_of=day,
+                record_id=record_id,
+                conclusion=_conclusion(rs, decided),
+                source=source,
+                outcomes=tuple(
+                    (c.id, _CODE_OUTCOME[code])
+                    for (c, *_), code in zip(fast.criteria, codes, strict=True)
+                ),
+                build=lambda: _fast_findings(rs, ctx, fast, env, codes, missing),
+            )
+    return _conclude(rs, day, record_id, _fast_findings(rs, ctx, fast, env, codes, missing), source)
+
+
+_CODE_OUTCOME: dict[int, CriterionOutcome] = {0: "pass", 1: "fail", 2: "not_applicable"}
+
+
+def _fast_findings(
+    rs: RuleSet,
+    ctx: _Context,
+    fast: _Fast,
+    env: dict[str, Any],
+    codes: list[int],
+    missing: dict[str, str] | None,
+) -> tuple[Finding, ...]:
+    """The findings of a record whose criteria were judged by the compiled functions
+    (code 0 pass, 1 fail, 2 not applicable; 3: judged again by the reference code)."""
+    labels = ctx.labels
+    findings: list[Finding] = []
+    for (c, _, _, sources, unconfirmed), code in zip(fast.criteria, codes, strict=True):
         if code == 3:
             if missing is None:
                 missing = dict(ctx.missing)
             findings.append(_finding(rs, c, env, missing, ctx))
             continue
         values = {n: env.get(n) for n in c.used}
-        outcome: CriterionOutcome
+        outcome = _CODE_OUTCOME[code]
         if code == 0:
-            outcome, message = "pass", c.pass_text.render(values, labels)
+            message = c.pass_text.render(values, labels)
         elif code == 1:
-            outcome, message = "fail", c.fail_text.render(values, labels)
+            message = c.fail_text.render(values, labels)
         else:
-            outcome, message = "not_applicable", c.not_applicable_text.render(values, labels)
+            message = c.not_applicable_text.render(values, labels)
         if unconfirmed and code != 2:
             message += _UNCONFIRMED
         findings.append(
@@ -289,7 +327,42 @@ def evaluate(
                 unconfirmed=unconfirmed,
             )
         )
-    return _conclude(rs, day, record_id, tuple(findings), source)
+    return tuple(findings)
+
+
+def _decide_codes(rs: RuleSet, codes: list[int]) -> Outcome | None:
+    """The decision from outcome codes with no unknown criterion (None: decide the long way).
+
+    Mirrors :func:`_decide` for that case; the test suite checks the two agree."""
+    decision = rs.decision
+    criteria = rs.criteria
+    if any(code == 1 and c.severity == "veto" for c, code in zip(criteria, codes, strict=True)):
+        return "fail"
+    if decision.method == "all":
+        blocked = any(
+            code == 1 and c.severity != "reference" for c, code in zip(criteria, codes, strict=True)
+        )
+        return "fail" if blocked else "pass"
+    if decision.method == "points":
+        got = sum((c.points or 0) for c, code in zip(criteria, codes, strict=True) if code == 0)
+        return "pass" if got >= decision.threshold else "fail"
+    if decision.expression is None:  # pragma: no cover - the loader guarantees one
+        return None
+    env = {c.id: code != 1 for c, code in zip(criteria, codes, strict=True)}
+    try:
+        return "pass" if decision.expression.evaluate(env) else "fail"
+    except EvaluationError:
+        return None
+
+
+def _conclusion(rs: RuleSet, outcome: Outcome) -> str:
+    decision = rs.decision
+    return {
+        "pass": decision.pass_text or "达标",
+        "fail": decision.fail_text or "未达标",
+        "invalid": "无法判定",
+        "not_applicable": "不适用",
+    }[outcome]
 
 
 _UNCONFIRMED = " (注意: 该指标的检验方法或所用参数未经来源确认)"
@@ -338,13 +411,7 @@ def _conclude(
     source: str | None,
 ) -> Result:
     outcome, why = _decide(rs, findings)
-    decision = rs.decision
-    conclusion = {
-        "pass": decision.pass_text or "达标",
-        "fail": decision.fail_text or "未达标",
-        "invalid": "无法判定",
-        "not_applicable": "不适用",
-    }[outcome]
+    conclusion = _conclusion(rs, outcome)
     return Result(
         outcome=outcome,
         ruleset=rs.key,

@@ -7,7 +7,7 @@ changed, and a result is plain data (``to_dict()``) that serialises deterministi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -293,9 +293,14 @@ class Finding:
         }
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Result:
-    """What a rule set said about one record."""
+    """What a rule set said about one record.
+
+    ``outcome`` and :attr:`outcomes` are known when the result is made; the :attr:`findings`
+    (messages, values, sources) may be built on first access, from data the result holds.
+    Either way they are the same: the test suite compares both ways byte for byte.
+    """
 
     outcome: Outcome
     ruleset: str
@@ -303,12 +308,58 @@ class Result:
     fingerprint: str
     as_of: str
     record_id: str | None
-    findings: tuple[Finding, ...]
+    _findings: tuple[Finding, ...] | None = attrs.field(default=None, alias="findings")
     reasons: tuple[str, ...] = ()
     """Why the record is invalid (empty otherwise)."""
     conclusion: str = ""
     source: str | None = None
     """Where the record came from, e.g. ``households.jsonl:17``."""
+    _outcomes: tuple[tuple[str, CriterionOutcome], ...] | None = attrs.field(
+        default=None, alias="outcomes", kw_only=True, repr=False
+    )
+    _build: Callable[[], tuple[Finding, ...]] | None = attrs.field(
+        default=None, alias="build", kw_only=True, repr=False
+    )
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """One finding per criterion, in the rule set's order (built on first access)."""
+        found = self._findings
+        if found is None:
+            found = self._build() if self._build is not None else ()
+            object.__setattr__(self, "_findings", found)
+            object.__setattr__(self, "_build", None)
+        return found
+
+    @property
+    def outcomes(self) -> tuple[tuple[str, CriterionOutcome], ...]:
+        """``(criterion id, outcome)`` for each criterion, without building the findings."""
+        if self._outcomes is not None:
+            return self._outcomes
+        return tuple((f.criterion, f.outcome) for f in self.findings)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Result):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled with its findings built, so a result can cross process boundaries.
+        fields = {
+            "outcome": self.outcome,
+            "ruleset": self.ruleset,
+            "fingerprint": self.fingerprint,
+            "as_of": self.as_of,
+            "record_id": self.record_id,
+            "findings": self.findings,
+            "reasons": self.reasons,
+            "conclusion": self.conclusion,
+            "source": self.source,
+        }
+        return (_result, (fields,))
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
 
     @property
     def failed(self) -> tuple[Finding, ...]:
@@ -343,6 +394,10 @@ class Result:
             "reasons": list(self.reasons),
             "findings": [f.to_dict() for f in self.findings],
         }
+
+
+def _result(fields: dict[str, Any]) -> Result:
+    return Result(**fields)
 
 
 @attrs.frozen(eq=False)
