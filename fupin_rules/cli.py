@@ -216,8 +216,6 @@ def _cmd_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     lib = _library(args)
     rs = _ruleset(args, lib)
-    counts: Counter[str] = Counter()
-    rejected_lines = 0
     with _output(args.output, out) as fh:
         # --- --jobs (issue 6; owned by fupin_rules/parallel.py): the same lines, parser,
         # evaluator and writer for one job or many; results in input order ---

@@ -835,6 +835,7 @@ class _Generator(ast.NodeTransformer):
     def __init__(self, locals_: set[str]) -> None:
         self.locals = locals_
         self.constants: list[Any] = []
+        self.temps = 0
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         if node.id in self.locals:
@@ -901,7 +902,19 @@ class _Generator(ast.NodeTransformer):
                 )
             if name == "has":
                 return ast.Compare(left=value, ops=[ast.IsNot()], comparators=[ast.Constant(None)])
-            return _call("_f_coalesce", [value, self.visit(node.args[1])])
+            # The default is evaluated only when the value is absent, as in the interpreter:
+            # (_tN if (_tN := value) is not None else default)
+            temp = f"_t{self.temps}"
+            self.temps += 1
+            return ast.IfExp(
+                test=ast.Compare(
+                    left=ast.NamedExpr(target=ast.Name(id=temp, ctx=ast.Store()), value=value),
+                    ops=[ast.IsNot()],
+                    comparators=[ast.Constant(None)],
+                ),
+                body=ast.Name(id=temp, ctx=ast.Load()),
+                orelse=self.visit(node.args[1]),
+            )
         args = [self.visit(a) for a in node.args]
         if name == "age":
             args.append(self.visit(ast.Name(id="as_of", ctx=ast.Load())))

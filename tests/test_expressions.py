@@ -363,3 +363,16 @@ def test_decision_scope_has_no_date() -> None:
     assert compile_expression("a and not b", scope).evaluate({"a": True, "b": False}) is True
     with pytest.raises(ExpressionError, match="未知名称 'as_of'"):
         compile_expression("a and as_of > '2018-01-01'", scope)
+
+
+def test_coalesce_evaluates_its_default_only_when_needed() -> None:
+    """coalesce(x, d): d is not evaluated when x is present, in both evaluators (so a division
+    by zero in an unused default does not make the criterion unknown)."""
+    expr = compile_expression("coalesce(net_income, line / size) > 0", SCOPE)
+    env = {**ENV, "size": 0}
+    assert expr.evaluate(env) is True
+    assert expr.interpret(env) is True
+    absent = {k: v for k, v in env.items() if k != "net_income"}
+    for evaluate in (expr.evaluate, expr.interpret):
+        with pytest.raises(EvaluationError, match="除数为零"):
+            evaluate(absent)
