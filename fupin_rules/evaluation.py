@@ -207,17 +207,7 @@ def evaluate(
     normalised, reasons = schema.check(record)
     record_id = schema.record_id(record)
     if reasons:
-        return Result(
-            outcome="invalid",
-            ruleset=rs.key,
-            fingerprint=rs.fingerprint,
-            as_of=day,
-            record_id=record_id,
-            findings=(),
-            reasons=reasons,
-            conclusion="记录无效",
-            source=source,
-        )
+        return _bare(rs, day, record_id, source, "invalid", reasons)
     env = dict(ctx.params)
     env.update({key: value for key, value in normalised.items() if value is not None})
     missing: dict[str, str] | None = None
@@ -239,16 +229,7 @@ def evaluate(
             prepared = Prepared(day, record_id, env, missing or dict(ctx.missing), ())
             return _judge_prepared(rs, prepared, source)
         if not applies:
-            return Result(
-                outcome="not_applicable",
-                ruleset=rs.key,
-                fingerprint=rs.fingerprint,
-                as_of=day,
-                record_id=record_id,
-                findings=(),
-                conclusion="不适用",
-                source=source,
-            )
+            return _bare(rs, day, record_id, source, "not_applicable")
     codes: list[int] = []
     for _c, applies_fn, test, _sources, _unconfirmed in fast.criteria:
         code = 3
@@ -442,45 +423,17 @@ def evaluate_reference(
 def _judge_prepared(rs: RuleSet, prepared: Prepared, source: str | None) -> Result:
     day, record_id = prepared.day, prepared.record_id
     if prepared.reasons:
-        return Result(
-            outcome="invalid",
-            ruleset=rs.key,
-            fingerprint=rs.fingerprint,
-            as_of=day,
-            record_id=record_id,
-            findings=(),
-            reasons=prepared.reasons,
-            conclusion="记录无效",
-            source=source,
-        )
+        return _bare(rs, day, record_id, source, "invalid", prepared.reasons)
     ctx = _context(rs, day)
     env, missing = prepared.env, prepared.missing
 
     if rs.applies_if is not None:
         value, why = _run(rs.applies_if, env, missing, rs)
         if why is not None:
-            return Result(
-                outcome="invalid",
-                ruleset=rs.key,
-                fingerprint=rs.fingerprint,
-                as_of=day,
-                record_id=record_id,
-                findings=(),
-                reasons=(f"无法判断是否适用: {why}",),
-                conclusion="无法判定",
-                source=source,
-            )
+            reasons = (f"无法判断是否适用: {why}",)
+            return _bare(rs, day, record_id, source, "invalid", reasons, "无法判定")
         if not value:
-            return Result(
-                outcome="not_applicable",
-                ruleset=rs.key,
-                fingerprint=rs.fingerprint,
-                as_of=day,
-                record_id=record_id,
-                findings=(),
-                conclusion="不适用",
-                source=source,
-            )
+            return _bare(rs, day, record_id, source, "not_applicable")
 
     findings = tuple(_finding(rs, c, env, missing, ctx) for c in rs.criteria)
     return _conclude(rs, day, record_id, findings, source)
@@ -707,14 +660,29 @@ def rejected(
 ) -> Result:
     """The ``invalid`` result for input that never became a record (e.g. a line of bad JSON)."""
     day = parse_day(as_of or rs.default_as_of or rs.effective_from)
+    return _bare(rs, day, None, source, "invalid", (reason,))
+
+
+def _bare(
+    rs: RuleSet,
+    day: str,
+    record_id: str | None,
+    source: str | None,
+    outcome: Outcome,
+    reasons: tuple[str, ...] = (),
+    conclusion: str | None = None,
+) -> Result:
+    """A result without findings: an invalid record, or a rule set that does not apply."""
+    if conclusion is None:
+        conclusion = "记录无效" if outcome == "invalid" else _conclusion(rs, outcome)
     return Result(
-        outcome="invalid",
+        outcome=outcome,
         ruleset=rs.key,
         fingerprint=rs.fingerprint,
         as_of=day,
-        record_id=None,
+        record_id=record_id,
         findings=(),
-        reasons=(reason,),
-        conclusion="记录无效",
+        reasons=reasons,
+        conclusion=conclusion,
         source=source,
     )
