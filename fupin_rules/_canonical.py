@@ -91,11 +91,53 @@ _encode_str = json.encoder.encode_basestring
 
 
 def dumps(value: Any, *, indent: int | None = None) -> str:
-    """Deterministic JSON text of ``value`` (keys sorted, exact decimals, UTF-8 kept)."""
+    """Deterministic JSON text of ``value`` (keys sorted, exact decimals, UTF-8 kept).
+
+    With orjson installed the compact form is written by orjson, exact numbers passed as raw
+    fragments: the same text, several times faster. Anything orjson refuses (lone surrogates,
+    integers beyond 64 bits) is written by the standard library encoder.
+    """
+    if indent is None and _FRAGMENT is not None:
+        try:
+            raw: bytes = _orjson.dumps(_fragments(value), option=_orjson.OPT_SORT_KEYS)
+            return raw.decode("utf-8")
+        except (TypeError, _orjson.JSONEncodeError):
+            pass
     separators = (",", ":") if indent is None else (",", ": ")
     return _Encoder(
         ensure_ascii=False, sort_keys=True, separators=separators, indent=indent
     ).encode(plain(value))
+
+
+_orjson: Any
+try:  # optional: see dumps
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - exercised where orjson is not installed
+    _orjson = None
+_FRAGMENT: Any = getattr(_orjson, "Fragment", None)
+_LEAVES = frozenset({str, int, bool, type(None)})
+
+
+def _fragments(value: Any) -> Any:
+    """As :func:`plain`, with exact numbers as orjson raw fragments."""
+    t = type(value)
+    if t in _LEAVES:
+        return value
+    if t is dict or isinstance(value, Mapping):
+        return {
+            k if type(k) is str else str(k): v if type(v) in _LEAVES else _fragments(v)
+            for k, v in value.items()
+        }
+    if t is list or t is tuple:
+        return [v if type(v) in _LEAVES else _fragments(v) for v in value]
+    if t is _Number:
+        return _FRAGMENT(value.text)
+    if t is Decimal or t is float:
+        return _FRAGMENT(render_number(value))
+    if isinstance(value, str | int):
+        return value
+    msg = f"cannot turn {t.__name__} into JSON"
+    raise TypeError(msg)
 
 
 def canonical_json(value: Any) -> bytes:

@@ -246,12 +246,17 @@ class ItemFinding:
 
     def to_dict(self) -> dict[str, Any]:
         """The item finding as plain data."""
+        data: dict[str, Any] = plain(self._raw())
+        return data
+
+    def _raw(self) -> dict[str, Any]:
+        """The item finding as data, numbers still ``Decimal`` (what the JSON writer takes)."""
         return {
             "index": self.index,
             "item_id": self.item_id,
             "outcome": self.outcome,
             "message": self.message,
-            "values": plain(dict(self.values)),
+            "values": dict(self.values),
         }
 
 
@@ -274,23 +279,25 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as plain data."""
-        data = self._base_dict()
-        if self.items:
-            data["items"] = [i.to_dict() for i in self.items]
+        data: dict[str, Any] = plain(self._raw())
         return data
 
-    def _base_dict(self) -> dict[str, Any]:
-        return {
+    def _raw(self) -> dict[str, Any]:
+        """The finding as data, numbers still ``Decimal`` (what the JSON writer takes)."""
+        data: dict[str, Any] = {
             "criterion": self.criterion,
             "label": self.label,
             "group": self.group,
             "severity": self.severity,
             "outcome": self.outcome,
             "message": self.message,
-            "values": plain(dict(self.values)),
+            "values": dict(self.values),
             "sources": list(self.sources),
             "unconfirmed": self.unconfirmed,
         }
+        if self.items:
+            data["items"] = [i._raw() for i in self.items]
+        return data
 
 
 @attrs.frozen(eq=False)
@@ -378,11 +385,15 @@ class Result:
         for the same result (what ``fupin-rules evaluate`` writes)."""
         from ._canonical import dumps
 
-        return dumps(self.to_dict())
+        return dumps(self._raw())
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain, JSON-ready data (numbers as exact ``float`` subclasses; use
         :meth:`to_json` for exact text)."""
+        data: dict[str, Any] = plain(self._raw())
+        return data
+
+    def _raw(self) -> dict[str, Any]:
         return {
             "record_id": self.record_id,
             "source": self.source,
@@ -392,7 +403,7 @@ class Result:
             "fingerprint": self.fingerprint,
             "as_of": self.as_of,
             "reasons": list(self.reasons),
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [f._raw() for f in self.findings],
         }
 
 

@@ -167,11 +167,24 @@ _JSON = st.recursive(
 @settings(max_examples=200)
 @given(value=_JSON)
 def test_fast_json_line_is_the_canonical_text(value: Any) -> None:
-    """The orjson writer gives exactly the canonical writer's text, or falls back to it."""
+    """The orjson writer gives exactly the standard-library writer's text (or falls back to
+    it), so outputs and fingerprints are the same with or without orjson installed."""
     from fupin_rules._canonical import dumps
     from fupin_rules.io.jsonl import json_line
 
-    assert json_line(value) == dumps(value)
+    assert json_line(value) == dumps(value) == _stdlib_dumps(value)
+
+
+def _stdlib_dumps(value: Any) -> str:
+    """The canonical text written by the standard-library encoder alone (no orjson)."""
+    import fupin_rules._canonical as canonical
+
+    saved = canonical._FRAGMENT
+    canonical._FRAGMENT = None
+    try:
+        return canonical.dumps(value)
+    finally:
+        canonical._FRAGMENT = saved
 
 
 def test_result_lines_are_the_canonical_text() -> None:

@@ -18,7 +18,7 @@ from typing import IO, Any, TextIO
 
 import attrs
 
-from .._canonical import _Number, dumps, render_number
+from .._canonical import dumps
 
 __all__ = [
     "InputRecord",
@@ -156,49 +156,14 @@ def write_jsonl(items: Iterable[Any], out: TextIO) -> int:
     return n
 
 
-# --------------------------------------------------------------------------- fast writing
-
-_orjson: Any
-try:  # orjson is optional: with it results are written several times faster, same bytes.
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - exercised where orjson is not installed
-    _orjson = None
-_FRAGMENT: Any = getattr(_orjson, "Fragment", None)
-
-
-_LEAVES = frozenset({str, int, bool, type(None)})
-
-
-def _fragments(value: Any) -> Any:
-    """As :func:`fupin_rules._canonical.plain`, with exact numbers as raw JSON fragments."""
-    t = type(value)
-    if t in _LEAVES:
-        return value
-    if t is dict:
-        return {
-            k if type(k) is str else str(k): v if type(v) in _LEAVES else _fragments(v)
-            for k, v in value.items()
-        }
-    if t is list or t is tuple:
-        return [v if type(v) in _LEAVES else _fragments(v) for v in value]
-    if t is _Number:
-        return _FRAGMENT(value.text)
-    if t is Decimal or t is float:
-        return _FRAGMENT(render_number(value))
-    raise TypeError(t.__name__)
+# --------------------------------------------------------------------------- writing
 
 
 def json_line(value: Any) -> str:
-    """``dumps(value)`` (the canonical JSON text), faster with orjson, byte for byte the same."""
-    if _FRAGMENT is not None:
-        try:
-            raw: bytes = _orjson.dumps(_fragments(value), option=_orjson.OPT_SORT_KEYS)
-            return raw.decode("utf-8")
-        except (TypeError, _orjson.JSONEncodeError):
-            pass  # surrogates, integers beyond 64 bits, other types: the reference writer
+    """``dumps(value)``: the canonical JSON text (orjson-fast when installed)."""
     return dumps(value)
 
 
 def result_line(result: Any) -> str:
     """The JSON line of one result (``dumps(result.to_dict())``), without its newline."""
-    return json_line(result.to_dict())
+    return str(result.to_json())
