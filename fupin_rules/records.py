@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from collections.abc import Callable, Mapping, Sized
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import attrs
 import jsonschema
@@ -379,167 +379,180 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def _type_check(kinds: list[str]) -> Check:
-    # The draft 2020-12 type semantics of jsonschema's default type checker, on exact types
-    # (an unusual subclass is not vouched for and goes to jsonschema).
-    exact: set[type] = set()
-    integer = False
-    for kind in kinds:
-        if kind == "integer":
-            integer = True
-        elif kind in _PY_TYPES:
-            exact.update(_PY_TYPES[kind])
+class _Source:
+    """Python source of an acceptor, generated from a schema of the covered keywords.
+
+    Only fixed code shapes are written; every value taken from the schema (property names,
+    bounds, enum options, patterns, type sets) is passed in as a constant of the function's
+    namespace, never written into the source, so a schema cannot inject code.
+    """
+
+    def __init__(self) -> None:
+        self.constants: dict[str, Any] = {}
+        self.lines: list[str] = []
+        self.names = 0
+
+    def const(self, value: Any) -> str:
+        name = f"_c{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def var(self) -> str:
+        self.names += 1
+        return f"v{self.names}"
+
+    def check(self, schema: Any, var: str, indent: int) -> None:
+        """Lines that ``return False`` where ``var`` breaks ``schema``."""
+        pad = " " * indent
+        if schema is True or schema == {}:
+            return
+        if not isinstance(schema, dict):
+            raise _Unsupported("schema")
+        for key, value in schema.items():
+            if key in _ANNOTATIONS or key.startswith("x-"):
+                continue
+            if key == "type":
+                self._type(value if isinstance(value, list) else [value], var, pad)
+            elif key in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
+                if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
+                    raise _Unsupported(key)
+                op = {
+                    "minimum": "<",
+                    "maximum": ">",
+                    "exclusiveMinimum": "<=",
+                    "exclusiveMaximum": ">=",
+                }[key]
+                limit = self.const(value)
+                self.lines.append(
+                    f"{pad}if type({var}) in _NUM and {var} {op} {limit}: return False"
+                )
+            elif key in {"minLength", "maxLength", "minItems", "maxItems"}:
+                kind = "str" if key.endswith("Length") else "list"
+                op = "<" if key.startswith("min") else ">"
+                n = self.const(int(value))
+                self.lines.append(
+                    f"{pad}if type({var}) is {kind} and len({var}) {op} {n}: return False"
+                )
+            elif key == "pattern":
+                rx = self.const(re.compile(value))
+                self.lines.append(
+                    f"{pad}if type({var}) is str and {rx}.search({var}) is None: return False"
+                )
+            elif key == "format":
+                if value != "date":
+                    raise _Unsupported(value)
+                self.lines.append(
+                    f"{pad}if type({var}) is str and not _is_date({var}): return False"
+                )
+            elif key == "enum":
+                if not isinstance(value, list) or not all(
+                    isinstance(e, str) or e is None for e in value
+                ):
+                    raise _Unsupported("enum")
+                options = self.const(frozenset(e for e in value if e is not None))
+                nullable = None in value
+                self.lines.append(
+                    f"{pad}if not (({var} is None and {nullable}) or"
+                    f" (type({var}) is str and {var} in {options})): return False"
+                )
+            elif key == "required":
+                for name in value:
+                    k = self.const(str(name))
+                    self.lines.append(
+                        f"{pad}if type({var}) is dict and {k} not in {var}: return False"
+                    )
+            elif key == "items":
+                item = self.var()
+                body = self._nested(value, item, indent + 8)
+                if body:
+                    self.lines.append(f"{pad}if type({var}) is list:")
+                    self.lines.append(f"{pad}    for {item} in {var}:")
+                    self.lines.extend(body)
+            elif key == "properties":
+                self._properties(value, schema.get("additionalProperties", True), var, indent)
+            elif key == "additionalProperties":
+                if "properties" not in schema and value is not True:
+                    raise _Unsupported(key)
+            else:
+                raise _Unsupported(key)
+
+    def _nested(self, schema: Any, var: str, indent: int) -> list[str]:
+        saved, self.lines = self.lines, []
+        try:
+            self.check(schema, var, indent)
+            return self.lines
+        finally:
+            self.lines = saved
+
+    def _type(self, kinds: list[str], var: str, pad: str) -> None:
+        # The draft 2020-12 type semantics of jsonschema's default type checker, on exact
+        # types (an unusual subclass is not vouched for and goes to jsonschema).
+        exact: set[type] = set()
+        integer = False
+        for kind in kinds:
+            if kind == "integer":
+                integer = True
+            elif kind in _PY_TYPES:
+                exact.update(_PY_TYPES[kind])
+            else:
+                raise _Unsupported(kind)
+        if integer and float not in exact:
+            allowed = self.const(frozenset(exact | {int}))
+            self.lines.append(
+                f"{pad}if not (type({var}) in {allowed} or"
+                f" (type({var}) is float and {var}.is_integer())): return False"
+            )
         else:
-            raise _Unsupported(kind)
-    allowed = frozenset(exact)
-    if integer and float not in allowed:
-        allowed = allowed | {int}
-        return lambda v: type(v) in allowed or (type(v) is float and v.is_integer())
-    return lambda v: type(v) in allowed
+            allowed = self.const(frozenset(exact))
+            self.lines.append(f"{pad}if type({var}) not in {allowed}: return False")
+
+    def _properties(self, props: Mapping[str, Any], additional: Any, var: str, indent: int) -> None:
+        pad = " " * indent
+        block: list[str] = []
+        for name, sub in props.items():
+            value = self.var()
+            body = self._nested(sub, value, indent + 8)
+            if body:
+                k = self.const(str(name))
+                block.append(f"{pad}    if {k} in {var}:")
+                block.append(f"{pad}        {value} = {var}[{k}]")
+                block.extend(body)
+        if additional is not True:
+            known = self.const(frozenset(str(n) for n in props))
+            key, value = self.var(), self.var()
+            block.append(f"{pad}    for {key}, {value} in {var}.items():")
+            if additional is False:
+                block.append(f"{pad}        if {key} not in {known}: return False")
+            else:
+                body = self._nested(additional, value, indent + 12)
+                if body:
+                    block.append(f"{pad}        if {key} not in {known}:")
+                    block.extend(body)
+        if block:
+            self.lines.append(f"{pad}if isinstance({var}, dict):")
+            self.lines.extend(block)
 
 
 def _compile(schema: Any) -> Check:
-    if schema is True or schema == {}:
-        return lambda v: True
-    if not isinstance(schema, dict):
-        raise _Unsupported("schema")
-    checks: list[Check] = []
-    for key, value in schema.items():
-        if key in _ANNOTATIONS or key.startswith("x-"):
-            continue
-        if key == "type":
-            checks.append(_type_check(value if isinstance(value, list) else [value]))
-        elif key in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
-            checks.append(_bound(key, value))
-        elif key in {"minLength", "maxLength", "minItems", "maxItems"}:
-            checks.append(_length(key, int(value)))
-        elif key == "pattern":
-            checks.append(_pattern(re.compile(value)))
-        elif key == "format":
-            if value != "date":
-                raise _Unsupported(value)
-            checks.append(_date_format)
-        elif key == "enum":
-            checks.append(_enum(value))
-        elif key == "required":
-            checks.append(_required(tuple(value)))
-        elif key == "items":
-            item = _compile(value)
-
-            def items(v: Any, item: Check = item) -> bool:
-                if type(v) is list:
-                    for i in v:
-                        if not item(i):
-                            return False
-                return True
-
-            checks.append(items)
-        elif key == "properties":
-            checks.append(_properties(value, schema.get("additionalProperties", True)))
-        elif key == "additionalProperties":
-            if "properties" not in schema and value is not True:
-                raise _Unsupported(key)
-        else:
-            raise _Unsupported(key)
-    if len(checks) == 1:
-        return checks[0]
-    if len(checks) == 2:
-        first, second = checks
-        return lambda v: first(v) and second(v)
-    every = tuple(checks)
-
-    def check(v: Any) -> bool:
-        for c in every:  # noqa: SIM110 - a plain loop is faster than all() here
-            if not c(v):
-                return False
-        return True
-
-    return check
-
-
-def _length(key: str, n: int) -> Check:
-    kind: type = str if key.endswith("Length") else list
-    at_least = key.startswith("min")
-
-    def check(v: Any) -> bool:
-        if type(v) is not kind:
-            return True
-        size = len(cast("Sized", v))
-        return size >= n if at_least else size <= n
-
-    return check
-
-
-def _pattern(rx: re.Pattern[str]) -> Check:
-    def check(v: Any) -> bool:
-        return type(v) is not str or rx.search(v) is not None
-
-    return check
-
-
-def _date_format(v: Any) -> bool:
-    return type(v) is not str or _is_date(v)
-
-
-def _enum(value: Any) -> Check:
-    if not isinstance(value, list) or not all(isinstance(e, str) or e is None for e in value):
-        raise _Unsupported("enum")
-    options = frozenset(e for e in value if e is not None)
-    nullable = None in value
-
-    def check(v: Any) -> bool:
-        return (v is None and nullable) or (type(v) is str and v in options)
-
-    return check
-
-
-def _required(names: tuple[str, ...]) -> Check:
-    def check(v: Any) -> bool:
-        return type(v) is not dict or all(k in v for k in names)
-
-    return check
-
-
-def _bound(key: str, limit: Any) -> Check:
-    if isinstance(limit, bool) or not isinstance(limit, int | Decimal | float):
-        raise _Unsupported(key)
-
-    numeric = frozenset({int, float, Decimal})
-
-    def number(v: Any) -> bool:
-        return type(v) in numeric
-
-    if key == "minimum":
-        return lambda v: not number(v) or not v < limit
-    if key == "maximum":
-        return lambda v: not number(v) or not v > limit
-    if key == "exclusiveMinimum":
-        return lambda v: not number(v) or not v <= limit
-    return lambda v: not number(v) or not v >= limit
-
-
-def _properties(props: Mapping[str, Any], additional: Any) -> Check:
-    table = {name: _compile(sub) for name, sub in props.items()}
-    if additional is True:
-        extra: Check | None = None
-    elif additional is False:
-        extra = lambda v: False  # noqa: E731
-    else:
-        extra = _compile(additional)
-
-    def check(v: Any) -> bool:
-        if not isinstance(v, dict):
-            return True
-        for key, value in v.items():
-            test = table.get(key)
-            if test is None:
-                if extra is not None and not extra(value):
-                    return False
-            elif not test(value):
-                return False
-        return True
-
-    return check
+    source = _Source()
+    source.check(schema, "v0", 4)
+    text = "def _accept(v0):\n" + "\n".join(source.lines) + "\n    return True\n"
+    namespace: dict[str, Any] = {
+        "__builtins__": {},
+        "type": type,
+        "len": len,
+        "isinstance": isinstance,
+        "dict": dict,
+        "list": list,
+        "str": str,
+        "float": float,
+        "_NUM": frozenset({int, float, Decimal}),
+        "_is_date": _is_date,
+        **source.constants,
+    }
+    exec(compile(text, "<fupin-rules record acceptor>", "exec"), namespace)  # noqa: S102 - fixed shapes, constants passed by name
+    accept: Check = namespace["_accept"]
+    return accept
 
 
 def compile_acceptor(schema: Any) -> Callable[[Any], bool] | None:
