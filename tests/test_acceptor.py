@@ -23,8 +23,10 @@ def test_hostile_property_names_and_values_stay_data() -> None:
         }
     )
     assert accept is not None
-    assert accept({name: "'); import os; ('"}) is False  # enum ok, pattern does not match
-    assert accept({name: "'); import os; ('", "n": 5}) is False
+    assert accept({name: "'); import os; ('"}) is True  # the enum and the pattern hold
+    assert accept({name: "'); import os; ('", "n": 5}) is True
+    assert accept({name: "'); import os; ('", "n": 5000}) is False
+    assert accept({name: "') import"}) is False  # not in the enum
     assert accept({"n": 5}) is False  # the required hostile name is missing
     assert accept({name: "x", "other": 1}) is False
 
