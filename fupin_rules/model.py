@@ -246,17 +246,17 @@ class ItemFinding:
 
     def to_dict(self) -> dict[str, Any]:
         """The item finding as plain data."""
-        data: dict[str, Any] = plain(self._raw())
-        return data
+        return self._raw(plain)
 
-    def _raw(self) -> dict[str, Any]:
-        """The item finding as data, numbers still ``Decimal`` (what the JSON writer takes)."""
+    def _raw(self, convert: Callable[[Any], Any] = dict) -> dict[str, Any]:
+        """The item finding as data; ``convert`` turns its values into what the caller needs
+        (``plain`` for JSON-ready data; a copy, numbers still ``Decimal``, for the writer)."""
         return {
             "index": self.index,
             "item_id": self.item_id,
             "outcome": self.outcome,
             "message": self.message,
-            "values": dict(self.values),
+            "values": convert(dict(self.values)),
         }
 
 
@@ -279,11 +279,10 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as plain data."""
-        data: dict[str, Any] = plain(self._raw())
-        return data
+        return self._raw(plain)
 
-    def _raw(self) -> dict[str, Any]:
-        """The finding as data, numbers still ``Decimal`` (what the JSON writer takes)."""
+    def _raw(self, convert: Callable[[Any], Any] = dict) -> dict[str, Any]:
+        """The finding as data; ``convert`` as for :meth:`ItemFinding._raw`."""
         data: dict[str, Any] = {
             "criterion": self.criterion,
             "label": self.label,
@@ -291,12 +290,12 @@ class Finding:
             "severity": self.severity,
             "outcome": self.outcome,
             "message": self.message,
-            "values": dict(self.values),
+            "values": convert(dict(self.values)),
             "sources": list(self.sources),
             "unconfirmed": self.unconfirmed,
         }
         if self.items:
-            data["items"] = [i._raw() for i in self.items]
+            data["items"] = [i._raw(convert) for i in self.items]
         return data
 
 
@@ -390,10 +389,9 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """The result as plain, JSON-ready data (numbers as exact ``float`` subclasses; use
         :meth:`to_json` for exact text)."""
-        data: dict[str, Any] = plain(self._raw())
-        return data
+        return self._raw(plain)
 
-    def _raw(self) -> dict[str, Any]:
+    def _raw(self, convert: Callable[[Any], Any] = dict) -> dict[str, Any]:
         return {
             "record_id": self.record_id,
             "source": self.source,
@@ -403,7 +401,7 @@ class Result:
             "fingerprint": self.fingerprint,
             "as_of": self.as_of,
             "reasons": list(self.reasons),
-            "findings": [f._raw() for f in self.findings],
+            "findings": [f._raw(convert) for f in self.findings],
         }
 
 
