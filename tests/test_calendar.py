@@ -375,10 +375,10 @@ def test_lint_of_the_2018_plan(cal: Calendar) -> None:
     """The plan's own inconsistencies are reported where they are, and its dates are kept."""
     found = [(p.line, p.code, p.path) for p in cal.lint()]
     assert found == [
-        (182, "calendar.after-broken", "nodes[15].after[0]"),
-        (182, "calendar.after-broken", "nodes[15].after[1]"),
-        (244, "calendar.deliverable-outside-node", "nodes[21].deliverables[0].due"),
-        (244, "calendar.deliverable-before-work", "nodes[21].deliverables[0].due"),
+        (183, "calendar.after-broken", "nodes[15].after[0]"),
+        (183, "calendar.after-broken", "nodes[15].after[1]"),
+        (245, "calendar.deliverable-outside-node", "nodes[21].deliverables[0].due"),
+        (245, "calendar.deliverable-before-work", "nodes[21].deliverables[0].due"),
     ]
     messages = [p.message for p in cal.lint()]
     assert messages[3] == (
@@ -386,7 +386,7 @@ def test_lint_of_the_2018_plan(cal: Calendar) -> None:
         " 但它所总结的 二(五) 信息比对核查、问题整改及系统数据清洗完善 到 2018-12-15 才结束"
         " (早了 3 天 6 小时)"
     )
-    assert str(cal.lint()[0]).startswith(f"{PLAN}:182:13: nodes[15].after[0]: 二(四)1 ")
+    assert str(cal.lint()[0]).startswith(f"{PLAN}:183:13: nodes[15].after[0]: 二(四)1 ")
 
 
 def test_lint_every_kind() -> None:
