@@ -61,7 +61,8 @@ class Type:
     """The static type of a value in the rule language."""
 
     kind: str
-    """One of number, string, boolean, date, code, list, record."""
+    """One of number, string, boolean, date, code, list, record; ``any`` stands for a name
+    whose own definition is broken (so that one mistake is reported once, not at every use)."""
     codelist: str | None = None
     """For ``code``: the code list the value belongs to."""
     fields: Mapping[str, Type] | None = attrs.field(default=None, eq=False, hash=False)
@@ -554,7 +555,7 @@ class _Checker:
         left, right = self.check(node.left), self.check(node.right)
         if isinstance(node.op, ast.Add) and left.textual and right.textual:
             return STRING
-        if left.kind != "number" or right.kind != "number":
+        if left.kind not in {"number", "any"} or right.kind not in {"number", "any"}:
             raise _Refused(
                 node,
                 f"算术运算需要数值, 这里是{left.describe()}和{right.describe()}",
@@ -733,7 +734,7 @@ class _Checker:
     def _function_type(self, node: ast.Call, name: str, types: list[Type]) -> Type:
         def need(i: int, *kinds: str) -> None:
             t = types[i]
-            ok = t.kind in kinds or ("date" in kinds and t.kind == "string")
+            ok = t.kind in kinds or t.kind == "any" or ("date" in kinds and t.kind == "string")
             if not ok:
                 raise _Refused(
                     node.args[i],
@@ -776,7 +777,7 @@ class _Checker:
 
     def _expect_bool(self, node: ast.expr) -> None:
         t = self.check(node)
-        if t.kind != "boolean":
+        if t.kind not in {"boolean", "any"}:
             raise _Refused(
                 node,
                 f"这里需要是/否 (条件), 得到{t.describe()}",
@@ -796,6 +797,8 @@ class _Checker:
 
 
 def _comparable(a: Type, b: Type, *, ordering: bool) -> bool:
+    if "any" in {a.kind, b.kind}:
+        return True
     if a.kind == "number" and b.kind == "number":
         return True
     if a.textual and b.textual:
@@ -1045,7 +1048,7 @@ def compile_expression(
     checker = _Checker(scope=scope, source=_wrap(text))
     try:
         result_type = checker.check(tree.body)
-        if expect == "boolean" and result_type.kind != "boolean":
+        if expect == "boolean" and result_type.kind not in {"boolean", "any"}:
             raise _Refused(
                 tree.body,
                 f"结果须为是/否 (条件), 这里是{result_type.describe()}",

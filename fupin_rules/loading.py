@@ -430,6 +430,8 @@ class _Builder:
             )
             expr = self.compile(p, "expr", scope, expect=None)
             if expr is None:
+                # Reported once here; its uses are checked as if it had any type.
+                derived_types[name] = Type("any", label=p.data["label"])
                 continue
             if expr.type.kind in {"list", "record"}:
                 self.problems.append(

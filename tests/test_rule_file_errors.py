@@ -297,3 +297,19 @@ def test_a_broken_file_stops_the_whole_library(tmp_path: Path) -> None:
         fr.load_library(tmp_path, schemas=FIXTURES / "schemas")
     assert len(info.value.problems) == 1
     assert info.value.problems[0].file.endswith("bad.yaml")
+
+
+def test_a_broken_derived_field_is_reported_once(tmp_path: Path) -> None:
+    """A derived field that does not compile is one problem, not one more at every use."""
+    text = (
+        HEADER
+        + "derived:\n  per_capita:\n    label: 人均\n    expr: net_incme / household_size\n"
+        + "criteria:\n"
+        + "  - id: a\n    label: a\n    test: per_capita > 1\n"
+        + "  - id: b\n    label: b\n    test: per_capita < 100000\n"
+        + "examples:\n  - name: e\n    record: {household_id: x}\n    expect: {outcome: pass, failing: [a]}\n"
+    )
+    problems = load_problems(tmp_path, {"r.yaml": text})
+    assert problems == [
+        "r.yaml:14:11: derived.per_capita.expr: 未知名称 'net_incme' (提示: 是否要找: net_income)"
+    ]
