@@ -24,7 +24,6 @@ from .model import (
     Outcome,
     Result,
     RuleSet,
-    display,
 )
 
 __all__ = [
@@ -648,11 +647,6 @@ def _decide(rs: RuleSet, findings: tuple[Finding, ...]) -> tuple[Outcome, tuple[
             return "invalid", unknown_reasons
         return "pass", ()
     return "fail", ()
-
-
-def describe_value(value: Any) -> str:
-    """A value as shown in explanations (re-exported for reports)."""
-    return display(value)
 
 
 def rejected(

@@ -28,7 +28,7 @@ import attrs
 
 from ._canonical import fingerprint, plain
 from ._yaml import YamlDocument
-from .errors import ExpressionError, Problem, RuleFileError, format_path
+from .errors import ExpressionError, Problem, format_path
 from .expressions import BOOLEAN, NUMBER, STRING, Expression, Scope, Type, compile_expression
 from .model import (
     Citation,
@@ -1067,12 +1067,6 @@ def override_parameters(rs: RuleSet, overrides: Mapping[str, Any]) -> RuleSet:
     return attrs.evolve(
         rs, parameters=params, canonical=canonical, fingerprint=fingerprint(canonical), cache={}
     )
-
-
-def raise_if(problems: Sequence[Problem]) -> None:
-    """Raise :class:`RuleFileError` if there is any problem."""
-    if problems:
-        raise RuleFileError(problems)
 
 
 def _item_field(name: str, scope: Scope) -> bool:

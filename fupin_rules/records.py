@@ -26,7 +26,7 @@ import jsonschema
 from ._canonical import fingerprint
 from ._resources import bundled_schemas_dir
 from .errors import Problem, RuleFileError, format_path
-from .expressions import BOOLEAN, DATE, NUMBER, STRING, Type
+from .expressions import Type
 
 __all__ = ["CodeList", "RecordSchema", "load_record_schema"]
 
@@ -567,7 +567,3 @@ def compile_acceptor(schema: Any) -> Callable[[Any], bool] | None:
         return _compile(schema)
     except (_Unsupported, re.error, TypeError, ValueError):
         return None
-
-
-# Re-exported for convenience in type annotations elsewhere.
-SCALAR_TYPES = {"number": NUMBER, "string": STRING, "boolean": BOOLEAN, "date": DATE}
