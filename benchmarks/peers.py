@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from .handwritten import LABOUR
+from .handwritten import CRITERIA, LABOUR
 
 TESTS: dict[str, str] = {
     "income_source": "food and (on_dibao or (labour_count >= 1 and (farmland_pp >= 0.5 "
@@ -90,17 +90,7 @@ def outcomes(values: list[Any]) -> tuple[str, ...]:
     """Eleven booleans (in TESTS order) as the nine per-criterion outcomes."""
     v = dict(zip(TESTS, values, strict=True))
     out = []
-    for name in (
-        "income_source",
-        "housing",
-        "medical",
-        "education",
-        "road",
-        "drinking_water",
-        "electricity",
-        "tv",
-        "income_above_line",
-    ):
+    for name in CRITERIA:
         applies = v.get(f"{name}_applies", True)
         out.append("not_applicable" if not applies else "pass" if v[name] else "fail")
     return tuple(out)

@@ -645,6 +645,8 @@ class _Checker:
         self._expect_bool(node.test)
         body, orelse = self.check(node.body), self.check(node.orelse)
         if body.kind != orelse.kind and not (body.textual and orelse.textual):
+            if "any" in {body.kind, orelse.kind}:  # a broken derived field, reported already
+                return orelse if body.kind == "any" else body
             raise _Refused(
                 node,
                 f"条件表达式两个分支类型不同: {body.describe()}和{orelse.describe()}",

@@ -376,3 +376,18 @@ def test_coalesce_evaluates_its_default_only_when_needed() -> None:
     for evaluate in (expr.evaluate, expr.interpret):
         with pytest.raises(EvaluationError, match="除数为零"):
             evaluate(absent)
+
+
+def test_a_name_of_any_type_is_accepted_everywhere() -> None:
+    """A broken derived field (type any) does not cause further problems where it is used:
+    in arithmetic, comparisons, conditions and either branch of a conditional."""
+    scope = Scope(fields=SCOPE.fields, derived={"broken": Type("any")})
+    for source in (
+        "broken > 1",
+        "broken + 1 > size",
+        "broken and size > 1",
+        "(broken if size > 1 else 2) > 0",
+        "(2 if size > 1 else broken) > 0",
+        "age(broken) > 3",
+    ):
+        compile_expression(source, scope)
