@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,10 @@ class RecordSchema:
     _accept: Callable[[Any], bool] | None = attrs.field(default=None, repr=False, alias="accept")
     """A fast check that answers True only for records the JSON Schema validator accepts
     (None if the schema uses a keyword it does not know); see :func:`compile_acceptor`."""
+    _plain: Callable[[Any], dict[str, Any] | None] | None = attrs.field(
+        default=None, repr=False, alias="plain"
+    )
+    """The check of an already valid, normal record in one pass; see :func:`compile_plain`."""
 
     def label(self, name: str) -> str:
         """The Chinese label of a top-level field (the name itself if it has none)."""
@@ -126,6 +131,14 @@ class RecordSchema:
 
     def check(self, record: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
         """Normalise ``record``; return it and the reasons it is invalid (empty if valid)."""
+        plain = self._plain
+        if plain is not None:
+            try:
+                out = plain(record)
+            except ArithmeticError:  # e.g. a decimal NaN against a bound: the full path says
+                out = None
+            if out is not None:
+                return out, ()
         if not isinstance(record, Mapping):
             return {}, (f"记录须是 JSON 对象, 得到 {type(record).__name__}",)
         out = _normalise(dict(record))
@@ -149,10 +162,15 @@ class RecordSchema:
             self._check_codes(out, field, sub, codelist, reasons)
         for field, sub in self._integers:
             _integral(out, field, sub)
+        odd = list(_non_finite(out, []))
+        reasons.extend(f"{_where(p, self)}: 须为有限数值, 实际是 {v!r}" for p, v in odd)
         accept = self._accept
-        if accept is None or not accept(out):
-            # Only a record the fast check cannot vouch for meets jsonschema, which explains.
-            reasons.extend(_reason(error, self) for error in self._validator.iter_errors(out))
+        try:
+            if odd or accept is None or not accept(out):
+                # Only a record the fast check cannot vouch for meets jsonschema, which explains.
+                reasons.extend(_reason(e, self) for e in self._validator.iter_errors(out))
+        except ArithmeticError:  # a NaN decimal against a bound, reported above
+            pass
         return out, tuple(sorted(set(reasons)))
 
     def _check_codes(
@@ -211,6 +229,21 @@ def _normalise_any(value: Any) -> Any:
     return value
 
 
+def _non_finite(value: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], Any]]:
+    """Where a NaN or infinite number hides in ``value``: no rule can judge one."""
+    t = type(value)
+    if t is dict:
+        for k, v in value.items():
+            yield from _non_finite(v, [*path, k])
+    elif t is list:
+        for i, v in enumerate(value):
+            yield from _non_finite(v, [*path, i])
+    elif (isinstance(value, Decimal) and not value.is_finite()) or (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
+        yield path, value
+
+
 def _integral(record: dict[str, Any], field: str, sub: str | None) -> None:
     holders: list[dict[str, Any]] = []
     key = field
@@ -227,11 +260,16 @@ def _integral(record: dict[str, Any], field: str, sub: str | None) -> None:
             holder[key] = int(v)
 
 
+def _where(path: list[str | int], schema: RecordSchema) -> str:
+    """A value's place in a record with its field's label: ``household_size(家庭人口数)``."""
+    text = format_path(path) or "(记录)"
+    top = path[0] if path else None
+    label = schema.label(top) if isinstance(top, str) else None
+    return f"{text}({label})" if label and label != text else text
+
+
 def _reason(error: jsonschema.ValidationError, schema: RecordSchema) -> str:
-    path = format_path(list(error.absolute_path)) or "(记录)"
-    top = error.absolute_path[0] if error.absolute_path else None
-    label = schema.label(str(top)) if isinstance(top, str) else None
-    where = f"{path}({label})" if label and label != path else path
+    where = _where(list(error.absolute_path), schema)
     if error.validator == "type":
         expected = {
             "number": "数值",
@@ -332,6 +370,7 @@ def load_record_schema(path: Path, subject: str, codelists: Mapping[str, CodeLis
         coded=tuple(coded),
         integers=tuple(integers),
         accept=compile_acceptor(schema),
+        plain=compile_plain(schema, {c: codelists[c] for c in used}),
     )
 
 
@@ -387,10 +426,15 @@ class _Source:
     namespace, never written into the source, so a schema cannot inject code.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, codelists: Mapping[str, CodeList] | None = None) -> None:
         self.constants: dict[str, Any] = {}
         self.lines: list[str] = []
         self.names = 0
+        self.codelists = codelists
+        """Set for a *plain* checker: one that also refuses whatever normalising would change
+        (floats, code labels, integral decimals, containers it cannot copy) and returns a copy."""
+        self.fail = "return False" if codelists is None else "return None"
+        self.copies: list[str] = []
 
     def const(self, value: Any) -> str:
         name = f"_c{len(self.constants)}"
@@ -404,11 +448,24 @@ class _Source:
     def check(self, schema: Any, var: str, indent: int) -> None:
         """Lines that ``return False`` where ``var`` breaks ``schema``."""
         pad = " " * indent
+        plain = self.codelists is not None
         if schema is True or schema == {}:
+            if plain:  # anything goes, but a plain record holds only plain values here
+                self.lines.append(f"{pad}if not _plain_value({var}): {self.fail}")
             return
         if not isinstance(schema, dict):
             raise _Unsupported("schema")
+        if plain:
+            self._plain_shape(schema)
         for key, value in schema.items():
+            if key == "x-codelist" and self.codelists is not None:
+                if value not in self.codelists:
+                    raise _Unsupported(key)
+                codes = self.const(frozenset(self.codelists[value].codes))
+                self.lines.append(
+                    f"{pad}if type({var}) is str and {var} not in {codes}: {self.fail}"
+                )
+                continue
             if key in _ANNOTATIONS or key.startswith("x-"):
                 continue
             if key == "type":
@@ -424,25 +481,25 @@ class _Source:
                 }[key]
                 limit = self.const(value)
                 self.lines.append(
-                    f"{pad}if type({var}) in _NUM and {var} {op} {limit}: return False"
+                    f"{pad}if type({var}) in _NUM and {var} {op} {limit}: {self.fail}"
                 )
             elif key in {"minLength", "maxLength", "minItems", "maxItems"}:
                 kind = "str" if key.endswith("Length") else "list"
                 op = "<" if key.startswith("min") else ">"
                 n = self.const(int(value))
                 self.lines.append(
-                    f"{pad}if type({var}) is {kind} and len({var}) {op} {n}: return False"
+                    f"{pad}if type({var}) is {kind} and len({var}) {op} {n}: {self.fail}"
                 )
             elif key == "pattern":
                 rx = self.const(re.compile(value))
                 self.lines.append(
-                    f"{pad}if type({var}) is str and {rx}.search({var}) is None: return False"
+                    f"{pad}if type({var}) is str and {rx}.search({var}) is None: {self.fail}"
                 )
             elif key == "format":
                 if value != "date":
                     raise _Unsupported(value)
                 self.lines.append(
-                    f"{pad}if type({var}) is str and not _is_date({var}): return False"
+                    f"{pad}if type({var}) is str and not _is_date({var}): {self.fail}"
                 )
             elif key == "enum":
                 if not isinstance(value, list) or not all(
@@ -453,13 +510,13 @@ class _Source:
                 nullable = None in value
                 self.lines.append(
                     f"{pad}if not (({var} is None and {nullable}) or"
-                    f" (type({var}) is str and {var} in {options})): return False"
+                    f" (type({var}) is str and {var} in {options})): {self.fail}"
                 )
             elif key == "required":
                 for name in value:
                     k = self.const(str(name))
                     self.lines.append(
-                        f"{pad}if type({var}) is dict and {k} not in {var}: return False"
+                        f"{pad}if type({var}) is dict and {k} not in {var}: {self.fail}"
                     )
             elif key == "items":
                 item = self.var()
@@ -475,6 +532,21 @@ class _Source:
                     raise _Unsupported(key)
             else:
                 raise _Unsupported(key)
+
+    def _plain_shape(self, schema: Mapping[str, Any]) -> None:
+        # A plain checker vouches for every value it lets through: each needs a type, and a
+        # container needs a schema for its contents.
+        kinds = schema.get("type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if schema.get("type") is None:
+            raise _Unsupported("untyped")
+        if "array" in kinds and "items" not in schema:
+            raise _Unsupported("array without items")
+        if "object" in kinds and "properties" not in schema:
+            raise _Unsupported("object without properties")
+        additional = schema.get("additionalProperties", True)
+        if not isinstance(additional, bool):
+            raise _Unsupported("additionalProperties")
 
     def _nested(self, schema: Any, var: str, indent: int) -> list[str]:
         saved, self.lines = self.lines, []
@@ -496,15 +568,27 @@ class _Source:
                 exact.update(_PY_TYPES[kind])
             else:
                 raise _Unsupported(kind)
-        if integer and float not in exact:
+        if self.codelists is not None:
+            # Plain: a float would be made a decimal, an integral decimal of an integer
+            # field an int; such records take the normalising path.
+            exact.discard(float)
+            if integer:
+                exact.add(int)
+            allowed = self.const(frozenset(exact))
+            self.lines.append(f"{pad}if type({var}) not in {allowed}: {self.fail}")
+            if Decimal in exact:  # a NaN or infinity is reported by the full path
+                self.lines.append(
+                    f"{pad}if type({var}) is _Decimal and not {var}.is_finite(): {self.fail}"
+                )
+        elif integer and float not in exact:
             allowed = self.const(frozenset(exact | {int}))
             self.lines.append(
                 f"{pad}if not (type({var}) in {allowed} or"
-                f" (type({var}) is float and {var}.is_integer())): return False"
+                f" (type({var}) is float and {var}.is_integer())): {self.fail}"
             )
         else:
             allowed = self.const(frozenset(exact))
-            self.lines.append(f"{pad}if type({var}) not in {allowed}: return False")
+            self.lines.append(f"{pad}if type({var}) not in {allowed}: {self.fail}")
 
     def _properties(self, props: Mapping[str, Any], additional: Any, var: str, indent: int) -> None:
         pad = " " * indent
@@ -514,15 +598,26 @@ class _Source:
             body = self._nested(sub, value, indent + 8)
             if body:
                 k = self.const(str(name))
-                block.append(f"{pad}    if {k} in {var}:")
-                block.append(f"{pad}        {value} = {var}[{k}]")
+                if _nullable(sub):
+                    # Every check passes None, so absent and null are skipped alike.
+                    block.append(f"{pad}    {value} = {var}.get({k})")
+                    block.append(f"{pad}    if {value} is not None:")
+                else:
+                    block.append(f"{pad}    if {k} in {var}:")
+                    block.append(f"{pad}        {value} = {var}[{k}]")
                 block.extend(body)
+        if additional is True and self.codelists is not None:
+            known = self.const(frozenset(str(n) for n in props))
+            key = self.var()
+            block.append(f"{pad}    if not ({var}.keys() <= {known}):")
+            block.append(f"{pad}        for {key} in {var}.keys() - {known}:")
+            block.append(f"{pad}            if not _plain_value({var}[{key}]): {self.fail}")
         if additional is not True:
             known = self.const(frozenset(str(n) for n in props))
             key, value = self.var(), self.var()
             block.append(f"{pad}    for {key}, {value} in {var}.items():")
             if additional is False:
-                block.append(f"{pad}        if {key} not in {known}: return False")
+                block.append(f"{pad}        if {key} not in {known}: {self.fail}")
             else:
                 body = self._nested(additional, value, indent + 12)
                 if body:
@@ -531,6 +626,54 @@ class _Source:
         if block:
             self.lines.append(f"{pad}if isinstance({var}, dict):")
             self.lines.extend(block)
+
+
+def _nullable(schema: Any) -> bool:
+    kinds = schema.get("type") if isinstance(schema, dict) else None
+    return isinstance(kinds, list) and "null" in kinds
+
+
+def _scalar(schema: Any) -> bool:
+    kinds = schema.get("type") if isinstance(schema, dict) else None
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return kinds != [None] and not ({"array", "object"} & set(kinds))
+
+
+def _copy_lines(schema: Mapping[str, Any], source: _Source) -> list[str]:
+    """Lines that copy a plain record into ``out``: a fresh top-level dict, fresh containers
+    (plain values are immutable), so the caller's record is never shared or changed."""
+    lines = ["    out = dict(v0)"]
+    for name, sub in schema.get("properties", {}).items():
+        if _scalar(sub):
+            continue
+        k = source.const(str(name))
+        items = sub.get("items") if isinstance(sub, dict) else None
+        kinds = sub.get("type") if isinstance(sub, dict) else None
+        kinds = set(kinds if isinstance(kinds, list) else [kinds]) - {"null"}
+        if kinds == {"array"} and _scalar(items):
+            copy = "x[:]"
+        elif (
+            kinds == {"array"}
+            and isinstance(items, dict)
+            and items.get("type") == "object"
+            and all(_scalar(p) for p in items.get("properties", {}).values())
+        ):
+            copy = "[dict(i) for i in x]"
+        else:
+            copy = "_deep(x)"
+        lines.append(f"    x = v0.get({k})")
+        lines.append(f"    if x is not None: out[{k}] = {copy}")
+    lines.append("    return out")
+    return lines
+
+
+_PLAIN_TYPES = frozenset({str, int, bool, type(None), Decimal})
+
+
+def _plain_value(value: Any) -> bool:
+    """An immutable value normalising leaves as it is (a finite decimal, text, ...)."""
+    t = type(value)
+    return t in _PLAIN_TYPES and (t is not Decimal or value.is_finite())
 
 
 def _compile(schema: Any) -> Check:
@@ -553,6 +696,47 @@ def _compile(schema: Any) -> Check:
     exec(compile(text, "<fupin-rules record acceptor>", "exec"), namespace)  # noqa: S102 - fixed shapes, constants passed by name
     accept: Check = namespace["_accept"]
     return accept
+
+
+def compile_plain(
+    schema: Any, codelists: Mapping[str, CodeList]
+) -> Callable[[Any], dict[str, Any] | None] | None:
+    """A checker for the common case, a record that is already valid and normal: it returns a
+    copy of the record, exactly what :meth:`RecordSchema.check` would return, or None for "take
+    the full path" (a float, a code label, an integral decimal in an integer field, a record
+    jsonschema might reject). None if the schema is outside what it covers."""
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return None
+    source = _Source(codelists)
+    try:
+        source.check(schema, "v0", 4)
+    except (_Unsupported, re.error, TypeError, ValueError):
+        return None
+    lines = [
+        "def _plain(v0):",
+        "    if type(v0) is not dict: return None",
+        *source.lines,
+        *_copy_lines(schema, source),
+    ]
+    namespace: dict[str, Any] = {
+        "__builtins__": {},
+        "type": type,
+        "len": len,
+        "isinstance": isinstance,
+        "dict": dict,
+        "_NUM": frozenset({int, Decimal}),
+        "_plain_value": _plain_value,
+        "_is_date": _is_date,
+        "_deep": _normalise,
+        "_Decimal": Decimal,
+        "str": str,
+        "list": list,
+        **source.constants,
+    }
+    text = "\n".join(lines) + "\n"
+    exec(compile(text, "<fupin-rules plain record check>", "exec"), namespace)  # noqa: S102 - fixed shapes, constants passed by name
+    plain: Callable[[Any], dict[str, Any] | None] = namespace["_plain"]
+    return plain
 
 
 def compile_acceptor(schema: Any) -> Callable[[Any], bool] | None:

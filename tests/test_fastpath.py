@@ -19,12 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fupin_rules as fr
+from fupin_rules.io import parse_json_record
 from fupin_rules.records import compile_acceptor
 
 from .conftest import ROOT
 
 sys.path.insert(0, str(ROOT))
-from benchmarks.generate import household, households
+from benchmarks.generate import household, households, to_line
 
 ODD_VALUES: list[Any] = [
     None,
@@ -38,6 +39,8 @@ ODD_VALUES: list[Any] = [
     float("nan"),
     Decimal("1.5"),
     Decimal("-0.01"),
+    Decimal("NaN"),
+    float("-inf"),
     "",
     "x",
     "01",
@@ -98,7 +101,8 @@ def test_acceptor_is_sound(seed: int) -> None:
     for schema in lib.record_schemas.values():
         fast = schema._accept
         assert fast is not None, schema.subject
-        slow = attrs.evolve(schema, accept=None)
+        assert schema._plain is not None, schema.subject
+        slow = attrs.evolve(schema, accept=None, plain=None)
         fields = list(schema.schema.get("properties", {}))
         for i in range(15):
             rec = _mutate(rng, household(rng, i, missing=0.1), fields)
@@ -106,6 +110,33 @@ def test_acceptor_is_sound(seed: int) -> None:
             assert repr((out, reasons)) == repr(slow.check(rec))  # repr: NaN != NaN
             if fast(out):
                 assert not list(schema._validator.iter_errors(out))
+
+
+def test_plain_check_copies_and_defers(lib: fr.Library) -> None:
+    """The one-pass check of a normal record returns a copy the caller cannot change later,
+    and leaves anything it would have to normalise to the full path."""
+    schema = lib.record_schemas["household"]
+    line = to_line(household(random.Random(3), 0, missing=0.0))
+    rec = parse_json_record(line)[0]  # numbers with a fraction read as exact decimals
+    rec["other_poverty_causes"] = ["1"]
+    assert schema._plain is not None
+    out = schema._plain(rec)
+    assert out == rec
+    assert out is not rec
+    assert out["members"] is not rec["members"]
+    assert out["members"][0] is not rec["members"][0]
+    assert out["other_poverty_causes"] is not rec["other_poverty_causes"]
+    for change in (
+        {"wage_income": 1.5},  # a float becomes a decimal
+        {"household_attribute": "一般贫困户"},  # a label becomes its code
+        {"household_size": Decimal(3)},  # an integral decimal becomes an int
+        {"note": [1]},  # an unknown container
+        {"household_size": "3"},  # invalid: jsonschema explains
+    ):
+        assert schema._plain({**rec, **change}) is None, change
+    assert schema.check({**rec, "household_attribute": "一般贫困户"})[0]["household_attribute"] in (
+        lib.codelists["household_attribute"].codes
+    )
 
 
 def test_acceptor_refuses_unknown_keywords() -> None:
