@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from .errors import EvaluationError, UsageError
+from .expressions import EXPLAINED
 from .model import (
     Criterion,
     CriterionOutcome,
+    Derived,
     Finding,
     ItemFinding,
     Outcome,
@@ -209,61 +212,77 @@ def evaluate(
         return _bare(rs, day, record_id, source, "invalid", reasons)
     env = dict(ctx.params)
     env.update({key: value for key, value in normalised.items() if value is not None})
-    missing: dict[str, str] | None = None
+    failed: list[Derived] | None = None
     for derived, fn in fast.derived:
         try:
             env[derived.name] = fn(env)
-        except Exception:  # noqa: BLE001 - the reference code explains (or re-raises) it
-            if missing is None:
-                missing = dict(ctx.missing)
-            value, why = _run(derived.expr, env, missing, rs)
-            if why is None:  # pragma: no cover - the same function cannot succeed now
-                env[derived.name] = value
-            else:
-                missing[derived.name] = f"无法计算「{derived.label}」: {why}"
+        except EXPLAINED:  # the findings say why, if they are asked for
+            if failed is None:
+                failed = []
+            failed.append(derived)
     if rs.applies_if is not None:
         try:
             applies = fast.applies(env)  # type: ignore[misc]
-        except Exception:  # noqa: BLE001
-            prepared = Prepared(day, record_id, env, missing or dict(ctx.missing), ())
-            return _judge_prepared(rs, prepared, source)
+        except EXPLAINED:
+            missing = _missing(rs, ctx, env, failed)
+            return _judge_prepared(rs, Prepared(day, record_id, env, missing, ()), source)
         if not applies:
             return _bare(rs, day, record_id, source, "not_applicable")
+    # Outcome codes: 0 pass, 1 fail, 2 not applicable, 3 unknown (an expression could not be
+    # evaluated), 4 judged by the reference code (a per-item criterion).
     codes: list[int] = []
     for _c, applies_fn, test, _sources, _unconfirmed in fast.criteria:
-        code = 3
-        if test is not None:
-            try:
-                if applies_fn is not None and not applies_fn(env):
-                    code = 2
-                else:
-                    code = 0 if test(env) else 1
-            except Exception:  # noqa: BLE001 - the reference code explains (or re-raises) it
-                code = 3
-        codes.append(code)
-    if 3 not in codes:
-        decided = _decide_codes(rs, codes)
-        if decided is not None:
-            # Every criterion was judged by its compiled function: the outcome is known now,
-            # the findings (messages, values) are built only if someone asks for them.
-            return Result(
-                outcome=decided,
-                ruleset=rs.key,
-                fingerprint=rs.fingerprint,
-                as_of=day,
-                record_id=record_id,
-                conclusion=_conclusion(rs, decided),
-                source=source,
-                outcomes=tuple(
-                    (c.id, _CODE_OUTCOME[code])
-                    for (c, *_), code in zip(fast.criteria, codes, strict=True)
-                ),
-                build=lambda: _fast_findings(rs, ctx, fast, env, codes, missing),
-            )
-    return _conclude(rs, day, record_id, _fast_findings(rs, ctx, fast, env, codes, missing), source)
+        if test is None:
+            codes.append(4)
+            continue
+        try:
+            if applies_fn is not None and not applies_fn(env):
+                codes.append(2)
+            else:
+                codes.append(0 if test(env) else 1)
+        except EXPLAINED:
+            codes.append(3)
+    if 4 in codes:
+        findings = _fast_findings(rs, ctx, fast, env, codes, failed)
+        return _conclude(rs, day, record_id, findings, source)
+    # Every criterion was judged by its compiled function: the outcome is known now; the
+    # findings (messages, values) and the reasons are built only if someone asks for them.
+    outcomes = tuple(_CODE_OUTCOME[code] for code in codes)
+    decided, extra = _decide_outcomes(rs, outcomes)
+    return Result(
+        outcome=decided,
+        ruleset=rs.key,
+        fingerprint=rs.fingerprint,
+        as_of=day,
+        record_id=record_id,
+        conclusion=_conclusion(rs, decided),
+        source=source,
+        outcomes=tuple(zip(fast.ids, outcomes, strict=True)),
+        build=lambda: _fast_findings(rs, ctx, fast, env, codes, failed),
+        reasons=() if extra is None else None,
+        explain=None if extra is None else functools.partial(_with_unknown, extra),
+    )
 
 
-_CODE_OUTCOME: dict[int, CriterionOutcome] = {0: "pass", 1: "fail", 2: "not_applicable"}
+def _missing(
+    rs: RuleSet, ctx: _Context, env: dict[str, Any], failed: list[Derived] | None
+) -> dict[str, str]:
+    """Why names are absent: parameters without a value, derived fields that failed."""
+    missing = dict(ctx.missing)
+    for derived in failed or ():
+        # A derived field reads only fields, parameters and the derived fields before it,
+        # so it fails now as it failed then; the reference code says why.
+        _, why = _run(derived.expr, env, missing, rs)
+        missing[derived.name] = f"无法计算「{derived.label}」: {why}"
+    return missing
+
+
+_CODE_OUTCOME: dict[int, CriterionOutcome] = {
+    0: "pass",
+    1: "fail",
+    2: "not_applicable",
+    3: "unknown",
+}
 
 
 def _fast_findings(
@@ -272,16 +291,17 @@ def _fast_findings(
     fast: _Fast,
     env: dict[str, Any],
     codes: list[int],
-    missing: dict[str, str] | None,
+    failed: list[Derived] | None,
 ) -> tuple[Finding, ...]:
     """The findings of a record whose criteria were judged by the compiled functions
-    (code 0 pass, 1 fail, 2 not applicable; 3: judged again by the reference code)."""
+    (code 0 pass, 1 fail, 2 not applicable; 3 and 4: explained by the reference code)."""
     labels = ctx.labels
     findings: list[Finding] = []
+    missing: dict[str, str] | None = None
     for (c, _, _, sources, unconfirmed), code in zip(fast.criteria, codes, strict=True):
-        if code == 3:
+        if code >= 3:
             if missing is None:
-                missing = dict(ctx.missing)
+                missing = _missing(rs, ctx, env, failed)
             findings.append(_finding(rs, c, env, missing, ctx))
             continue
         values = {n: env.get(n) for n in c.used}
@@ -310,31 +330,6 @@ def _fast_findings(
     return tuple(findings)
 
 
-def _decide_codes(rs: RuleSet, codes: list[int]) -> Outcome | None:
-    """The decision from outcome codes with no unknown criterion (None: decide the long way).
-
-    Mirrors :func:`_decide` for that case; the test suite checks the two agree."""
-    decision = rs.decision
-    criteria = rs.criteria
-    if any(code == 1 and c.severity == "veto" for c, code in zip(criteria, codes, strict=True)):
-        return "fail"
-    if decision.method == "all":
-        blocked = any(
-            code == 1 and c.severity != "reference" for c, code in zip(criteria, codes, strict=True)
-        )
-        return "fail" if blocked else "pass"
-    if decision.method == "points":
-        got = sum((c.points or 0) for c, code in zip(criteria, codes, strict=True) if code == 0)
-        return "pass" if got >= decision.threshold else "fail"
-    if decision.expression is None:  # pragma: no cover - the loader guarantees one
-        return None
-    env = {c.id: code != 1 for c, code in zip(criteria, codes, strict=True)}
-    try:
-        return "pass" if decision.expression.evaluate(env) else "fail"
-    except EvaluationError:
-        return None
-
-
 def _conclusion(rs: RuleSet, outcome: Outcome) -> str:
     decision = rs.decision
     return {
@@ -351,9 +346,10 @@ _UNCONFIRMED = " (注意: 该指标的检验方法或所用参数未经来源确
 class _Fast:
     """A rule set's compiled functions and the fixed parts of its findings, for one day."""
 
-    __slots__ = ("applies", "criteria", "derived")
+    __slots__ = ("applies", "criteria", "derived", "ids")
 
     def __init__(self, rs: RuleSet, ctx: _Context) -> None:
+        self.ids = tuple(c.id for c in rs.criteria)
         self.derived = tuple((d, d.expr._fn) for d in rs.derived)
         self.applies = rs.applies_if._fn if rs.applies_if is not None else None
         self.criteria = tuple(
@@ -589,45 +585,55 @@ def _per_item(
 
 
 def _decide(rs: RuleSet, findings: tuple[Finding, ...]) -> tuple[Outcome, tuple[str, ...]]:
-    decision = rs.decision
-    vetoes = [f for f in findings if f.severity == "veto"]
-    if any(f.outcome == "fail" for f in vetoes):
-        return "fail", ()
-    unknown_reasons = tuple(
+    outcome, extra = _decide_outcomes(rs, [f.outcome for f in findings])
+    return outcome, (() if extra is None else _with_unknown(extra, findings))
+
+
+def _with_unknown(extra: tuple[str, ...], findings: tuple[Finding, ...]) -> tuple[str, ...]:
+    """The reasons of a record that could not be decided: its unknown criteria, and more."""
+    unknown = tuple(
         f"「{f.label}」{f.message}"
         for f in findings
         if f.outcome == "unknown" and f.severity != "reference"
     )
+    return (*unknown, *extra)
+
+
+def _decide_outcomes(
+    rs: RuleSet, outcomes: Sequence[str]
+) -> tuple[Outcome, tuple[str, ...] | None]:
+    """The decision from the criteria's outcomes (in the rule set's order), and None, or for
+    a record that cannot be decided, the reasons to add to its unknown criteria's."""
+    decision = rs.decision
+    pairs = list(zip(rs.criteria, outcomes, strict=True))
+    if any(o == "fail" and c.severity == "veto" for c, o in pairs):
+        return "fail", None
     if decision.method == "all":
-        gate = [f for f in findings if f.severity != "reference"]
-        if any(f.outcome == "fail" for f in gate):
-            return "fail", ()
-        if any(f.outcome == "unknown" for f in gate):
-            return "invalid", unknown_reasons
-        return "pass", ()
+        gate = [o for c, o in pairs if c.severity != "reference"]
+        if "fail" in gate:
+            return "fail", None
+        if "unknown" in gate:
+            return "invalid", ()
+        return "pass", None
     if decision.method == "points":
-        points = {c.id: c.points or 0 for c in rs.criteria}
-        got = sum(points[f.criterion] for f in findings if f.outcome == "pass")
-        maybe = sum(points[f.criterion] for f in findings if f.outcome == "unknown")
+        got = sum((c.points or 0) for c, o in pairs if o == "pass")
+        maybe = sum((c.points or 0) for c, o in pairs if o == "unknown")
         if got >= decision.threshold:
-            return (
-                ("invalid", unknown_reasons)
-                if any(f.outcome == "unknown" for f in vetoes)
-                else ("pass", ())
-            )
+            vetoes_unknown = any(o == "unknown" and c.severity == "veto" for c, o in pairs)
+            return ("invalid", ()) if vetoes_unknown else ("pass", None)
         if got + maybe < decision.threshold:
-            return "fail", ()
-        return "invalid", unknown_reasons
+            return "fail", None
+        return "invalid", ()
     assert decision.expression is not None
     base: dict[str, Any] = {}
     unknown: list[str] = []
-    for f in findings:
-        if f.outcome == "unknown":
-            unknown.append(f.criterion)
+    for c, o in pairs:
+        if o == "unknown":
+            unknown.append(c.id)
         else:
-            base[f.criterion] = f.outcome != "fail"
+            base[c.id] = o != "fail"
     if len(unknown) > 12:
-        return "invalid", unknown_reasons
+        return "invalid", ()
     answers = set()
     # Kleene logic by enumeration: the outcome is decided only if every way the unknown
     # criteria could come out gives the same answer.
@@ -637,16 +643,16 @@ def _decide(rs: RuleSet, findings: tuple[Finding, ...]) -> tuple[Outcome, tuple[
         try:
             answers.add(bool(decision.expression.evaluate(env)))
         except EvaluationError:
-            return "invalid", (*unknown_reasons, "判定表达式无法计算")
+            return "invalid", ("判定表达式无法计算",)
         if len(answers) > 1:
             break
     if len(answers) != 1:
-        return "invalid", unknown_reasons
+        return "invalid", ()
     if answers.pop():
-        if any(f.outcome == "unknown" for f in vetoes):
-            return "invalid", unknown_reasons
-        return "pass", ()
-    return "fail", ()
+        if any(o == "unknown" and c.severity == "veto" for c, o in pairs):
+            return "invalid", ()
+        return "pass", None
+    return "fail", None
 
 
 def rejected(

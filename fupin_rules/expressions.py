@@ -171,6 +171,11 @@ def _attr(item: Any, name: str) -> Any:
     return value
 
 
+def _absent(name: str) -> Any:
+    msg = f"成员缺少字段 {name}"
+    raise EvaluationError(msg, fields=(name,))
+
+
 def _items(value: Any) -> Iterable[Any]:
     if not isinstance(value, list | tuple):
         msg = "需要列表"
@@ -208,19 +213,42 @@ def _max(values: Iterable[Any]) -> Any:
     return max(items)
 
 
+_DATES: dict[str, _dt.date] = {}
+"""Dates read from text, by text: a population has a few tens of thousands of birth dates."""
+_DATES_MAX = 100_000
+
+
 def _date(value: Any) -> _dt.date:
-    if isinstance(value, _dt.date):
+    if type(value) is str:
+        found = _DATES.get(value)
+        if found is not None:
+            return found
+    elif isinstance(value, _dt.date):
         return value
     try:
-        return _dt.date.fromisoformat(str(value)[:10])
+        found = _dt.date.fromisoformat(str(value)[:10])
     except ValueError:
         msg = f"不是有效日期: {value!r}"
         raise EvaluationError(msg) from None
+    if type(value) is str and len(_DATES) < _DATES_MAX:
+        _DATES[value] = found
+    return found
+
+
+_AGES: dict[tuple[str, str], int] = {}
 
 
 def _age_at(birth: Any, on: Any) -> int:
+    key = (birth, on) if type(birth) is str and type(on) is str else None
+    if key is not None:
+        found = _AGES.get(key)
+        if found is not None:
+            return found
     b, d = _date(birth), _date(on)
-    return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+    age = d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+    if key is not None and len(_AGES) < _DATES_MAX:
+        _AGES[key] = age
+    return age
 
 
 def _year(value: Any) -> int:
@@ -332,12 +360,26 @@ _RUNTIME: dict[str, Any] = {
     "_floordiv": _floordiv,
     "_mod": _mod,
     "_attr": _attr,
+    "_absent": _absent,
     "_items": _items,
+    "_dict": dict,
+    "_type": type,
+    "_sum1": sum,
     **{f"_f_{name}": f.impl for name, f in FUNCTIONS.items()},
 }
 
 
 # --------------------------------------------------------------------------- compiled form
+
+EXPLAINED: tuple[type[Exception], ...] = (
+    EvaluationError,
+    KeyError,
+    TypeError,
+    ValueError,
+    ArithmeticError,
+)
+"""What an expression may raise on bad data: :meth:`Expression.evaluate` turns each into an
+:class:`EvaluationError` (any other exception is a bug and propagates)."""
 
 
 @attrs.frozen(eq=False)
@@ -361,7 +403,7 @@ class Expression:
         except KeyError as exc:
             msg = f"缺少字段 {exc.args[0]}"
             raise EvaluationError(msg, fields=(str(exc.args[0]),)) from None
-        except (TypeError, ValueError, InvalidOperation, ArithmeticError) as exc:
+        except (TypeError, ValueError, ArithmeticError) as exc:
             msg = f"数据类型不符: {exc}"
             raise EvaluationError(msg) from None
 
@@ -378,7 +420,7 @@ class Expression:
         except KeyError as exc:
             msg = f"缺少字段 {exc.args[0]}"
             raise EvaluationError(msg, fields=(str(exc.args[0]),)) from None
-        except (TypeError, ValueError, InvalidOperation, ArithmeticError) as exc:
+        except (TypeError, ValueError, ArithmeticError) as exc:
             msg = f"数据类型不符: {exc}"
             raise EvaluationError(msg) from None
 
@@ -841,6 +883,7 @@ class _Generator(ast.NodeTransformer):
         self.locals = locals_
         self.constants: list[Any] = []
         self.temps = 0
+        self.in_iter = False
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         if node.id in self.locals:
@@ -864,7 +907,44 @@ class _Generator(ast.NodeTransformer):
         return ast.Name(id=f"_c{len(self.constants) - 1}", ctx=ast.Load())
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
-        return _call("_attr", [self.visit(node.value), ast.Constant(node.attr)])
+        target = node.value
+        if not isinstance(target, ast.Name) or target.id not in self.locals or self.in_iter:
+            return _call("_attr", [self.visit(target), ast.Constant(node.attr)])
+        # m.x inline, as _attr(m, "x"):
+        # (_tN if type(m) is dict and (_tN := m.get("x")) is not None else _absent("x"))
+        item = self.visit(target)
+        temp = self._temp()
+        return ast.IfExp(
+            test=ast.BoolOp(
+                op=ast.And(),
+                values=[
+                    ast.Compare(
+                        left=_call("_type", [item]),
+                        ops=[ast.Is()],
+                        comparators=[ast.Name(id="_dict", ctx=ast.Load())],
+                    ),
+                    ast.Compare(
+                        left=ast.NamedExpr(
+                            target=ast.Name(id=temp, ctx=ast.Store()),
+                            value=ast.Call(
+                                func=ast.Attribute(value=item, attr="get", ctx=ast.Load()),
+                                args=[ast.Constant(node.attr)],
+                                keywords=[],
+                            ),
+                        ),
+                        ops=[ast.IsNot()],
+                        comparators=[ast.Constant(None)],
+                    ),
+                ],
+            ),
+            body=ast.Name(id=temp, ctx=ast.Load()),
+            orelse=_call("_absent", [ast.Constant(node.attr)]),
+        )
+
+    def _temp(self) -> str:
+        temp = f"_t{self.temps}"
+        self.temps += 1
+        return temp
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         left, right = self.visit(node.left), self.visit(node.right)
@@ -909,8 +989,7 @@ class _Generator(ast.NodeTransformer):
                 return ast.Compare(left=value, ops=[ast.IsNot()], comparators=[ast.Constant(None)])
             # The default is evaluated only when the value is absent, as in the interpreter:
             # (_tN if (_tN := value) is not None else default)
-            temp = f"_t{self.temps}"
-            self.temps += 1
+            temp = self._temp()
             return ast.IfExp(
                 test=ast.Compare(
                     left=ast.NamedExpr(target=ast.Name(id=temp, ctx=ast.Store()), value=value),
@@ -920,6 +999,21 @@ class _Generator(ast.NodeTransformer):
                 body=ast.Name(id=temp, ctx=ast.Load()),
                 orelse=self.visit(node.args[1]),
             )
+        if name == "count" and isinstance(node.args[0], ast.GeneratorExp):
+            # count(e for m in xs if c) as one generator: sum(1 for m in xs if c if e is not
+            # False), the test left out when e is the item itself (never False: an object).
+            gen = self.visit(node.args[0])
+            assert isinstance(gen, ast.GeneratorExp)
+            comp = gen.generators[0]
+            elt = gen.elt
+            item = comp.target
+            assert isinstance(item, ast.Name)
+            if not (isinstance(elt, ast.Name) and elt.id == item.id):
+                comp.ifs.append(
+                    ast.Compare(left=elt, ops=[ast.IsNot()], comparators=[ast.Constant(False)])
+                )
+            gen.elt = ast.Constant(1)
+            return _call("_sum1", [gen])
         args = [self.visit(a) for a in node.args]
         if name == "age":
             args.append(self.visit(ast.Name(id="as_of", ctx=ast.Load())))
@@ -928,6 +1022,12 @@ class _Generator(ast.NodeTransformer):
     def visit_GeneratorExp(self, node: ast.GeneratorExp) -> ast.expr:
         gen = node.generators[0]
         assert isinstance(gen.target, ast.Name)
+        # Python forbids := in a comprehension's iterable: no inline forms there.
+        saved, self.in_iter = self.in_iter, True
+        try:
+            iterable = _call("_items", [self.visit(gen.iter)])
+        finally:
+            self.in_iter = saved
         self.locals.add(gen.target.id)
         try:
             new = ast.GeneratorExp(
@@ -935,7 +1035,7 @@ class _Generator(ast.NodeTransformer):
                 generators=[
                     ast.comprehension(
                         target=ast.Name(id=f"_v_{gen.target.id}", ctx=ast.Store()),
-                        iter=_call("_items", [self.visit(gen.iter)]),
+                        iter=iterable,
                         ifs=[self.visit(c) for c in gen.ifs],
                         is_async=0,
                     )

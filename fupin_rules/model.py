@@ -315,8 +315,8 @@ class Result:
     as_of: str
     record_id: str | None
     _findings: tuple[Finding, ...] | None = attrs.field(default=None, alias="findings")
-    reasons: tuple[str, ...] = ()
-    """Why the record is invalid (empty otherwise)."""
+    _reasons: tuple[str, ...] | None = attrs.field(default=(), alias="reasons")
+    """None: to be built from the findings (see :attr:`reasons`)."""
     conclusion: str = ""
     source: str | None = None
     """Where the record came from, e.g. ``households.jsonl:17``."""
@@ -325,6 +325,9 @@ class Result:
     )
     _build: Callable[[], tuple[Finding, ...]] | None = attrs.field(
         default=None, alias="build", kw_only=True, repr=False
+    )
+    _explain: Callable[[tuple[Finding, ...]], tuple[str, ...]] | None = attrs.field(
+        default=None, alias="explain", kw_only=True, repr=False
     )
 
     @property
@@ -335,6 +338,17 @@ class Result:
             found = self._build() if self._build is not None else ()
             object.__setattr__(self, "_findings", found)
             object.__setattr__(self, "_build", None)
+        return found
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Why the record is invalid (empty otherwise): what was wrong with it, or which
+        criteria could not be judged and why (then built from the findings on first access)."""
+        found = self._reasons
+        if found is None:
+            assert self._explain is not None
+            found = self._explain(self.findings)
+            object.__setattr__(self, "_reasons", found)
         return found
 
     @property

@@ -397,14 +397,22 @@ class _Unsupported(Exception):
     pass
 
 
+_DATES_SEEN: set[str] = set()
+"""Texts already found to be dates (a population has a few tens of thousands of birth dates)."""
+
+
 def _is_date(value: str) -> bool:
     # As jsonschema's "date" format checker: the pattern, then a real calendar date.
+    if value in _DATES_SEEN:
+        return True
     if not _DATE_RE.fullmatch(value):
         return False
     try:
         _dt.date.fromisoformat(value)
     except ValueError:
         return False
+    if len(_DATES_SEEN) < 100_000:
+        _DATES_SEEN.add(value)
     return True
 
 

@@ -227,9 +227,16 @@ def test_generated_code_has_no_builtins_and_only_checked_names() -> None:
         for n in ast.walk(tree)
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
     }
-    assert called <= {"_div", "_floordiv", "_mod", "_attr", "_items"} | {
-        f"_f_{f}" for f in FUNCTIONS
-    }
+    assert called <= {
+        "_div",
+        "_floordiv",
+        "_mod",
+        "_attr",
+        "_absent",
+        "_items",
+        "_sum1",
+        "_type",
+    } | {f"_f_{f}" for f in FUNCTIONS}
     assert "__" not in expr.python
 
 
