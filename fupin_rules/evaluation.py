@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from .errors import EvaluationError, UsageError
-from .expressions import EXPLAINED
+from .expressions import compile_plan
 from .model import (
     Criterion,
     CriterionOutcome,
@@ -165,9 +165,7 @@ def _prepare_checked(
     rs: RuleSet, day: str, record_id: str | None, normalised: Mapping[str, Any]
 ) -> Prepared:
     ctx = _context(rs, day)
-    env: dict[str, Any] = dict(ctx.params)
-    env.update({key: value for key, value in normalised.items() if value is not None})
-    env["as_of"] = day
+    env = _environment(normalised, ctx.params)
     missing = dict(ctx.missing)
     for derived in rs.derived:
         value, why = _run(derived.expr, env, missing, rs)
@@ -210,38 +208,18 @@ def evaluate(
     record_id = schema.record_id(record)
     if reasons:
         return _bare(rs, day, record_id, source, "invalid", reasons)
-    env = dict(ctx.params)
-    env.update({key: value for key, value in normalised.items() if value is not None})
-    failed: list[Derived] | None = None
-    for derived, fn in fast.derived:
-        try:
-            env[derived.name] = fn(env)
-        except EXPLAINED:  # the findings say why, if they are asked for
-            if failed is None:
-                failed = []
-            failed.append(derived)
-    if rs.applies_if is not None:
-        try:
-            applies = fast.applies(env)  # type: ignore[misc]
-        except EXPLAINED:
-            missing = _missing(rs, ctx, env, failed)
-            return _judge_prepared(rs, Prepared(day, record_id, env, missing, ()), source)
-        if not applies:
+    env = _environment(normalised, ctx.params)
+    # One generated function computes the derived fields, whether the rule set applies and
+    # each criterion's outcome code: 0 pass, 1 fail, 2 not applicable, 3 unknown (an
+    # expression could not be evaluated), 4 judged by the reference code (per-item).
+    failed_at, codes = fast.plan(env)
+    failed = [fast.derived[i] for i in failed_at] if failed_at else None
+    if type(codes) is int:
+        if codes == 0:
             return _bare(rs, day, record_id, source, "not_applicable")
-    # Outcome codes: 0 pass, 1 fail, 2 not applicable, 3 unknown (an expression could not be
-    # evaluated), 4 judged by the reference code (a per-item criterion).
-    codes: list[int] = []
-    for _c, applies_fn, test, _sources, _unconfirmed in fast.criteria:
-        if test is None:
-            codes.append(4)
-            continue
-        try:
-            if applies_fn is not None and not applies_fn(env):
-                codes.append(2)
-            else:
-                codes.append(0 if test(env) else 1)
-        except EXPLAINED:
-            codes.append(3)
+        missing = _missing(rs, ctx, env, failed)
+        return _judge_prepared(rs, Prepared(day, record_id, env, missing, ()), source)
+    assert isinstance(codes, list)
     if 4 in codes:
         findings = _fast_findings(rs, ctx, fast, env, codes, failed)
         return _conclude(rs, day, record_id, findings, source)
@@ -262,6 +240,14 @@ def evaluate(
         reasons=() if extra is None else None,
         explain=None if extra is None else functools.partial(_with_unknown, extra),
     )
+
+
+def _environment(record: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """The names an evaluation reads: the record's present values, then the parameters in
+    force and ``as_of``, which a key of the record cannot replace."""
+    env = {key: value for key, value in record.items() if value is not None}
+    env.update(params)
+    return env
 
 
 def _missing(
@@ -298,7 +284,7 @@ def _fast_findings(
     labels = ctx.labels
     findings: list[Finding] = []
     missing: dict[str, str] | None = None
-    for (c, _, _, sources, unconfirmed), code in zip(fast.criteria, codes, strict=True):
+    for (c, sources, unconfirmed), code in zip(fast.criteria, codes, strict=True):
         if code >= 3:
             if missing is None:
                 missing = _missing(rs, ctx, env, failed)
@@ -346,17 +332,20 @@ _UNCONFIRMED = " (注意: 该指标的检验方法或所用参数未经来源确
 class _Fast:
     """A rule set's compiled functions and the fixed parts of its findings, for one day."""
 
-    __slots__ = ("applies", "criteria", "derived", "ids")
+    __slots__ = ("criteria", "derived", "ids", "plan", "python")
 
     def __init__(self, rs: RuleSet, ctx: _Context) -> None:
         self.ids = tuple(c.id for c in rs.criteria)
-        self.derived = tuple((d, d.expr._fn) for d in rs.derived)
-        self.applies = rs.applies_if._fn if rs.applies_if is not None else None
+        self.derived = rs.derived
+        self.plan, self.python = compile_plan(
+            ((d.name, d.expr) for d in rs.derived),
+            ((c.applies_if, c.test if c.for_each is None else None) for c in rs.criteria),
+            rs.applies_if,
+            ctx.params,
+        )
         self.criteria = tuple(
             (
                 c,
-                c.applies_if._fn if c.applies_if is not None else None,
-                c.test._fn if c.for_each is None else None,
                 tuple(str(x) for x in c.citations),
                 c.unconfirmed or any(n in ctx.unconfirmed for n in c.used),
             )

@@ -23,6 +23,7 @@ branch of ``a if c else b`` may mention absent fields freely.
 from __future__ import annotations
 
 import ast
+import copy
 import datetime as _dt
 import difflib
 import re
@@ -879,15 +880,19 @@ class _Generator(ast.NodeTransformer):
     """Rewrite a checked tree into the evaluator's Python: names read from the environment,
     exact division, checked member access, functions from the fixed table."""
 
-    def __init__(self, locals_: set[str]) -> None:
+    def __init__(self, locals_: set[str], fold: Mapping[str, Any] | None = None) -> None:
         self.locals = locals_
         self.constants: list[Any] = []
         self.temps = 0
         self.in_iter = False
+        self.fold = fold or {}
+        """Names whose values are fixed (a day's parameters): written as constants."""
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         if node.id in self.locals:
             return ast.Name(id=f"_v_{node.id}", ctx=ast.Load())
+        if node.id in self.fold:
+            return self._constant(self.fold[node.id])
         if node.id in {"true", "True"}:
             return ast.Constant(value=True)
         if node.id in {"false", "False"}:
@@ -1051,10 +1056,8 @@ def _call(name: str, args: list[ast.expr]) -> ast.Call:
 
 
 def _generate(tree: ast.Expression) -> tuple[Callable[[Mapping[str, Any]], Any], str]:
-    import copy
-
     gen = _Generator(set())
-    body = gen.visit(copy.deepcopy(tree.body))
+    body = gen.visit(_copy_tree(tree.body))
     # A function skeleton parsed from fixed text (portable across Python versions); its body
     # is replaced by the generated expression.
     func = ast.parse("def _expression(_e):\n    return None\n").body[0]
@@ -1069,6 +1072,90 @@ def _generate(tree: ast.Expression) -> tuple[Callable[[Mapping[str, Any]], Any],
     exec(code, namespace)  # noqa: S102 - generated from a checked, allow-listed tree
     fn: Callable[[Mapping[str, Any]], Any] = namespace["_expression"]
     return fn, python
+
+
+Plan = Callable[[dict[str, Any]], tuple[list[int], list[int] | int]]
+"""A rule set's compiled pass over one environment: see :func:`compile_plan`."""
+
+
+class _Slots(ast.NodeTransformer):
+    """Put generated expressions into a fixed skeleton, in place of ``_X<n>`` names."""
+
+    def __init__(self, exprs: list[ast.expr]) -> None:
+        self.exprs = exprs
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id.startswith("_X"):
+            return self.exprs[int(node.id[2:])]
+        return node
+
+
+def compile_plan(
+    derived: Iterable[tuple[str, Expression]],
+    criteria: Iterable[tuple[Expression | None, Expression | None]],
+    applies_if: Expression | None,
+    fold: Mapping[str, Any],
+) -> tuple[Plan, str]:
+    """One generated function for a whole rule set on one day: derived fields, then whether
+    it applies, then each criterion, with ``fold`` (the day's parameters) as constants.
+
+    ``plan(env)`` stores each derived field in ``env`` and returns ``(failed, codes)``:
+    the indexes of the derived fields that could not be computed, and one code per
+    criterion (0 pass, 1 fail, 2 not applicable, 3 unknown, 4 no test: a per-item criterion),
+    or instead of codes 0 (the rule set does not apply) or 1 (that could not be told).
+    An expression that raises what :data:`EXPLAINED` lists counts as not computable; every
+    other exception propagates. The skeleton is fixed text; names and expressions enter it
+    as constants and checked trees, as in :func:`_generate`.
+    """
+    gen = _Generator(set(), fold)
+    exprs: list[ast.expr] = []
+    names: list[str] = []
+
+    def slot(expr: Expression) -> str:
+        exprs.append(gen.visit(_copy_tree(expr._tree.body)))
+        return f"_X{len(exprs) - 1}"
+
+    lines = ["def _plan(_e):", "    _failed = []", "    _k = []"]
+    for i, (name, expr) in enumerate(derived):
+        names.append(name)
+        lines += [
+            "    try:",
+            f"        _e[_n{i}] = {slot(expr)}",
+            "    except _EXPLAINED:",
+            f"        _failed.append({i})",
+        ]
+    if applies_if is not None:
+        lines += [
+            "    try:",
+            f"        if not {slot(applies_if)}: return _failed, 0",
+            "    except _EXPLAINED:",
+            "        return _failed, 1",
+        ]
+    for applies, test in criteria:
+        if test is None:
+            lines.append("    _k.append(4)")
+            continue
+        lines.append("    try:")
+        if applies is not None:
+            lines.append(f"        if not {slot(applies)}: _k.append(2)")
+            lines.append(f"        else: _k.append(0 if {slot(test)} else 1)")
+        else:
+            lines.append(f"        _k.append(0 if {slot(test)} else 1)")
+        lines += ["    except _EXPLAINED:", "        _k.append(3)"]
+    lines.append("    return _failed, _k")
+    module = _Slots(exprs).visit(ast.parse("\n".join(lines)))
+    ast.fix_missing_locations(module)
+    namespace: dict[str, Any] = {"__builtins__": {}, **_RUNTIME, "_EXPLAINED": EXPLAINED}
+    namespace.update({f"_c{i}": c for i, c in enumerate(gen.constants)})
+    namespace.update({f"_n{i}": n for i, n in enumerate(names)})
+    code = compile(module, "<fupin-rules rule set plan>", "exec")
+    exec(code, namespace)  # noqa: S102 - a fixed skeleton around checked, allow-listed trees
+    plan: Plan = namespace["_plan"]
+    return plan, ast.unparse(module)
+
+
+def _copy_tree(node: ast.expr) -> ast.expr:
+    return copy.deepcopy(node)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from decimal import Decimal
 
@@ -45,6 +46,22 @@ def test_income_exactly_at_the_line_fails(rs2016: fr.RuleSet, demo_record: dict)
     assert at_line.finding("income").message == "人均纯收入 2952 元, 未超过标准 2952 元"
     above = rs2016.evaluate({**demo_record, "net_income": Decimal("5904.02")})
     assert above.finding("income").outcome == "pass"
+
+
+def test_a_record_cannot_replace_a_parameter_or_the_date(
+    rs2016: fr.RuleSet, demo_record: dict
+) -> None:
+    """Extra keys named like a parameter or ``as_of`` are the record's own business: the
+    rule set's values stand, on the fast and the reference path alike."""
+    from fupin_rules.evaluation import evaluate_reference
+
+    at_line = {**demo_record, "net_income": 5904}
+    hostile = {**at_line, "income_line": 0, "as_of": "1999-01-01"}
+    for evaluate in (rs2016.evaluate, functools.partial(evaluate_reference, rs2016)):
+        result = evaluate(hostile)
+        assert result.finding("income").outcome == "fail"
+        assert result.finding("income").values["income_line"] == 2952
+        assert result.to_json() == evaluate(at_line).to_json()
 
 
 def test_parameter_by_date(demo_lib: fr.Library, demo_record: dict) -> None:
