@@ -14,7 +14,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["EXACT", "canonical_json", "dumps", "fingerprint", "plain", "render_number"]
+__all__ = [
+    "EXACT",
+    "canonical_json",
+    "dumps",
+    "fingerprint",
+    "fragment",
+    "plain",
+    "raw_json",
+    "render_number",
+]
 
 EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 """A context that never rounds: used where numbers are only rewritten, never computed, so the
@@ -116,6 +125,7 @@ except ImportError:  # pragma: no cover - exercised where orjson is not installe
     _orjson = None
 _FRAGMENT: Any = getattr(_orjson, "Fragment", None)
 _LEAVES = frozenset({str, int, bool, type(None)})
+_TUPLES: dict[tuple[Any, ...], Any] = {}
 
 
 def _fragments(value: Any) -> Any:
@@ -123,21 +133,50 @@ def _fragments(value: Any) -> Any:
     t = type(value)
     if t in _LEAVES:
         return value
-    if t is dict or isinstance(value, Mapping):
+    if t is dict:
         return {
             k if type(k) is str else str(k): v if type(v) in _LEAVES else _fragments(v)
             for k, v in value.items()
         }
+    if t is Decimal or t is float:
+        return _FRAGMENT(render_number(value))
+    if t is tuple and len(value) and type(value[0]) is str:
+        # Tuples of text recur (a criterion's sources in every finding): written once.
+        found = _TUPLES.get(value)
+        if found is None:
+            found = _FRAGMENT(_orjson.dumps([_fragments(v) for v in value]))
+            if len(_TUPLES) < 4096:
+                _TUPLES[value] = found
+        return found
     if t is list or t is tuple:
         return [v if type(v) in _LEAVES else _fragments(v) for v in value]
     if t is _Number:
         return _FRAGMENT(value.text)
-    if t is Decimal or t is float:
-        return _FRAGMENT(render_number(value))
+    if t is _FRAGMENT:
+        return value
+    if isinstance(value, Mapping):
+        return _fragments(dict(value))
     if isinstance(value, str | int):
         return value
     msg = f"cannot turn {t.__name__} into JSON"
     raise TypeError(msg)
+
+
+def raw_json(value: Any) -> bytes | None:
+    """The canonical JSON bytes of ``value`` by orjson; None if orjson is not installed or
+    refuses the value (the caller then uses :func:`dumps`)."""
+    if _FRAGMENT is None:
+        return None
+    try:
+        raw: bytes = _orjson.dumps(_fragments(value), option=_orjson.OPT_SORT_KEYS)
+    except (TypeError, _orjson.JSONEncodeError):
+        return None
+    return raw
+
+
+def fragment(raw: bytes) -> Any:
+    """Bytes from :func:`raw_json` to place verbatim inside a value given to :func:`dumps`."""
+    return _FRAGMENT(raw)
 
 
 def canonical_json(value: Any) -> bytes:

@@ -7,13 +7,14 @@ changed, and a result is plain data (``to_dict()``) that serialises deterministi
 from __future__ import annotations
 
 import datetime as dt
+import string
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ._canonical import EXACT, plain, render_number
+from ._canonical import EXACT, fragment, plain, raw_json, render_number
 
 _CENT = Decimal("0.01")
 
@@ -120,9 +121,35 @@ class Template:
 
     text: str
     names: tuple[str, ...]
+    _pieces: tuple[tuple[str, str | None], ...] | None = attrs.field(
+        init=False, repr=False, eq=False
+    )
+    """``(text, name)`` pairs: the text before each placeholder (None: the text after the
+    last). None for a template with escaped braces, which is filled in by replacing."""
+
+    def __attrs_post_init__(self) -> None:
+        pieces: tuple[tuple[str, str | None], ...] | None = None
+        if "{{" not in self.text and "}}" not in self.text:
+            try:
+                parsed = list(string.Formatter().parse(self.text))
+            except ValueError:
+                parsed = []
+            if all(f is None or f in self.names for _, f, _, _ in parsed):
+                pieces = tuple((literal, f) for literal, f, _, _ in parsed)
+        object.__setattr__(self, "_pieces", pieces)
 
     def render(self, values: Mapping[str, Any], labels: Mapping[str, Mapping[str, str]]) -> str:
         """Fill in the placeholders; codes are shown with their labels."""
+        pieces = self._pieces
+        if pieces is not None:
+            return "".join(
+                [
+                    literal
+                    if name is None
+                    else literal + display(values.get(name), labels.get(name))
+                    for literal, name in pieces
+                ]
+            )
         out = self.text
         for name in self.names:
             out = out.replace("{" + name + "}", display(values.get(name), labels.get(name)))
@@ -281,6 +308,43 @@ class Finding:
         """The finding as plain data."""
         return self._raw(plain)
 
+    def _json(self) -> Any:
+        """The finding as a JSON fragment for :meth:`Result.to_json`, or None (then the
+        finding is written from :meth:`_raw`). The fixed parts, shared by every finding of a
+        criterion with the same outcome, are written once; the bytes are the same."""
+        if self.items:
+            return None
+        key = (
+            self.criterion,
+            self.label,
+            self.group,
+            self.severity,
+            self.outcome,
+            self.sources,
+            self.unconfirmed,
+        )
+        parts = _FINDING_JSON.get(key)
+        if parts is None:
+            head = raw_json({"criterion": self.criterion, "group": self.group, "label": self.label})
+            tail = raw_json(
+                {
+                    "outcome": self.outcome,
+                    "severity": self.severity,
+                    "sources": list(self.sources),
+                    "unconfirmed": self.unconfirmed,
+                }
+            )
+            if head is None or tail is None:
+                return None
+            # Keys in order: criterion group label | message | outcome ... unconfirmed | values
+            parts = (head[:-1] + b',"message":', b"," + tail[1:-1] + b',"values":')
+            if len(_FINDING_JSON) < 4096:
+                _FINDING_JSON[key] = parts
+        message, values = raw_json(self.message), raw_json(dict(self.values))
+        if message is None or values is None:
+            return None
+        return fragment(parts[0] + message + parts[1] + values + b"}")
+
     def _raw(self, convert: Callable[[Any], Any] = dict) -> dict[str, Any]:
         """The finding as data; ``convert`` as for :meth:`ItemFinding._raw`."""
         data: dict[str, Any] = {
@@ -291,7 +355,8 @@ class Finding:
             "outcome": self.outcome,
             "message": self.message,
             "values": convert(dict(self.values)),
-            "sources": list(self.sources),
+            # The writer takes the shared tuple (and writes it once); plain data gets a list.
+            "sources": self.sources if convert is dict else list(self.sources),
             "unconfirmed": self.unconfirmed,
         }
         if self.items:
@@ -398,14 +463,19 @@ class Result:
         for the same result (what ``fupin-rules evaluate`` writes)."""
         from ._canonical import dumps
 
-        return dumps(self._raw())
+        findings = [f._json() for f in self.findings]
+        if any(f is None for f in findings):
+            return dumps(self._raw())
+        return dumps(self._raw(findings=findings))
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain, JSON-ready data (numbers as exact ``float`` subclasses; use
         :meth:`to_json` for exact text)."""
         return self._raw(plain)
 
-    def _raw(self, convert: Callable[[Any], Any] = dict) -> dict[str, Any]:
+    def _raw(
+        self, convert: Callable[[Any], Any] = dict, findings: list[Any] | None = None
+    ) -> dict[str, Any]:
         return {
             "record_id": self.record_id,
             "source": self.source,
@@ -415,8 +485,14 @@ class Result:
             "fingerprint": self.fingerprint,
             "as_of": self.as_of,
             "reasons": list(self.reasons),
-            "findings": [f._raw(convert) for f in self.findings],
+            "findings": (
+                findings if findings is not None else [f._raw(convert) for f in self.findings]
+            ),
         }
+
+
+_FINDING_JSON: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+"""The fixed parts of findings' JSON, by what they are made of (see :meth:`Finding._json`)."""
 
 
 def _result(fields: dict[str, Any]) -> Result:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import pickle
 
+import pytest
+
 import fupin_rules as fr
 from fupin_rules.evaluation import evaluate_reference
 
@@ -61,3 +63,27 @@ def test_reasons_of_an_undecided_record_are_built_on_access(bundled: fr.Library)
         assert result.reasons == reference.reasons
         assert any("有电视看" in r or "tv_access" in r for r in result.reasons)
     assert result.to_json() == reference.to_json()
+
+
+def test_json_with_shared_parts_is_the_plain_encoders_bytes(
+    bundled: fr.Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """to_json writes the fixed parts of findings once and reuses them; the bytes equal the
+    standard library encoder's over the plain data (what is written without orjson)."""
+    from fupin_rules import _canonical
+
+    lines = (
+        (ROOT / "examples" / "data" / "households.jsonl").read_text(encoding="utf-8").splitlines()
+    )
+    results = []
+    for rs in (bundled.get("gx.household.exit", version=v) for v in ("2016", "2018")):
+        for line in lines[:150]:
+            record = json.loads(line)
+            results.append(rs.evaluate(record))
+            record["members"] = (record.get("members") or [])[:1]
+            results.append(rs.evaluate(record))
+    fast = [r.to_json() for r in results]
+    monkeypatch.setattr(_canonical, "_FRAGMENT", None)
+    slow = [r.to_json() for r in results]
+    assert fast == slow
+    assert len({r.to_json() for r in results}) > 100
