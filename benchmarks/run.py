@@ -235,15 +235,21 @@ def run(quick: bool, rss_sizes: tuple[int, int], output: Path | None) -> dict[st
         return n
 
     e2e = _median_rate(lambda: cli(out1), rounds)
+    brief = _median_rate(lambda: cli(tmp / "brief.jsonl", "--brief"), rounds)
     figures["jsonl"] = {
         "parse_write_json": json_rate,
         "parse_write_orjson": orjson_rate,
         "evaluate_end_to_end": e2e,
         "end_to_end_vs_fastest_parse_write": e2e / fastest,
+        "evaluate_brief_end_to_end": brief,
+        "brief_vs_fastest_parse_write": brief / fastest,
+        "bytes_per_line_full": out1.stat().st_size / n,
+        "bytes_per_line_brief": (tmp / "brief.jsonl").stat().st_size / n,
     }
     row("JSON Lines parse + write, json", json_rate, "lines/s")
     row("JSON Lines parse + write, orjson", orjson_rate, "lines/s")
     row("fupin-rules evaluate, end to end", e2e, "lines/s", f"{e2e / fastest:.3f} of fastest")
+    row("fupin-rules evaluate --brief", brief, "lines/s", f"{brief / fastest:.3f} of fastest")
 
     out2 = tmp / "two.jsonl"
     jobs = os.cpu_count() or 1

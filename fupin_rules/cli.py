@@ -222,7 +222,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .parallel import evaluate_parallel, spec_from_args
 
         counts, rejected_lines = evaluate_parallel(
-            spec_from_args(args, rs), args.inputs, fh, jobs=args.jobs
+            spec_from_args(args, rs), args.inputs, fh, jobs=args.jobs, findings=not args.brief
         )
         # --- end --jobs ---
     total = sum(counts.values())
@@ -452,6 +452,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="并行进程数 (默认 1; 0 表示每个 CPU 核一个); 输出与单进程逐字节相同",
+    )
+    p.add_argument(
+        "--brief",
+        action="store_true",
+        help='只写各指标结论 ("outcomes": {指标: 结论}), 不写说明、取值和来源; '
+        "大批量评估时输出小得多, 也快得多",
     )
 
     p = command(

@@ -458,20 +458,32 @@ class Result:
                 return f
         raise KeyError(criterion)
 
-    def to_json(self) -> str:
+    def to_json(self, *, findings: bool = True) -> str:
         """The result as one line of canonical JSON: keys sorted, numbers exact, the same bytes
-        for the same result (what ``fupin-rules evaluate`` writes)."""
+        for the same result (what ``fupin-rules evaluate`` writes).
+
+        ``findings=False`` writes ``"outcomes": {criterion: outcome}`` instead of the findings
+        (``evaluate --brief``): no messages, values or sources, so nothing is built for them.
+        """
         from ._canonical import dumps
 
-        findings = [f._json() for f in self.findings]
-        if any(f is None for f in findings):
+        if not findings:
+            return dumps(self._brief())
+        built = [f._json() for f in self.findings]
+        if any(f is None for f in built):
             return dumps(self._raw())
-        return dumps(self._raw(findings=findings))
+        return dumps(self._raw(findings=built))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, findings: bool = True) -> dict[str, Any]:
         """The result as plain, JSON-ready data (numbers as exact ``float`` subclasses; use
-        :meth:`to_json` for exact text)."""
-        return self._raw(plain)
+        :meth:`to_json` for exact text). ``findings=False`` as for :meth:`to_json`."""
+        return self._raw(plain) if findings else self._brief()
+
+    def _brief(self) -> dict[str, Any]:
+        data = self._raw(findings=[])
+        del data["findings"]
+        data["outcomes"] = dict(self.outcomes)
+        return data
 
     def _raw(
         self, convert: Callable[[Any], Any] = dict, findings: list[Any] | None = None

@@ -191,9 +191,11 @@ def _raw(fh: IO[str], label: str) -> Iterator[Line]:
         yield (f"{label}:{number}", line, None)
 
 
-def evaluate_lines(rs: RuleSet, lines: Iterable[Line]) -> tuple[str, Counter[str], int]:
+def evaluate_lines(
+    rs: RuleSet, lines: Iterable[Line], *, findings: bool = True
+) -> tuple[str, Counter[str], int]:
     """Evaluate raw lines: the output text, outcome counts and the number of lines that were
-    not records (what one job does for each line)."""
+    not records (what one job does for each line). ``findings=False``: outcomes only."""
     parts: list[str] = []
     counts: Counter[str] = Counter()
     bad = 0
@@ -208,7 +210,7 @@ def evaluate_lines(rs: RuleSet, lines: Iterable[Line]) -> tuple[str, Counter[str
         else:
             result = rs.evaluate(record, source=source)
         counts[result.outcome] += 1
-        parts.append(result_line(result))
+        parts.append(result_line(result, findings=findings))
         parts.append("\n")
     return "".join(parts), counts, bad
 
@@ -223,9 +225,9 @@ def _init_worker(spec: RuleSetSpec) -> None:
     _WORKER_RS = spec.resolve()
 
 
-def _work(chunk: list[Line]) -> tuple[bytes, Counter[str], int]:
+def _work(chunk: list[Line], findings: bool) -> tuple[bytes, Counter[str], int]:
     assert _WORKER_RS is not None
-    text, counts, bad = evaluate_lines(_WORKER_RS, chunk)
+    text, counts, bad = evaluate_lines(_WORKER_RS, chunk, findings=findings)
     # Encoded here, in parallel, so the parent only copies bytes to the output.
     return text.encode("utf-8"), counts, bad
 
@@ -248,9 +250,11 @@ def evaluate_parallel(
     *,
     jobs: int,
     chunk_lines: int = CHUNK_LINES,
+    findings: bool = True,
 ) -> tuple[Counter[str], int]:
     """Evaluate JSON Lines ``inputs`` with ``jobs`` processes (0: one per core), writing the
-    results to ``out`` in input order. Returns outcome counts and the unparsable-line count."""
+    results to ``out`` in input order. Returns outcome counts and the unparsable-line count.
+    ``findings=False`` writes criterion outcomes instead of findings (``--brief``)."""
     if jobs < 0:
         msg = f"--jobs 须为非负整数, 得到 {jobs}"
         raise UsageError(msg)
@@ -261,7 +265,7 @@ def evaluate_parallel(
     if jobs == 1:
         rs = spec.resolve()
         for chunk in _chunks(lines, chunk_lines):
-            text, c, b = evaluate_lines(rs, chunk)
+            text, c, b = evaluate_lines(rs, chunk, findings=findings)
             out.write(text)
             counts.update(c)
             bad += b
@@ -271,7 +275,7 @@ def evaluate_parallel(
     pending: deque[AsyncResult[tuple[bytes, Counter[str], int]]] = deque()
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(spec,)) as pool:
         for chunk in _chunks(lines, chunk_lines):
-            pending.append(pool.apply_async(_work, (chunk,)))
+            pending.append(pool.apply_async(_work, (chunk, findings)))
             while len(pending) >= 2 * jobs:
                 bad += _drain(pending.popleft(), out, counts)
         while pending:

@@ -103,3 +103,30 @@ def test_spawned_workers_and_hash_seed(data: Path, tmp_path: Path) -> None:
         capture_output=True,
     )
     assert one.read_bytes() == two.read_bytes()
+
+
+def test_brief_output_is_the_full_output_without_findings(data: Path, tmp_path: Path) -> None:
+    """--brief: one line per input line as before, the same outcome, record, reasons and
+    source, and each criterion's outcome in place of its finding; --jobs gives the same bytes."""
+    import json
+
+    base = ["evaluate", "-s", "gx.household.exit", "--as-of", "2018-11-20", str(data)]
+    full, brief, brief2 = tmp_path / "full.jsonl", tmp_path / "brief.jsonl", tmp_path / "b2.jsonl"
+    assert _run([*base, "-o", str(full)])[0] == 0
+    assert _run([*base, "-o", str(brief), "--brief"])[0] == 0
+    assert _run([*base, "-o", str(brief2), "--brief", "-j", "2"])[0] == 0
+    assert brief.read_bytes() == brief2.read_bytes()
+    assert brief.stat().st_size * 5 < full.stat().st_size
+    pairs = zip(
+        full.read_text(encoding="utf-8").splitlines(),
+        brief.read_text(encoding="utf-8").splitlines(),
+        strict=True,
+    )
+    seen = set()
+    for f_line, b_line in pairs:
+        f, b = json.loads(f_line), json.loads(b_line)
+        findings = f.pop("findings")
+        assert b.pop("outcomes") == {x["criterion"]: x["outcome"] for x in findings}
+        assert b == f
+        seen.add(f["outcome"])
+    assert seen == {"pass", "fail", "invalid"}

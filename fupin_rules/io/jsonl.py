@@ -164,6 +164,7 @@ def json_line(value: Any) -> str:
     return dumps(value)
 
 
-def result_line(result: Any) -> str:
-    """The JSON line of one result (``dumps(result.to_dict())``), without its newline."""
-    return str(result.to_json())
+def result_line(result: Any, *, findings: bool = True) -> str:
+    """The JSON line of one result (``dumps(result.to_dict())``), without its newline;
+    ``findings=False``: criterion outcomes only (see :meth:`fupin_rules.Result.to_json`)."""
+    return str(result.to_json(findings=findings))
