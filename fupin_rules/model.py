@@ -162,6 +162,13 @@ def display(value: Any, codes: Mapping[str, str] | None = None) -> str:
     rounded; the values in a finding stay exact."""
     if value is None:
         return "（缺失）"
+    t = type(value)
+    if t is str:
+        return codes.get(value, value) if codes is not None else value
+    if t is int:
+        return str(value)
+    if t is Decimal and value.is_finite() and value.as_tuple().exponent >= -2:
+        return render_number(value)  # nothing to round (normalising only raises the exponent)
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):
