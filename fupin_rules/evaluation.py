@@ -227,14 +227,14 @@ def evaluate(
     # findings (messages, values) and the reasons are built only if someone asks for them.
     outcomes = tuple(_CODE_OUTCOME[code] for code in codes)
     decided, extra = _decide_outcomes(rs, outcomes)
-    return Result(
-        outcome=decided,
-        ruleset=rs.key,
-        fingerprint=rs.fingerprint,
-        as_of=day,
-        record_id=record_id,
-        conclusion=_conclusion(rs, decided),
-        source=source,
+    return _result(
+        rs,
+        day,
+        record_id,
+        source,
+        decided,
+        _conclusion(rs, decided),
+        findings=None,
         outcomes=tuple(zip(fast.ids, outcomes, strict=True)),
         build=lambda: _fast_findings(rs, ctx, fast, env, codes, failed),
         reasons=() if extra is None else None,
@@ -376,17 +376,37 @@ def _conclude(
     source: str | None,
 ) -> Result:
     outcome, why = _decide(rs, findings)
-    conclusion = _conclusion(rs, outcome)
+    return _result(
+        rs,
+        day,
+        record_id,
+        source,
+        outcome,
+        _conclusion(rs, outcome),
+        findings=findings,
+        reasons=why,
+    )
+
+
+def _result(
+    rs: RuleSet,
+    day: str,
+    record_id: str | None,
+    source: str | None,
+    outcome: Outcome,
+    conclusion: str,
+    **rest: Any,
+) -> Result:
+    """A result of ``rs`` on ``day``; ``rest``: findings, reasons and how to build them."""
     return Result(
         outcome=outcome,
         ruleset=rs.key,
         fingerprint=rs.fingerprint,
         as_of=day,
         record_id=record_id,
-        findings=findings,
-        reasons=why,
         conclusion=conclusion,
         source=source,
+        **rest,
     )
 
 
@@ -664,14 +684,4 @@ def _bare(
     """A result without findings: an invalid record, or a rule set that does not apply."""
     if conclusion is None:
         conclusion = "记录无效" if outcome == "invalid" else _conclusion(rs, outcome)
-    return Result(
-        outcome=outcome,
-        ruleset=rs.key,
-        fingerprint=rs.fingerprint,
-        as_of=day,
-        record_id=record_id,
-        findings=(),
-        reasons=reasons,
-        conclusion=conclusion,
-        source=source,
-    )
+    return _result(rs, day, record_id, source, outcome, conclusion, findings=(), reasons=reasons)

@@ -684,25 +684,33 @@ def _plain_value(value: Any) -> bool:
     return t in _PLAIN_TYPES and (t is not Decimal or value.is_finite())
 
 
+_GENERATED_RUNTIME: dict[str, Any] = {
+    "__builtins__": {},
+    "type": type,
+    "len": len,
+    "isinstance": isinstance,
+    "dict": dict,
+    "list": list,
+    "str": str,
+    "float": float,
+    "_is_date": _is_date,
+}
+
+
+def _define(name: str, lines: list[str], source: _Source, label: str, **names: Any) -> Any:
+    """Compile the generated function ``name`` of ``lines`` with the runtime, ``names`` and
+    the schema's values as named constants; return it."""
+    namespace: dict[str, Any] = {**_GENERATED_RUNTIME, **names, **source.constants}
+    text = "\n".join(lines) + "\n"
+    exec(compile(text, f"<fupin-rules {label}>", "exec"), namespace)  # noqa: S102 - fixed shapes, constants passed by name
+    return namespace[name]
+
+
 def _compile(schema: Any) -> Check:
     source = _Source()
     source.check(schema, "v0", 4)
-    text = "def _accept(v0):\n" + "\n".join(source.lines) + "\n    return True\n"
-    namespace: dict[str, Any] = {
-        "__builtins__": {},
-        "type": type,
-        "len": len,
-        "isinstance": isinstance,
-        "dict": dict,
-        "list": list,
-        "str": str,
-        "float": float,
-        "_NUM": frozenset({int, float, Decimal}),
-        "_is_date": _is_date,
-        **source.constants,
-    }
-    exec(compile(text, "<fupin-rules record acceptor>", "exec"), namespace)  # noqa: S102 - fixed shapes, constants passed by name
-    accept: Check = namespace["_accept"]
+    lines = ["def _accept(v0):", *source.lines, "    return True"]
+    accept: Check = _define(lines, source, "record acceptor", _NUM=frozenset({int, float, Decimal}))
     return accept
 
 
@@ -726,24 +734,16 @@ def compile_plain(
         *source.lines,
         *_copy_lines(schema, source),
     ]
-    namespace: dict[str, Any] = {
-        "__builtins__": {},
-        "type": type,
-        "len": len,
-        "isinstance": isinstance,
-        "dict": dict,
-        "_NUM": frozenset({int, Decimal}),
-        "_plain_value": _plain_value,
-        "_is_date": _is_date,
-        "_deep": _normalise,
-        "_Decimal": Decimal,
-        "str": str,
-        "list": list,
-        **source.constants,
-    }
-    text = "\n".join(lines) + "\n"
-    exec(compile(text, "<fupin-rules plain record check>", "exec"), namespace)  # noqa: S102 - fixed shapes, constants passed by name
-    plain: Callable[[Any], dict[str, Any] | None] = namespace["_plain"]
+    plain: Callable[[Any], dict[str, Any] | None] = _define(
+        "_plain",
+        lines,
+        source,
+        "plain record check",
+        _NUM=frozenset({int, Decimal}),
+        _plain_value=_plain_value,
+        _deep=_normalise,
+        _Decimal=Decimal,
+    )
     return plain
 
 
