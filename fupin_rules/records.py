@@ -710,7 +710,9 @@ def _compile(schema: Any) -> Check:
     source = _Source()
     source.check(schema, "v0", 4)
     lines = ["def _accept(v0):", *source.lines, "    return True"]
-    accept: Check = _define(lines, source, "record acceptor", _NUM=frozenset({int, float, Decimal}))
+    accept: Check = _define(
+        "_accept", lines, source, "record acceptor", _NUM=frozenset({int, float, Decimal})
+    )
     return accept
 
 
