@@ -511,7 +511,7 @@ _EXTENSIONS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]]
 """Functions that add more subcommands (calendar, check, ...), each given the subparsers and
 the ``command(name, handler, help, epilog)`` helper."""
 
-# --- calendar subcommand (issue 4; owned by fupin_rules/calendar.py) ---------------------------
+# --- calendar subcommand (issue 4; owned by fupin_rules/calendar/cli.py) -----------------------
 from .calendar import register_calendar_command  # noqa: E402
 
 _EXTENSIONS.append(register_calendar_command)

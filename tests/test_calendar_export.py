@@ -20,7 +20,7 @@ from fupin_rules.calendar import (
     load_calendar,
     run_calendar_command,
 )
-from fupin_rules.calendar_render import fold_line
+from fupin_rules.calendar.render import fold_line
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "standards" / "town.dynamic-management" / "2018.yaml"

@@ -226,12 +226,12 @@ def test_invalid_record_listed_once_per_reason(lib: fr.Library) -> None:
 def test_interrupted_xlsx_write_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import fupin_rules.io.spreadsheets as sp
+    import fupin_rules.io.jsonl as writer  # every atomic write goes through it
 
     def boom(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sp.os, "fsync", boom)
+    monkeypatch.setattr(writer.os, "fsync", boom)
     out = tmp_path / "p.xlsx"
     with pytest.raises(KeyboardInterrupt):
         run("check", "--as-of", "2018-12-01", str(XLSX), "-o", str(out))

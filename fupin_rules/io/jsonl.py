@@ -26,6 +26,7 @@ __all__ = [
     "parse_json_record",
     "read_jsonl",
     "result_line",
+    "write_atomic",
     "write_jsonl",
 ]
 
@@ -131,11 +132,23 @@ def atomic_output(path: str | Path | None, *, encoding: str = "utf-8") -> Iterat
         yield sys.stdout
         sys.stdout.flush()
         return
-    target = Path(path)
+    with _replacing(Path(path), "w", encoding) as fh:
+        yield fh
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, as :func:`atomic_output` writes text."""
+    with _replacing(Path(path), "wb", None) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def _replacing(target: Path, mode: str, encoding: str | None) -> Iterator[Any]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
+        newline = "" if encoding is not None else None
+        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

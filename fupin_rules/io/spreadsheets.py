@@ -22,13 +22,10 @@ Excel shows them and never evaluates them); :func:`csv_cell` prefixes such text 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import datetime as dt
 import io
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
@@ -38,6 +35,7 @@ from typing import Any
 import attrs
 
 from ..errors import UsageError
+from .jsonl import write_atomic
 
 __all__ = [
     "MAX_CELL_CHARS",
@@ -453,19 +451,4 @@ def write_xlsx(workbook: Any, path: str | Path) -> None:
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
             dst.writestr(fixed, src.read(info.filename))
-    _atomic_bytes(Path(path), out.getvalue())
-
-
-def _atomic_bytes(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, out.getvalue())

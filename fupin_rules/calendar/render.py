@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from .calendar import CST, parse_moment
+from .moments import CST, parse_moment
 
 if TYPE_CHECKING:
-    from .calendar import Calendar, Node
+    from .model import Calendar, Node
 
 __all__ = ["FONT_FAMILY", "escape_text", "fold_line", "to_ics", "to_svg"]
 

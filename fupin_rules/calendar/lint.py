@@ -1,0 +1,121 @@
+"""Lint of a loaded calendar: inconsistencies between its dates."""
+
+from __future__ import annotations
+
+from ..errors import Problem
+from .model import Calendar, Node
+from .moments import _show_bound, format_duration
+
+# ---------------------------------------------------------------------------------------------
+# Lint: inconsistencies between the dates of a loaded calendar
+
+
+def _lint(cal: Calendar) -> list[Problem]:
+    doc = cal.document
+    by_id = {n.id: n for n in cal.nodes}
+    out: list[Problem] = []
+
+    def name(n: Node) -> str:
+        return f"{n.section} {n.label}"
+
+    for n in cal.nodes:
+        i = n.index
+        if n.parent is not None:
+            p = by_id[n.parent]
+            if n.start < p.start:
+                out.append(
+                    doc.problem(
+                        ("nodes", i, "start"),
+                        f"{name(n)} 开始于 {_show_bound(n.start_text)}, 早于上级节点 {name(p)}"
+                        f" 的开始 {_show_bound(p.start_text)}",
+                        code="calendar.child-outside-parent",
+                    )
+                )
+            if n.end > p.end:
+                out.append(
+                    doc.problem(
+                        ("nodes", i, "end"),
+                        f"{name(n)} 结束于 {_show_bound(n.end_text)}, 晚于上级节点 {name(p)}"
+                        f" 的结束 {_show_bound(p.end_text)}",
+                        code="calendar.child-outside-parent",
+                    )
+                )
+        for j, ref in enumerate(n.after):
+            o = by_id[ref]
+            if n.start < o.end:
+                out.append(
+                    doc.problem(
+                        ("nodes", i, "after", j),
+                        f"{name(n)} 应在 {name(o)} 结束后开始, 但它 {_show_bound(n.start_text)}"
+                        f" 开始, 而后者到 {_show_bound(o.end_text)} 才结束"
+                        f" (重叠 {format_duration(o.end - n.start)})",
+                        code="calendar.after-broken",
+                    )
+                )
+        for k, d in enumerate(n.deliverables):
+            path = ("nodes", i, "deliverables", k, "due")
+            for ref in n.reports_on:
+                o = by_id[ref]
+                if d.due < o.end:
+                    out.append(
+                        doc.problem(
+                            path,
+                            f"{d.label} 须在 {_show_bound(d.due_text)} 前完成, 但它所总结的"
+                            f" {name(o)} 到 {_show_bound(o.end_text)} 才结束"
+                            f" (早了 {format_duration(o.end - d.due)})",
+                            code="calendar.deliverable-before-work",
+                        )
+                    )
+            if d.due <= n.start:
+                out.append(
+                    doc.problem(
+                        path,
+                        f"{d.label} 的截止时间 {_show_bound(d.due_text)} 不晚于所属节点"
+                        f" {name(n)} 的开始 {_show_bound(n.start_text)}",
+                        code="calendar.deliverable-outside-node",
+                    )
+                )
+            elif d.due > n.end:
+                out.append(
+                    doc.problem(
+                        path,
+                        f"{d.label} 的截止时间 {_show_bound(d.due_text)} 晚于所属节点"
+                        f" {name(n)} 的结束 {_show_bound(n.end_text)}",
+                        code="calendar.deliverable-outside-node",
+                    )
+                )
+    opened = {a for n in cal.nodes for a in n.opens}
+    for a_id, act in cal.actions.items():
+        if a_id not in opened:
+            out.append(
+                doc.problem(
+                    ("actions", a_id),
+                    f"工作事项 {a_id!r} ({act.label}) 没有任何节点开放",
+                    hint="在某个节点的 opens 中加入它, 或从 actions 中删去",
+                    code="calendar.action-unused",
+                )
+            )
+    seen: set[frozenset[str]] = set()
+
+    def overlap(n: Node, o: Node, path: tuple[str | int, ...]) -> None:
+        pair = frozenset((n.id, o.id))
+        if pair in seen or not (n.start < o.end and o.start < n.end):
+            return
+        seen.add(pair)
+        out.append(
+            doc.problem(
+                path,
+                f"{name(n)} ({n.window_text}) 与 {name(o)} ({o.window_text}) 时间重叠,"
+                " 而本文件规定二者不得重叠",
+                code="calendar.overlap",
+            )
+        )
+
+    for n in cal.nodes:
+        for j, ref in enumerate(n.no_overlap_with):
+            overlap(n, by_id[ref], ("nodes", n.index, "no_overlap_with", j))
+        if n.exclusive:
+            for o in cal.nodes:
+                if o.id != n.id and o.parent == n.parent:
+                    overlap(n, o, ("nodes", n.index, "exclusive"))
+    return sorted(out, key=Problem.sort_key)

@@ -1,0 +1,469 @@
+"""A loaded calendar and its parts: nodes, windows, actions, deliverables, query results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+import attrs
+
+from .._yaml import YamlDocument
+from ..errors import NotFoundError, Problem, UsageError
+from ..model import Source
+from .moments import (
+    Moment,
+    _show_bound,
+    _show_moment,
+    _span_phrase,
+    _window_text,
+    format_duration,
+    parse_moment,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Value objects
+
+
+@attrs.frozen
+class Action:
+    """One kind of work a node can open, e.g. ``household_exit_certification``."""
+
+    id: str
+    label: str
+    description: str | None = None
+
+
+@attrs.frozen
+class Deliverable:
+    """Something a node must hand in before ``due`` (an instant; a date means 24:00 that day)."""
+
+    id: str
+    label: str
+    due: datetime
+    due_text: str
+    node_id: str
+    unconfirmed: bool = False
+    note: str | None = None
+
+
+@attrs.frozen
+class Node:
+    """One time node of the plan: a window ``[start, end)`` in China Standard Time."""
+
+    id: str
+    label: str
+    section: str
+    start: datetime
+    end: datetime
+    start_text: str
+    end_text: str
+    index: int
+    """Position in the file's ``nodes`` list."""
+    parent: str | None = None
+    opens: tuple[str, ...] = ()
+    deliverables: tuple[Deliverable, ...] = ()
+    after: tuple[str, ...] = ()
+    reports_on: tuple[str, ...] = ()
+    exclusive: bool = False
+    no_overlap_with: tuple[str, ...] = ()
+    unconfirmed: bool = False
+    note: str | None = None
+
+    def contains(self, moment: Moment) -> bool:
+        """Whether ``moment`` is inside this node's window (start included, end excluded)."""
+        m = parse_moment(moment)
+        return self.start <= m < self.end
+
+    @property
+    def window_text(self) -> str:
+        """The window as the plan writes it: ``2018-11-05 至 2018-11-25``."""
+        return _window_text(self.start_text, self.end_text)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The node as plain data; instants as ISO text with ``+08:00``."""
+        return {
+            "id": self.id,
+            "label": self.label,
+            "section": self.section,
+            "start": self.start_text,
+            "end": self.end_text,
+            "start_instant": self.start.isoformat(),
+            "end_instant": self.end.isoformat(),
+            "parent": self.parent,
+            "opens": list(self.opens),
+            "deliverables": [
+                {
+                    "id": d.id,
+                    "label": d.label,
+                    "due": d.due_text,
+                    "due_instant": d.due.isoformat(),
+                    "unconfirmed": d.unconfirmed,
+                    "note": d.note,
+                }
+                for d in self.deliverables
+            ],
+            "after": list(self.after),
+            "reports_on": list(self.reports_on),
+            "exclusive": self.exclusive,
+            "no_overlap_with": list(self.no_overlap_with),
+            "unconfirmed": self.unconfirmed,
+            "note": self.note,
+        }
+
+
+@attrs.frozen
+class Window:
+    """A window in which an action is open: the node that opens it, and its bounds."""
+
+    action: str
+    node_id: str
+    label: str
+    section: str
+    start: datetime
+    end: datetime
+    start_text: str
+    end_text: str
+
+    def contains(self, moment: Moment) -> bool:
+        """Whether ``moment`` is inside ``[start, end)``."""
+        m = parse_moment(moment)
+        return self.start <= m < self.end
+
+    @property
+    def text(self) -> str:
+        """``2018-11-05 至 2018-11-25``, or ``2018-10-06`` for one whole day."""
+        return _window_text(self.start_text, self.end_text)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The window as plain data."""
+        return {
+            "action": self.action,
+            "node": self.node_id,
+            "label": self.label,
+            "section": self.section,
+            "start": self.start_text,
+            "end": self.end_text,
+            "start_instant": self.start.isoformat(),
+            "end_instant": self.end.isoformat(),
+        }
+
+
+Status = Literal["ok", "early", "late", "between"]
+
+
+@attrs.frozen
+class CheckResult:
+    """Whether an action at a moment fell in one of its windows, and why.
+
+    ``status`` is ``ok`` (inside a window), ``early`` (before every window), ``late`` (after
+    every window) or ``between`` (after one window ended and before the next began).
+    """
+
+    action: str
+    action_label: str
+    moment: datetime
+    status: Status
+    windows: tuple[Window, ...]
+    window: Window | None
+    """The window the moment is in, or the nearest one (the one missed, for late/between)."""
+    section: str | None
+    message: str
+    notes: tuple[str, ...] = ()
+    calendar: str = ""
+    fingerprint: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """The moment is inside a window."""
+        return self.status == "ok"
+
+    @property
+    def early(self) -> bool:
+        """The moment is before every window of the action."""
+        return self.status == "early"
+
+    @property
+    def late(self) -> bool:
+        """The moment is after every window of the action."""
+        return self.status == "late"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain data."""
+        return {
+            "action": self.action,
+            "action_label": self.action_label,
+            "moment": self.moment.isoformat(),
+            "status": self.status,
+            "ok": self.ok,
+            "section": self.section,
+            "window": None if self.window is None else self.window.to_dict(),
+            "windows": [w.to_dict() for w in self.windows],
+            "message": self.message,
+            "notes": list(self.notes),
+            "calendar": self.calendar,
+            "fingerprint": self.fingerprint,
+        }
+
+
+@attrs.frozen
+class OpenAt:
+    """What is open at a moment: the nodes whose window holds it and the actions they open."""
+
+    moment: datetime
+    nodes: tuple[Node, ...]
+    actions: tuple[Action, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """As plain data."""
+        return {
+            "moment": self.moment.isoformat(),
+            "nodes": [
+                {
+                    "id": n.id,
+                    "label": n.label,
+                    "section": n.section,
+                    "start": n.start_text,
+                    "end": n.end_text,
+                }
+                for n in self.nodes
+            ],
+            "actions": [{"id": a.id, "label": a.label} for a in self.actions],
+        }
+
+
+@attrs.frozen
+class DueItem:
+    """A deadline: the end of a node (``kind='node_end'``) or a deliverable's due time."""
+
+    kind: Literal["node_end", "deliverable"]
+    id: str
+    node_id: str
+    label: str
+    section: str
+    due: datetime
+    due_text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """As plain data."""
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "node": self.node_id,
+            "label": self.label,
+            "section": self.section,
+            "due": self.due_text,
+            "due_instant": self.due.isoformat(),
+        }
+
+
+@attrs.frozen
+class Calendar:
+    """One version of a work-plan calendar, loaded and checked. Immutable."""
+
+    id: str
+    version: str
+    title: str
+    effective_from: date | None
+    effective_until: date | None
+    timezone: str
+    sources: tuple[Source, ...] = attrs.field(repr=False)
+    actions: Mapping[str, Action] = attrs.field(eq=False, repr=False)
+    nodes: tuple[Node, ...] = attrs.field(repr=False)
+    fingerprint: str
+    source_file: str
+    document: YamlDocument = attrs.field(eq=False, repr=False)
+    """The YAML it was read from, kept to place lint findings at file:line."""
+
+    # -- lookup --------------------------------------------------------------------------------
+
+    def node(self, node_id: str) -> Node:
+        """The node with this id; :class:`NotFoundError` if none."""
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise NotFoundError(
+            f"日历 {self.id}@{self.version} 中没有节点 {node_id!r}",
+            suggestions=_similar(node_id, [n.id for n in self.nodes]),
+        )
+
+    def action(self, action_id: str) -> Action:
+        """The action with this id; :class:`NotFoundError` if none."""
+        try:
+            return self.actions[action_id]
+        except KeyError:
+            raise NotFoundError(
+                f"日历 {self.id}@{self.version} 中没有工作事项 {action_id!r}",
+                suggestions=_similar(action_id, list(self.actions)),
+            ) from None
+
+    def in_force(self, day: date) -> bool:
+        """Whether the calendar is in force on ``day`` (both effective dates included)."""
+        if self.effective_from is not None and day < self.effective_from:
+            return False
+        return self.effective_until is None or day <= self.effective_until
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def open_at(self, moment: Moment) -> OpenAt:
+        """Nodes open at ``moment`` (file order) and the actions they open (vocabulary order)."""
+        m = parse_moment(moment)
+        nodes = tuple(n for n in self.nodes if n.start <= m < n.end)
+        opened = {a for n in nodes for a in n.opens}
+        actions = tuple(a for a_id, a in self.actions.items() if a_id in opened)
+        return OpenAt(moment=m, nodes=nodes, actions=actions)
+
+    def windows(self, action: str) -> tuple[Window, ...]:
+        """Every window of ``action``, ordered by start, end, then node order in the file."""
+        act = self.action(action)
+        out = [
+            Window(
+                action=act.id,
+                node_id=n.id,
+                label=n.label,
+                section=n.section,
+                start=n.start,
+                end=n.end,
+                start_text=n.start_text,
+                end_text=n.end_text,
+            )
+            for n in self.nodes
+            if act.id in n.opens
+        ]
+        order = {n.id: n.index for n in self.nodes}
+        out.sort(key=lambda w: (w.start, w.end, order[w.node_id]))
+        return tuple(out)
+
+    def check(self, action: str, moment: Moment) -> CheckResult:
+        """Whether ``action`` done at ``moment`` is in one of its windows, explained in Chinese."""
+        act = self.action(action)
+        m = parse_moment(moment)
+        wins = self.windows(action)
+        shown = _show_moment(m)
+        inside = [w for w in wins if w.start <= m < w.end]
+        span = _span_phrase(wins)
+        status: Status
+        chosen: Window | None
+        if not wins:
+            status, chosen = "between", None
+            message = f"{act.label}在本日历中没有开放时段"
+        elif inside:
+            status, chosen = "ok", inside[0]
+            message = (
+                f"{act.label}应在 {span}; 所给时间 {shown} 在时段内"
+                f" ({chosen.section} {chosen.label}, {chosen.text})"
+            )
+        elif m < min(w.start for w in wins):
+            first = min(wins, key=lambda w: w.start)
+            status, chosen = "early", first
+            message = (
+                f"{act.label}应在 {span}; 所给时间 {shown} 早了 {format_duration(first.start - m)}"
+            )
+        elif m >= max(w.end for w in wins):
+            last = max(wins, key=lambda w: w.end)
+            status, chosen = "late", last
+            message = (
+                f"{act.label}应在 {span}; 所给时间 {shown} 晚了 {format_duration(m - last.end)}"
+            )
+        else:
+            before = max((w for w in wins if w.end <= m), key=lambda w: w.end)
+            following = min((w for w in wins if w.start > m), key=lambda w: w.start)
+            status, chosen = "between", before
+            message = (
+                f"{act.label}应在 {span}; 所给时间 {shown} 在两个时段之间: "
+                f"比 {before.text} 晚了 {format_duration(m - before.end)}, "
+                f"比 {following.text} 早了 {format_duration(following.start - m)}"
+            )
+        notes = []
+        for w in wins:
+            for d in self.node(w.node_id).deliverables:
+                when = "已过" if m >= d.due else "未到"
+                notes.append(
+                    f"{w.section} 要求 {d.label} 在 {_show_bound(d.due_text)} 前完成"
+                    f" (所给时间{when}此截止时间)"
+                )
+        return CheckResult(
+            action=act.id,
+            action_label=act.label,
+            moment=m,
+            status=status,
+            windows=wins,
+            window=chosen,
+            section=None if chosen is None else chosen.section,
+            message=message,
+            notes=tuple(notes),
+            calendar=f"{self.id}@{self.version}",
+            fingerprint=self.fingerprint,
+        )
+
+    def due_within(self, start: date | datetime | str, days: int) -> tuple[DueItem, ...]:
+        """Deadlines that pass within ``days`` days counted from 00:00 of ``start``.
+
+        An item is listed iff ``start 00:00 < due <= start 00:00 + days``: a node ending on
+        ``start`` (at 24:00) is listed, one that ended at 00:00 of ``start`` is not. Node ends and
+        deliverables both count; ordered by due instant, then section order in the file.
+        """
+        if days < 0:
+            msg = f"天数不能为负: {days}"
+            raise UsageError(msg)
+        begin = parse_moment(start).replace(hour=0, minute=0, second=0, microsecond=0)
+        stop = begin + timedelta(days=days)
+        items: list[tuple[datetime, int, int, DueItem]] = []
+        for n in self.nodes:
+            if begin < n.end <= stop:
+                item = DueItem("node_end", n.id, n.id, n.label, n.section, n.end, n.end_text)
+                items.append((n.end, n.index, 0, item))
+            for k, d in enumerate(n.deliverables, start=1):
+                if begin < d.due <= stop:
+                    item = DueItem("deliverable", d.id, n.id, d.label, n.section, d.due, d.due_text)
+                    items.append((d.due, n.index, k, item))
+        items.sort(key=lambda t: t[:3])
+        return tuple(t[3] for t in items)
+
+    def lint(self) -> list[Problem]:
+        """Inconsistencies in the plan's dates, each at file:line. See ``docs/calendar.md``."""
+        from .lint import _lint
+
+        return _lint(self)
+
+    # -- output --------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The calendar as plain data (deterministic), with its fingerprint."""
+        return {
+            "kind": "calendar",
+            "id": self.id,
+            "version": self.version,
+            "title": self.title,
+            "effective": {
+                "from": None if self.effective_from is None else self.effective_from.isoformat(),
+                "until": None if self.effective_until is None else self.effective_until.isoformat(),
+            },
+            "timezone": self.timezone,
+            "fingerprint": self.fingerprint,
+            "source_file": self.source_file,
+            "sources": [attrs.asdict(s) for s in self.sources],
+            "actions": {
+                k: {"label": a.label, "description": a.description} for k, a in self.actions.items()
+            },
+            "nodes": [n.to_dict() for n in self.nodes],
+        }
+
+    def to_ics(self) -> str:
+        """The calendar as iCalendar text (RFC 5545, CRLF line ends); see
+        :mod:`fupin_rules.calendar.render`."""
+        from .render import to_ics
+
+        return to_ics(self)
+
+    def to_svg(self, *, today: date | datetime | str | None = None) -> str:
+        """A Gantt-style SVG timeline of the nodes; ``today`` is marked when given."""
+        from .render import to_svg
+
+        return to_svg(self, today=today)
+
+
+def _similar(name: str, names: Iterable[str]) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(name, list(names), n=3, cutoff=0.6)
