@@ -216,7 +216,7 @@ def _max(values: Iterable[Any]) -> Any:
 
 _DATES: dict[str, _dt.date] = {}
 """Dates read from text, by text: a population has a few tens of thousands of birth dates."""
-_DATES_MAX = 100_000
+_DATES_MAX = 50_000
 
 
 def _date(value: Any) -> _dt.date:

@@ -411,7 +411,7 @@ def _is_date(value: str) -> bool:
         _dt.date.fromisoformat(value)
     except ValueError:
         return False
-    if len(_DATES_SEEN) < 100_000:
+    if len(_DATES_SEEN) < 50_000:
         _DATES_SEEN.add(value)
     return True
 

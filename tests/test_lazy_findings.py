@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import pytest
 
 import fupin_rules as fr
 from fupin_rules.evaluation import evaluate_reference
 
-from .conftest import ROOT
+from .conftest import FIXTURES, ROOT
 
 
 def test_lazy_results_match_reference_on_the_sample(bundled: fr.Library) -> None:
@@ -87,3 +88,70 @@ def test_json_with_shared_parts_is_the_plain_encoders_bytes(
     slow = [r.to_json() for r in results]
     assert fast == slow
     assert len({r.to_json() for r in results}) > 100
+
+
+def _variant_library(tmp_path: Path, method: str) -> fr.Library:
+    """The fixture library plus ``demo.variant``: the demo standard with another decision
+    method and a rule-set ``applies_if``, which no bundled standard has."""
+    import shutil
+
+    import yaml
+
+    lib = tmp_path / "lib"
+    shutil.copytree(FIXTURES / "lib", lib)
+    doc = yaml.safe_load((lib / "demo.household" / "2016.yaml").read_text(encoding="utf-8"))
+    doc["id"] = "demo.variant"
+    doc["applies_if"] = "coalesce(attribute, '01') != '01'"
+    for key in ("examples", "example_base", "dataset_checks"):
+        doc.pop(key, None)
+    # No per-item criterion: every record can take the lazy path.
+    doc["criteria"] = [c for c in doc["criteria"] if "for_each" not in c]
+    if method == "points":
+        for i, c in enumerate(doc["criteria"]):
+            c["points"] = i + 1
+        doc["decision"] = {"method": "points", "threshold": 6}
+    else:
+        doc["decision"] = {
+            "method": "expression",
+            "expression": "income or (housing and attribute_known)",
+        }
+    (lib / "demo.variant").mkdir()
+    (lib / "demo.variant" / "2016.yaml").write_text(
+        yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return fr.load_library(lib, schemas=FIXTURES / "schemas")
+
+
+@pytest.mark.parametrize("method", ["points", "expression"])
+def test_fast_path_is_the_reference_for_every_decision_method(
+    tmp_path: Path, demo_record: dict, method: str
+) -> None:
+    """Points and expression decisions, a rule-set applies_if and missing values: the fast
+    path's results (outcomes first, findings and reasons on access) are the reference path's."""
+    import random
+
+    rs = _variant_library(tmp_path, method).get("demo.variant", as_of="2016-11-20")
+    rng = random.Random(7)
+    seen = set()
+    lazy = 0
+    for i in range(300):
+        record = json.loads(json.dumps(demo_record))
+        record["household_id"] = f"H{i}"
+        choices = {
+            "net_income": [None, 0, 5904, 5905, 9000],
+            "housing_area": [None, 10, 26, 30],
+            "household_size": [None, 0, 1, 2],
+            "owns_vehicle": [None, True, False],
+            "attribute": [None, "01", "02", "04", 3],
+        }
+        for key in rng.sample(sorted(choices), 3):
+            record[key] = rng.choice(choices[key])
+        fast = rs.evaluate(record)
+        lazy += fast._findings is None
+        reference = evaluate_reference(rs, record)
+        assert fast.outcome == reference.outcome
+        assert fast.reasons == reference.reasons
+        assert fast.to_json() == reference.to_json()
+        seen.add(fast.outcome)
+    assert seen == {"pass", "fail", "invalid", "not_applicable"}
+    assert lazy > 40  # the rest: not applicable, or invalid records
