@@ -317,13 +317,11 @@ def _fast_findings(
 
 
 def _conclusion(rs: RuleSet, outcome: Outcome) -> str:
-    decision = rs.decision
-    return {
-        "pass": decision.pass_text or "达标",
-        "fail": decision.fail_text or "未达标",
-        "invalid": "无法判定",
-        "not_applicable": "不适用",
-    }[outcome]
+    if outcome == "pass":
+        return rs.decision.pass_text or "达标"
+    if outcome == "fail":
+        return rs.decision.fail_text or "未达标"
+    return "无法判定" if outcome == "invalid" else "不适用"
 
 
 _UNCONFIRMED = " (注意: 该指标的检验方法或所用参数未经来源确认)"

@@ -7,6 +7,7 @@ changed, and a result is plain data (``to_dict()``) that serialises deterministi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import string
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ._canonical import EXACT, fragment, plain, raw_json, render_number
+from ._canonical import EXACT, dumps, fragment, plain, raw_json, render_number
 
 _CENT = Decimal("0.01")
 
@@ -472,8 +473,6 @@ class Result:
         ``findings=False`` writes ``"outcomes": {criterion: outcome}`` instead of the findings
         (``evaluate --brief``): no messages, values or sources, so nothing is built for them.
         """
-        from ._canonical import dumps
-
         if not findings:
             return dumps(self._brief())
         built = [f._json() for f in self.findings]
@@ -512,6 +511,14 @@ class Result:
 
 _FINDING_JSON: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
 """The fixed parts of findings' JSON, by what they are made of (see :meth:`Finding._json`)."""
+
+
+@functools.cache
+def _evaluate() -> Callable[..., Result]:
+    """The evaluator (its module imports this one, so it is looked up once, when first used)."""
+    from .evaluation import evaluate
+
+    return evaluate
 
 
 def _result(fields: dict[str, Any]) -> Result:
@@ -573,16 +580,14 @@ class RuleSet:
     ) -> Result:
         """Apply this rule set to one record (a JSON-like mapping). Never raises on bad data:
         a broken record gives an ``invalid`` result with its reasons."""
-        from .evaluation import evaluate
-
-        return evaluate(self, record, as_of=as_of, source=source)
+        return _evaluate()(self, record, as_of=as_of, source=source)
 
     def evaluate_many(
         self, records: Iterable[Any], *, as_of: str | dt.date | None = None
     ) -> Iterator[Result]:
         """Apply this rule set to each record in turn: one result per record, in order,
         streaming in constant memory."""
-        from .evaluation import evaluate
+        evaluate = _evaluate()
 
         for record in records:
             yield evaluate(self, record, as_of=as_of)

@@ -114,6 +114,11 @@ class RecordSchema:
     _plain: Callable[[Any], dict[str, Any] | None] | None = attrs.field(
         default=None, repr=False, alias="plain"
     )
+    _parts: tuple[Any, Mapping[str, tuple[Any, Check]]] | None = attrs.field(
+        default=None, repr=False, alias="parts"
+    )
+    """For explaining an invalid record quickly (see :func:`_explaining_parts`): a validator
+    of the top level alone and, per property, its schema and fast check."""
     """The check of an already valid, normal record in one pass; see :func:`compile_plain`."""
 
     def label(self, name: str) -> str:
@@ -168,10 +173,24 @@ class RecordSchema:
         try:
             if odd or accept is None or not accept(out):
                 # Only a record the fast check cannot vouch for meets jsonschema, which explains.
-                reasons.extend(_reason(e, self) for e in self._validator.iter_errors(out))
+                reasons.extend(_reason(e, self) for e in self._errors(out))
         except ArithmeticError:  # a NaN decimal against a bound, reported above
             pass
         return out, tuple(sorted(set(reasons)))
+
+    def _errors(self, record: dict[str, Any]) -> Iterator[jsonschema.ValidationError]:
+        """jsonschema's errors for ``record``: those of the top level, then of each property
+        the fast checks cannot vouch for (the same errors as validating the whole record,
+        without walking the properties that are fine)."""
+        parts = self._parts
+        if parts is None:
+            yield from self._validator.iter_errors(record)
+            return
+        top, properties = parts
+        yield from top.iter_errors(record)
+        for name, (schema, accept) in properties.items():
+            if name in record and not accept(record[name]):
+                yield from self._validator.descend(record[name], schema, path=name)
 
     def _check_codes(
         self, record: dict[str, Any], field: str, sub: str | None, codelist: str, reasons: list[str]
@@ -371,7 +390,32 @@ def load_record_schema(path: Path, subject: str, codelists: Mapping[str, CodeLis
         integers=tuple(integers),
         accept=compile_acceptor(schema),
         plain=compile_plain(schema, {c: codelists[c] for c in used}),
+        parts=_explaining_parts(schema),
     )
+
+
+_TOP_KEYWORDS = frozenset({"type", "required", "properties", "additionalProperties"})
+
+
+def _explaining_parts(schema: Mapping[str, Any]) -> tuple[Any, dict[str, tuple[Any, Check]]] | None:
+    """The top level of ``schema`` (its properties accepting anything) as a validator of its
+    own, and each property's schema with a fast check; None where that split would not give
+    jsonschema's errors exactly (other top-level keywords, a property without a fast check)."""
+    keywords = {k for k in schema if k not in _ANNOTATIONS and not k.startswith("x-")}
+    props = schema.get("properties")
+    if not keywords <= _TOP_KEYWORDS or not isinstance(props, dict):
+        return None
+    parts: dict[str, tuple[Any, Check]] = {}
+    for name, sub in props.items():
+        accept = compile_acceptor(sub)
+        if accept is None:
+            return None
+        parts[str(name)] = (sub, accept)
+    top = {**schema, "properties": dict.fromkeys(props, True)}
+    validator = jsonschema.Draft202012Validator(
+        top, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    return validator, parts
 
 
 def _subfields(prop: Mapping[str, Any]) -> list[tuple[str | None, Mapping[str, Any]]]:
@@ -584,10 +628,6 @@ class _Source:
                 exact.add(int)
             allowed = self.const(frozenset(exact))
             self.lines.append(f"{pad}if type({var}) not in {allowed}: {self.fail}")
-            if Decimal in exact:  # a NaN or infinity is reported by the full path
-                self.lines.append(
-                    f"{pad}if type({var}) is _Decimal and not {var}.is_finite(): {self.fail}"
-                )
         elif integer and float not in exact:
             allowed = self.const(frozenset(exact | {int}))
             self.lines.append(
@@ -597,6 +637,12 @@ class _Source:
         else:
             allowed = self.const(frozenset(exact))
             self.lines.append(f"{pad}if type({var}) not in {allowed}: {self.fail}")
+        if Decimal in exact:
+            # A NaN or infinite decimal is not vouched for (nor compared with a bound, which
+            # would raise): the full path reports it.
+            self.lines.append(
+                f"{pad}if type({var}) is _Decimal and not {var}.is_finite(): {self.fail}"
+            )
 
     def _properties(self, props: Mapping[str, Any], additional: Any, var: str, indent: int) -> None:
         pad = " " * indent
@@ -711,7 +757,12 @@ def _compile(schema: Any) -> Check:
     source.check(schema, "v0", 4)
     lines = ["def _accept(v0):", *source.lines, "    return True"]
     accept: Check = _define(
-        "_accept", lines, source, "record acceptor", _NUM=frozenset({int, float, Decimal})
+        "_accept",
+        lines,
+        source,
+        "record acceptor",
+        _NUM=frozenset({int, float, Decimal}),
+        _Decimal=Decimal,
     )
     return accept
 

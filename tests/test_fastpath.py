@@ -102,7 +102,8 @@ def test_acceptor_is_sound(seed: int) -> None:
         fast = schema._accept
         assert fast is not None, schema.subject
         assert schema._plain is not None, schema.subject
-        slow = attrs.evolve(schema, accept=None, plain=None)
+        assert schema._parts is not None, schema.subject
+        slow = attrs.evolve(schema, accept=None, plain=None, parts=None)
         fields = list(schema.schema.get("properties", {}))
         for i in range(15):
             rec = _mutate(rng, household(rng, i, missing=0.1), fields)
