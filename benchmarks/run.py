@@ -210,6 +210,23 @@ def run(quick: bool, rss_sizes: tuple[int, int], output: Path | None) -> dict[st
         }
         row(f"columnar, numpy, {big.n:,} prebuilt", col, "/s", f"{hand / col:.3f}x")
 
+        # OpenFisca, the column-wise peer, on complete households (benchmarks/openfisca_peer.py)
+        try:
+            from benchmarks.openfisca_peer import measure as openfisca
+
+            of = openfisca(1_000 if quick else 100_000, rounds, check=1_000 if quick else 10_000)
+        except ImportError:
+            figures["openfisca"] = None
+            row("OpenFisca, prebuilt columns", None, "")
+        else:
+            figures["openfisca"] = of
+            row(
+                f"OpenFisca, {of['households']:,} prebuilt (agree {of['agree']}/{of['agree_of']})",
+                of["rate"],
+                "/s",
+                f"columnar {col / of['rate']:.1f}x faster",
+            )
+
     # ---- JSON Lines end to end
     def parse_write(loads: Callable[[str], Any], dumps: Callable[[Any], Any]) -> int:
         parts = [dumps(loads(line)) for line in lines]
