@@ -1,20 +1,23 @@
-"""Beyond one machine: evaluating partitioned JSON Lines with Dask.
+"""Beyond one machine: evaluating partitioned JSON Lines or Parquet with Dask.
 
-Each partition is one JSON Lines file (a province split into county files, say). The rule set
-travels to the workers as data: a :class:`~fupin_rules.parallel.RuleSetSpec` carrying the
-contents of the rule files and record schemas and the fingerprint they must produce. Each worker
-writes the files into a private folder, loads them, and refuses to evaluate if the fingerprint
-differs, so every worker provably applies the rules the client chose, whatever is installed
-on that machine. Nothing is pickled but plain text.
+Each partition is one JSON Lines or Parquet file (a province split into county files, say).
+The rule set travels to the workers as data: a :class:`~fupin_rules.parallel.RuleSetSpec`
+carrying the contents of the rule files and record schemas and the fingerprint they must
+produce. Each worker writes the files into a private folder, loads them, and refuses to evaluate
+if the fingerprint differs, so every worker provably applies the rules the client chose,
+whatever is installed on that machine. Nothing is pickled but plain text.
 
-The output of each partition is, byte for byte, what ``fupin-rules evaluate`` writes for that
-file (same sources ``file:line``, same order); concatenated in partition order it is what the
-command writes for all the files. Dask itself is optional (``pip install fupin-rules[dask]``).
+The output of each JSON Lines partition is, byte for byte, what ``fupin-rules evaluate`` writes
+for that file (same sources ``file:line``, same order); concatenated in partition order it is
+what the command writes for all the files. A Parquet partition gives one line per row, with
+source ``file:row``. Dask itself is optional (``pip install fupin-rules[dask]``), and so is
+pyarrow for Parquet (``fupin-rules[parquet]``).
 
 Locally::
 
     bag = evaluate_jsonl(ship(rs), ["county-1.jsonl", "county-2.jsonl"])
     bag.to_textfiles("results/*.jsonl")          # or "".join(bag.compute())
+    bag = evaluate_parquet(ship(rs), ["county-1.parquet"], findings=False)   # as --brief
 
 On a cluster, create a ``dask.distributed.Client`` first (``Client("scheduler:8786")``); the
 same bag runs there. The input paths must be readable by the workers (a shared file system, or
@@ -23,16 +26,25 @@ fsspec URLs such as ``s3://`` when the files are first copied locally by the par
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ._resources import bundled_schemas_dir, bundled_standards_dir
+from .evaluation import rejected
+from .io.jsonl import result_line
+from .io.parquet import read_parquet
 from .library import rule_files
 from .model import RuleSet
 from .parallel import RuleSetSpec, evaluate_lines, raw_lines
 
-__all__ = ["evaluate_jsonl", "evaluate_partition", "ship"]
+__all__ = [
+    "evaluate_jsonl",
+    "evaluate_parquet",
+    "evaluate_parquet_partition",
+    "evaluate_partition",
+    "ship",
+]
 
 
 def ship(
@@ -67,15 +79,49 @@ def ship(
     )
 
 
-def evaluate_partition(paths: Sequence[str], spec: RuleSetSpec) -> list[str]:
-    """Evaluate the JSON Lines files of one partition: one output line per input line."""
+def evaluate_partition(paths: Sequence[str], spec: RuleSetSpec, findings: bool = True) -> list[str]:
+    """Evaluate the JSON Lines files of one partition: one output line per input line
+    (``findings=False``: criterion outcomes only, as ``evaluate --brief``)."""
     rs = spec.resolve()
-    text, _, _ = evaluate_lines(rs, raw_lines(list(paths)))
+    text, _, _ = evaluate_lines(rs, raw_lines(list(paths)), findings=findings)
     return text.splitlines(keepends=True)
 
 
-def evaluate_jsonl(spec: RuleSetSpec, paths: Sequence[str | Path]) -> Any:
-    """A ``dask.bag.Bag`` of result lines, one partition per input file, in input order."""
+def evaluate_parquet_partition(
+    paths: Sequence[str], spec: RuleSetSpec, findings: bool = True
+) -> list[str]:
+    """Evaluate the Parquet files of one partition: one output line per row, with source
+    ``file:row`` (see :mod:`fupin_rules.io.parquet`)."""
+    rs = spec.resolve()
+    out = []
+    for path in paths:
+        for item in read_parquet(path):
+            if item.error is None:
+                result = rs.evaluate(item.record, source=item.source)
+            else:  # pragma: no cover - the Parquet reader yields records only
+                result = rejected(rs, item.error, source=item.source)
+            out.append(result_line(result, findings=findings) + "\n")
+    return out
+
+
+def evaluate_jsonl(spec: RuleSetSpec, paths: Sequence[str | Path], *, findings: bool = True) -> Any:
+    """A ``dask.bag.Bag`` of result lines, one partition per JSON Lines file, in input order."""
+    return _bag(evaluate_partition, spec, paths, findings)
+
+
+def evaluate_parquet(
+    spec: RuleSetSpec, paths: Sequence[str | Path], *, findings: bool = True
+) -> Any:
+    """A ``dask.bag.Bag`` of result lines, one partition per Parquet file, in input order."""
+    return _bag(evaluate_parquet_partition, spec, paths, findings)
+
+
+def _bag(
+    partition: Callable[[Sequence[str], RuleSetSpec, bool], list[str]],
+    spec: RuleSetSpec,
+    paths: Sequence[str | Path],
+    findings: bool,
+) -> Any:
     import dask.bag as db
 
     names = [str(p) for p in paths]
@@ -84,4 +130,4 @@ def evaluate_jsonl(spec: RuleSetSpec, paths: Sequence[str | Path]) -> Any:
         raise ValueError(msg)
     from_sequence: Any = db.from_sequence
     bag = from_sequence(names, npartitions=len(names))
-    return bag.map_partitions(evaluate_partition, spec)
+    return bag.map_partitions(partition, spec, findings)

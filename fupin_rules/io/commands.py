@@ -34,7 +34,7 @@ _CHECK_EPILOG = """\
 
 --standards 给出要运行的标准编号 (逗号分隔, 可写 编号@版本); 默认只运行数据质量规则
 cn.record.quality。注意 --rules 仍是“规则文件目录”, 不是标准编号。
-输入可以是 .xlsx、.csv (UTF-8、带 BOM 的 UTF-8 或 GBK/GB18030, 自动识别) 和 .jsonl。
+输入可以是 .xlsx、.csv (UTF-8、带 BOM 的 UTF-8 或 GBK/GB18030, 自动识别)、.jsonl 和 .parquet。
 每名成员一行的表按户编号合成一户; 无法合成的行列入问题清单 (问题类别 “无法导入”)。
 输出格式按 -o 的扩展名 (.xlsx .csv .jsonl .md) 或 --format 选定; 未给 -o 时输出 Markdown 汇总。
 最后一行 (标准错误) 给出合计: 读入行数、组成户数、拒收行数、评估户数、无效户数、问题条数。
@@ -228,7 +228,9 @@ def _write_table_xlsx(headers: Sequence[str], rows: Sequence[Sequence[Any]], pat
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="输入文件: .xlsx .csv .jsonl")
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="输入文件: .xlsx .csv .jsonl .parquet"
+    )
     p.add_argument(
         "--header-map",
         metavar="ID[@VERSION]|FILE",

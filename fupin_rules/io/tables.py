@@ -37,6 +37,7 @@ import attrs
 from ..records import RecordSchema
 from .headermaps import HeaderMap, normalise_header
 from .jsonl import InputRecord, read_jsonl
+from .parquet import PARQUET_SUFFIXES, read_parquet
 from .spreadsheets import (
     CellIssue,
     RawTable,
@@ -378,7 +379,8 @@ class TableReader:
         if suffix == ".xls":
             msg = f"{label}: 不支持旧版 .xls 文件, 请在 Excel 中另存为 .xlsx"
             raise TableError(msg)
-        msg = f"{label}: 不认识的文件类型 {suffix or '(无扩展名)'}; 可读 .xlsx、.csv、.jsonl"
+        kind = suffix or "(无扩展名)"
+        msg = f"{label}: 不认识的文件类型 {kind}; 可读 .xlsx、.csv、.jsonl、.parquet"
         raise TableError(msg)
 
     def _no_header(self, label: str) -> TableError:
@@ -397,8 +399,12 @@ class TableReader:
             msg = f"输入文件不存在: {label}"
             raise TableError(msg)
         self.stats.files += 1
-        if Path(path).suffix.lower() in JSONL_SUFFIXES:
-            for item in read_jsonl(path, label):
+        suffix = Path(path).suffix.lower()
+        if suffix in JSONL_SUFFIXES or suffix in PARQUET_SUFFIXES:
+            items = (
+                read_jsonl(path, label) if suffix in JSONL_SUFFIXES else read_parquet(path, label)
+            )
+            for item in items:
                 self._count(item)
                 yield item
             return
