@@ -442,7 +442,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_selection(p)
     p.add_argument(
-        "inputs", nargs="*", metavar="INPUT", help="JSON Lines 文件; - 或省略表示标准输入"
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="JSON Lines 文件或 .parquet 文件 (每行一条记录); - 或省略表示标准输入",
     )
     p.add_argument("-o", "--output", metavar="OUT", help="结果文件 (默认: 标准输出); 原子写入")
     p.add_argument(  # --jobs (issue 6; fupin_rules/parallel.py)

@@ -9,15 +9,15 @@ whatever is installed on that machine. Nothing is pickled but plain text.
 
 The output of each JSON Lines partition is, byte for byte, what ``fupin-rules evaluate`` writes
 for that file (same sources ``file:line``, same order); concatenated in partition order it is
-what the command writes for all the files. A Parquet partition gives one line per row, with
-source ``file:row``. Dask itself is optional (``pip install fupin-rules[dask]``), and so is
-pyarrow for Parquet (``fupin-rules[parquet]``).
+what the command writes for all the files; a Parquet file gives one line per row, with source
+``file:row``, as the command does too. Dask itself is optional (``pip install
+fupin-rules[dask]``), and so is pyarrow for Parquet (``fupin-rules[parquet]``).
 
 Locally::
 
-    bag = evaluate_jsonl(ship(rs), ["county-1.jsonl", "county-2.jsonl"])
+    bag = evaluate_files(ship(rs), ["county-1.jsonl", "county-2.jsonl"])
     bag.to_textfiles("results/*.jsonl")          # or "".join(bag.compute())
-    bag = evaluate_parquet(ship(rs), ["county-1.parquet"], findings=False)   # as --brief
+    bag = evaluate_files(ship(rs), ["county-1.parquet"], findings=False)   # as --brief
 
 On a cluster, create a ``dask.distributed.Client`` first (``Client("scheduler:8786")``); the
 same bag runs there. The input paths must be readable by the workers (a shared file system, or
@@ -26,25 +26,16 @@ fsspec URLs such as ``s3://`` when the files are first copied locally by the par
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ._resources import bundled_schemas_dir, bundled_standards_dir
-from .evaluation import rejected
-from .io.jsonl import result_line
-from .io.parquet import read_parquet
 from .library import rule_files
 from .model import RuleSet
 from .parallel import RuleSetSpec, evaluate_lines, raw_lines
 
-__all__ = [
-    "evaluate_jsonl",
-    "evaluate_parquet",
-    "evaluate_parquet_partition",
-    "evaluate_partition",
-    "ship",
-]
+__all__ = ["evaluate_files", "evaluate_jsonl", "evaluate_partition", "ship"]
 
 
 def ship(
@@ -87,41 +78,9 @@ def evaluate_partition(paths: Sequence[str], spec: RuleSetSpec, findings: bool =
     return text.splitlines(keepends=True)
 
 
-def evaluate_parquet_partition(
-    paths: Sequence[str], spec: RuleSetSpec, findings: bool = True
-) -> list[str]:
-    """Evaluate the Parquet files of one partition: one output line per row, with source
-    ``file:row`` (see :mod:`fupin_rules.io.parquet`)."""
-    rs = spec.resolve()
-    out = []
-    for path in paths:
-        for item in read_parquet(path):
-            if item.error is None:
-                result = rs.evaluate(item.record, source=item.source)
-            else:  # pragma: no cover - the Parquet reader yields records only
-                result = rejected(rs, item.error, source=item.source)
-            out.append(result_line(result, findings=findings) + "\n")
-    return out
-
-
-def evaluate_jsonl(spec: RuleSetSpec, paths: Sequence[str | Path], *, findings: bool = True) -> Any:
-    """A ``dask.bag.Bag`` of result lines, one partition per JSON Lines file, in input order."""
-    return _bag(evaluate_partition, spec, paths, findings)
-
-
-def evaluate_parquet(
-    spec: RuleSetSpec, paths: Sequence[str | Path], *, findings: bool = True
-) -> Any:
-    """A ``dask.bag.Bag`` of result lines, one partition per Parquet file, in input order."""
-    return _bag(evaluate_parquet_partition, spec, paths, findings)
-
-
-def _bag(
-    partition: Callable[[Sequence[str], RuleSetSpec, bool], list[str]],
-    spec: RuleSetSpec,
-    paths: Sequence[str | Path],
-    findings: bool,
-) -> Any:
+def evaluate_files(spec: RuleSetSpec, paths: Sequence[str | Path], *, findings: bool = True) -> Any:
+    """A ``dask.bag.Bag`` of result lines, one partition per input file (JSON Lines, or
+    Parquet by the ``.parquet`` extension), in input order."""
     import dask.bag as db
 
     names = [str(p) for p in paths]
@@ -130,4 +89,8 @@ def _bag(
         raise ValueError(msg)
     from_sequence: Any = db.from_sequence
     bag = from_sequence(names, npartitions=len(names))
-    return bag.map_partitions(partition, spec, findings)
+    return bag.map_partitions(evaluate_partition, spec, findings)
+
+
+evaluate_jsonl = evaluate_files
+"""The name of :func:`evaluate_files` from before Parquet was read."""

@@ -31,6 +31,7 @@ import attrs
 from .errors import UsageError
 from .evaluation import rejected
 from .io.jsonl import parse_json_record, result_line
+from .io.parquet import PARQUET_SUFFIXES, read_parquet
 from .model import RuleSet
 
 __all__ = ["CHUNK_LINES", "RuleSetSpec", "evaluate_lines", "evaluate_parallel", "raw_lines"]
@@ -153,12 +154,14 @@ def register(spec: RuleSetSpec, rs: RuleSet) -> None:
 # --------------------------------------------------------------------------- lines
 
 
-Line = tuple[str, str | None, str | None]
-"""(source, text, error): a raw line to parse, or the reason it could not be read."""
+Line = tuple[str, Any, str | None]
+"""(source, text, error): a raw JSON line to parse (or, from Parquet, the record itself), or
+the reason it could not be read."""
 
 
 def raw_lines(paths: Sequence[str]) -> Iterator[Line]:
-    """The lines of the inputs as :func:`fupin_rules.io.read_jsonl` reads them, unparsed."""
+    """The lines of the inputs as :func:`fupin_rules.io.read_jsonl` reads them, unparsed; the
+    rows of ``.parquet`` files as :func:`fupin_rules.io.parquet.read_parquet` reads them."""
     if not paths:
         paths = ["-"]
     for p in paths:
@@ -168,6 +171,9 @@ def raw_lines(paths: Sequence[str]) -> Iterator[Line]:
     for p in paths:
         if p == "-":
             yield from _raw(sys.stdin, "<stdin>")
+        elif Path(p).suffix.lower() in PARQUET_SUFFIXES:
+            for item in read_parquet(p):
+                yield (item.source, item.record, item.error)
         else:
             with open(p, encoding="utf-8-sig", errors="strict", newline="") as fh:
                 yield from _raw(fh, p)
@@ -202,8 +208,10 @@ def evaluate_lines(
     for source, text, error in lines:
         record = None
         if error is None:
-            assert text is not None
-            record, error = parse_json_record(text)
+            if isinstance(text, str):
+                record, error = parse_json_record(text)
+            else:  # a row read from Parquet
+                record = text
         if error is not None:
             bad += 1
             result = rejected(rs, error, source=source)

@@ -145,7 +145,7 @@ def test_dask_reads_parquet_partitions(tmp_path: Path) -> None:
         paths.append(p)
     rs = fr.load_library().get("gx.household.exit", as_of="2018-11-20")
     _REGISTRY.clear()
-    bag = distributed.evaluate_parquet(distributed.ship(rs, as_of="2018-11-20"), paths)
+    bag = distributed.evaluate_files(distributed.ship(rs, as_of="2018-11-20"), paths)
     lines = bag.compute(scheduler="synchronous")
     assert len(lines) == 60
     for line, record, n in zip(lines, records, range(60), strict=True):
@@ -154,7 +154,13 @@ def test_dask_reads_parquet_partitions(tmp_path: Path) -> None:
         assert got["source"] == f"{paths[n // 30]}:{n % 30 + 1}"
         assert got["outcome"] == want.outcome
         assert [f["outcome"] for f in got["findings"]] == [o for _, o in want.outcomes]
-    brief = distributed.evaluate_parquet(
+    brief = distributed.evaluate_files(
         distributed.ship(rs, as_of="2018-11-20"), paths, findings=False
     ).compute(scheduler="synchronous")
     assert "outcomes" in json.loads(brief[0])
+    # the command reads Parquet too, with the same lines, in one job or several
+    out1, out2 = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    args = ["evaluate", "-s", "gx.household.exit", "--as-of", "2018-11-20", *map(str, paths)]
+    assert main([*args, "-o", str(out1)], err=io.StringIO()) == 0
+    assert main([*args, "-o", str(out2), "--jobs", "2"], err=io.StringIO()) == 0
+    assert out1.read_text(encoding="utf-8") == "".join(lines) == out2.read_text(encoding="utf-8")
