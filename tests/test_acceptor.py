@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fupin_rules.records import compile_acceptor
+from fupin_rules.record_checks import compile_acceptor
 
 
 def test_hostile_property_names_and_values_stay_data() -> None:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import fupin_rules as fr
 from fupin_rules.io import parse_json_record
-from fupin_rules.records import compile_acceptor
+from fupin_rules.record_checks import compile_acceptor
 
 from .conftest import ROOT
 
