@@ -16,8 +16,8 @@ from typing import Any
 
 import attrs
 
+from .codegen import compile_plan
 from .errors import EvaluationError, UsageError
-from .expressions import compile_plan
 from .model import (
     Criterion,
     CriterionOutcome,

@@ -23,26 +23,39 @@ branch of ``a if c else b`` may mention absent fields freely.
 from __future__ import annotations
 
 import ast
-import copy
-import datetime as _dt
 import difflib
-import re
-from collections.abc import Callable, Iterable, Mapping
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
 import simpleeval
 
-from ._canonical import EXACT
+from .codegen import _generate
 from .errors import EvaluationError, ExpressionError, Problem
+from .functions import (
+    EXPLAINED,
+    FUNCTIONS,
+    MAX_LIST_ITEMS,
+    Function,
+    _age_at,
+    _attr,
+    _div,
+    _floordiv,
+    _mod,
+    id_valid,
+)
 
 __all__ = [
+    "EXPLAINED",
     "FUNCTIONS",
+    "MAX_LIST_ITEMS",
     "Expression",
+    "Function",
     "Scope",
     "Type",
     "compile_expression",
+    "id_valid",
 ]
 
 MAX_LENGTH = 2000
@@ -50,8 +63,6 @@ MAX_NODES = 400
 MAX_DEPTH = 40
 MAX_STRING = 1000
 MAX_INT_DIGITS = 30
-MAX_LIST_ITEMS = 10_000
-"""Longest list an aggregate iterates; records with longer lists are invalid."""
 
 
 # --------------------------------------------------------------------------- types
@@ -137,250 +148,7 @@ class Scope:
         return sorted(names | ({"as_of"} if self.dated else set()))
 
 
-# --------------------------------------------------------------------------- runtime helpers
-
-
-def _num(value: Any) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool) or not isinstance(value, int):
-        msg = f"需要数值, 得到 {value!r}"
-        raise EvaluationError(msg)
-    return Decimal(value)
-
-
-def _div(a: Any, b: Any) -> Decimal:
-    if b == 0:
-        msg = "除数为零"
-        raise EvaluationError(msg)
-    return _num(a) / _num(b)
-
-
-def _floordiv(a: Any, b: Any) -> Decimal:
-    return _div(a, b).to_integral_value(rounding=ROUND_FLOOR)
-
-
-def _mod(a: Any, b: Any) -> Decimal:
-    return _num(a) - _num(b) * _floordiv(a, b)
-
-
-def _attr(item: Any, name: str) -> Any:
-    value = item.get(name) if isinstance(item, Mapping) else None
-    if value is None:
-        msg = f"成员缺少字段 {name}"
-        raise EvaluationError(msg, fields=(name,))
-    return value
-
-
-def _absent(name: str) -> Any:
-    msg = f"成员缺少字段 {name}"
-    raise EvaluationError(msg, fields=(name,))
-
-
-def _items(value: Any) -> Iterable[Any]:
-    if not isinstance(value, list | tuple):
-        msg = "需要列表"
-        raise EvaluationError(msg)
-    if len(value) > MAX_LIST_ITEMS:
-        msg = f"列表过长 ({len(value)} 项)"
-        raise EvaluationError(msg)
-    return value
-
-
-def _count(values: Iterable[Any]) -> int:
-    return sum(1 for v in values if v is not False)
-
-
-def _sum(values: Iterable[Any]) -> Decimal | int:
-    total: Decimal | int = 0
-    for v in values:
-        total = total + v
-    return total
-
-
-def _min(values: Iterable[Any]) -> Any:
-    items = list(values)
-    if not items:
-        msg = "min() 没有可比较的值"
-        raise EvaluationError(msg)
-    return min(items)
-
-
-def _max(values: Iterable[Any]) -> Any:
-    items = list(values)
-    if not items:
-        msg = "max() 没有可比较的值"
-        raise EvaluationError(msg)
-    return max(items)
-
-
-_DATES: dict[str, _dt.date] = {}
-"""Dates read from text, by text: a population has a few tens of thousands of birth dates."""
-_DATES_MAX = 50_000
-
-
-def _date(value: Any) -> _dt.date:
-    if type(value) is str:
-        found = _DATES.get(value)
-        if found is not None:
-            return found
-    elif isinstance(value, _dt.date):
-        return value
-    try:
-        found = _dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        msg = f"不是有效日期: {value!r}"
-        raise EvaluationError(msg) from None
-    if type(value) is str and len(_DATES) < _DATES_MAX:
-        _DATES[value] = found
-    return found
-
-
-_AGES: dict[tuple[str, str], int] = {}
-
-
-def _age_at(birth: Any, on: Any) -> int:
-    key = (birth, on) if type(birth) is str and type(on) is str else None
-    if key is not None:
-        found = _AGES.get(key)
-        if found is not None:
-            return found
-    b, d = _date(birth), _date(on)
-    age = d.year - b.year - ((d.month, d.day) < (b.month, b.day))
-    if key is not None and len(_AGES) < _DATES_MAX:
-        _AGES[key] = age
-    return age
-
-
-def _year(value: Any) -> int:
-    return _date(value).year
-
-
-def _days_between(a: Any, b: Any) -> int:
-    return (_date(b) - _date(a)).days
-
-
-def _round(value: Any, digits: Any = 0) -> Decimal:
-    if not isinstance(digits, int) or not 0 <= digits <= 10:
-        msg = "round() 的位数须为 0 到 10 的整数"
-        raise EvaluationError(msg)
-    return _num(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=EXACT)
-
-
-def _abs(value: Any) -> Any:
-    return abs(_num(value)) if not isinstance(value, int) else abs(value)
-
-
-def _len(value: Any) -> int:
-    return len(value) if isinstance(value, list | tuple | str) else 0
-
-
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^[0-9]{17}[0-9Xx]$")
-
-
-def id_valid(value: Any) -> bool:
-    """Whether ``value`` is an 18-character resident ID number with a valid GB 11643 check
-    character and a real birth date."""
-    if not isinstance(value, str) or not _ID_RE.match(value):
-        return False
-    total = sum(int(c) * w for c, w in zip(value[:17], _ID_WEIGHTS, strict=True))
-    if _ID_CHECK[total % 11] != value[17].upper():
-        return False
-    try:
-        _dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
-        return False
-    return True
-
-
-def _id_birth_date(value: Any) -> str:
-    if not isinstance(value, str) or not _ID_RE.match(value):
-        msg = f"身份证号格式不对: {value!r}"
-        raise EvaluationError(msg)
-    text = f"{value[6:10]}-{value[10:12]}-{value[12:14]}"
-    _date(text)
-    return text
-
-
-def _id_sex(value: Any) -> str:
-    if not isinstance(value, str) or not _ID_RE.match(value):
-        msg = f"身份证号格式不对: {value!r}"
-        raise EvaluationError(msg)
-    return "男" if int(value[16]) % 2 else "女"
-
-
-def _has(value: Any) -> bool:
-    return value is not None
-
-
-def _coalesce(value: Any, default: Any) -> Any:
-    return default if value is None else value
-
-
-@attrs.frozen
-class Function:
-    """One function of the rule language."""
-
-    name: str
-    impl: Callable[..., Any]
-    min_args: int
-    max_args: int
-    aggregate: bool = False
-    """Takes one generator expression (``count(m for m in members if ...)``)."""
-    doc: str = ""
-
-
-FUNCTIONS: Mapping[str, Function] = {
-    f.name: f
-    for f in (
-        Function("count", _count, 1, 1, aggregate=True, doc="满足条件的项数"),
-        Function("any", any, 1, 1, aggregate=True, doc="任一项为真"),
-        Function("all", all, 1, 1, aggregate=True, doc="每一项都为真 (没有项时为真)"),
-        Function("sum", _sum, 1, 1, aggregate=True, doc="合计"),
-        Function("min", _min, 1, 1, aggregate=True, doc="最小值"),
-        Function("max", _max, 1, 1, aggregate=True, doc="最大值"),
-        Function("len", _len, 1, 1, doc="列表长度"),
-        Function("abs", _abs, 1, 1, doc="绝对值"),
-        Function("round", _round, 1, 2, doc="四舍五入到 n 位小数"),
-        Function("age", _age_at, 1, 1, doc="评估日期时的周岁"),
-        Function("age_at", _age_at, 2, 2, doc="某日的周岁"),
-        Function("year", _year, 1, 1, doc="日期的年份"),
-        Function("days_between", _days_between, 2, 2, doc="两个日期相差的天数"),
-        Function("has", _has, 1, 1, doc="字段存在且不为空"),
-        Function("coalesce", _coalesce, 2, 2, doc="字段为空时取默认值"),
-        Function("id_valid", id_valid, 1, 1, doc="身份证号码校验位正确 (GB 11643-1999)"),
-        Function("id_birth_date", _id_birth_date, 1, 1, doc="身份证号码中的出生日期"),
-        Function("id_sex", _id_sex, 1, 1, doc="身份证号码第 17 位对应的性别"),
-    )
-}
-
-_RUNTIME: dict[str, Any] = {
-    "_div": _div,
-    "_floordiv": _floordiv,
-    "_mod": _mod,
-    "_attr": _attr,
-    "_absent": _absent,
-    "_items": _items,
-    "_dict": dict,
-    "_type": type,
-    "_sum1": sum,
-    **{f"_f_{name}": f.impl for name, f in FUNCTIONS.items()},
-}
-
-
 # --------------------------------------------------------------------------- compiled form
-
-EXPLAINED: tuple[type[Exception], ...] = (
-    EvaluationError,
-    KeyError,
-    TypeError,
-    ValueError,
-    ArithmeticError,
-)
-"""What an expression may raise on bad data: :meth:`Expression.evaluate` turns each into an
-:class:`EvaluationError` (any other exception is a bug and propagates)."""
 
 
 @attrs.frozen(eq=False)
@@ -871,291 +639,6 @@ def _describe(node: ast.AST) -> str:
         "Slice": "切片",
     }
     return names.get(type(node).__name__, type(node).__name__)
-
-
-# --------------------------------------------------------------------------- code generation
-
-
-class _Generator(ast.NodeTransformer):
-    """Rewrite a checked tree into the evaluator's Python: names read from the environment,
-    exact division, checked member access, functions from the fixed table."""
-
-    def __init__(self, locals_: set[str], fold: Mapping[str, Any] | None = None) -> None:
-        self.locals = locals_
-        self.constants: list[Any] = []
-        self.temps = 0
-        self.in_iter = False
-        self.fold = fold or {}
-        """Names whose values are fixed (a day's parameters): written as constants."""
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id in self.locals:
-            return ast.Name(id=f"_v_{node.id}", ctx=ast.Load())
-        if node.id in self.fold:
-            return self._constant(self.fold[node.id])
-        if node.id in {"true", "True"}:
-            return ast.Constant(value=True)
-        if node.id in {"false", "False"}:
-            return ast.Constant(value=False)
-        return ast.Subscript(
-            value=ast.Name(id="_e", ctx=ast.Load()), slice=ast.Constant(node.id), ctx=ast.Load()
-        )
-
-    def visit_Constant(self, node: ast.Constant) -> ast.expr:
-        value: object = node.value
-        if isinstance(value, Decimal):
-            return self._constant(value)
-        return node
-
-    def _constant(self, value: Any) -> ast.expr:
-        self.constants.append(value)
-        return ast.Name(id=f"_c{len(self.constants) - 1}", ctx=ast.Load())
-
-    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
-        target = node.value
-        if not isinstance(target, ast.Name) or target.id not in self.locals or self.in_iter:
-            return _call("_attr", [self.visit(target), ast.Constant(node.attr)])
-        # m.x inline, as _attr(m, "x"):
-        # (_tN if type(m) is dict and (_tN := m.get("x")) is not None else _absent("x"))
-        item = self.visit(target)
-        temp = self._temp()
-        return ast.IfExp(
-            test=ast.BoolOp(
-                op=ast.And(),
-                values=[
-                    ast.Compare(
-                        left=_call("_type", [item]),
-                        ops=[ast.Is()],
-                        comparators=[ast.Name(id="_dict", ctx=ast.Load())],
-                    ),
-                    ast.Compare(
-                        left=ast.NamedExpr(
-                            target=ast.Name(id=temp, ctx=ast.Store()),
-                            value=ast.Call(
-                                func=ast.Attribute(value=item, attr="get", ctx=ast.Load()),
-                                args=[ast.Constant(node.attr)],
-                                keywords=[],
-                            ),
-                        ),
-                        ops=[ast.IsNot()],
-                        comparators=[ast.Constant(None)],
-                    ),
-                ],
-            ),
-            body=ast.Name(id=temp, ctx=ast.Load()),
-            orelse=_call("_absent", [ast.Constant(node.attr)]),
-        )
-
-    def _temp(self) -> str:
-        temp = f"_t{self.temps}"
-        self.temps += 1
-        return temp
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
-        left, right = self.visit(node.left), self.visit(node.right)
-        helper = {ast.Div: "_div", ast.FloorDiv: "_floordiv", ast.Mod: "_mod"}.get(type(node.op))
-        if helper:
-            return _call(helper, [left, right])
-        return ast.BinOp(left=left, op=node.op, right=right)
-
-    def visit_Compare(self, node: ast.Compare) -> ast.expr:
-        comparators: list[ast.expr] = []
-        for op, comp in zip(node.ops, node.comparators, strict=True):
-            if isinstance(op, ast.In | ast.NotIn) and isinstance(
-                comp, ast.List | ast.Tuple | ast.Set
-            ):
-                values = frozenset(c.value for c in comp.elts if isinstance(c, ast.Constant))
-                comparators.append(self._constant(values))
-            else:
-                comparators.append(self.visit(comp))
-        return ast.Compare(left=self.visit(node.left), ops=node.ops, comparators=comparators)
-
-    def visit_Call(self, node: ast.Call) -> ast.expr:
-        assert isinstance(node.func, ast.Name)
-        name = node.func.id
-        if name in {"has", "coalesce"}:
-            target = node.args[0]
-            if isinstance(target, ast.Name) and target.id not in self.locals:
-                value: ast.expr = ast.Call(
-                    func=ast.Attribute(
-                        value=ast.Name("_e", ast.Load()), attr="get", ctx=ast.Load()
-                    ),
-                    args=[ast.Constant(target.id)],
-                    keywords=[],
-                )
-            else:
-                assert isinstance(target, ast.Attribute)
-                value = ast.Call(
-                    func=ast.Attribute(value=self.visit(target.value), attr="get", ctx=ast.Load()),
-                    args=[ast.Constant(target.attr)],
-                    keywords=[],
-                )
-            if name == "has":
-                return ast.Compare(left=value, ops=[ast.IsNot()], comparators=[ast.Constant(None)])
-            # The default is evaluated only when the value is absent, as in the interpreter:
-            # (_tN if (_tN := value) is not None else default)
-            temp = self._temp()
-            return ast.IfExp(
-                test=ast.Compare(
-                    left=ast.NamedExpr(target=ast.Name(id=temp, ctx=ast.Store()), value=value),
-                    ops=[ast.IsNot()],
-                    comparators=[ast.Constant(None)],
-                ),
-                body=ast.Name(id=temp, ctx=ast.Load()),
-                orelse=self.visit(node.args[1]),
-            )
-        if name == "count" and isinstance(node.args[0], ast.GeneratorExp):
-            # count(e for m in xs if c) as one generator: sum(1 for m in xs if c if e is not
-            # False), the test left out when e is the item itself (never False: an object).
-            gen = self.visit(node.args[0])
-            assert isinstance(gen, ast.GeneratorExp)
-            comp = gen.generators[0]
-            elt = gen.elt
-            item = comp.target
-            assert isinstance(item, ast.Name)
-            if not (isinstance(elt, ast.Name) and elt.id == item.id):
-                comp.ifs.append(
-                    ast.Compare(left=elt, ops=[ast.IsNot()], comparators=[ast.Constant(False)])
-                )
-            gen.elt = ast.Constant(1)
-            return _call("_sum1", [gen])
-        args = [self.visit(a) for a in node.args]
-        if name == "age":
-            args.append(self.visit(ast.Name(id="as_of", ctx=ast.Load())))
-        return _call(f"_f_{name}", args)
-
-    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> ast.expr:
-        gen = node.generators[0]
-        assert isinstance(gen.target, ast.Name)
-        # Python forbids := in a comprehension's iterable: no inline forms there.
-        saved, self.in_iter = self.in_iter, True
-        try:
-            iterable = _call("_items", [self.visit(gen.iter)])
-        finally:
-            self.in_iter = saved
-        self.locals.add(gen.target.id)
-        try:
-            new = ast.GeneratorExp(
-                elt=self.visit(node.elt),
-                generators=[
-                    ast.comprehension(
-                        target=ast.Name(id=f"_v_{gen.target.id}", ctx=ast.Store()),
-                        iter=iterable,
-                        ifs=[self.visit(c) for c in gen.ifs],
-                        is_async=0,
-                    )
-                ],
-            )
-        finally:
-            self.locals.discard(gen.target.id)
-        return new
-
-
-def _call(name: str, args: list[ast.expr]) -> ast.Call:
-    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=args, keywords=[])
-
-
-def _generate(tree: ast.Expression) -> tuple[Callable[[Mapping[str, Any]], Any], str]:
-    gen = _Generator(set())
-    body = gen.visit(_copy_tree(tree.body))
-    # A function skeleton parsed from fixed text (portable across Python versions); its body
-    # is replaced by the generated expression.
-    func = ast.parse("def _expression(_e):\n    return None\n").body[0]
-    assert isinstance(func, ast.FunctionDef)
-    func.body = [ast.Return(value=body)]
-    module = ast.Module(body=[func], type_ignores=[])
-    ast.fix_missing_locations(module)
-    python = ast.unparse(module)
-    namespace: dict[str, Any] = {"__builtins__": {}, **_RUNTIME}
-    namespace.update({f"_c{i}": c for i, c in enumerate(gen.constants)})
-    code = compile(module, "<fupin-rules expression>", "exec")
-    exec(code, namespace)  # noqa: S102 - generated from a checked, allow-listed tree
-    fn: Callable[[Mapping[str, Any]], Any] = namespace["_expression"]
-    return fn, python
-
-
-Plan = Callable[[dict[str, Any]], tuple[list[int], list[int] | int]]
-"""A rule set's compiled pass over one environment: see :func:`compile_plan`."""
-
-
-class _Slots(ast.NodeTransformer):
-    """Put generated expressions into a fixed skeleton, in place of ``_X<n>`` names."""
-
-    def __init__(self, exprs: list[ast.expr]) -> None:
-        self.exprs = exprs
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id.startswith("_X"):
-            return self.exprs[int(node.id[2:])]
-        return node
-
-
-def compile_plan(
-    derived: Iterable[tuple[str, Expression]],
-    criteria: Iterable[tuple[Expression | None, Expression | None]],
-    applies_if: Expression | None,
-    fold: Mapping[str, Any],
-) -> tuple[Plan, str]:
-    """One generated function for a whole rule set on one day: derived fields, then whether
-    it applies, then each criterion, with ``fold`` (the day's parameters) as constants.
-
-    ``plan(env)`` stores each derived field in ``env`` and returns ``(failed, codes)``:
-    the indexes of the derived fields that could not be computed, and one code per
-    criterion (0 pass, 1 fail, 2 not applicable, 3 unknown, 4 no test: a per-item criterion),
-    or instead of codes 0 (the rule set does not apply) or 1 (that could not be told).
-    An expression that raises what :data:`EXPLAINED` lists counts as not computable; every
-    other exception propagates. The skeleton is fixed text; names and expressions enter it
-    as constants and checked trees, as in :func:`_generate`.
-    """
-    gen = _Generator(set(), fold)
-    exprs: list[ast.expr] = []
-    names: list[str] = []
-
-    def slot(expr: Expression) -> str:
-        exprs.append(gen.visit(_copy_tree(expr._tree.body)))
-        return f"_X{len(exprs) - 1}"
-
-    lines = ["def _plan(_e):", "    _failed = []", "    _k = []"]
-    for i, (name, expr) in enumerate(derived):
-        names.append(name)
-        lines += [
-            "    try:",
-            f"        _e[_n{i}] = {slot(expr)}",
-            "    except _EXPLAINED:",
-            f"        _failed.append({i})",
-        ]
-    if applies_if is not None:
-        lines += [
-            "    try:",
-            f"        if not {slot(applies_if)}: return _failed, 0",
-            "    except _EXPLAINED:",
-            "        return _failed, 1",
-        ]
-    for applies, test in criteria:
-        if test is None:
-            lines.append("    _k.append(4)")
-            continue
-        lines.append("    try:")
-        if applies is not None:
-            lines.append(f"        if not {slot(applies)}: _k.append(2)")
-            lines.append(f"        else: _k.append(0 if {slot(test)} else 1)")
-        else:
-            lines.append(f"        _k.append(0 if {slot(test)} else 1)")
-        lines += ["    except _EXPLAINED:", "        _k.append(3)"]
-    lines.append("    return _failed, _k")
-    module = _Slots(exprs).visit(ast.parse("\n".join(lines)))
-    ast.fix_missing_locations(module)
-    namespace: dict[str, Any] = {"__builtins__": {}, **_RUNTIME, "_EXPLAINED": EXPLAINED}
-    namespace.update({f"_c{i}": c for i, c in enumerate(gen.constants)})
-    namespace.update({f"_n{i}": n for i, n in enumerate(names)})
-    code = compile(module, "<fupin-rules rule set plan>", "exec")
-    exec(code, namespace)  # noqa: S102 - a fixed skeleton around checked, allow-listed trees
-    plan: Plan = namespace["_plan"]
-    return plan, ast.unparse(module)
-
-
-def _copy_tree(node: ast.expr) -> ast.expr:
-    return copy.deepcopy(node)
 
 
 # --------------------------------------------------------------------------- entry point
