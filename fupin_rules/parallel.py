@@ -36,8 +36,9 @@ from .model import RuleSet
 
 __all__ = ["CHUNK_LINES", "RuleSetSpec", "evaluate_lines", "evaluate_parallel", "raw_lines"]
 
-CHUNK_LINES = 1000
-"""Lines per chunk handed to a worker."""
+CHUNK_LINES = 250
+"""Lines per chunk handed to a worker (smaller chunks keep both cores busy to the end: on
+60,000 households 250 was about 4% faster than 1,000 with two jobs)."""
 
 
 @attrs.frozen
