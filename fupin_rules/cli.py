@@ -20,6 +20,7 @@ from ._version import __version__
 from .errors import FupinRulesError, RuleFileError, UsageError
 from .evaluation import parse_day, rejected
 from .io import InputRecord, atomic_output, read_jsonl
+from .io.parquet import PARQUET_SUFFIXES, read_parquet
 from .library import Library, load_library
 from .model import Result, RuleSet
 
@@ -70,7 +71,10 @@ def _inputs(paths: Sequence[str]) -> Iterator[InputRecord]:
             if not path.is_file():
                 msg = f"输入文件不存在: {p}"
                 raise UsageError(msg)
-            yield from read_jsonl(path, p)
+            if path.suffix.lower() in PARQUET_SUFFIXES:
+                yield from read_parquet(path, p)
+            else:
+                yield from read_jsonl(path, p)
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
@@ -471,7 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  fupin-rules explain -s gx.household.exit --as-of 2018-11-20 --id 450100000001 h.jsonl",
     )
     _add_selection(p)
-    p.add_argument("input", metavar="INPUT", help="JSON Lines 文件, 或 - 表示标准输入")
+    p.add_argument("input", metavar="INPUT", help="JSON Lines 或 .parquet 文件, 或 - 表示标准输入")
     p.add_argument("--id", metavar="RECORD_ID", help="只说明这一编号的记录")
     p.add_argument("--limit", type=int, default=1, help="不指定 --id 时说明前几条记录 (默认 1)")
 
@@ -500,7 +504,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="before", required=True, metavar="V", help="原版本")
     p.add_argument("--to", dest="after", required=True, metavar="V", help="新版本")
     p.add_argument("--as-of", required=True, metavar="DATE", help="两个版本共用的评估日期")
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="JSON Lines 文件; - 表示标准输入")
+    p.add_argument(
+        "inputs", nargs="*", metavar="INPUT", help="JSON Lines 或 .parquet 文件; - 表示标准输入"
+    )
     p.add_argument("-o", "--output", metavar="OUT", help="结果改变的记录写入此文件 (JSON Lines)")
     p.add_argument("--json", action="store_true", help="汇总输出为 JSON")
     _add_rules(p)

@@ -125,6 +125,22 @@ def test_convert_and_check_read_parquet(tmp_path: Path) -> None:
     assert json.loads(lines[0])["household_id"] == records[0]["household_id"]
 
 
+def test_explain_and_impact_read_parquet(tmp_path: Path) -> None:
+    records = _records(30)
+    path = tmp_path / "county.parquet"
+    pq.write_table(_as_arrow(records), path)
+    out, err = io.StringIO(), io.StringIO()
+    base = ["-s", "gx.household.exit"]
+    rid = records[3]["household_id"]
+    args = ["explain", *base, "--as-of", "2018-11-20", "--id", rid, str(path)]
+    assert main(args, out=out, err=err) == 0
+    assert f"来源 {path}:4" in out.getvalue()
+    out = io.StringIO()
+    args = ["impact", *base, "--from", "2016", "--to", "2018", "--as-of", "2018-11-20", str(path)]
+    assert main([*args, "--json"], out=out, err=err) in (0, 1)
+    assert json.loads(out.getvalue())["total"] == 30
+
+
 def test_not_parquet_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "fake.parquet"
     path.write_text("not parquet", encoding="utf-8")
