@@ -513,7 +513,7 @@ def _finding(
         outcome, message, items = _per_item(rs, c, env, missing, ctx)
     unconfirmed = c.unconfirmed or any(n in ctx.unconfirmed for n in c.used)
     if unconfirmed and outcome in {"pass", "fail"}:
-        message += " (注意: 该指标的检验方法或所用参数未经来源确认)"
+        message += _UNCONFIRMED
     return Finding(
         criterion=c.id,
         label=c.label,

@@ -24,13 +24,13 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import Any, TextIO
 
 import attrs
 
 from .errors import UsageError
 from .evaluation import rejected
-from .io.jsonl import parse_json_record, result_line
+from .io.jsonl import parse_json_record, raw_lines_of, result_line
 from .io.parquet import PARQUET_SUFFIXES, read_parquet
 from .model import RuleSet
 
@@ -171,31 +171,13 @@ def raw_lines(paths: Sequence[str]) -> Iterator[Line]:
             raise UsageError(msg)
     for p in paths:
         if p == "-":
-            yield from _raw(sys.stdin, "<stdin>")
+            yield from raw_lines_of(sys.stdin, "<stdin>")
         elif Path(p).suffix.lower() in PARQUET_SUFFIXES:
             for item in read_parquet(p):
                 yield (item.source, item.record, item.error)
         else:
             with open(p, encoding="utf-8-sig", errors="strict", newline="") as fh:
-                yield from _raw(fh, p)
-
-
-def _raw(fh: IO[str], label: str) -> Iterator[Line]:
-    # Mirrors fupin_rules.io.jsonl._lines line for line; tests compare the two.
-    number = 0
-    while True:
-        try:
-            line = fh.readline()
-        except UnicodeDecodeError as exc:
-            number += 1
-            yield (f"{label}:{number}", None, f"不是 UTF-8 编码: {exc.reason}")
-            return
-        if not line:
-            return
-        number += 1
-        if not line.strip():
-            continue
-        yield (f"{label}:{number}", line, None)
+                yield from raw_lines_of(fh, p)
 
 
 def evaluate_lines(

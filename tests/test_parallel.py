@@ -67,8 +67,8 @@ def test_small_chunks_keep_order(data: Path) -> None:
     assert sum(ca.values()) == 303
 
 
-def test_raw_lines_mirror_the_reader(data: Path) -> None:
-    """The parallel line reader numbers and skips lines exactly as read_jsonl does."""
+def test_raw_lines_number_lines_as_the_reader_does(data: Path) -> None:
+    """--jobs reads, numbers and skips lines exactly as read_jsonl does (one line reader)."""
     raw = [src for src, _, _ in parallel.raw_lines([str(data)])]
     assert raw == [item.source for item in read_jsonl(data, str(data))]
 

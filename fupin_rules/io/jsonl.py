@@ -24,6 +24,7 @@ __all__ = [
     "InputRecord",
     "atomic_output",
     "parse_json_record",
+    "raw_lines_of",
     "read_jsonl",
     "result_line",
     "write_atomic",
@@ -104,21 +105,31 @@ def read_jsonl(source: str | Path | IO[str], name: str | None = None) -> Iterato
 
 
 def _lines(fh: IO[str], label: str) -> Iterator[InputRecord]:
+    for source, text, error in raw_lines_of(fh, label):
+        if text is None:
+            yield InputRecord(source=source, error=error)
+        else:
+            value, error = parse_json_record(text)
+            yield InputRecord(source=source, record=value, error=error)
+
+
+def raw_lines_of(fh: IO[str], label: str) -> Iterator[tuple[str, str | None, str | None]]:
+    """``(source, text, error)`` for each non-blank line of a JSON Lines stream, unparsed:
+    the text, or (for bytes that are not UTF-8, which end the file) the reason instead."""
     number = 0
     while True:
         try:
             line = fh.readline()
         except UnicodeDecodeError as exc:
             number += 1
-            yield InputRecord(source=f"{label}:{number}", error=f"不是 UTF-8 编码: {exc.reason}")
+            yield (f"{label}:{number}", None, f"不是 UTF-8 编码: {exc.reason}")
             return
         if not line:
             return
         number += 1
         if not line.strip():
             continue
-        value, error = parse_json_record(line)
-        yield InputRecord(source=f"{label}:{number}", record=value, error=error)
+        yield (f"{label}:{number}", line, None)
 
 
 @contextlib.contextmanager
