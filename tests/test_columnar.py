@@ -182,3 +182,54 @@ def test_unsupported_rule_sets_fall_back_to_rows(lib: fr.Library) -> None:
             assert outcomes == [rs.evaluate(r).outcome for r in recs]
             return
     pytest.skip("every bundled rule set has a column form")
+
+
+@pytest.mark.parametrize(("standard", "day"), STANDARDS[:2])
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**32), block=st.integers(1, 17))
+def test_blocks_and_threads_change_nothing(standard: str, day: str, seed: int, block: int) -> None:
+    """A table cut into blocks gives the same arrays on one thread or several, and every
+    outcome the blocks are sure of is the row evaluator's."""
+    rs = _lib().get(standard, as_of=day)
+    records = [r for r in _records(seed, 60, 0.02) if not rs.record_schema.check(r)[1]]
+    table = columnar.build_columns(rs, [rs.record_schema.check(r)[0] for r in records])
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setattr(columnar, "BLOCK_ROWS", block)
+        one = columnar.evaluate_columns(rs, table, threads=1)
+        many = columnar.evaluate_columns(rs, table, threads=3)
+    finally:
+        mp.undo()
+    for got in (one, many):
+        assert got.outcomes.shape == (len(records),)
+        assert got.criterion_outcomes.shape == (len(records), len(rs.criteria))
+    assert one.outcomes.tobytes() == many.outcomes.tobytes()
+    assert one.criterion_outcomes.tobytes() == many.criterion_outcomes.tobytes()
+    assert one.uncertain.tobytes() == many.uncertain.tobytes()
+    for k, record in enumerate(records):
+        if one.uncertain[k]:
+            continue
+        row = rs.evaluate(record)
+        assert one.outcome(k) == row.outcome, record
+        assert {c: one.criterion_outcome(k, c) for c in one.criteria} == dict(row.outcomes)
+
+
+def test_rows_of_a_table_are_views_of_those_rows(lib: fr.Library) -> None:
+    """``ColumnTable.rows`` keeps each field's entries of exactly those rows."""
+    rs = lib.get("gx.household.exit", as_of="2018-11-20")
+    records = [r for r in _records(5, 30, 0.1) if not rs.record_schema.check(r)[1]]
+    table = columnar.build_columns(rs, [rs.record_schema.check(r)[0] for r in records])
+    part = table.rows(7, 19)
+    assert part.n == 12
+    for name, col in table.columns.items():
+        assert part.columns[name].values.tolist() == col.values[7:19].tolist()
+        assert np.shares_memory(part.columns[name].values, col.values)
+    for name, lst in table.lists.items():
+        w = lst.width
+        assert part.lists[name].lengths.tolist() == lst.lengths[7:19].tolist()
+        for sub, col in lst.fields.items():
+            assert (
+                part.lists[name].fields[sub].values.tolist() == col.values[7 * w : 19 * w].tolist()
+            )
+    assert table.rows(25, 10**9).n == table.n - 25
+    assert table.rows(40, 3).n == 0
