@@ -75,7 +75,8 @@ def evaluate_partition(paths: Sequence[str], spec: RuleSetSpec, findings: bool =
     (``findings=False``: criterion outcomes only, as ``evaluate --brief``)."""
     rs = spec.resolve()
     text, _, _ = evaluate_lines(rs, raw_lines(list(paths)), findings=findings)
-    return text.splitlines(keepends=True)
+    # One result per "\n" (a result may hold U+2028 and the like, which splitlines splits at).
+    return [line + "\n" for line in text.split("\n")[:-1]]
 
 
 def evaluate_files(spec: RuleSetSpec, paths: Sequence[str | Path], *, findings: bool = True) -> Any:

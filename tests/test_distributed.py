@@ -64,3 +64,14 @@ def test_shipped_rules_must_match_the_fingerprint() -> None:
     _REGISTRY.clear()
     with pytest.raises(RuntimeError, match="fingerprint"):
         forged.resolve()
+
+
+def test_one_bag_item_per_record_even_with_line_separators(tmp_path: Path) -> None:
+    """A result may hold U+2028 (JSON does not escape it); it is still one item of the bag."""
+    rs = fr.load_library().get("gx.household.exit", as_of="2018-11-20")
+    path = tmp_path / "odd.jsonl"
+    path.write_text('{"household_id": "A\u2028B"}\n{"household_id": "C\x85"}\n', encoding="utf-8")
+    items = distributed.evaluate_partition([str(path)], RuleSetSpec.of(rs, as_of="2018-11-20"))
+    assert len(items) == 2
+    assert all(item.endswith("\n") and item.count("\n") == 1 for item in items)
+    assert '"record_id":"A\u2028B"' in items[0]
