@@ -65,7 +65,7 @@ def _inputs(paths: Sequence[str]) -> Iterator[InputRecord]:
         paths = ["-"]
     for p in paths:
         if p == "-":
-            yield from read_jsonl(sys.stdin, "<stdin>")
+            yield from read_jsonl(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>")
         else:
             path = Path(p)
             if not path.is_file():

@@ -61,7 +61,7 @@ def test_small_chunks_keep_order(data: Path) -> None:
     spec = parallel.RuleSetSpec.of(rs, as_of="2018-11-20")
     a, b = io.StringIO(), io.StringIO()
     ca, ba = parallel.evaluate_parallel(spec, [str(data)], a, jobs=1)
-    cb, bb = parallel.evaluate_parallel(spec, [str(data)], b, jobs=2, chunk_lines=7)
+    cb, bb = parallel.evaluate_parallel(spec, [str(data)], b, jobs=2, block_bytes=3000)
     assert a.getvalue() == b.getvalue()
     assert (ca, ba) == (cb, bb)
     assert sum(ca.values()) == 303

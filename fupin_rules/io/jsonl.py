@@ -7,6 +7,7 @@ absurd nesting are refused per line (the line becomes a rejected record, the run
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import sys
@@ -94,17 +95,20 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
         return None, f"不是有效的 JSON: {exc}"
 
 
-def read_jsonl(source: str | Path | IO[str], name: str | None = None) -> Iterator[InputRecord]:
-    """Yield one :class:`InputRecord` per non-blank line of a JSON Lines file or stream."""
+def read_jsonl(
+    source: str | Path | IO[str] | IO[bytes], name: str | None = None
+) -> Iterator[InputRecord]:
+    """Yield one :class:`InputRecord` per non-blank line of a JSON Lines file or stream
+    (a binary stream or file is read as UTF-8, a leading BOM skipped)."""
     if isinstance(source, str | Path):
         label = name or str(source)
-        with open(source, encoding="utf-8-sig", errors="strict", newline="") as fh:
-            yield from _lines(fh, label)
+        with open(source, "rb") as fh:
+            yield from _records(fh, label)
     else:
-        yield from _lines(source, name or "<stdin>")
+        yield from _records(source, name or "<stdin>")
 
 
-def _lines(fh: IO[str], label: str) -> Iterator[InputRecord]:
+def _records(fh: IO[str] | IO[bytes], label: str) -> Iterator[InputRecord]:
     for source, text, error in raw_lines_of(fh, label):
         if text is None:
             yield InputRecord(source=source, error=error)
@@ -113,23 +117,117 @@ def _lines(fh: IO[str], label: str) -> Iterator[InputRecord]:
             yield InputRecord(source=source, record=value, error=error)
 
 
-def raw_lines_of(fh: IO[str], label: str) -> Iterator[tuple[str, str | None, str | None]]:
-    """``(source, text, error)`` for each non-blank line of a JSON Lines stream, unparsed:
-    the text, or (for bytes that are not UTF-8, which end the file) the reason instead."""
+# --------------------------------------------------------------------------- lines
+
+BLOCK_BYTES = 1 << 18
+"""About how much of a JSON Lines stream is read at once (whole lines, so usually a little
+less; a longer line is read whole)."""
+
+Block = tuple[str, int, str, str | None]
+"""``(label, lines before it, text, error)``: whole lines of one stream and how many lines
+of the stream came before them; or, for bytes that are not UTF-8, empty text and the reason
+(the line holding those bytes gets the next number, and the stream ends there)."""
+
+Line = tuple[str, Any, str | None]
+"""``(source, text, error)``: one raw line to parse, labelled ``file:line``, or the reason
+it could not be read (``text`` None). :func:`fupin_rules.parallel.raw_lines` also carries
+Parquet rows, already records, in ``text``."""
+
+_BOM = "\ufeff"
+
+
+def blocks_of(fh: IO[str] | IO[bytes], label: str, size: int = BLOCK_BYTES) -> Iterator[Block]:
+    """The text of a JSON Lines stream in blocks of whole lines.
+
+    Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r``. A binary stream is decoded as
+    UTF-8 after a leading BOM; bytes that are not UTF-8 end the stream: the lines before the
+    one holding them come as usual, then an error block for that line. The reading of
+    ``fupin-rules evaluate`` (one job or many) and of :func:`read_jsonl`.
+    """
     number = 0
+    pending: list[Any] = []
+    first = True
     while True:
         try:
-            line = fh.readline()
-        except UnicodeDecodeError as exc:
-            number += 1
-            yield (f"{label}:{number}", None, f"不是 UTF-8 编码: {exc.reason}")
+            data: Any = fh.read(size)
+        except UnicodeDecodeError as exc:  # a text stream that could not decode
+            yield (label, number, "", f"不是 UTF-8 编码: {exc.reason}")
             return
-        if not line:
-            return
-        number += 1
-        if not line.strip():
+        if first and data:
+            first = False
+            data = _without_bom(fh, data, size)
+            if not data:
+                continue  # the stream began with its BOM alone
+        cut = _last_end(data) if data else len(data)
+        if data and cut == 0:
+            pending.append(data)  # no line ends here yet
             continue
-        yield (f"{label}:{number}", line, None)
+        head = data[:cut] if data else data
+        piece = head[:0].join([*pending, head]) if pending else head
+        pending = [data[cut:]] if data and cut < len(data) else []
+        if piece:
+            if isinstance(piece, bytes):
+                try:
+                    text = piece.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    # (the bad byte is no line end, so a \\r just before it ends a line)
+                    good = piece[: _last_end(piece[: exc.start + 1])].decode("utf-8")
+                    if good:
+                        yield (label, number, good, None)
+                    reason = f"不是 UTF-8 编码: {exc.reason}"
+                    yield (label, number + _count(good), "", reason)
+                    return
+            else:
+                text = piece
+            yield (label, number, text, None)
+            number += _count(text)
+        if not data:
+            return
+
+
+def _without_bom(fh: IO[Any], data: Any, size: int) -> Any:
+    """The first data read from a stream, without the BOM it may start with."""
+    if isinstance(data, str):
+        return data[1:] if data.startswith(_BOM) else data
+    while len(data) < 3 and b"\xef\xbb\xbf".startswith(data):
+        more = fh.read(size)
+        if not more:
+            break
+        data += more
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+def _last_end(data: str | bytes) -> int:
+    """Where the last complete line of ``data`` ends (0: none yet). A final ``\\r`` is not
+    an end yet: a ``\\n`` may follow it."""
+    if isinstance(data, str):
+        return max(data.rfind("\n"), data.rfind("\r", 0, len(data) - 1)) + 1
+    return max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+
+
+def _count(text: str) -> int:
+    """How many lines ``text`` holds or starts."""
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return ends + (1 if text and text[-1] not in "\r\n" else 0)
+
+
+def lines_of(block: Block) -> Iterator[Line]:
+    """The non-blank lines of ``block``, numbered in their stream."""
+    label, number, text, error = block
+    if error is not None:
+        yield (f"{label}:{number + 1}", None, error)
+        return
+    for line in io.StringIO(text, newline=""):
+        number += 1
+        if line.strip():
+            yield (f"{label}:{number}", line, None)
+
+
+def raw_lines_of(fh: IO[str] | IO[bytes], label: str) -> Iterator[Line]:
+    """``(source, text, error)`` for each non-blank line of a JSON Lines stream, unparsed
+    (see :func:`blocks_of`)."""
+    for block in blocks_of(fh, label):
+        yield from lines_of(block)
 
 
 @contextlib.contextmanager
