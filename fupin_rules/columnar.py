@@ -340,6 +340,11 @@ _CMP: dict[type, Callable[[Any, Any], Any]] = {
 }
 
 
+_KEYS: dict[int, tuple[str, ast.expr]] = {}
+"""Each evaluated node's text (``ast.dump``), by ``id``: what the memo of a frame is keyed by.
+Computed once per node, not once per block; the node is kept, so its ``id`` stays its own."""
+
+
 class _Eval:
     def __init__(self, frame: _Frame) -> None:
         self.f = frame
@@ -352,10 +357,11 @@ class _Eval:
             direct: _V = method(node)
             return direct
         # The same sub-expression (e.g. an age test used by two derived fields) runs once.
-        dumps = self.f.cache.setdefault(0, {})
-        key = dumps.get(id(node))
+        key = _KEYS.get(id(node))
         if key is None:
-            key = dumps[id(node)] = (ast.dump(node), node)
+            if len(_KEYS) > 100_000:
+                _KEYS.clear()
+            key = _KEYS[id(node)] = (ast.dump(node), node)
         memo = self.f.memo
         found = memo.get(key[0])
         if found is None:
