@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "EXACT",
     "canonical_json",
+    "decimal_text",
     "dumps",
     "fingerprint",
     "fragment",
@@ -35,6 +36,10 @@ def render_number(value: Decimal | int | float) -> str:
 
     ``Decimal('3535.00')`` gives ``3535`` and ``Decimal('0.50')`` gives ``0.5``.
     """
+    if type(value) is Decimal:
+        text = decimal_text(value)
+        if text is not None:
+            return text
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -47,6 +52,18 @@ def render_number(value: Decimal | int | float) -> str:
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(EXACT), "f")
+
+
+def decimal_text(value: Decimal) -> str | None:
+    """:func:`render_number` of a finite decimal written without an exponent (the usual case),
+    from its text: trailing zeros of the fraction dropped, ``-0`` as ``0``. None for other
+    decimals (exponent notation, NaN, infinities), which take the general way."""
+    text = str(value)
+    if "E" in text or not (text[0].isdigit() or text[1:2].isdigit()):
+        return None
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def plain(value: Any) -> Any:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ._canonical import EXACT, dumps, fragment, plain, raw_json, render_number
+from ._canonical import EXACT, decimal_text, dumps, fragment, plain, raw_json, render_number
 
 _CENT = Decimal("0.01")
 
@@ -168,8 +168,10 @@ def display(value: Any, codes: Mapping[str, str] | None = None) -> str:
         return codes.get(value, value) if codes is not None else value
     if t is int:
         return str(value)
-    if t is Decimal and value.is_finite() and value.as_tuple().exponent >= -2:
-        return render_number(value)  # nothing to round (normalising only raises the exponent)
+    if t is Decimal:
+        text = decimal_text(value)
+        if text is not None and ("." not in text or len(text) - text.index(".") <= 3):
+            return text  # at most two decimals: nothing to round
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):

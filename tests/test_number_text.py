@@ -1,0 +1,56 @@
+"""Numbers as text: the quick way through a decimal's own text gives exactly the general way.
+
+``render_number`` (JSON numbers, values in findings) and ``display`` (numbers in messages)
+read most decimals from ``str(value)``; these tests hold them to the general algorithm, kept
+here as the reference, on any decimal.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from fupin_rules._canonical import EXACT, render_number
+from fupin_rules.model import display
+
+
+def _reference_number(value: Decimal) -> str:
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(EXACT), "f")
+
+
+def _reference_display(value: Decimal) -> str:
+    exponent = value.normalize(EXACT).as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        rounded = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN, context=EXACT)
+        return "约 " + _reference_number(rounded)
+    return _reference_number(value)
+
+
+_DECIMALS = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2),
+    st.builds(
+        lambda digits, exponent, sign: Decimal((sign, digits, exponent)),
+        st.lists(st.integers(0, 9), min_size=1, max_size=30).map(tuple),
+        st.integers(-12, 12),
+        st.integers(0, 1),
+    ),
+)
+
+
+@given(_DECIMALS)
+@example(Decimal("-0.00"))
+@example(Decimal("-0"))
+@example(Decimal("1E+2"))
+@example(Decimal("100.00"))
+@example(Decimal("0.000001"))
+@example(Decimal("0.0000001"))
+@example(Decimal("2952.330"))
+@example(Decimal("1.005"))
+def test_quick_number_text_is_the_general_one(value: Decimal) -> None:
+    assert render_number(value) == _reference_number(value)
+    assert display(value) == _reference_display(value)
