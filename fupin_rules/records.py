@@ -152,6 +152,15 @@ class RecordSchema:
         if not isinstance(record, Mapping):
             return {}, (f"记录须是 JSON 对象, 得到 {type(record).__name__}",)
         out = normalise(dict(record))
+        if plain is not None:
+            # Floats made exact decimals (a record read from Parquet or a spreadsheet): if
+            # nothing else needs normalising, the plain check now vouches for it.
+            try:
+                vouched = plain(out)
+            except ArithmeticError:
+                vouched = None
+            if vouched is not None:
+                return vouched, ()
         reasons: list[str] = []
         codelists = self.codelists
         for field, sub, codelist in self._coded:
