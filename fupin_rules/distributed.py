@@ -33,7 +33,7 @@ from typing import Any
 from ._resources import bundled_schemas_dir, bundled_standards_dir
 from .library import rule_files
 from .model import RuleSet
-from .parallel import RuleSetSpec, evaluate_lines, raw_lines
+from .parallel import RuleSetSpec, evaluate_unit, units
 
 __all__ = ["evaluate_files", "evaluate_jsonl", "evaluate_partition", "ship"]
 
@@ -74,7 +74,7 @@ def evaluate_partition(paths: Sequence[str], spec: RuleSetSpec, findings: bool =
     """Evaluate the JSON Lines files of one partition: one output line per input line
     (``findings=False``: criterion outcomes only, as ``evaluate --brief``)."""
     rs = spec.resolve()
-    text, _, _ = evaluate_lines(rs, raw_lines(list(paths)), findings=findings)
+    text = "".join(evaluate_unit(rs, unit, findings=findings)[0] for unit in units(list(paths)))
     # One result per "\n" (a result may hold U+2028 and the like, which splitlines splits at).
     return [line + "\n" for line in text.split("\n")[:-1]]
 

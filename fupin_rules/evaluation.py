@@ -11,7 +11,7 @@ import datetime as dt
 import decimal
 import functools
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -225,7 +225,30 @@ def evaluate(
         return _conclude(rs, day, record_id, findings, source)
     # Every criterion was judged by its compiled function: the outcome is known now; the
     # findings (messages, values) and the reasons are built only if someone asks for them.
-    outcomes = tuple(_CODE_OUTCOME[code] for code in codes)
+    return result_of_outcomes(
+        rs,
+        day,
+        record_id,
+        source,
+        fast.ids,
+        tuple([_CODE_OUTCOME[code] for code in codes]),
+        lambda: _fast_findings(rs, ctx, fast, env, codes, failed),
+    )
+
+
+def result_of_outcomes(
+    rs: RuleSet,
+    day: str,
+    record_id: str | None,
+    source: str | None,
+    ids: tuple[str, ...],
+    outcomes: tuple[CriterionOutcome, ...],
+    build: Callable[[], tuple[Finding, ...]],
+) -> Result:
+    """The result of a valid record of ``rs`` whose criteria (``ids``, in the rule set's
+    order) had these ``outcomes``: decided now, its findings (and the reasons of an undecided
+    record) built by ``build`` on first access. The one way both the row fast path and the
+    columns (:mod:`fupin_rules.arrow`) make such a result."""
     decided, extra = _decide_outcomes(rs, outcomes)
     return _result(
         rs,
@@ -235,8 +258,8 @@ def evaluate(
         decided,
         _conclusion(rs, decided),
         findings=None,
-        outcomes=tuple(zip(fast.ids, outcomes, strict=True)),
-        build=lambda: _fast_findings(rs, ctx, fast, env, codes, failed),
+        outcomes=tuple(zip(ids, outcomes, strict=True)),
+        build=build,
         reasons=() if extra is None else None,
         explain=None if extra is None else functools.partial(_with_unknown, extra),
     )

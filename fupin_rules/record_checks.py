@@ -23,7 +23,14 @@ import jsonschema
 if TYPE_CHECKING:
     from .records import CodeList
 
-__all__ = ["Check", "compile_acceptor", "compile_plain", "explaining_parts", "normalise"]
+__all__ = [
+    "Check",
+    "compile_acceptor",
+    "compile_plain",
+    "compile_plain_value",
+    "explaining_parts",
+    "normalise",
+]
 
 
 _PLAIN = frozenset({str, int, bool, type(None), Decimal})
@@ -440,6 +447,31 @@ def compile_plain(
         _Decimal=Decimal,
     )
     return plain
+
+
+def compile_plain_value(
+    schema: Any, codelists: Mapping[str, CodeList]
+) -> Callable[[Any], bool | None] | None:
+    """The plain check of one value against one property's ``schema``: True where the value
+    is valid and normal, as :func:`compile_plain` checks it inside a record; None otherwise.
+    None if the schema is outside what the plain check covers. (Used to vouch for whole
+    columns at once, one distinct value at a time: :mod:`fupin_rules.arrow`.)"""
+    source = _Source(codelists)
+    try:
+        source.check(schema, "v0", 4)
+    except (_Unsupported, re.error, TypeError, ValueError):
+        return None
+    lines = ["def _plain_value_check(v0):", *source.lines, "    return True"]
+    check: Callable[[Any], bool | None] = _define(
+        "_plain_value_check",
+        lines,
+        source,
+        "plain value check",
+        _NUM=frozenset({int, Decimal}),
+        _plain_value=_plain_value,
+        _Decimal=Decimal,
+    )
+    return check
 
 
 def compile_acceptor(schema: Any) -> Callable[[Any], bool] | None:

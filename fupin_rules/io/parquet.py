@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
 from .jsonl import InputRecord
 
-__all__ = ["PARQUET_SUFFIXES", "read_parquet"]
+__all__ = ["PARQUET_SUFFIXES", "parquet_batches", "read_parquet", "rows_of", "value_of"]
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -32,6 +33,14 @@ def read_parquet(path: str | Path, name: str | None = None) -> Iterator[InputRec
     """One :class:`InputRecord` per row of a Parquet file. Raises UsageError if pyarrow is
     not installed or the file is not Parquet."""
     label = name or str(path)
+    for batch, start in parquet_batches(path, label, BATCH_ROWS):
+        for source, record in rows_of(batch, label, start):
+            yield InputRecord(source=source, record=record)
+
+
+def parquet_batches(path: str | Path, label: str, rows: int) -> Iterator[tuple[Any, int]]:
+    """``(batch, rows before it)`` for each record batch of about ``rows`` rows of a Parquet
+    file. Raises UsageError if pyarrow is not installed or the file is not Parquet."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -43,26 +52,46 @@ def read_parquet(path: str | Path, name: str | None = None) -> Iterator[InputRec
     except (OSError, pa.ArrowException) as exc:
         msg = f"{label}: 不是可读的 Parquet 文件: {exc}"
         raise UsageError(msg) from exc
-    row = 0
+    start = 0
     with parquet:
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-            for values in batch.to_pylist():
-                row += 1
-                yield InputRecord(source=f"{label}:{row}", record=_value(values))
+        for batch in parquet.iter_batches(batch_size=rows):
+            yield batch, start
+            start += batch.num_rows
 
 
-def _value(value: Any) -> Any:
+def rows_of(batch: Any, label: str, start: int) -> list[tuple[str, Any]]:
+    """``(source, record)`` for each row of a record batch that follows ``start`` rows."""
+    return [
+        (f"{label}:{start + i}", value_of(values))
+        for i, values in enumerate(batch.to_pylist(), start=1)
+    ]
+
+
+def value_of(value: Any) -> Any:
     """A Parquet value as a JSON record holds it."""
-    if isinstance(value, dict):
+    t = type(value)
+    if t is dict:
         # A table has no "absent": an empty cell is a null. It is read as an absent key, as
         # the spreadsheet readers read an empty cell.
-        return {str(k): _value(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_value(v) for v in value]
+        return {
+            k if type(k) is str else str(k): v if type(v) in _AS_IS else value_of(v)
+            for k, v in value.items()
+            if v is not None
+        }
+    if t is list:
+        return [v if type(v) in _AS_IS else value_of(v) for v in value]
     if isinstance(value, dt.datetime):
         if value.tzinfo is None and value.time() == dt.time(0):
             return value.date().isoformat()
         return value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dict):
+        return value_of(dict(value))
+    if isinstance(value, list):
+        return value_of(list(value))
     return value
+
+
+_AS_IS = frozenset({str, int, float, bool, Decimal, type(None)})
+"""Types a Parquet value keeps in a record."""

@@ -1,0 +1,238 @@
+"""Parquet rows evaluated by whole columns give the row evaluator's results, byte for byte.
+
+Random households, pushed onto thresholds and given odd values of every kind a table can hold
+(code labels, unknown codes, bad ids, negative or non-finite numbers, non-integral floats in
+integer fields, invalid date texts, null members, missing member fields, over-long lists,
+columns outside the schema, missing required columns), are written as Arrow tables with
+varying column types; :func:`fupin_rules.arrow.evaluate_arrow` must give, for every row, the
+JSON of ``rs.evaluate(record)`` for the record the row reader reads. And on clean data it must
+actually decide most rows by columns, or the comparison would prove nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fupin_rules as fr
+from fupin_rules.cli import main
+from fupin_rules.io.parquet import rows_of
+
+from .conftest import ROOT
+
+pa = pytest.importorskip("pyarrow", reason="Parquet is optional (extra: parquet)")
+pq = pytest.importorskip("pyarrow.parquet")
+np = pytest.importorskip("numpy", reason="whole columns need numpy (extra: columnar)")
+
+from fupin_rules import arrow, parallel  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+from benchmarks.generate import household  # noqa: E402
+
+from .test_columnar import _boundary  # noqa: E402
+
+STANDARDS = [
+    ("gx.household.exit", "2016-11-20"),
+    ("gx.household.exit", "2018-11-20"),
+    ("gx.household.identification", "2018-11-20"),
+]
+
+
+def _lib() -> fr.Library:
+    return _LIB[0] if _LIB else _LIB.append(fr.load_library()) or _LIB[0]
+
+
+_LIB: list[fr.Library] = []
+
+
+def _odd(rng: random.Random, rec: dict[str, Any]) -> dict[str, Any]:
+    """Something a real export might hold, valid or not."""
+    choice = rng.randrange(14)
+    members = [m for m in rec.get("members") or [] if isinstance(m, dict)]
+    if choice == 0:
+        rec["housing_structure"] = rng.choice(["砖混", "99", "钢筋混凝土"])  # label, unknown
+    elif choice == 1:
+        rec["household_id"] = ""  # too short
+    elif choice == 2:
+        rec["division_code"] = rng.choice(["45102", "4510221042O3"])
+    elif choice == 3:
+        rec["housing_area"] = rng.choice([-5, Decimal("-0.01"), 0])
+    elif choice == 4 and members:
+        members[0]["migrant_work_months"] = rng.choice([13, -1])
+    elif choice == 5 and members:
+        rec["members"] = [None, *rec["members"][1:]]
+    elif choice == 6:
+        rec["other_poverty_causes"] = rng.choice([["1", "2", "3"], ["1"], ["贫"]])
+    elif choice == 7:
+        rec["identification_standard"] = rng.choice(["国家标准", "国标"])
+    elif choice == 8:
+        rec["new_house_progress"] = rng.choice([0, 100, 101])
+    elif choice == 9 and members:
+        members[0].pop("relation", None)
+        members[0]["labour_skill"] = rng.choice(["01", "普通劳动力", None])
+    elif choice == 10:
+        rec["household_size"] = rng.choice([0, -1, 3])
+    elif choice == 11 and members:
+        members[0]["birth_date"] = rng.choice(["2018-02-30", "1990-1-1", "1990-01-01"])
+    elif choice == 12:
+        rec["x_local_note"] = rng.choice(["备注", None])  # outside the schema
+    return rec
+
+
+def _table(rng: random.Random, records: list[dict[str, Any]], *, plain_types: bool = False) -> Any:
+    """The records as one Arrow table; each column's type is chosen at random among those
+    an export could use (money as float, decimal or int; dates as date32 or text; household
+    sizes as floats, some not whole). ``plain_types``: floats, date32, int sizes."""
+    rows = [dict(r) for r in records]
+    money = "float" if plain_types else rng.choice(["float", "decimal", "as_is"])
+    dates = "date32" if plain_types else rng.choice(["date32", "text"])
+    size_as_float = not plain_types and rng.random() < 0.2
+    for row in rows:
+        for key in ("wage_income", "production_income", "production_expense", "housing_area"):
+            v = row.get(key)
+            if v is None:
+                continue
+            if money == "float":
+                row[key] = float(v)
+            elif money == "decimal":
+                row[key] = Decimal(v).quantize(Decimal("0.01"))
+            elif isinstance(v, Decimal):
+                row[key] = float(v)  # one column, one type
+        if size_as_float and isinstance(row.get("household_size"), int):
+            row["household_size"] = float(row["household_size"]) + rng.choice([0, 0, 0.5])
+        members = row.get("members")
+        if isinstance(members, list):
+            out = []
+            for m in members:
+                if isinstance(m, dict):
+                    m = dict(m)
+                    b = m.get("birth_date")
+                    if dates == "date32" and isinstance(b, str):
+                        try:
+                            m["birth_date"] = dt.date.fromisoformat(b)
+                        except ValueError:
+                            m["birth_date"] = None
+                out.append(m)
+            row["members"] = out
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    member_keys = list(
+        dict.fromkeys(
+            k for row in rows for m in (row.get("members") or []) if isinstance(m, dict) for k in m
+        )
+    )
+    for row in rows:
+        for m in row.get("members") or []:
+            if isinstance(m, dict):
+                for k in member_keys:
+                    m.setdefault(k, None)
+    return pa.Table.from_pylist([{k: row.get(k) for k in keys} for row in rows])
+
+
+def _same(rs: fr.RuleSet, table: Any, label: str = "t.parquet") -> list[fr.Result]:
+    batch = table.combine_chunks().to_batches()[0] if table.num_rows else table
+    got = arrow.evaluate_arrow(rs, batch, label=label, start=5)
+    want = [rs.evaluate(record, source=source) for source, record in rows_of(batch, label, 5)]
+    assert len(got) == len(want) == table.num_rows
+    for g, w in zip(got, want, strict=True):
+        assert g.to_json(findings=False) == w.to_json(findings=False)
+    for g, w in list(zip(got, want, strict=True))[:6]:
+        assert g.to_json() == w.to_json()  # findings built on access: the same
+    return got
+
+
+@pytest.mark.parametrize(("standard", "day"), STANDARDS)
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32), missing=st.sampled_from([0.0, 0.02, 0.1]))
+def test_columns_from_arrow_give_the_row_results(
+    standard: str, day: str, seed: int, missing: float
+) -> None:
+    rs = _lib().get(standard, as_of=day)
+    rng = random.Random(seed)
+    records = []
+    for i in range(40):
+        rec = _boundary(rng, household(rng, i, missing=missing))
+        if rng.random() < 0.3:
+            rec = _odd(rng, rec)
+        records.append(rec)
+    try:
+        table = _table(rng, records)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return  # a mix one Arrow column cannot hold (e.g. a label among numbers): not a table
+    _same(rs, table)
+
+
+def test_clean_rows_are_decided_by_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On complete, valid households the row evaluator runs only for the few rows the columns
+    leave to it (values on a decimal boundary)."""
+    rs = _lib().get("gx.household.exit", as_of="2018-11-20")
+    rng = random.Random(7)
+    records = [household(rng, i, missing=0.0) for i in range(400)]
+    table = _table(rng, records, plain_types=True)
+    calls = []
+    original = fr.RuleSet.evaluate
+
+    def counting(self: fr.RuleSet, *args: Any, **kwargs: Any) -> fr.Result:
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    batch = table.combine_chunks().to_batches()[0]
+    assert arrow.vouched_rows(rs, batch).mean() > 0.95
+    monkeypatch.setattr(fr.RuleSet, "evaluate", counting)
+    results = arrow.evaluate_arrow(rs, batch, label="x")
+    assert len(results) == 400
+    assert len(calls) < 0.25 * 400
+    monkeypatch.undo()
+    _same(rs, table)
+
+
+def test_rows_not_vouched_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Labels, bad texts, values off bounds, unknown fields, null members, missing required
+    fields: each such row is left to the row evaluator, and only that row."""
+    rs = _lib().get("gx.household.exit", as_of="2018-11-20")
+    rng = random.Random(3)
+    base = [household(rng, i, missing=0.0) for i in range(8)]
+    base[1]["housing_structure"] = "砖混"  # a label: the row path makes it a code
+    base[2]["division_code"] = "45102"
+    base[3]["housing_area"] = -1.5
+    base[4]["members"] = [None, *base[4]["members"][1:]]
+    base[5]["x_note"] = "备注"
+    base[6]["other_poverty_causes"] = ["1", "2", "3"]
+    for r in base:
+        r.setdefault("other_poverty_causes", None)
+    batch = _table(rng, base, plain_types=True).combine_chunks().to_batches()[0]
+    vouched = arrow.vouched_rows(rs, batch)
+    assert vouched.tolist() == [True, False, False, False, False, False, False, True]
+    no_id = batch.drop_columns(["household_id"])
+    assert not arrow.vouched_rows(rs, no_id).any()  # a required field missing everywhere
+    _same(rs, pa.Table.from_batches([batch]))
+    _same(rs, pa.Table.from_batches([no_id]))
+
+
+def test_brief_cli_on_parquet_is_the_row_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``evaluate --brief`` on Parquet (one job and two) writes what the row path writes."""
+    rng = random.Random(11)
+    records = [_odd(rng, _boundary(rng, household(rng, i, missing=0.02))) for i in range(300)]
+    path = tmp_path / "h.parquet"
+    pq.write_table(_table(rng, records), path, row_group_size=70)
+    base = ["evaluate", "-s", "gx.household.exit", "--as-of", "2018-11-20", "--brief", str(path)]
+    outs = []
+    for extra in ([], ["-j", "2"]):
+        out = tmp_path / f"columns{len(extra)}.jsonl"
+        assert main([*base, *extra, "-o", str(out)], err=io.StringIO()) == 0
+        outs.append(out.read_bytes())
+    monkeypatch.setattr(parallel, "_columns_installed", lambda: False)
+    rows = tmp_path / "rows.jsonl"
+    assert main([*base, "-o", str(rows)], err=io.StringIO()) == 0
+    assert outs[0] == outs[1] == rows.read_bytes()
+    assert len(rows.read_bytes().splitlines()) == 300
