@@ -119,6 +119,34 @@ def to_line(record: dict[str, Any]) -> str:
     return _dumps(record)
 
 
+def to_arrow(records: list[dict[str, Any]]) -> Any:
+    """The records as an Arrow table of the kind an export would be: dates as date32, money
+    as float64, members as a list of structs (needs pyarrow)."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    rows = []
+    for r in records:
+        row = dict(r)
+        for key in ("wage_income", "production_income", "per_capita_net_income"):
+            if isinstance(row.get(key), Decimal):
+                row[key] = float(row[key])
+        members = []
+        for m in row.get("members") or []:
+            m = dict(m)
+            if isinstance(m.get("birth_date"), str):
+                m["birth_date"] = dt.date.fromisoformat(m["birth_date"])
+            members.append(m)
+        if "members" in row:
+            row["members"] = members
+        rows.append(row)
+    # from_pylist takes its columns from the first row: give every row every key (an absent
+    # value and a null are the same to a record).
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    return pa.Table.from_pylist([{k: row.get(k) for k in keys} for row in rows])
+
+
 def _dumps(value: Any) -> str:
     if isinstance(value, dict):
         return (

@@ -303,6 +303,48 @@ def run(quick: bool, rss_sizes: tuple[int, int], output: Path | None) -> dict[st
         f"{par / e2e:.2f}x one job, bytes {'identical' if same else 'DIFFER'}",
     )
 
+    # ---- Parquet, criterion outcomes (--brief): whole columns vs rows, the same bytes
+    try:
+        import numpy  # noqa: F401
+        import pyarrow.parquet as pq
+    except ImportError:
+        figures["parquet"] = None
+        row("evaluate --brief on Parquet", None, "")
+    else:
+        from benchmarks.generate import to_arrow
+        from fupin_rules.parallel import evaluate_lines, evaluate_unit, lines_of_unit, units
+
+        pq_path = tmp / "households.parquet"
+        pq.write_table(to_arrow(records), pq_path)
+        outputs: dict[str, str] = {}
+
+        def parquet(columns: bool) -> int:
+            parts = [
+                evaluate_unit(rs, u, findings=False)[0]
+                if columns
+                else evaluate_lines(rs, lines_of_unit(u), findings=False)[0]
+                for u in units([str(pq_path)])
+            ]
+            outputs[str(columns)] = "".join(parts)
+            return n
+
+        by_columns = _median_rate(lambda: parquet(True), rounds)
+        by_rows = _median_rate(lambda: parquet(False), rounds)
+        figures["parquet"] = {
+            "brief_by_columns": by_columns,
+            "brief_by_rows": by_rows,
+            "speedup": by_columns / by_rows,
+            "identical_bytes": outputs["True"] == outputs["False"],
+        }
+        row("Parquet --brief, row by row", by_rows, "rows/s")
+        row(
+            "Parquet --brief, whole columns (rows left to rows)",
+            by_columns,
+            "rows/s",
+            f"{by_columns / by_rows:.2f}x rows, bytes "
+            + ("identical" if outputs["True"] == outputs["False"] else "DIFFER"),
+        )
+
     # ---- memory, start-up
     small, large = rss_sizes
     rss_small = int(_sub(_RSS_CODE, str(small)))

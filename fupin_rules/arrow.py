@@ -163,7 +163,9 @@ def vouched_rows(rs: RuleSet, batch: Any) -> Bool:
         or len(set(names)) != len(names)
     ):
         return np.zeros(n, dtype=np.bool_)
-    checks = _Checks(rs)
+    checks = rs._cache.get("arrow.checks")
+    if not isinstance(checks, _Checks):
+        checks = rs._cache["arrow.checks"] = _Checks(rs)
     props: Mapping[str, Any] = schema.get("properties", {})
     bad = np.zeros(n, dtype=np.bool_)
     for name in names:

@@ -12,6 +12,7 @@ actually decide most rows by columns, or the comparison would prove nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import random
 import sys
@@ -47,11 +48,9 @@ STANDARDS = [
 ]
 
 
+@functools.cache
 def _lib() -> fr.Library:
-    return _LIB[0] if _LIB else _LIB.append(fr.load_library()) or _LIB[0]
-
-
-_LIB: list[fr.Library] = []
+    return fr.load_library()
 
 
 def _odd(rng: random.Random, rec: dict[str, Any]) -> dict[str, Any]:

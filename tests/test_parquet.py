@@ -23,7 +23,7 @@ pa = pytest.importorskip("pyarrow", reason="Parquet is optional (extra: parquet)
 pq = pytest.importorskip("pyarrow.parquet")
 
 sys.path.insert(0, str(ROOT))
-from benchmarks.generate import households, to_line  # noqa: E402
+from benchmarks.generate import households, to_arrow, to_line  # noqa: E402
 
 
 def _records(n: int) -> list[dict[str, Any]]:
@@ -42,34 +42,10 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def _as_arrow(records: list[dict[str, Any]]) -> Any:
-    """The records as an Arrow table of the kind an export would be: dates as date32, money
-    as float64, members as a list of structs."""
-    rows = []
-    for r in records:
-        row = dict(r)
-        for key in ("wage_income", "production_income", "per_capita_net_income"):
-            if isinstance(row.get(key), Decimal):
-                row[key] = float(row[key])
-        members = []
-        for m in row.get("members") or []:
-            m = dict(m)
-            if isinstance(m.get("birth_date"), str):
-                m["birth_date"] = dt.date.fromisoformat(m["birth_date"])
-            members.append(m)
-        if "members" in row:
-            row["members"] = members
-        rows.append(row)
-    # from_pylist takes its columns from the first row: give every row every key (an absent
-    # value and a null are the same to a record).
-    keys = list(dict.fromkeys(k for row in rows for k in row))
-    return pa.Table.from_pylist([{k: row.get(k) for k in keys} for row in rows])
-
-
 def test_rows_read_as_the_json_records(tmp_path: Path) -> None:
     records = _records(300)
     path = tmp_path / "county.parquet"
-    pq.write_table(_as_arrow(records), path, row_group_size=64)
+    pq.write_table(to_arrow(records), path, row_group_size=64)
     items = list(read_parquet(path))
     assert [i.source for i in items] == [f"{path}:{n}" for n in range(1, 301)]
     rs = fr.load_library().get("gx.household.exit", as_of="2018-11-20")
@@ -116,7 +92,7 @@ def test_odd_values_are_reported_by_the_record_check(tmp_path: Path) -> None:
 def test_convert_and_check_read_parquet(tmp_path: Path) -> None:
     records = _records(40)
     path = tmp_path / "county.parquet"
-    pq.write_table(_as_arrow(records), path)
+    pq.write_table(to_arrow(records), path)
     out = tmp_path / "county.jsonl"
     err = io.StringIO()
     assert main(["convert", str(path), "-o", str(out)], err=err) == 0
@@ -128,7 +104,7 @@ def test_convert_and_check_read_parquet(tmp_path: Path) -> None:
 def test_explain_and_impact_read_parquet(tmp_path: Path) -> None:
     records = _records(30)
     path = tmp_path / "county.parquet"
-    pq.write_table(_as_arrow(records), path)
+    pq.write_table(to_arrow(records), path)
     out, err = io.StringIO(), io.StringIO()
     base = ["-s", "gx.household.exit"]
     rid = records[3]["household_id"]
@@ -157,7 +133,7 @@ def test_dask_reads_parquet_partitions(tmp_path: Path) -> None:
     paths = []
     for i in range(2):
         p = tmp_path / f"county-{i}.parquet"
-        pq.write_table(_as_arrow(records[i * 30 : (i + 1) * 30]), p)
+        pq.write_table(to_arrow(records[i * 30 : (i + 1) * 30]), p)
         paths.append(p)
     rs = fr.load_library().get("gx.household.exit", as_of="2018-11-20")
     _REGISTRY.clear()
