@@ -635,16 +635,20 @@ def _decide_outcomes(
     """The decision from the criteria's outcomes (in the rule set's order), and None, or for
     a record that cannot be decided, the reasons to add to its unknown criteria's."""
     decision = rs.decision
-    pairs = list(zip(rs.criteria, outcomes, strict=True))
-    if any(o == "fail" and c.severity == "veto" for c, o in pairs):
+    veto, gate = _severities(rs)
+    if len(outcomes) != len(gate):
+        msg = f"{len(outcomes)} outcomes for {len(gate)} criteria"
+        raise ValueError(msg)
+    if veto and any(outcomes[i] == "fail" for i in veto):
         return "fail", None
     if decision.method == "all":
-        gate = [o for c, o in pairs if c.severity != "reference"]
-        if "fail" in gate:
+        gated = [o for o, g in zip(outcomes, gate, strict=True) if g]
+        if "fail" in gated:
             return "fail", None
-        if "unknown" in gate:
+        if "unknown" in gated:
             return "invalid", ()
         return "pass", None
+    pairs = list(zip(rs.criteria, outcomes, strict=True))
     if decision.method == "points":
         got = sum((c.points or 0) for c, o in pairs if o == "pass")
         maybe = sum((c.points or 0) for c, o in pairs if o == "unknown")
@@ -683,6 +687,19 @@ def _decide_outcomes(
             return "invalid", ()
         return "pass", None
     return "fail", None
+
+
+def _severities(rs: RuleSet) -> tuple[tuple[int, ...], tuple[bool, ...]]:
+    """The positions of the veto criteria, and for each criterion whether it counts for an
+    ``all`` decision (not ``reference``): computed once per rule set."""
+    found = rs._cache.get("evaluation.severities")
+    if found is None:
+        found = rs._cache["evaluation.severities"] = (
+            tuple(i for i, c in enumerate(rs.criteria) if c.severity == "veto"),
+            tuple(c.severity != "reference" for c in rs.criteria),
+        )
+    result: tuple[tuple[int, ...], tuple[bool, ...]] = found
+    return result
 
 
 def rejected(
