@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -332,13 +333,14 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     lib = _library(args)
     a = lib.get(args.standard, version=args.before)
     b = lib.get(args.standard, version=args.after)
-    items = list(_inputs(args.inputs))
+    # Records and their sources are read in step from one stream: one record held at a time.
+    records, labels = itertools.tee(_inputs(args.inputs))
     report = impact(
         a,
         b,
-        (item.record if item.ok else None for item in items),
+        (item.record if item.ok else None for item in records),
         as_of=args.as_of,
-        sources=(item.source for item in items),
+        sources=(item.source for item in labels),
     )
     if args.output:
         with _output(args.output, out) as fh:

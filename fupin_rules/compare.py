@@ -236,8 +236,9 @@ class ImpactReport:
 
 
 def _criteria_moves(x: Result, y: Result) -> tuple[tuple[str, str, str], ...]:
-    first = {f.criterion: f.outcome for f in x.findings}
-    second = {f.criterion: f.outcome for f in y.findings}
+    # Outcomes, not findings: a result of the fast path has them without building messages.
+    first = dict(x.outcomes)
+    second = dict(y.outcomes)
     names = list(first) + [n for n in second if n not in first]
     return tuple(
         (n, first.get(n, "-"), second.get(n, "-"))

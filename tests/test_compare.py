@@ -78,3 +78,38 @@ def test_cli_diff_and_impact(tmp_path: Path) -> None:
         json.loads(x) for x in (tmp_path / "changed.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     assert [c["source"] for c in changed] == [f"{src}:1"]
+
+
+def test_impact_moves_are_those_of_the_findings() -> None:
+    """Impact compares criterion outcomes without building findings; they are the findings'
+    outcomes, record by record (missing values, invalid records and all)."""
+    import random
+    import sys
+
+    from .conftest import ROOT
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.generate import household
+
+    lib = fr.load_library()
+    a = lib.get("gx.household.exit", version="2016")
+    b = lib.get("gx.household.exit", version="2018")
+    rng = random.Random(4)
+    records = [household(rng, i, missing=0.1) for i in range(150)]
+    report = impact(a, b, records, as_of="2018-11-20")
+    want = []
+    for record in records:
+        x = a.evaluate(record, as_of="2018-11-20")
+        y = b.evaluate(record, as_of="2018-11-20")
+        first = {f.criterion: f.outcome for f in x.findings}
+        second = {f.criterion: f.outcome for f in y.findings}
+        moves = tuple(
+            (n, first.get(n, "-"), second.get(n, "-"))
+            for n in [*first, *(n for n in second if n not in first)]
+            if first.get(n, "-") != second.get(n, "-")
+        )
+        if moves or x.outcome != y.outcome:
+            want.append((x.record_id, x.outcome, y.outcome, moves))
+    got = [(r.record_id, r.before, r.after, r.criteria) for r in report.changed]
+    assert got == want
+    assert any(r.criteria for r in report.changed)
