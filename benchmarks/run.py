@@ -204,7 +204,9 @@ def run(quick: bool, rss_sizes: tuple[int, int], output: Path | None) -> dict[st
         # The first call in a process pays for fresh memory (page faults on the temporaries);
         # it is reported apart, and the rates are those of the calls after it. Blocks of rows
         # run on one thread per CPU by default; one thread is measured too.
-        threads = columnar._cpus()
+        from fupin_rules.parallel import available_cpus
+
+        threads = available_cpus()
         first = _median_rate(lambda: columnar.evaluate_columns(rs, big).outcomes.size, 1)
         col = _median_rate(lambda: columnar.evaluate_columns(rs, big).outcomes.size, rounds)
         col1 = _median_rate(
@@ -269,8 +271,9 @@ def run(quick: bool, rss_sizes: tuple[int, int], output: Path | None) -> dict[st
         cli_main([*args, "-o", str(out), *extra], err=io.StringIO())
         return n
 
-    e2e = _median_rate(lambda: cli(out1), rounds)
-    brief = _median_rate(lambda: cli(tmp / "brief.jsonl", "--brief"), rounds)
+    # One process (a large input would otherwise get one per CPU by default).
+    e2e = _median_rate(lambda: cli(out1, "--jobs", "1"), rounds)
+    brief = _median_rate(lambda: cli(tmp / "brief.jsonl", "--brief", "--jobs", "1"), rounds)
     figures["jsonl"] = {
         "parse_write_json": json_rate,
         "parse_write_orjson": orjson_rate,

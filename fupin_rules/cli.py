@@ -224,10 +224,11 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with _output(args.output, out) as fh:
         # --- --jobs (issue 6; owned by fupin_rules/parallel.py): the same lines, parser,
         # evaluator and writer for one job or many; results in input order ---
-        from .parallel import evaluate_parallel, spec_from_args
+        from .parallel import auto_jobs, evaluate_parallel, spec_from_args
 
+        jobs = auto_jobs(args.inputs) if args.jobs is None else args.jobs
         counts, rejected_lines = evaluate_parallel(
-            spec_from_args(args, rs), args.inputs, fh, jobs=args.jobs, findings=not args.brief
+            spec_from_args(args, rs), args.inputs, fh, jobs=jobs, findings=not args.brief
         )
         # --- end --jobs ---
     total = sum(counts.values())
@@ -458,9 +459,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         "-j",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="并行进程数 (默认 1; 0 表示每个 CPU 核一个); 输出与单进程逐字节相同",
+        help="并行进程数 (0 表示每个 CPU 核一个; 默认: 输入约 2 万条记录以上时每核一个,"
+        " 至多 8 个, 否则 1; 标准输入为 1); 输出与单进程逐字节相同",
     )
     p.add_argument(
         "--brief",

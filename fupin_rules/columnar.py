@@ -35,7 +35,6 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import math
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -48,6 +47,7 @@ import numpy.typing as npt
 from .evaluation import parse_day
 from .expressions import Expression
 from .model import Result, RuleSet
+from .parallel import available_cpus
 
 __all__ = [
     "BLOCK_ROWS",
@@ -972,7 +972,7 @@ def evaluate_columns(
     if n <= BLOCK_ROWS:
         return _evaluate_block(rs, table, day)
     blocks = [table.rows(start, min(n, start + BLOCK_ROWS)) for start in range(0, n, BLOCK_ROWS)]
-    workers = min(len(blocks), _cpus() if threads is None else max(1, threads))
+    workers = min(len(blocks), available_cpus() if threads is None else max(1, threads))
     if workers == 1:
         parts = [_evaluate_block(rs, block, day) for block in blocks]
     else:
@@ -986,13 +986,6 @@ def evaluate_columns(
         codes,
         np.concatenate([p.uncertain for p in parts]),
     )
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def _evaluate_block(rs: RuleSet, table: ColumnTable, day: str) -> ColumnarResult:

@@ -130,3 +130,32 @@ def test_brief_output_is_the_full_output_without_findings(data: Path, tmp_path: 
         assert b == f
         seen.add(f["outcome"])
     assert seen == {"pass", "fail", "invalid"}
+
+
+def test_default_jobs_follow_the_input_size(tmp_path: Path, data: Path) -> None:
+    """One process for standard input and small files; one per CPU (at most 8) for inputs of
+    about 20,000 records or more; the bytes are the same whichever is chosen."""
+    assert parallel.auto_jobs([]) == 1
+    assert parallel.auto_jobs(["-"]) == 1
+    assert parallel.auto_jobs([str(data)]) == 1
+    assert parallel.auto_jobs([str(tmp_path / "missing.jsonl")]) == 1
+    big = tmp_path / "big.jsonl"
+    with big.open("wb") as fh:
+        fh.truncate(parallel.AUTO_JOBS_RECORDS * 1024)
+    expected = max(1, min(parallel.available_cpus(), parallel.AUTO_JOBS_MAX))
+    assert parallel.auto_jobs([str(big)]) == expected
+    assert parallel.auto_jobs([str(big), "-"]) == 1
+
+
+def test_default_jobs_count_parquet_rows(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    pa = pytest.importorskip("pyarrow")
+    small, big = tmp_path / "small.parquet", tmp_path / "big.parquet"
+    pq.write_table(pa.table({"household_id": [str(i) for i in range(100)]}), small)
+    pq.write_table(pa.table({"household_id": ["H"] * parallel.AUTO_JOBS_RECORDS}), big)
+    assert parallel.auto_jobs([str(small)]) == 1
+    assert parallel.auto_jobs([str(big)]) == max(
+        1, min(parallel.available_cpus(), parallel.AUTO_JOBS_MAX)
+    )
+    (tmp_path / "bad.parquet").write_text("not parquet", encoding="utf-8")
+    assert parallel.auto_jobs([str(tmp_path / "bad.parquet")]) == 1

@@ -21,7 +21,14 @@ from typing import Any
 from ..errors import UsageError
 from .jsonl import InputRecord
 
-__all__ = ["PARQUET_SUFFIXES", "parquet_batches", "read_parquet", "rows_of", "value_of"]
+__all__ = [
+    "PARQUET_SUFFIXES",
+    "parquet_batches",
+    "parquet_rows",
+    "read_parquet",
+    "rows_of",
+    "value_of",
+]
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -57,6 +64,16 @@ def parquet_batches(path: str | Path, label: str, rows: int) -> Iterator[tuple[A
         for batch in parquet.iter_batches(batch_size=rows):
             yield batch, start
             start += batch.num_rows
+
+
+def parquet_rows(path: str | Path) -> int:
+    """How many rows a Parquet file holds, from its metadata (0 if it cannot be read)."""
+    try:
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except Exception:  # noqa: BLE001 - only an estimate; reading reports the real problem
+        return 0
 
 
 def rows_of(batch: Any, label: str, start: int) -> list[tuple[str, Any]]:
