@@ -78,6 +78,7 @@ def evaluate_arrow(
     record as :func:`fupin_rules.io.parquet.read_parquet` reads it."""
     if isinstance(batch, pa.Table):
         batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else _empty(batch)
+    batch = _decoded(batch)
     day = parse_day(as_of or rs.default_as_of or rs.effective_from)
     n = batch.num_rows
     try:
@@ -129,6 +130,18 @@ def evaluate_arrow(
 
 def _empty(table: Any) -> Any:
     return pa.RecordBatch.from_pylist([], schema=table.schema)
+
+
+def _decoded(batch: Any) -> Any:
+    """``batch`` with dictionary-encoded columns (categoricals written by pandas) as plain
+    columns of their values: the same values, read the same way row by row."""
+    columns = batch.columns
+    if not any(pa.types.is_dictionary(c.type) for c in columns):
+        return batch
+    plain = [
+        pc.cast(c, c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in columns
+    ]
+    return pa.RecordBatch.from_arrays(plain, names=batch.schema.names)
 
 
 def _records(batch: Any, rows: npt.NDArray[np.intp]) -> list[Any]:
@@ -481,8 +494,13 @@ def _column(kind: str, arr: Any, n: int) -> tuple[Column, Bool]:
     valid = _valid(arr)
     present = None if valid.all() else valid
     if kind == "num" and pa.types.is_integer(t):
-        values = arr.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-        return Column("num", values, present), nothing
+        raw = arr.fill_null(0).to_numpy(zero_copy_only=False)
+        lost = nothing
+        if raw.dtype == np.uint64:  # beyond int64: left to the row path's exact integers
+            lost = raw > np.uint64(np.iinfo(np.int64).max)
+            raw = np.where(lost, 0, raw)
+        values = raw.astype(np.int64)
+        return Column("num", values, present), lost
     if kind == "num" and (pa.types.is_floating(t) or pa.types.is_decimal(t)):
         values = pc.cast(arr, pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
         return Column("num", values.astype(np.float64), present), nothing

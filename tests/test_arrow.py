@@ -31,6 +31,7 @@ from fupin_rules.io.parquet import rows_of
 from .conftest import ROOT
 
 pa = pytest.importorskip("pyarrow", reason="Parquet is optional (extra: parquet)")
+pc = pytest.importorskip("pyarrow.compute")
 pq = pytest.importorskip("pyarrow.parquet")
 np = pytest.importorskip("numpy", reason="whole columns need numpy (extra: columnar)")
 
@@ -235,3 +236,23 @@ def test_brief_cli_on_parquet_is_the_row_output(
     assert main([*base, "-o", str(rows)], err=io.StringIO()) == 0
     assert outs[0] == outs[1] == rows.read_bytes()
     assert len(rows.read_bytes().splitlines()) == 300
+
+
+def test_categoricals_and_wide_integers() -> None:
+    """Dictionary-encoded text (pandas categoricals) is read as its values; unsigned integers
+    beyond int64 are left to the row evaluator; the results are the row path's."""
+    rs = _lib().get("gx.household.exit", as_of="2018-11-20")
+    rng = random.Random(5)
+    records = [household(rng, i, missing=0.0) for i in range(30)]
+    table = _table(rng, records, plain_types=True)
+    i = table.schema.get_field_index("housing_structure")
+    table = table.set_column(i, "housing_structure", pc.dictionary_encode(table.column(i)))
+    batch = table.combine_chunks().to_batches()[0]
+    assert arrow.vouched_rows(rs, arrow._decoded(batch)).all()
+    _same(rs, table)
+    sizes = [2**64 - 1 if k == 3 else r["household_size"] for k, r in enumerate(records)]
+    j = table.schema.get_field_index("household_size")
+    wide = table.set_column(j, "household_size", pa.array(sizes, type=pa.uint64()))
+    _, unconverted = arrow._columns(rs, arrow._decoded(wide.combine_chunks().to_batches()[0]))
+    assert unconverted.tolist() == [k == 3 for k in range(30)]
+    _same(rs, wide)
