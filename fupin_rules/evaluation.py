@@ -233,6 +233,7 @@ def evaluate(
         fast.ids,
         tuple([_CODE_OUTCOME[code] for code in codes]),
         lambda: _fast_findings(rs, ctx, fast, env, codes, failed),
+        lambda: _fast_findings(rs, ctx, fast, env, codes, failed, only_unknown=True),
     )
 
 
@@ -244,11 +245,14 @@ def result_of_outcomes(
     ids: tuple[str, ...],
     outcomes: tuple[CriterionOutcome, ...],
     build: Callable[[], tuple[Finding, ...]],
+    build_unknown: Callable[[], tuple[Finding, ...]] | None = None,
 ) -> Result:
     """The result of a valid record of ``rs`` whose criteria (``ids``, in the rule set's
-    order) had these ``outcomes``: decided now, its findings (and the reasons of an undecided
-    record) built by ``build`` on first access. The one way both the row fast path and the
-    columns (:mod:`fupin_rules.arrow`) make such a result."""
+    order) had these ``outcomes``: decided now, its findings built by ``build`` on first
+    access, and the reasons of an undecided record from the findings, or if they are not
+    built, from ``build_unknown`` (the findings of the criteria not judged, in order). The one
+    way both the row fast path and the columns (:mod:`fupin_rules.arrow`) make such a
+    result."""
     decided, extra = _decide_outcomes(rs, outcomes)
     return _result(
         rs,
@@ -261,8 +265,21 @@ def result_of_outcomes(
         outcomes=tuple(zip(ids, outcomes, strict=True)),
         build=build,
         reasons=() if extra is None else None,
-        explain=None if extra is None else functools.partial(_with_unknown, extra),
+        explain=(
+            None
+            if extra is None
+            else functools.partial(_explain_unknown, extra, build_unknown or build)
+        ),
     )
+
+
+def _explain_unknown(
+    extra: tuple[str, ...],
+    build_unknown: Callable[[], tuple[Finding, ...]],
+    findings: tuple[Finding, ...] | None,
+) -> tuple[str, ...]:
+    """The reasons of an undecided record, from its findings if they are built."""
+    return _with_unknown(extra, findings if findings is not None else build_unknown())
 
 
 def _environment(record: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
@@ -301,13 +318,18 @@ def _fast_findings(
     env: dict[str, Any],
     codes: list[int],
     failed: list[Derived] | None,
+    *,
+    only_unknown: bool = False,
 ) -> tuple[Finding, ...]:
     """The findings of a record whose criteria were judged by the compiled functions
-    (code 0 pass, 1 fail, 2 not applicable; 3 and 4: explained by the reference code)."""
+    (code 0 pass, 1 fail, 2 not applicable; 3 and 4: explained by the reference code).
+    ``only_unknown``: only those of codes 3 and 4, the ones that can be unknown."""
     labels = ctx.labels
     findings: list[Finding] = []
     missing: dict[str, str] | None = None
     for (c, sources, unconfirmed), code in zip(fast.criteria, codes, strict=True):
+        if only_unknown and code < 3:
+            continue
         if code >= 3:
             if missing is None:
                 missing = _missing(rs, ctx, env, failed)

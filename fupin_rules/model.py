@@ -401,9 +401,11 @@ class Result:
     _build: Callable[[], tuple[Finding, ...]] | None = attrs.field(
         default=None, alias="build", kw_only=True, repr=False
     )
-    _explain: Callable[[tuple[Finding, ...]], tuple[str, ...]] | None = attrs.field(
+    _explain: Callable[[tuple[Finding, ...] | None], tuple[str, ...]] | None = attrs.field(
         default=None, alias="explain", kw_only=True, repr=False
     )
+    """Builds the reasons: from the findings if they are built (passed in), else from only
+    the findings the reasons need (an undecided record's unknown criteria)."""
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -422,7 +424,7 @@ class Result:
         found = self._reasons
         if found is None:
             assert self._explain is not None
-            found = self._explain(self.findings)
+            found = self._explain(self._findings)
             object.__setattr__(self, "_reasons", found)
         return found
 
@@ -496,6 +498,8 @@ class Result:
     def _raw(
         self, convert: Callable[[Any], Any] = dict, findings: list[Any] | None = None
     ) -> dict[str, Any]:
+        if findings is None:  # the findings first: the reasons may then be read from them
+            findings = [f._raw(convert) for f in self.findings]
         return {
             "record_id": self.record_id,
             "source": self.source,
@@ -505,9 +509,7 @@ class Result:
             "fingerprint": self.fingerprint,
             "as_of": self.as_of,
             "reasons": list(self.reasons),
-            "findings": (
-                findings if findings is not None else [f._raw(convert) for f in self.findings]
-            ),
+            "findings": findings,
         }
 
 

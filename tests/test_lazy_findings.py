@@ -155,3 +155,33 @@ def test_fast_path_is_the_reference_for_every_decision_method(
         seen.add(fast.outcome)
     assert seen == {"pass", "fail", "invalid", "not_applicable"}
     assert lazy > 40  # the rest: not applicable, or invalid records
+
+
+def test_reasons_alone_build_only_the_unknown_findings(bundled: fr.Library) -> None:
+    """``--brief`` needs an undecided record's reasons, not its findings: they are built from
+    the unknown criteria only, and equal the reference path's, with findings read first or
+    not at all, on records with one to several criteria not judged."""
+    import random
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.generate import household
+
+    rs = bundled.get("gx.household.exit", as_of="2018-11-20")
+    rng = random.Random(9)
+    undecided = 0
+    for i in range(300):
+        record = household(rng, i, missing=0.15)
+        reference = evaluate_reference(rs, record)
+        brief = rs.evaluate(record)
+        if brief._reasons is None:
+            undecided += 1
+            assert brief.reasons == reference.reasons
+            assert brief._findings is None  # no finding built for the reasons
+            assert brief.to_json(findings=False) == reference.to_json(findings=False)
+        full = rs.evaluate(record)
+        full.findings  # noqa: B018 - findings first, then the reasons from them
+        assert full.reasons == reference.reasons
+        assert full.to_json() == reference.to_json()
+        assert rs.evaluate(record).to_dict() == reference.to_dict()
+    assert undecided > 30
