@@ -416,6 +416,15 @@ def _compile(schema: Any) -> Check:
     return accept
 
 
+_PLAIN_RUNTIME: dict[str, Any] = {
+    "_NUM": frozenset({int, Decimal}),
+    "_plain_value": _plain_value,
+    "_deep": normalise,
+    "_Decimal": Decimal,
+}
+"""What the generated plain checks call, besides ``_GENERATED_RUNTIME``."""
+
+
 def compile_plain(
     schema: Any, codelists: Mapping[str, CodeList]
 ) -> Callable[[Any], dict[str, Any] | None] | None:
@@ -437,14 +446,7 @@ def compile_plain(
         *_copy_lines(schema, source),
     ]
     plain: Callable[[Any], dict[str, Any] | None] = _define(
-        "_plain",
-        lines,
-        source,
-        "plain record check",
-        _NUM=frozenset({int, Decimal}),
-        _plain_value=_plain_value,
-        _deep=normalise,
-        _Decimal=Decimal,
+        "_plain", lines, source, "plain record check", **_PLAIN_RUNTIME
     )
     return plain
 
@@ -463,13 +465,7 @@ def compile_plain_value(
         return None
     lines = ["def _plain_value_check(v0):", *source.lines, "    return True"]
     check: Callable[[Any], bool | None] = _define(
-        "_plain_value_check",
-        lines,
-        source,
-        "plain value check",
-        _NUM=frozenset({int, Decimal}),
-        _plain_value=_plain_value,
-        _Decimal=Decimal,
+        "_plain_value_check", lines, source, "plain value check", **_PLAIN_RUNTIME
     )
     return check
 
