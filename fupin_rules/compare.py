@@ -20,7 +20,7 @@ import attrs
 from ._canonical import plain
 from .model import Result, RuleSet
 
-__all__ = ["Change", "ImpactReport", "RecordImpact", "diff", "impact"]
+__all__ = ["Change", "ImpactReport", "RecordImpact", "diff", "impact", "impact_of"]
 
 _KIND_ZH = {"criterion": "指标", "parameter": "参数", "derived": "派生字段", "ruleset": "规则集"}
 _FIELD_ZH = {
@@ -259,20 +259,34 @@ def impact(
     from .evaluation import parse_day
 
     day = parse_day(as_of)
+    source_iter = iter(sources) if sources is not None else None
+
+    def pairs() -> Iterator[tuple[Result, Result]]:
+        for record in records:
+            source = next(source_iter, None) if source_iter is not None else None
+            yield (
+                a.evaluate(record, as_of=day, source=source),
+                b.evaluate(record, as_of=day, source=source),
+            )
+
+    return impact_of(a, b, pairs(), as_of=day)
+
+
+def impact_of(
+    a: RuleSet, b: RuleSet, pairs: Iterable[tuple[Result, Result]], *, as_of: str
+) -> ImpactReport:
+    """The report of each record's results under ``a`` and ``b`` (in that order), evaluated
+    on ``as_of`` however they were (row by row, or by columns for Parquet)."""
     transitions: Counter[tuple[str, str]] = Counter()
     changed: list[RecordImpact] = []
-    source_iter = iter(sources) if sources is not None else None
-    for record in records:
-        source = next(source_iter, None) if source_iter is not None else None
-        x = a.evaluate(record, as_of=day, source=source)
-        y = b.evaluate(record, as_of=day, source=source)
+    for x, y in pairs:
         transitions[(x.outcome, y.outcome)] += 1
         moves = _criteria_moves(x, y)
         if x.outcome != y.outcome or moves:
             changed.append(
                 RecordImpact(
                     record_id=x.record_id,
-                    source=source,
+                    source=x.source,
                     before=x.outcome,
                     after=y.outcome,
                     criteria=moves,
@@ -281,7 +295,7 @@ def impact(
     return ImpactReport(
         before=a.key,
         after=b.key,
-        as_of=day,
+        as_of=as_of,
         transitions=dict(transitions),
         changed=tuple(changed),
     )

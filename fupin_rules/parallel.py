@@ -47,6 +47,7 @@ __all__ = [
     "Unit",
     "auto_jobs",
     "available_cpus",
+    "columns_installed",
     "evaluate_lines",
     "evaluate_parallel",
     "evaluate_unit",
@@ -232,7 +233,7 @@ def evaluate_unit(
     """:func:`evaluate_lines` of a unit of work. Parquet rows written without findings
     (``--brief``) are evaluated by whole columns where numpy is installed
     (:func:`fupin_rules.arrow.evaluate_arrow`: the same results)."""
-    if isinstance(unit, Rows) and not findings and _columns_installed():
+    if isinstance(unit, Rows) and not findings and columns_installed():
         from .arrow import evaluate_arrow
 
         parts: list[str] = []
@@ -245,7 +246,8 @@ def evaluate_unit(
     return evaluate_lines(rs, lines_of_unit(unit), findings=findings)
 
 
-def _columns_installed() -> bool:
+def columns_installed() -> bool:
+    """Whether numpy is installed (Parquet rows can then be evaluated by whole columns)."""
     import importlib.util
 
     return importlib.util.find_spec("numpy") is not None
