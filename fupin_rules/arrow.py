@@ -73,9 +73,14 @@ def evaluate_arrow(
     as_of: str | dt.date | None = None,
     threads: int | None = 1,
 ) -> list[Result]:
-    """One result per row of ``batch`` (a ``pyarrow.RecordBatch`` or ``Table``), each exactly
-    ``rs.evaluate(record, as_of=as_of, source=f"{label}:{start + i + 1}")`` for the row's
-    record as :func:`fupin_rules.io.parquet.read_parquet` reads it."""
+    """One result per row of ``batch``, each exactly ``rs.evaluate(record, as_of=as_of,
+    source=f"{label}:{start + i + 1}")`` for the row's record as
+    :func:`fupin_rules.io.parquet.read_parquet` reads it.
+
+    ``batch``: a ``pyarrow.RecordBatch`` or ``Table``, or any table that speaks the Arrow
+    stream interface (a polars ``DataFrame`` ...), read through ``pyarrow.table``."""
+    if not isinstance(batch, pa.RecordBatch | pa.Table):
+        batch = pa.table(batch)
     if isinstance(batch, pa.Table):
         batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else _empty(batch)
     batch = _decoded(batch)
@@ -133,15 +138,31 @@ def _empty(table: Any) -> Any:
 
 
 def _decoded(batch: Any) -> Any:
-    """``batch`` with dictionary-encoded columns (categoricals written by pandas) as plain
-    columns of their values: the same values, read the same way row by row."""
+    """``batch`` with its columns in the plain layouts the checks read: dictionary-encoded
+    columns (categoricals) as their values, text views (polars) as text, at any depth. The
+    values are the same, and read the same way row by row."""
     columns = batch.columns
-    if not any(pa.types.is_dictionary(c.type) for c in columns):
+    targets = [_plain_type(c.type) for c in columns]
+    if all(t == c.type for t, c in zip(targets, columns, strict=True)):
         return batch
-    plain = [
-        pc.cast(c, c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in columns
-    ]
+    plain = [c if t == c.type else pc.cast(c, t) for t, c in zip(targets, columns, strict=True)]
     return pa.RecordBatch.from_arrays(plain, names=batch.schema.names)
+
+
+def _plain_type(t: Any) -> Any:
+    if pa.types.is_dictionary(t):
+        return _plain_type(t.value_type)
+    if pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_binary_view(t):
+        return pa.binary()
+    if pa.types.is_list(t):
+        return pa.list_(t.value_field.with_type(_plain_type(t.value_type)))
+    if pa.types.is_large_list(t):
+        return pa.large_list(t.value_field.with_type(_plain_type(t.value_type)))
+    if pa.types.is_struct(t):
+        return pa.struct([f.with_type(_plain_type(f.type)) for f in t])
+    return t
 
 
 def _records(batch: Any, rows: npt.NDArray[np.intp]) -> list[Any]:

@@ -285,3 +285,18 @@ def test_impact_on_parquet_by_columns_is_the_row_report(
     assert by_columns == by_rows
     assert summary_columns == summary_rows
     assert by_rows[1].count("\n") >= 5  # records did change between the versions
+
+
+def test_polars_frames_and_text_views() -> None:
+    """A polars frame (text as views, lists as large lists) is read through the Arrow stream
+    interface and its rows vouched for like any batch; the results are the row path's."""
+    pl = pytest.importorskip("polars")
+    rs = _lib().get("gx.household.exit", as_of="2018-11-20")
+    rng = random.Random(8)
+    records = [_boundary(rng, household(rng, i, missing=0.0)) for i in range(60)]
+    frame = pl.from_arrow(_table(rng, records, plain_types=True))
+    batch = pa.table(frame).combine_chunks().to_batches()[0]
+    assert arrow.vouched_rows(rs, arrow._decoded(batch)).mean() > 0.9
+    got = arrow.evaluate_arrow(rs, frame, label="f")
+    want = [rs.evaluate(record, source=source) for source, record in rows_of(batch, "f", 0)]
+    assert [g.to_json(findings=False) for g in got] == [w.to_json(findings=False) for w in want]
