@@ -186,9 +186,9 @@ class Rows:
     batch: Any
 
 
-Unit = Block | Rows | list[Line]
+Unit = Block | Rows
 """What one job evaluates at a time: a block of JSON Lines text (decoded and numbered by the
-parent, split into lines by the job), Parquet rows, or lines already read."""
+parent, split into lines by the job), or Parquet rows."""
 
 
 def units(
@@ -218,7 +218,7 @@ def lines_of_unit(unit: Unit) -> Iterable[Line]:
     """The lines of a unit of work (a Parquet row's "line" is its record)."""
     if isinstance(unit, Rows):
         return [(src, record, None) for src, record in rows_of(unit.batch, unit.label, unit.start)]
-    return unit if isinstance(unit, list) else lines_of(unit)
+    return lines_of(unit)
 
 
 def raw_lines(paths: Sequence[str]) -> Iterator[Line]:
