@@ -376,19 +376,16 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _impact_pairs(a: RuleSet, b: RuleSet, path: str, day: str) -> Iterator[tuple[Result, Result]]:
     """Each record's results under ``a`` and ``b``, one record held at a time: by whole
     columns for Parquet where numpy is installed (the same results), else row by row."""
-    from .parallel import CHUNK_LINES, columns_installed
+    from .parallel import Rows, columns_installed, units
 
     if path != "-" and Path(path).suffix.lower() in PARQUET_SUFFIXES and columns_installed():
         from .arrow import evaluate_arrow
-        from .io.parquet import parquet_batches
 
-        if not Path(path).is_file():
-            msg = f"输入文件不存在: {path}"
-            raise UsageError(msg)
-        for batch, start in parquet_batches(path, path, CHUNK_LINES):
+        for unit in units([path]):  # the batches `evaluate` reads, with its missing-file error
+            assert isinstance(unit, Rows)
             yield from zip(
-                evaluate_arrow(a, batch, label=path, start=start, as_of=day),
-                evaluate_arrow(b, batch, label=path, start=start, as_of=day),
+                evaluate_arrow(a, unit.batch, label=unit.label, start=unit.start, as_of=day),
+                evaluate_arrow(b, unit.batch, label=unit.label, start=unit.start, as_of=day),
                 strict=True,
             )
         return

@@ -84,19 +84,20 @@ def _sum(values: Iterable[Any]) -> Decimal | int:
 
 
 def _min(values: Iterable[Any]) -> Any:
-    items = list(values)
-    if not items:
-        msg = "min() 没有可比较的值"
-        raise EvaluationError(msg)
-    return min(items)
+    return _extreme(min, values)
 
 
 def _max(values: Iterable[Any]) -> Any:
+    return _extreme(max, values)
+
+
+def _extreme(pick: Callable[[list[Any]], Any], values: Iterable[Any]) -> Any:
+    """``min`` or ``max`` of ``values``; explained when there is nothing to compare."""
     items = list(values)
     if not items:
-        msg = "max() 没有可比较的值"
+        msg = f"{pick.__name__}() 没有可比较的值"
         raise EvaluationError(msg)
-    return max(items)
+    return pick(items)
 
 
 _DATES: dict[str, _dt.date] = {}

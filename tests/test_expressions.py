@@ -255,6 +255,11 @@ def test_missing_values_raise_evaluation_error_naming_the_field() -> None:
         with pytest.raises(EvaluationError) as info:
             evaluate({**ENV, "members": [{"birth_date": "2010-01-01"}]})
         assert info.value.fields == ("enrolled",)
+    for name in ("min", "max"):
+        extreme = compile_expression(f"{name}(m.income for m in members) > 0", SCOPE)
+        for evaluate in (extreme.evaluate, extreme.interpret):
+            with pytest.raises(EvaluationError, match=rf"{name}\(\) 没有可比较的值"):
+                evaluate({**ENV, "members": []})
 
 
 def test_has_and_coalesce_and_untaken_branch_tolerate_absence() -> None:
