@@ -16,9 +16,10 @@ Python for each (:mod:`fupin_rules.io.parquet`). Here a batch of rows (a
   :class:`~fupin_rules.columnar.ListColumn` straight from the Arrow arrays, and
   :func:`~fupin_rules.columnar.evaluate_columns` gives every criterion's outcome.
 * **The rest by rows.** A row not vouched for, a row the columns mark uncertain (a value on a
-  decimal boundary), a row with an unknown criterion (whose reasons the row evaluator gives)
-  and a row the rule set does not apply to are evaluated by :meth:`RuleSet.evaluate` from the
-  row's own record.
+  decimal boundary), a row that cannot be decided (its reasons come from the row evaluator's
+  explanation of its unknown criteria) and a row the rule set does not apply to are evaluated
+  by :meth:`RuleSet.evaluate` from the row's own record. A row decided although some criterion
+  is unknown (a failed veto ...) is decided by the columns.
 
 Every row gives exactly ``rs.evaluate(record, source="file:row")``'s result: the outcomes
 now, the findings (messages, values) built from the row's record when first asked for. The
@@ -99,8 +100,9 @@ def evaluate_arrow(
             vouched_rows(rs, batch)
             & ~unconverted
             & ~col.uncertain
-            & ~(codes == 3).any(axis=1)
-            & (col.outcomes <= 1)  # pass or fail (not invalid, not "does not apply")
+            # decided, pass or fail, even if some criterion is unknown: such a record has no
+            # reasons to give (not invalid, nor "does not apply")
+            & (col.outcomes <= 1)
         )
     schema = rs.record_schema
     id_field = schema.id_field

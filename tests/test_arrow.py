@@ -194,6 +194,45 @@ def test_clean_rows_are_decided_by_columns(monkeypatch: pytest.MonkeyPatch) -> N
     _same(rs, table)
 
 
+def test_decided_rows_with_an_unknown_criterion_stay_in_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A household that fails although one criterion cannot be judged has no reasons to
+    give: the columns decide it, and its findings come from its record only when asked for.
+    A household that cannot be decided goes to the row evaluator for its reasons."""
+    rs = _lib().get("gx.household.exit", as_of="2018-11-20")
+    rng = random.Random(11)
+    records = [household(rng, i, missing=0.0) for i in range(60)]
+    passing = next(i for i, rec in enumerate(records) if rs.evaluate(rec).outcome == "pass")
+    for i, rec in enumerate(records):
+        rec.pop("tv_access")  # "tv" cannot be judged
+        if i != passing:
+            rec["household_electricity"] = False  # "electricity" fails
+    table = _table(rng, records, plain_types=True)
+    batch = table.combine_chunks().to_batches()[0]
+    calls = []
+    original = fr.RuleSet.evaluate
+
+    def counting(self: fr.RuleSet, *args: Any, **kwargs: Any) -> fr.Result:
+        calls.append(kwargs.get("source"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(fr.RuleSet, "evaluate", counting)
+    results = arrow.evaluate_arrow(rs, batch, label="x")
+    decided = [r for r in results if r.outcome == "fail"]
+    assert len(decided) > 45
+    assert all(dict(r.outcomes)["tv"] == "unknown" for r in decided)
+    assert f"x:{passing + 1}" in calls  # the undecided one, for its reasons
+    assert len(calls) < 0.25 * 60
+    assert results[passing].outcome == "invalid"
+    assert "(tv_access)" in results[passing].reasons[0]
+    before = len(calls)
+    decided[0].to_json()  # the findings are built from the row's record on access
+    assert len(calls) == before + 1
+    monkeypatch.undo()
+    _same(rs, table)
+
+
 def test_rows_not_vouched_for(monkeypatch: pytest.MonkeyPatch) -> None:
     """Labels, bad texts, values off bounds, unknown fields, null members, missing required
     fields: each such row is left to the row evaluator, and only that row."""
