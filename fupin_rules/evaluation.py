@@ -253,14 +253,24 @@ def result_of_outcomes(
     built, from ``build_unknown`` (the findings of the criteria not judged, in order). The one
     way both the row fast path and the columns (:mod:`fupin_rules.arrow`) make such a
     result."""
-    decided, extra = _decide_outcomes(rs, outcomes)
+    # The decision depends on the outcomes alone: a population has a few hundred patterns.
+    memo = rs._cache.get("evaluation.decisions")
+    if memo is None:
+        memo = rs._cache["evaluation.decisions"] = {}
+    found = memo.get(outcomes)
+    if found is None:
+        decided, extra = _decide_outcomes(rs, outcomes)
+        found = (decided, extra, _conclusion(rs, decided))
+        if len(memo) < 4096:
+            memo[outcomes] = found
+    decided, extra, conclusion = found
     return _result(
         rs,
         day,
         record_id,
         source,
         decided,
-        _conclusion(rs, decided),
+        conclusion,
         findings=None,
         outcomes=tuple(zip(ids, outcomes, strict=True)),
         build=build,

@@ -478,7 +478,17 @@ class Result:
         (``evaluate --brief``): no messages, values or sources, so nothing is built for them.
         """
         if not findings:
-            return dumps(self._brief())
+            data = self._brief()
+            # The outcomes recur (a population has a few hundred patterns): written once.
+            outcomes = self.outcomes
+            raw = _OUTCOMES_JSON.get(outcomes)
+            if raw is None:
+                raw = raw_json(data["outcomes"])
+                if raw is not None and len(_OUTCOMES_JSON) < 4096:
+                    _OUTCOMES_JSON[outcomes] = raw
+            if raw is not None:
+                data["outcomes"] = fragment(raw)
+            return dumps(data)
         built = [f._json() for f in self.findings]
         if any(f is None for f in built):
             return dumps(self._raw())
@@ -514,6 +524,8 @@ class Result:
 
 
 _FINDING_JSON: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+_OUTCOMES_JSON: dict[tuple[tuple[str, str], ...], bytes] = {}
+"""The JSON of criteria's outcomes in brief results, by the outcomes."""
 """The fixed parts of findings' JSON, by what they are made of (see :meth:`Finding._json`)."""
 
 
