@@ -152,8 +152,9 @@ class _Generator(ast.NodeTransformer):
                 orelse=self.visit(node.args[1]),
             )
         if name == "count" and isinstance(node.args[0], ast.GeneratorExp):
-            # count(e for m in xs if c) as one generator: sum(1 for m in xs if c if e is not
-            # False), the test left out when e is the item itself (never False: an object).
+            # count(e for m in xs if c) as one list: len([1 for m in xs if c if e is not
+            # False]), the test left out when e is the item itself (never False: an object).
+            # (A list comprehension runs faster than a generator summed.)
             gen = self.visit(node.args[0])
             assert isinstance(gen, ast.GeneratorExp)
             comp = gen.generators[0]
@@ -164,8 +165,7 @@ class _Generator(ast.NodeTransformer):
                 comp.ifs.append(
                     ast.Compare(left=elt, ops=[ast.IsNot()], comparators=[ast.Constant(False)])
                 )
-            gen.elt = ast.Constant(1)
-            return _call("_sum1", [gen])
+            return _call("_len", [ast.ListComp(elt=ast.Constant(1), generators=gen.generators)])
         args = [self.visit(a) for a in node.args]
         if name == "age":
             args.append(self.visit(ast.Name(id="as_of", ctx=ast.Load())))

@@ -292,12 +292,14 @@ def _explain_unknown(
     return _with_unknown(extra, findings if findings is not None else build_unknown())
 
 
-def _environment(record: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+def _environment(record: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
     """The names an evaluation reads: the record's present values, then the parameters in
-    force and ``as_of``, which a key of the record cannot replace."""
-    env = {key: value for key, value in record.items() if value is not None}
-    env.update(params)
-    return env
+    force and ``as_of``, which a key of the record cannot replace. ``record`` is the checked
+    copy (:meth:`RecordSchema.check` always returns a new dict), taken over, not copied."""
+    if None in record.values():
+        record = {key: value for key, value in record.items() if value is not None}
+    record.update(params)
+    return record
 
 
 def _missing(

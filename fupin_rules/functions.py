@@ -251,7 +251,7 @@ _RUNTIME: dict[str, Any] = {
     "_items": _items,
     "_dict": dict,
     "_type": type,
-    "_sum1": sum,
+    "_len": len,
     **{f"_f_{name}": f.impl for name, f in FUNCTIONS.items()},
 }
 

@@ -234,7 +234,7 @@ def test_generated_code_has_no_builtins_and_only_checked_names() -> None:
         "_attr",
         "_absent",
         "_items",
-        "_sum1",
+        "_len",
         "_type",
     } | {f"_f_{f}" for f in FUNCTIONS}
     assert "__" not in expr.python
