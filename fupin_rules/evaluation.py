@@ -162,7 +162,7 @@ def prepare(rs: RuleSet, record: Any, *, as_of: str | dt.date | None = None) -> 
 
 
 def _prepare_checked(
-    rs: RuleSet, day: str, record_id: str | None, normalised: Mapping[str, Any]
+    rs: RuleSet, day: str, record_id: str | None, normalised: dict[str, Any]
 ) -> Prepared:
     ctx = _context(rs, day)
     env = _environment(normalised, ctx.params)
