@@ -309,8 +309,13 @@ class _Frame:
         key = id(lst)
         found = self.cache.get(key)
         if found is None:
-            slots = np.arange(lst.width, dtype=np.int64)
-            mask = (slots[None, :] < lst.lengths[:, None]).reshape(-1)
+            if lst.width == 8:
+                # A row's eight slots are one little-endian 64-bit word: look the word up by
+                # the length (0x0101..01 for a full list), then read its bytes as booleans.
+                mask = _SLOT_WORDS[np.minimum(lst.lengths, 8)].view(np.bool_)
+            else:
+                slots = np.arange(lst.width, dtype=np.int64)
+                mask = (slots[None, :] < lst.lengths[:, None]).reshape(-1)
             found = (mask, lst)  # keep lst alive so its id stays unique
             self.cache[key] = found
         result: Bool = found[0]
@@ -401,9 +406,7 @@ class _Eval:
         for sub in node.values[1:]:
             b = self.run(sub)
             if is_and:
-                ok = _and(
-                    acc.ok, _or_mask(~_arr(acc.data) if _is_arr(acc.data) else not acc.data, b.ok)
-                )
+                ok = _and(acc.ok, _or_not(b.ok, acc.data))
                 data = (
                     acc.data & b.data
                     if (_is_arr(acc.data) or _is_arr(b.data))
@@ -509,7 +512,7 @@ class _Eval:
                 continue
             right = self.run(right_node)
             # The right operand is evaluated only while the chain is alive.
-            ok = _and(ok, _or_mask(_not(alive), right.ok))
+            ok = _and(ok, _or_not(right.ok, alive))
             r = self._compare(op, left, right, _and(ok, alive))
             result = result & r if (_is_arr(r) or _is_arr(result)) else (result and r)
             alive = result
@@ -553,7 +556,7 @@ class _Eval:
         if fn is None:
             raise ColumnarUnsupported("is")
         if a.kind == "num" and b.kind == "num":
-            x, y = a.data, b.data
+            x, y = _int_scalar(a.data, b.data), _int_scalar(b.data, a.data)
             if not (a.exact and b.exact):
                 self._near(ok, x, y)
             return fn(x, y)
@@ -647,10 +650,10 @@ class _Eval:
         okm: Any = True
         for cond in comp.ifs:
             c = ev_run(inner, cond)
-            okm = _and(okm, _or_mask(~alive, c.ok))
+            okm = _and(okm, _or_not(c.ok, alive))
             alive = alive & c.data if _is_arr(c.data) else (alive if c.data else ~valid & valid)
         elt = ev_run(inner, gen.elt)
-        okm = _and(okm, _or_mask(~alive, elt.ok))
+        okm = _and(okm, _or_not(elt.ok, alive))
         if inner.uncertain is not None:
             self.f.flag(_rowany(inner.uncertain & valid, n, w))
         ok_list = src.ok  # the list itself must be present
@@ -685,6 +688,8 @@ class _Eval:
 
 
 _BYTES = np.uint64(0x0101010101010101)
+_SLOT_WORDS = np.array([(1 << (8 * k)) - 1 & 0x0101010101010101 for k in range(9)], dtype="<u8")
+"""The eight slots of a row of width 8 holding ``k`` items, as one word (see ``_Frame.valid``)."""
 _SHIFT = np.uint64(56)
 
 
@@ -797,8 +802,30 @@ def _arr(x: Any) -> Any:
     return x
 
 
+def _int_scalar(x: Any, other: Any) -> Any:
+    """``x``, a whole float compared with an integer column, as an int: the same comparison
+    without casting the column to floats (ages, counts, months against their bounds)."""
+    if (
+        type(x) is float
+        and _is_arr(other)
+        and other.dtype.kind in "iu"
+        and x.is_integer()
+        and abs(x) < 2**31
+    ):
+        return int(x)
+    return x
+
+
 def _not(x: Any) -> Any:
     return ~x if _is_arr(x) else (not x)
+
+
+def _or_not(ok: Any, alive: Any) -> Any:
+    """``ok | ~alive``: fine where ``ok`` holds or the value was not needed; the negation is
+    computed only when ``ok`` is not already True everywhere."""
+    if ok is True:
+        return True
+    return _or_mask(_not(alive), ok)
 
 
 def _or_mask(a: Any, b: Any) -> Any:

@@ -233,3 +233,32 @@ def test_rows_of_a_table_are_views_of_those_rows(lib: fr.Library) -> None:
             )
     assert table.rows(25, 10**9).n == table.n - 25
     assert table.rows(40, 3).n == 0
+
+
+@settings(max_examples=30)
+@given(lengths=st.lists(st.integers(0, 16), max_size=40))
+def test_slots_holding_items(lengths: list[int]) -> None:
+    """Which padded slots hold an item, for the one-word path (width 8) and the general one."""
+    lens = np.array(lengths, dtype=np.int64)
+    for width in (8, 16, 24):
+        if max(lengths, default=0) > width:
+            continue
+        lst = columnar.ListColumn(lens, width, {})
+        frame = columnar._Frame(len(lens), {}, columnar.ColumnTable(len(lens), {}, {}))
+        want = [k < n for n in lengths for k in range(width)]
+        assert frame.valid(lst).tolist() == want
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int32", "int64", "uint8", "uint64"])
+@pytest.mark.parametrize("bound", [0.0, 6.0, -1.0, 255.0, 300.0, 2.5, 2.0**40])
+def test_integer_columns_against_number_bounds(dtype: str, bound: float) -> None:
+    """A whole bound is compared as an integer; the answers are those of exact comparison."""
+    info = np.iinfo(dtype)
+    values = np.array(
+        sorted({info.min, info.max, 0, 1, 5, 6, 7, min(int(info.max), 255)}), dtype=dtype
+    )
+    x = columnar._int_scalar(bound, values)
+    for fn, exact in ((np.less_equal, "__le__"), (np.greater, "__gt__"), (np.equal, "__eq__")):
+        got = fn(values, x).tolist()
+        want = [getattr(Decimal(int(v)), exact)(Decimal(bound)) for v in values]
+        assert got == want, (dtype, bound, fn)
