@@ -73,20 +73,18 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+_DECODER = json.JSONDecoder(
+    parse_float=Decimal, parse_constant=_no_constants, object_pairs_hook=_pairs
+)
+"""Exact decimals, no NaN or Infinity, no duplicate keys (one decoder, not one per line)."""
+
+
 def parse_json_record(text: str) -> tuple[Any, str | None]:
     """Parse one JSON text; return (value, None) or (None, reason)."""
     if len(text) > MAX_LINE:
         return None, f"行过长 ({len(text)} 字符)"
     try:
-        return (
-            json.loads(
-                text,
-                parse_float=Decimal,
-                parse_constant=_no_constants,
-                object_pairs_hook=_pairs,
-            ),
-            None,
-        )
+        return _DECODER.decode(text), None
     except _Refused as exc:
         return None, str(exc)
     except json.JSONDecodeError as exc:
