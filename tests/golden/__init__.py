@@ -1,0 +1,125 @@
+"""Golden outputs: the exact bytes a release writes for fixed inputs, kept in the repository.
+
+Auditors rerun historical rule versions and must get the same answer, byte for byte; a rule
+set's fingerprint pins its rules, and these files pin what the library writes from them (the
+result JSON, the messages, the explanation text). ``tests/test_golden.py`` compares every run
+with them, so a change to the output cannot slip in unnoticed.
+
+When a change to the output is intended, regenerate the files and say what changed in
+CHANGELOG.md (auditors comparing results across library versions need to know)::
+
+    python -m tests.golden
+
+The inputs (``households.jsonl``, ``villages.jsonl``) are a fixed selection of the sample
+data, plus a few lines a real export might hold (a label for a code, a float, a broken line,
+a blank line); they are data of their own, independent of the sample generator.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+from fupin_rules.cli import main
+
+HERE = Path(__file__).resolve().parent
+
+CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "household-exit-2016.jsonl",
+        ("evaluate", "-s", "gx.household.exit", "--as-of", "2017-11-20", "households.jsonl"),
+    ),
+    (
+        "household-exit-2018.jsonl",
+        ("evaluate", "-s", "gx.household.exit", "--as-of", "2018-11-20", "households.jsonl"),
+    ),
+    (
+        "household-exit-2018-brief.jsonl",
+        (
+            "evaluate",
+            "-s",
+            "gx.household.exit",
+            "--as-of",
+            "2018-11-20",
+            "--brief",
+            "households.jsonl",
+        ),
+    ),
+    (
+        "household-exit-2016-param.jsonl",
+        (
+            "evaluate",
+            "-s",
+            "gx.household.exit",
+            "--version",
+            "2016",
+            "--as-of",
+            "2017-11-20",
+            "--param",
+            "income_line=3535",
+            "households.jsonl",
+        ),
+    ),
+    (
+        "household-identification-2017.jsonl",
+        (
+            "evaluate",
+            "-s",
+            "gx.household.identification",
+            "--as-of",
+            "2018-11-20",
+            "households.jsonl",
+        ),
+    ),
+    (
+        "village-exit-2016.jsonl",
+        ("evaluate", "-s", "gx.village.exit", "--as-of", "2017-11-20", "villages.jsonl"),
+    ),
+    (
+        "village-exit-2018.jsonl",
+        ("evaluate", "-s", "gx.village.exit", "--as-of", "2018-11-20", "villages.jsonl"),
+    ),
+    (
+        "household-exit-2018-explain.txt",
+        ("explain", "-s", "gx.household.exit", "--as-of", "2018-11-20", "households.jsonl"),
+    ),
+    (
+        "household-exit-impact.txt",
+        (
+            "impact",
+            "-s",
+            "gx.household.exit",
+            "--from",
+            "2016",
+            "--to",
+            "2018",
+            "--as-of",
+            "2018-11-20",
+            "households.jsonl",
+        ),
+    ),
+)
+"""Expected file name (under ``expected/``) and the command that writes it (input paths
+relative to this folder)."""
+
+
+def run(argv: tuple[str, ...]) -> tuple[int, str, str]:
+    """Run one case's command in-process, with its inputs in this folder; return (exit
+    code, stdout, stderr with this folder's path shown as ``golden/``)."""
+    args = [str(HERE / a) if a.endswith((".jsonl", ".txt")) else a for a in argv]
+    out, err = io.StringIO(), io.StringIO()
+    code = main(args, out=out, err=err)
+    prefix = str(HERE) + "/"
+    return code, out.getvalue().replace(prefix, "golden/"), err.getvalue()
+
+
+def write() -> None:
+    """Write every expected file from the current code."""
+    (HERE / "expected").mkdir(exist_ok=True)
+    for name, argv in CASES:
+        code, out, err = run(argv)
+        if code not in (0, 1):
+            sys.exit(f"{name}: exit code {code}\n{err}")
+        (HERE / "expected" / name).write_text(out, encoding="utf-8", newline="\n")
+        print(f"wrote expected/{name} ({len(out.encode()):,} bytes, exit code {code})")
