@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fupin_rules.io import read_jsonl
-from fupin_rules.io.jsonl import blocks_of, lines_of, raw_lines_of
+from fupin_rules.io.jsonl import blocks_of, lines_of, parse_json_record, raw_lines_of
 
 
 def _reference(data: bytes, label: str) -> list[tuple[str, str]]:
@@ -98,3 +98,22 @@ def test_text_streams_and_files_read_alike(tmp_path: Path) -> None:
         "x:3",
         "x:4",
     ]
+
+
+def test_json_syntax_errors_are_explained_in_chinese() -> None:
+    """Policy staff read these reasons: the place and what is wrong, in Chinese."""
+    cases = {
+        "not json at all\n": "不是有效的 JSON: 此处应有一个值 (第 1 列)",
+        '{"a" 1}\n': "不是有效的 JSON: 此处应有冒号 (第 6 列)",
+        "{'a': 1}\n": "不是有效的 JSON: 此处应有用双引号括起的键 (第 2 列)",
+        "[1 2]\n": "不是有效的 JSON: 此处应有逗号 (第 4 列)",
+        '{"a": 1} x\n': "不是有效的 JSON: 一个 JSON 值之后还有多余内容 (第 10 列)",
+        '{"a": "x\ty"}\n': "不是有效的 JSON: 字符串中有控制字符 (如制表符) (第 9 列)",
+        # a line cut short: the end of the line, not the newline, is what went wrong
+        '{"a": "b\r\n': "不是有效的 JSON: 第 8 列之后行就结束了, 引号或括号没有闭合",
+        '{"a": 1': "不是有效的 JSON: 第 7 列之后行就结束了, 引号或括号没有闭合",
+        " ": "不是有效的 JSON: 空行",
+    }
+    for text, reason in cases.items():
+        assert parse_json_record(text) == (None, reason), text
+    assert parse_json_record('{"a": 1}\r\n') == ({"a": 1}, None)

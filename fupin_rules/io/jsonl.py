@@ -73,6 +73,19 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+_JSON_ERRORS = {
+    "Expecting value": "此处应有一个值",
+    "Expecting property name enclosed in double quotes": "此处应有用双引号括起的键",
+    "Expecting ',' delimiter": "此处应有逗号",
+    "Expecting ':' delimiter": "此处应有冒号",
+    "Unterminated string starting at": "字符串缺少结束的引号",
+    "Invalid control character at": "字符串中有控制字符 (如制表符)",
+    "Extra data": "一个 JSON 值之后还有多余内容",
+    "Invalid \\escape": "无效的转义 (反斜杠)",
+    "Invalid \\uXXXX escape": "无效的 \\u 转义",
+}
+"""The json module's messages, as policy staff read them (others are shown as they are)."""
+
 _DECODER = json.JSONDecoder(
     parse_float=Decimal, parse_constant=_no_constants, object_pairs_hook=_pairs
 )
@@ -88,7 +101,13 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
     except _Refused as exc:
         return None, str(exc)
     except json.JSONDecodeError as exc:
-        return None, f"不是有效的 JSON: {exc.msg} (第 {exc.colno} 列)"
+        end = len(text.rstrip("\r\n"))
+        if not text.strip():
+            return None, "不是有效的 JSON: 空行"
+        if exc.pos >= end:
+            return None, f"不是有效的 JSON: 第 {end} 列之后行就结束了, 引号或括号没有闭合"
+        why = _JSON_ERRORS.get(exc.msg, exc.msg)
+        return None, f"不是有效的 JSON: {why} (第 {exc.colno} 列)"
     except (ValueError, RecursionError) as exc:
         return None, f"不是有效的 JSON: {exc}"
 
