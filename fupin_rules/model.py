@@ -478,17 +478,8 @@ class Result:
         (``evaluate --brief``): no messages, values or sources, so nothing is built for them.
         """
         if not findings:
-            data = self._brief()
-            # The outcomes recur (a population has a few hundred patterns): written once.
-            outcomes = self.outcomes
-            raw = _OUTCOMES_JSON.get(outcomes)
-            if raw is None:
-                raw = raw_json(data["outcomes"])
-                if raw is not None and len(_OUTCOMES_JSON) < 4096:
-                    _OUTCOMES_JSON[outcomes] = raw
-            if raw is not None:
-                data["outcomes"] = fragment(raw)
-            return dumps(data)
+            line = self._brief_json()
+            return line if line is not None else dumps(self._brief())
         built = [f._json() for f in self.findings]
         if any(f is None for f in built):
             return dumps(self._raw())
@@ -498,6 +489,61 @@ class Result:
         """The result as plain, JSON-ready data (numbers as exact ``float`` subclasses; use
         :meth:`to_json` for exact text). ``findings=False`` as for :meth:`to_json`."""
         return self._raw(plain) if findings else self._brief()
+
+    def _brief_json(self) -> str | None:
+        """``dumps(self._brief())``, written from pieces: its keys are fixed (and written in
+        sorted order here), and the parts shared by many results (the rule set, the date, an
+        outcome with its conclusion, a pattern of criterion outcomes) are written once. None
+        if orjson is not installed or refuses a piece; then :func:`dumps` writes the whole."""
+        key = (self.as_of, self.conclusion, self.fingerprint, self.outcome, self.ruleset)
+        parts = _BRIEF_PARTS.get(key)
+        if parts is None:
+            pieces: list[bytes] = []
+            for value in key:
+                piece = raw_json(value)
+                if piece is None:
+                    return None
+                pieces.append(piece)
+            as_of, conclusion, fingerprint, outcome, ruleset = pieces
+            parts = (
+                b'{"as_of":'
+                + as_of
+                + b',"conclusion":'
+                + conclusion
+                + b',"fingerprint":'
+                + fingerprint
+                + b',"outcome":'
+                + outcome
+                + b',"outcomes":',
+                b',"ruleset":' + ruleset + b',"source":',
+            )
+            if len(_BRIEF_PARTS) < 4096:
+                _BRIEF_PARTS[key] = parts
+        outcomes = self.outcomes
+        pattern = _OUTCOMES_JSON.get(outcomes)
+        if pattern is None:
+            pattern = raw_json(dict(outcomes))
+            if pattern is None:
+                return None
+            if len(_OUTCOMES_JSON) < 4096:
+                _OUTCOMES_JSON[outcomes] = pattern
+        reasons = self.reasons
+        why = raw_json(list(reasons)) if reasons else b"[]"
+        record_id, source = raw_json(self.record_id), raw_json(self.source)
+        if why is None or record_id is None or source is None:
+            return None
+        line = (
+            parts[0]
+            + pattern
+            + b',"reasons":'
+            + why
+            + b',"record_id":'
+            + record_id
+            + parts[1]
+            + source
+            + b"}"
+        )
+        return line.decode("utf-8")
 
     def _brief(self) -> dict[str, Any]:
         data = self._raw(findings=[])
@@ -526,6 +572,8 @@ class Result:
 _FINDING_JSON: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
 _OUTCOMES_JSON: dict[tuple[tuple[str, str], ...], bytes] = {}
 """The JSON of criteria's outcomes in brief results, by the outcomes."""
+_BRIEF_PARTS: dict[tuple[str | None, ...], tuple[bytes, bytes]] = {}
+"""The fixed parts of brief results' JSON, by what they are made of (see ``_brief_json``)."""
 """The fixed parts of findings' JSON, by what they are made of (see :meth:`Finding._json`)."""
 
 

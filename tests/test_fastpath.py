@@ -227,3 +227,35 @@ def test_result_lines_are_the_canonical_text() -> None:
     for rec in households(200, seed=4, missing=0.1):
         result = rs.evaluate(rec, source="f:1")
         assert result_line(result) == dumps(result.to_dict())
+
+
+@settings(max_examples=60)
+@given(
+    record_id=st.none() | _TEXT,
+    source=st.none() | _TEXT,
+    reasons=st.lists(_TEXT, max_size=3),
+    seed=st.integers(0, 2**32),
+)
+def test_brief_lines_written_from_pieces_are_the_canonical_text(
+    record_id: str | None, source: str | None, reasons: list[str], seed: int
+) -> None:
+    """``to_json(findings=False)`` writes its line from cached pieces; the text is exactly the
+    canonical writer's, with orjson and without it, for any ids, sources and reasons (lone
+    surrogates included: then the whole line is written by the standard library)."""
+    import attrs
+
+    from fupin_rules._canonical import dumps
+    from fupin_rules.evaluation import rejected
+
+    rs = _lib().get("gx.household.exit", as_of="2018-11-20")
+    rec = next(iter(households(1, seed=seed % 1000, missing=0.1)))
+    results = [
+        rs.evaluate(rec, source=source),
+        attrs.evolve(rs.evaluate(rec), record_id=record_id, source=source),
+        rejected(rs, reasons[0] if reasons else "x", source=source),
+    ]
+    if reasons:
+        results.append(attrs.evolve(rs.evaluate(rec), outcome="invalid", reasons=tuple(reasons)))
+    for result in results:
+        want = _stdlib_dumps(result._brief())
+        assert result.to_json(findings=False) == want == dumps(result._brief())
