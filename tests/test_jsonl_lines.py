@@ -109,6 +109,8 @@ def test_json_syntax_errors_are_explained_in_chinese() -> None:
         "[1 2]\n": "不是有效的 JSON: 此处应有逗号 (第 4 列)",
         '{"a": 1} x\n': "不是有效的 JSON: 一个 JSON 值之后还有多余内容 (第 10 列)",
         '{"a": "x\ty"}\n': "不是有效的 JSON: 字符串中有控制字符 (如制表符) (第 9 列)",
+        '{"a": "\\q"}\n': "不是有效的 JSON: 无效的转义 (反斜杠) (第 8 列)",
+        '{"a": "\\u12"}\n': "不是有效的 JSON: 无效的 \\u 转义 (第 9 列)",
         # a line cut short: the end of the line, not the newline, is what went wrong
         '{"a": "b\r\n': "不是有效的 JSON: 第 8 列之后行就结束了, 引号或括号没有闭合",
         '{"a": 1': "不是有效的 JSON: 第 7 列之后行就结束了, 引号或括号没有闭合",

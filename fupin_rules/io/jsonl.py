@@ -82,7 +82,6 @@ _JSON_ERRORS = {
     "Invalid control character at": "字符串中有控制字符 (如制表符)",
     "Extra data": "一个 JSON 值之后还有多余内容",
     "Invalid \\escape": "无效的转义 (反斜杠)",
-    "Invalid \\uXXXX escape": "无效的 \\u 转义",
 }
 """The json module's messages, as policy staff read them (others are shown as they are)."""
 
@@ -107,6 +106,8 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
         if exc.pos >= end:
             return None, f"不是有效的 JSON: 第 {end} 列之后行就结束了, 引号或括号没有闭合"
         why = _JSON_ERRORS.get(exc.msg, exc.msg)
+        if exc.msg.startswith("Invalid \\u"):  # a \u escape without four hex digits
+            why = "无效的 \\u 转义"
         return None, f"不是有效的 JSON: {why} (第 {exc.colno} 列)"
     except (ValueError, RecursionError) as exc:
         return None, f"不是有效的 JSON: {exc}"
