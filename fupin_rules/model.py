@@ -570,11 +570,11 @@ class Result:
 
 
 _FINDING_JSON: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+"""The fixed parts of findings' JSON, by what they are made of (see :meth:`Finding._json`)."""
 _OUTCOMES_JSON: dict[tuple[tuple[str, str], ...], bytes] = {}
 """The JSON of criteria's outcomes in brief results, by the outcomes."""
 _BRIEF_PARTS: dict[tuple[str | None, ...], tuple[bytes, bytes]] = {}
 """The fixed parts of brief results' JSON, by what they are made of (see ``_brief_json``)."""
-"""The fixed parts of findings' JSON, by what they are made of (see :meth:`Finding._json`)."""
 
 
 @functools.cache

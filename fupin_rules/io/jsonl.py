@@ -100,9 +100,9 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
     except _Refused as exc:
         return None, str(exc)
     except json.JSONDecodeError as exc:
-        end = len(text.rstrip("\r\n"))
         if not text.strip():
             return None, "不是有效的 JSON: 空行"
+        end = len(text.rstrip("\r\n"))
         if exc.pos >= end:
             return None, f"不是有效的 JSON: 第 {end} 列之后行就结束了, 引号或括号没有闭合"
         why = _JSON_ERRORS.get(exc.msg, exc.msg)
