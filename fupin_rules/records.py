@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 import jsonschema
 
-from ._canonical import fingerprint
+from ._canonical import fingerprint, render_number
 from ._resources import bundled_schemas_dir
 from .errors import Problem, RuleFileError, format_path
 from .expressions import Type
@@ -299,7 +299,48 @@ def _reason(error: jsonschema.ValidationError, schema: RecordSchema) -> str:
         return f"{where}: {error.instance!r} 不是有效的{kind}"
     if error.validator == "pattern":
         return f"{where}: {error.instance!r} 格式不符"
+    bound = _BOUNDS.get(str(error.validator))
+    if bound is not None:
+        limit, value = _shown(error.validator_value), _shown(error.instance)
+        return f"{where}: {bound} {limit}, 实际是 {value}"
+    size = _SIZES.get(str(error.validator))
+    if size is not None and isinstance(error.instance, str | list):
+        unit = "个字符" if isinstance(error.instance, str) else "项"
+        want, got = error.validator_value, len(error.instance)
+        return f"{where}: 须{size}有 {want} {unit}, 实际有 {got} {unit}"
+    if error.validator == "enum" and isinstance(error.validator_value, list):
+        options = "、".join(_shown(v) for v in error.validator_value if v is not None)
+        empty = ", 或留空" if None in error.validator_value else ""
+        return f"{where}: {_shown(error.instance)} 不是可选值之一 (可选: {options}{empty})"
+    if error.validator == "const":
+        return f"{where}: 须为 {_shown(error.validator_value)}, 实际是 {_shown(error.instance)}"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        extra = "、".join(sorted(str(k) for k in error.instance if k not in known))
+        return f"{where}: 有记录结构中没有的字段 {extra}"
     return f"{where}: {error.message}"
+
+
+_BOUNDS = {
+    "minimum": "不能小于",
+    "maximum": "不能大于",
+    "exclusiveMinimum": "须大于",
+    "exclusiveMaximum": "须小于",
+}
+_SIZES = {"minLength": "至少", "maxLength": "至多", "minItems": "至少", "maxItems": "至多"}
+
+
+def _shown(value: Any) -> str:
+    """A value in a reason: numbers as written (``-1``, not ``Decimal('-1.000')``), flags and
+    null as in JSON, texts quoted."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, Decimal | int | float):
+        try:
+            return render_number(value)
+        except ValueError:  # NaN or infinite
+            return str(value)
+    return repr(value)
 
 
 def load_record_schema(path: Path, subject: str, codelists: Mapping[str, CodeList]) -> RecordSchema:
