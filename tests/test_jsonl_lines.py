@@ -115,6 +115,8 @@ def test_json_syntax_errors_are_explained_in_chinese() -> None:
         '{"a": "b\r\n': "不是有效的 JSON: 第 8 列之后行就结束了, 引号或括号没有闭合",
         '{"a": 1': "不是有效的 JSON: 第 7 列之后行就结束了, 引号或括号没有闭合",
         " ": "不是有效的 JSON: 空行",
+        "[" * 100_000 + "]" * 100_000: "不是有效的 JSON: 嵌套层数过多",
+        '{"a": ' + "9" * 5000 + "}": "不是有效的 JSON: 整数位数过多 (超过 4300 位)",
     }
     for text, reason in cases.items():
         assert parse_json_record(text) == (None, reason), text

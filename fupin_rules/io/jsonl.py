@@ -109,7 +109,12 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
         if exc.msg.startswith("Invalid \\u"):  # a \u escape without four hex digits
             why = "无效的 \\u 转义"
         return None, f"不是有效的 JSON: {why} (第 {exc.colno} 列)"
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        return None, "不是有效的 JSON: 嵌套层数过多"
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):
+            limit = sys.get_int_max_str_digits()
+            return None, f"不是有效的 JSON: 整数位数过多 (超过 {limit} 位)"
         return None, f"不是有效的 JSON: {exc}"
 
 
