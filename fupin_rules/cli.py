@@ -311,9 +311,13 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .compare import diff
 
+    before, after = args.from_ or args.before, args.to or args.after
+    if (args.from_ and args.before) or (args.to and args.after) or not (before and after):
+        msg = "请指定两个版本: diff -s 标准编号 2016 2018, 或 --from 2016 --to 2018"
+        raise UsageError(msg)
     lib = _library(args)
-    a = lib.get(args.standard, version=args.before)
-    b = lib.get(args.standard, version=args.after)
+    a = lib.get(args.standard, version=before)
+    b = lib.get(args.standard, version=after)
     changes = diff(a, b)
     if args.json:
         for change in changes:
@@ -508,11 +512,14 @@ def build_parser() -> argparse.ArgumentParser:
         _cmd_diff,
         "比较同一标准的两个版本: 指标、参数、派生字段和判定方法的变化",
         "示例:\n  fupin-rules diff -s gx.household.exit 2016 2018\n"
-        "  fupin-rules diff -s gx.village.exit 2016 2018 --json",
+        "  fupin-rules diff -s gx.village.exit --from 2016 --to 2018 --json",
     )
     p.add_argument("--standard", "-s", required=True, metavar="ID", help="标准编号")
-    p.add_argument("before", metavar="FROM", help="原版本, 如 2016")
-    p.add_argument("after", metavar="TO", help="新版本, 如 2018")
+    p.add_argument("before", metavar="FROM", nargs="?", help="原版本, 如 2016")
+    p.add_argument("after", metavar="TO", nargs="?", help="新版本, 如 2018")
+    # The same options as impact's, so that either spelling works for both commands.
+    p.add_argument("--from", dest="from_", metavar="V", help="原版本 (同 FROM)")
+    p.add_argument("--to", dest="to", metavar="V", help="新版本 (同 TO)")
     p.add_argument("--json", action="store_true", help="每处变化一行 JSON")
     _add_rules(p)
 

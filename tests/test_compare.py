@@ -52,6 +52,12 @@ def test_cli_diff_and_impact(tmp_path: Path) -> None:
     assert code == 0
     assert out.startswith("demo.household@2016 → demo.household@2018: ")
     assert "  + 新增指标 water\n" in out
+    # impact's spelling of the two versions works for diff too
+    assert run("diff", "-s", "demo.household", "--from", "2016", "--to", "2018", *DEMO)[1] == out
+    for wrong in (["2016"], ["--from", "2016"], ["2016", "2018", "--from", "2016"]):
+        code, _, err = run("diff", "-s", "demo.household", *wrong, *DEMO)
+        assert code == 2
+        assert "请指定两个版本" in err
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps(GOOD) + "\n{bad\n", encoding="utf-8")
     code, out, _ = run(
