@@ -62,16 +62,16 @@ def _ruleset(args: argparse.Namespace, lib: Library) -> RuleSet:
 
 
 def _inputs(paths: Sequence[str]) -> Iterator[InputRecord]:
+    from .parallel import check_inputs
+
     if not paths:
         paths = ["-"]
+    check_inputs(paths)
     for p in paths:
         if p == "-":
             yield from read_jsonl(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>")
         else:
             path = Path(p)
-            if not path.is_file():
-                msg = f"输入文件不存在: {p}"
-                raise UsageError(msg)
             if path.suffix.lower() in PARQUET_SUFFIXES:
                 yield from read_parquet(path, p)
             else:

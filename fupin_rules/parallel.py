@@ -199,10 +199,7 @@ def units(
     about ``block_bytes`` of whole JSON lines, batches of ``chunk_lines`` Parquet rows."""
     if not paths:
         paths = ["-"]
-    for p in paths:
-        if p != "-" and not Path(p).is_file():
-            msg = f"输入文件不存在: {p}"
-            raise UsageError(msg)
+    check_inputs(paths)
     for p in paths:
         if p == "-":
             yield from blocks_of(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>", block_bytes)
@@ -212,6 +209,26 @@ def units(
         else:
             with open(p, "rb") as fh:
                 yield from blocks_of(fh, p, block_bytes)
+
+
+TABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv")
+
+
+def check_inputs(paths: Sequence[str]) -> None:
+    """Refuse, before anything is read, an input that is missing or is a spreadsheet (which
+    ``evaluate``, ``explain`` and ``impact`` would otherwise read as broken JSON lines)."""
+    for p in paths:
+        if p == "-":
+            continue
+        if not Path(p).is_file():
+            msg = f"输入文件不存在: {p}"
+            raise UsageError(msg)
+        if Path(p).suffix.lower() in TABLE_SUFFIXES:
+            msg = (
+                f"{p} 是表格文件; 这里读 JSON Lines (.jsonl) 或 Parquet。请先转换: "
+                f"fupin-rules convert {p} -o households.jsonl (或用 fupin-rules check 直接检查表格)"
+            )
+            raise UsageError(msg)
 
 
 def lines_of_unit(unit: Unit) -> Iterable[Line]:

@@ -284,3 +284,31 @@ def test_installed_command_runs_from_any_directory(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "gx.household.exit@2018" in proc.stdout
     assert (ROOT / "pyproject.toml").is_file()
+
+
+def test_spreadsheets_are_refused_by_the_record_commands() -> None:
+    """A spreadsheet given to evaluate, explain or impact is refused before anything is read,
+    with the command that converts it (rather than one invalid "line" of binary data)."""
+    for table in ("national_export.xlsx", "national_export_gb18030.csv"):
+        table_arg = str(FIXTURES / "io" / table)
+        day = ["--as-of", "2018-11-20"]
+        for argv in (
+            ["evaluate", "-s", "gx.household.exit", "--as-of", "2018-11-20", table_arg],
+            ["explain", "-s", "gx.household.exit", "--as-of", "2018-11-20", table_arg],
+            [
+                "impact",
+                "-s",
+                "gx.household.exit",
+                "--from",
+                "2016",
+                "--to",
+                "2018",
+                *day,
+                table_arg,
+            ],
+        ):
+            code, out, err = run(*argv)
+            assert code == 2, argv
+            assert out == ""
+            assert "是表格文件" in err
+            assert f"fupin-rules convert {table_arg} -o households.jsonl" in err
