@@ -61,21 +61,29 @@ def _ruleset(args: argparse.Namespace, lib: Library) -> RuleSet:
     return rs.with_parameters(overrides) if overrides else rs
 
 
-def _inputs(paths: Sequence[str]) -> Iterator[InputRecord]:
+def _inputs(paths: Sequence[str], tables: TableReader | None = None) -> Iterator[InputRecord]:
+    """The records of the inputs (JSON Lines, Parquet, and spreadsheets read by ``tables``:
+    households assembled from member rows, each rejected row an item with its reason)."""
     from .parallel import check_inputs
 
     if not paths:
         paths = ["-"]
-    check_inputs(paths)
+    check_inputs(paths, spreadsheets=tables is not None)
     for p in paths:
         if p == "-":
             yield from read_jsonl(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>")
         else:
             path = Path(p)
-            if path.suffix.lower() in PARQUET_SUFFIXES:
+            if tables is not None and path.suffix.lower() in SPREADSHEET_SUFFIXES:
+                yield from tables.read_file(path, p)
+            elif path.suffix.lower() in PARQUET_SUFFIXES:
                 yield from read_parquet(path, p)
             else:
                 yield from read_jsonl(path, p)
+
+
+def _spreadsheets(paths: Sequence[str]) -> bool:
+    return any(p != "-" and Path(p).suffix.lower() in SPREADSHEET_SUFFIXES for p in paths)
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
@@ -221,16 +229,30 @@ def _cmd_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     lib = _library(args)
     rs = _ruleset(args, lib)
+    reader = table_reader(args, lib, rs) if _spreadsheets(args.inputs) else None
     with _output(args.output, out) as fh:
-        # --- --jobs (issue 6; owned by fupin_rules/parallel.py): the same lines, parser,
-        # evaluator and writer for one job or many; results in input order ---
-        from .parallel import auto_jobs, evaluate_parallel, spec_from_args
+        if reader is not None:
+            # Spreadsheets: households assembled from member rows in this process (the reader
+            # groups rows across a whole file), then evaluated as the lines of one job are.
+            from .parallel import evaluate_lines
 
-        jobs = auto_jobs(args.inputs) if args.jobs is None else args.jobs
-        counts, rejected_lines = evaluate_parallel(
-            spec_from_args(args, rs), args.inputs, fh, jobs=jobs, findings=not args.brief
-        )
-        # --- end --jobs ---
+            items = _inputs(args.inputs, reader)
+            text, counts, rejected_lines = evaluate_lines(
+                rs, ((i.source, i.record, i.error) for i in items), findings=not args.brief
+            )
+            fh.write(text)
+        else:
+            # --- --jobs (issue 6; owned by fupin_rules/parallel.py): the same lines, parser,
+            # evaluator and writer for one job or many; results in input order ---
+            from .parallel import auto_jobs, evaluate_parallel, spec_from_args
+
+            jobs = auto_jobs(args.inputs) if args.jobs is None else args.jobs
+            counts, rejected_lines = evaluate_parallel(
+                spec_from_args(args, rs), args.inputs, fh, jobs=jobs, findings=not args.brief
+            )
+            # --- end --jobs ---
+    if reader is not None:
+        err.write(reader.stats.summary() + "\n")
     total = sum(counts.values())
     summary = "、".join(
         f"{_OUTCOME_ZH[k]} {counts[k]}" for k in ("pass", "fail", "not_applicable", "invalid")
@@ -238,7 +260,11 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     err.write(
         f"{rs.key} (评估日期 {rs.default_as_of or rs.effective_from}, 指纹 {rs.fingerprint[:19]}): "
         f"读入 {total} 条记录: {summary}"
-        + (f" (其中 {rejected_lines} 行无法解析)" if rejected_lines else "")
+        + (
+            f" (其中 {rejected_lines} 行{'拒收' if reader is not None else '无法解析'})"
+            if rejected_lines
+            else ""
+        )
         + "\n"
     )
     return 0
@@ -293,7 +319,8 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     lib = _library(args)
     rs = _ruleset(args, lib)
     shown = 0
-    for _item, result in _paired(rs, _inputs([args.input])):
+    reader = table_reader(args, lib, rs) if _spreadsheets([args.input]) else None
+    for _item, result in _paired(rs, _inputs([args.input], reader)):
         if args.id is not None and result.record_id != args.id:
             continue
         if shown:
@@ -339,8 +366,9 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     a = lib.get(args.standard, version=args.before)
     b = lib.get(args.standard, version=args.after)
     day = parse_day(args.as_of)
+    reader = table_reader(args, lib, a) if _spreadsheets(args.inputs) else None
     pairs = itertools.chain.from_iterable(
-        _impact_pairs(a, b, path, day) for path in (args.inputs or ["-"])
+        _impact_pairs(a, b, path, day, reader) for path in (args.inputs or ["-"])
     )
     report = impact_of(a, b, pairs, as_of=day)
     if args.output:
@@ -377,7 +405,9 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _impact_pairs(a: RuleSet, b: RuleSet, path: str, day: str) -> Iterator[tuple[Result, Result]]:
+def _impact_pairs(
+    a: RuleSet, b: RuleSet, path: str, day: str, tables: TableReader | None
+) -> Iterator[tuple[Result, Result]]:
     """Each record's results under ``a`` and ``b``, one record held at a time: by whole
     columns for Parquet where numpy is installed (the same results), else row by row."""
     from .parallel import Rows, columns_installed, units
@@ -393,7 +423,7 @@ def _impact_pairs(a: RuleSet, b: RuleSet, path: str, day: str) -> Iterator[tuple
                 strict=True,
             )
         return
-    for item in _inputs([path]):
+    for item in _inputs([path], tables):
         record = item.record if item.ok else None
         yield (
             a.evaluate(record, as_of=day, source=item.source),
@@ -464,20 +494,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "evaluate",
         _cmd_evaluate,
-        "用某一标准评估 JSON Lines 记录, 每行输入得到一行结果",
+        "用某一标准评估记录, 每条记录得到一行结果",
         "示例:\n"
         "  fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 h.jsonl -o results.jsonl\n"
         "  fupin-rules evaluate -s gx.household.exit --version 2016 --as-of 2017-11-30 old.jsonl\n"
+        "  fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 导出.xlsx -o r.jsonl\n"
         "  cat households.jsonl | fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 -\n"
-        "\n无法解析的行输出为 invalid 结果并注明行号; 全部行都有结果时退出码为 0。",
+        "\n无法解析的行输出为 invalid 结果并注明行号; 表格 (每名成员一行) 按户编号合成一户,"
+        " 无法合成的行也输出为 invalid 结果; 全部行都有结果时退出码为 0。",
     )
     _add_selection(p)
     p.add_argument(
         "inputs",
         nargs="*",
         metavar="INPUT",
-        help="JSON Lines 文件或 .parquet 文件 (每行一条记录); - 或省略表示标准输入",
+        help="JSON Lines 文件 (每行一条记录)、.parquet 文件或表格 (.xlsx .csv);"
+        " - 或省略表示标准输入",
     )
+    table_options(p)
     p.add_argument("-o", "--output", metavar="OUT", help="结果文件 (默认: 标准输出); 原子写入")
     p.add_argument(  # --jobs (issue 6; fupin_rules/parallel.py)
         "--jobs",
@@ -503,7 +537,10 @@ def build_parser() -> argparse.ArgumentParser:
         "  fupin-rules explain -s gx.household.exit --as-of 2018-11-20 --id 450100000001 h.jsonl",
     )
     _add_selection(p)
-    p.add_argument("input", metavar="INPUT", help="JSON Lines 或 .parquet 文件, 或 - 表示标准输入")
+    p.add_argument(
+        "input", metavar="INPUT", help="JSON Lines、.parquet 或表格文件, 或 - 表示标准输入"
+    )
+    table_options(p)
     p.add_argument("--id", metavar="RECORD_ID", help="只说明这一编号的记录")
     p.add_argument("--limit", type=int, default=1, help="不指定 --id 时说明前几条记录 (默认 1)")
 
@@ -536,8 +573,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="after", required=True, metavar="V", help="新版本")
     p.add_argument("--as-of", required=True, metavar="DATE", help="两个版本共用的评估日期")
     p.add_argument(
-        "inputs", nargs="*", metavar="INPUT", help="JSON Lines 或 .parquet 文件; - 表示标准输入"
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="JSON Lines、.parquet 或表格文件; - 表示标准输入",
     )
+    table_options(p)
     p.add_argument("-o", "--output", metavar="OUT", help="结果改变的记录写入此文件 (JSON Lines)")
     p.add_argument("--json", action="store_true", help="汇总输出为 JSON")
     _add_rules(p)
@@ -559,6 +600,8 @@ _EXTENSIONS.append(register_calendar_command)
 
 # --- check and convert subcommands (issue 5; owned by fupin_rules/io/commands.py) -------------
 from .io.commands import register as register_io_commands  # noqa: E402
+from .io.commands import table_options, table_reader  # noqa: E402
+from .io.tables import SPREADSHEET_SUFFIXES, TableReader  # noqa: E402
 
 _EXTENSIONS.append(register_io_commands)
 # --- end check and convert subcommands ---------------------------------------------------------

@@ -36,6 +36,7 @@ from .errors import UsageError
 from .evaluation import rejected
 from .io.jsonl import BLOCK_BYTES, Block, Line, blocks_of, lines_of, parse_json_record, result_line
 from .io.parquet import PARQUET_SUFFIXES, parquet_batches, parquet_rows, rows_of
+from .io.tables import SPREADSHEET_SUFFIXES
 from .model import RuleSet
 
 __all__ = [
@@ -211,22 +212,20 @@ def units(
                 yield from blocks_of(fh, p, block_bytes)
 
 
-TABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv")
-
-
-def check_inputs(paths: Sequence[str]) -> None:
-    """Refuse, before anything is read, an input that is missing or is a spreadsheet (which
-    ``evaluate``, ``explain`` and ``impact`` would otherwise read as broken JSON lines)."""
+def check_inputs(paths: Sequence[str], *, spreadsheets: bool = False) -> None:
+    """Refuse, before anything is read, an input that is missing, or a spreadsheet where
+    only records are read (JSON Lines and Parquet: the units of :func:`units`, which would
+    otherwise read a spreadsheet as broken JSON lines). ``spreadsheets``: they are allowed."""
     for p in paths:
         if p == "-":
             continue
         if not Path(p).is_file():
             msg = f"输入文件不存在: {p}"
             raise UsageError(msg)
-        if Path(p).suffix.lower() in TABLE_SUFFIXES:
+        if not spreadsheets and Path(p).suffix.lower() in SPREADSHEET_SUFFIXES:
             msg = (
                 f"{p} 是表格文件; 这里读 JSON Lines (.jsonl) 或 Parquet。请先转换: "
-                f"fupin-rules convert {p} -o households.jsonl (或用 fupin-rules check 直接检查表格)"
+                f"fupin-rules convert {p} -o households.jsonl"
             )
             raise UsageError(msg)
 

@@ -20,7 +20,14 @@ from .jsonl import InputRecord, atomic_output
 from .spreadsheets import write_xlsx, xlsx_value
 from .tables import TableReader, records_to_rows
 
-__all__ = ["DEFAULT_HEADERMAP", "DEFAULT_STANDARDS", "register", "select_headermap"]
+__all__ = [
+    "DEFAULT_HEADERMAP",
+    "DEFAULT_STANDARDS",
+    "register",
+    "select_headermap",
+    "table_options",
+    "table_reader",
+]
 
 DEFAULT_STANDARDS = ("cn.record.quality",)
 DEFAULT_HEADERMAP = {"household": "cn.national.household-export"}
@@ -227,20 +234,32 @@ def _write_table_xlsx(headers: Sequence[str], rows: Sequence[Sequence[Any]], pat
     write_xlsx(wb, path)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "inputs", nargs="+", metavar="INPUT", help="输入文件: .xlsx .csv .jsonl .parquet"
-    )
+def table_options(p: argparse.ArgumentParser) -> None:
+    """``--header-map`` and ``--encoding``: how a command reads spreadsheets (.xlsx, .csv)."""
     p.add_argument(
         "--header-map",
         metavar="ID[@VERSION]|FILE",
-        help="表头对照编号或 YAML 文件 (默认: 户记录用 cn.national.household-export)",
+        help="表格的表头对照编号或 YAML 文件 (默认: 户记录用 cn.national.household-export)",
     )
     p.add_argument(
         "--encoding",
         metavar="ENC",
         help="CSV 编码 (默认自动识别 UTF-8/GB18030); gbk 按 gb18030 读取",
     )
+
+
+def table_reader(args: argparse.Namespace, lib: Library, rs: RuleSet) -> TableReader:
+    """The reader of spreadsheets for records of ``rs``, with the command's header map and
+    encoding (see :func:`table_options`)."""
+    hm = select_headermap(lib, rs.record_schema.subject, getattr(args, "header_map", None))
+    return TableReader(hm, rs.record_schema, encoding=getattr(args, "encoding", None))
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="输入文件: .xlsx .csv .jsonl .parquet"
+    )
+    table_options(p)
     p.add_argument("-o", "--output", metavar="OUT", help="输出文件 (原子写入)")
     p.add_argument(
         "--rules",

@@ -48,6 +48,7 @@ from .spreadsheets import (
 
 __all__ = [
     "JSONL_SUFFIXES",
+    "SPREADSHEET_SUFFIXES",
     "TABLE_SUFFIXES",
     "ReadStats",
     "TableReader",
@@ -56,6 +57,9 @@ __all__ = [
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv")
+"""Files that are only ever spreadsheets (``.xls`` to be refused with its own reason). A
+``.txt`` file may be either; where records are expected it is read as JSON Lines."""
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
