@@ -11,8 +11,9 @@ CHANGELOG.md (auditors comparing results across library versions need to know)::
     python -m tests.golden
 
 The inputs (``households.jsonl``, ``villages.jsonl``) are a fixed selection of the sample
-data, plus a few lines a real export might hold (a label for a code, a float, a broken line,
-a blank line); they are data of their own, independent of the sample generator.
+data, plus a few lines a real export might hold (a label for a code, a broken line, a blank
+line, a duplicate key, an array); they are data of their own, independent of the sample
+generator. One case reads the national-system export of ``tests/fixtures/io``.
 """
 
 from __future__ import annotations
@@ -62,6 +63,18 @@ CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        "household-exit-2018-export.jsonl",
+        (
+            "evaluate",
+            "-s",
+            "gx.household.exit",
+            "--as-of",
+            "2018-11-20",
+            "--brief",
+            "../fixtures/io/national_export.xlsx",
+        ),
+    ),
+    (
         "household-identification-2017.jsonl",
         (
             "evaluate",
@@ -107,7 +120,7 @@ relative to this folder)."""
 def run(argv: tuple[str, ...]) -> tuple[int, str, str]:
     """Run one case's command in-process, with its inputs in this folder; return (exit
     code, stdout, stderr with this folder's path shown as ``golden/``)."""
-    args = [str(HERE / a) if a.endswith((".jsonl", ".txt")) else a for a in argv]
+    args = [str(HERE / a) if a.endswith((".jsonl", ".xlsx")) else a for a in argv]
     out, err = io.StringIO(), io.StringIO()
     code = main(args, out=out, err=err)
     prefix = str(HERE) + "/"
