@@ -274,6 +274,24 @@ def test_wired_into_the_cli() -> None:
     out = io.StringIO()
     assert main(["calendar", "--on", "2019-06-01"], out=out, err=err) == 2
     assert "2019-06-01 没有施行中的日历" in err.getvalue()
+    # The rule directory is --rules, as for every other command (--standards: the old name).
+    shown = []
+    for option in ("--rules", "--standards"):
+        out = io.StringIO()
+        argv = ["calendar", option, str(ROOT / "standards"), "--on", "2018-11-20T09:00"]
+        assert main(argv, out=out, err=err) == 0
+        shown.append(out.getvalue())
+    assert shown[0] == shown[1]
+    assert "开放的节点" in shown[0]
+    out = io.StringIO()
+    argv = [
+        "calendar",
+        "--rules",
+        str(ROOT / "standards" / "gx.household.exit"),
+        "--on",
+        "2018-11-20",
+    ]
+    assert main(argv, out=out, err=err) == 2
 
 
 # --- random calendars ----------------------------------------------------------------------------

@@ -24,7 +24,11 @@ def add_calendar_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calendar", metavar="ID[@VERSION]", help="日历编号 (可带 @版本)")
     parser.add_argument("--file", metavar="PATH", help="直接读取这个日历文件")
     parser.add_argument(
-        "--standards", metavar="DIR", help="在这个目录下查找日历 (默认: 随包附带的 standards)"
+        "--rules",
+        "--standards",
+        dest="standards",
+        metavar="DIR",
+        help="在这个规则目录下查找日历 (默认: 随包附带的 standards/); --standards 是旧写法",
     )
     parser.add_argument("--json", action="store_true", help="输出 JSON (供程序使用)")
     what = parser.add_mutually_exclusive_group(required=True)
