@@ -26,91 +26,31 @@ from fupin_rules.cli import main
 
 HERE = Path(__file__).resolve().parent
 
+HOUSEHOLD_EXIT = ("-s", "gx.household.exit")
+OLD, NEW = ("--as-of", "2017-11-20"), ("--as-of", "2018-11-20")
+HOUSEHOLDS, VILLAGES = "households.jsonl", "villages.jsonl"
+EXPORT = "../fixtures/io/national_export.xlsx"
+PARAM = ("--param", "income_line=3535")
+
 CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "household-exit-2016.jsonl",
-        ("evaluate", "-s", "gx.household.exit", "--as-of", "2017-11-20", "households.jsonl"),
-    ),
-    (
-        "household-exit-2018.jsonl",
-        ("evaluate", "-s", "gx.household.exit", "--as-of", "2018-11-20", "households.jsonl"),
-    ),
-    (
-        "household-exit-2018-brief.jsonl",
-        (
-            "evaluate",
-            "-s",
-            "gx.household.exit",
-            "--as-of",
-            "2018-11-20",
-            "--brief",
-            "households.jsonl",
-        ),
-    ),
+    ("household-exit-2016.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *OLD, HOUSEHOLDS)),
+    ("household-exit-2018.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *NEW, HOUSEHOLDS)),
+    ("household-exit-2018-brief.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *NEW, "--brief", HOUSEHOLDS)),
     (
         "household-exit-2016-param.jsonl",
-        (
-            "evaluate",
-            "-s",
-            "gx.household.exit",
-            "--version",
-            "2016",
-            "--as-of",
-            "2017-11-20",
-            "--param",
-            "income_line=3535",
-            "households.jsonl",
-        ),
+        ("evaluate", *HOUSEHOLD_EXIT, "--version", "2016", *OLD, *PARAM, HOUSEHOLDS),
     ),
-    (
-        "household-exit-2018-export.jsonl",
-        (
-            "evaluate",
-            "-s",
-            "gx.household.exit",
-            "--as-of",
-            "2018-11-20",
-            "--brief",
-            "../fixtures/io/national_export.xlsx",
-        ),
-    ),
+    ("household-exit-2018-export.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *NEW, "--brief", EXPORT)),
     (
         "household-identification-2017.jsonl",
-        (
-            "evaluate",
-            "-s",
-            "gx.household.identification",
-            "--as-of",
-            "2018-11-20",
-            "households.jsonl",
-        ),
+        ("evaluate", "-s", "gx.household.identification", *NEW, HOUSEHOLDS),
     ),
-    (
-        "village-exit-2016.jsonl",
-        ("evaluate", "-s", "gx.village.exit", "--as-of", "2017-11-20", "villages.jsonl"),
-    ),
-    (
-        "village-exit-2018.jsonl",
-        ("evaluate", "-s", "gx.village.exit", "--as-of", "2018-11-20", "villages.jsonl"),
-    ),
-    (
-        "household-exit-2018-explain.txt",
-        ("explain", "-s", "gx.household.exit", "--as-of", "2018-11-20", "households.jsonl"),
-    ),
+    ("village-exit-2016.jsonl", ("evaluate", "-s", "gx.village.exit", *OLD, VILLAGES)),
+    ("village-exit-2018.jsonl", ("evaluate", "-s", "gx.village.exit", *NEW, VILLAGES)),
+    ("household-exit-2018-explain.txt", ("explain", *HOUSEHOLD_EXIT, *NEW, HOUSEHOLDS)),
     (
         "household-exit-impact.txt",
-        (
-            "impact",
-            "-s",
-            "gx.household.exit",
-            "--from",
-            "2016",
-            "--to",
-            "2018",
-            "--as-of",
-            "2018-11-20",
-            "households.jsonl",
-        ),
+        ("impact", *HOUSEHOLD_EXIT, "--from", "2016", "--to", "2018", *NEW, HOUSEHOLDS),
     ),
 )
 """Expected file name (under ``expected/``) and the command that writes it (input paths
