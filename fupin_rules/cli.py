@@ -236,6 +236,8 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             # groups rows across a whole file), then evaluated as the lines of one job are.
             from .parallel import evaluate_lines
 
+            if args.jobs not in (None, 0, 1):
+                err.write("注意: 表格输入在一个进程中读取和评估, --jobs 不起作用\n")
             items = _inputs(args.inputs, reader)
             text, counts, rejected_lines = evaluate_lines(
                 rs, ((i.source, i.record, i.error) for i in items), findings=not args.brief

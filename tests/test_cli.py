@@ -297,6 +297,7 @@ def test_spreadsheets_are_read_by_the_record_commands(tmp_path: Path) -> None:
     from fupin_rules.parallel import RuleSetSpec, evaluate_parallel
 
     table = str(FIXTURES / "io" / "national_export.xlsx")
+    day = ["--as-of", "2018-11-20"]
     lib = fr.load_library()
     rs = lib.get("gx.household.exit", as_of="2018-11-20")
     reader = TableReader(select_headermap(lib, "household", None), rs.record_schema)
@@ -316,11 +317,13 @@ def test_spreadsheets_are_read_by_the_record_commands(tmp_path: Path) -> None:
     assert out.splitlines() == want
     assert reader.stats.summary() in err
     assert f"(其中 {reader.stats.rejected_rows} 行拒收)" in err
+    code, again, err = run("evaluate", "-s", "gx.household.exit", "-j", "2", *day, table)
+    assert again == out
+    assert "--jobs 不起作用" in err
 
     code, out, _ = run("explain", "-s", "gx.household.exit", "--as-of", "2018-11-20", table)
     assert code == 0
     assert out.startswith(f"记录 {items[0].record['household_id']}  来源 {items[0].source}\n")
-    day = ["--as-of", "2018-11-20"]
     versions = ["--from", "2016", "--to", "2018"]
     code, out, _ = run("impact", "-s", "gx.household.exit", *versions, *day, table)
     assert code == 0
