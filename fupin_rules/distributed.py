@@ -30,8 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._files import rule_files
 from ._resources import bundled_schemas_dir, bundled_standards_dir
-from .library import rule_files
 from .model import RuleSet
 from .parallel import RuleSetSpec, evaluate_unit, units
 

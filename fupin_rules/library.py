@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import attrs
 
 from ._canonical import fingerprint
+from ._files import files_of_kind, rule_files
 from ._resources import bundled_schemas_dir, bundled_standards_dir
 from ._yaml import YamlDocument, read_yaml
 from .errors import NotFoundError, Problem, RuleFileError
@@ -30,13 +30,6 @@ __all__ = ["KINDS", "Library", "files_of_kind", "load_library", "rule_files"]
 
 KINDS = ("ruleset", "codelist", "calendar", "headermap")
 """The kinds of file a library holds (the ``kind:`` key of each YAML file)."""
-
-
-def rule_files(path: Path) -> list[Path]:
-    """The YAML files under ``path`` (or ``path`` itself), in a stable order."""
-    if path.is_file():
-        return [path]
-    return sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
 
 
 @attrs.frozen(eq=False)
@@ -216,21 +209,6 @@ def load_library(
         documents={k: tuple(v) for k, v in docs.items()},
         roots=tuple(str(r) for r in roots),
     )
-
-
-def files_of_kind(root: Path, kind: str) -> list[Path]:
-    """The rule files under ``root`` whose top-level ``kind:`` line names ``kind``, found without
-    parsing them (so a problem in a file of another kind cannot get in the way)."""
-    pattern = re.compile(rf"^kind:\s*['\"]?{re.escape(kind)}['\"]?\s*(#.*)?$", re.MULTILINE)
-    out = []
-    for file in rule_files(root):
-        try:
-            text = file.read_text(encoding="utf-8-sig", errors="replace")
-        except OSError:
-            continue
-        if pattern.search(text):
-            out.append(file)
-    return out
 
 
 def _read_into(file: Path, docs: dict[str, list[YamlDocument]], problems: list[Problem]) -> None:

@@ -298,7 +298,7 @@ def bundled_calendars(root: str | Path | None = None) -> tuple[Calendar, ...]:
     here; a calendar file that is broken raises :class:`RuleFileError` (fail closed). Ordered by
     id, then effective date, then version.
     """
-    from ..library import files_of_kind
+    from .._files import files_of_kind
 
     base = Path(root) if root is not None else bundled_standards_dir()
     found = [load_calendar(path) for path in files_of_kind(base, "calendar")]

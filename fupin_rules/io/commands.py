@@ -63,9 +63,9 @@ def _library(args: argparse.Namespace) -> Library:
 
 
 def _bundled_headermaps() -> dict[str, list[HeaderMap]]:
+    from .._files import rule_files
     from .._resources import bundled_standards_dir
     from .._yaml import read_yaml
-    from ..library import rule_files
     from .headermaps import load_headermap_document
 
     found: dict[str, list[HeaderMap]] = {}
