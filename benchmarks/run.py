@@ -131,7 +131,7 @@ def run(quick: bool, rss_sizes: tuple[int, int], output: Path | None) -> dict[st
 
     # the reference path on simpleeval (the same checked trees, interpreted)
     from fupin_rules.evaluation import evaluate_reference
-    from fupin_rules.expressions import Expression
+    from fupin_rules.language import Expression
 
     sub = records[:slow_n]
     original = Expression.evaluate
@@ -315,7 +315,8 @@ def run(quick: bool, rss_sizes: tuple[int, int], output: Path | None) -> dict[st
         row("evaluate --brief on Parquet", None, "")
     else:
         from benchmarks.generate import to_arrow
-        from fupin_rules.parallel import evaluate_lines, evaluate_unit, lines_of_unit, units
+        from fupin_rules.io.inputs import lines_of_unit, units
+        from fupin_rules.parallel import evaluate_lines, evaluate_unit
 
         pq_path = tmp / "households.parquet"
         pq.write_table(to_arrow(records), pq_path)

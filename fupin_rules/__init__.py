@@ -22,7 +22,7 @@ from .errors import (
     RuleFileError,
     UsageError,
 )
-from .expressions import id_valid
+from .language import id_valid
 from .library import Library, load_library
 from .model import Criterion, Finding, Parameter, Result, RuleSet, Source
 from .testing import run_examples

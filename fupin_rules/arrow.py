@@ -40,19 +40,13 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .columnar import (
-    CRITERION_OUTCOMES,
-    Column,
-    ColumnarUnsupported,
-    ColumnTable,
-    ListColumn,
-    _kind,
-    _ymd,
-    evaluate_columns,
-    plan,
-)
+from ._frozen import thaw
+from .columnar import evaluate_columns, plan
+from .decision import CRITERION_OUTCOMES
 from .evaluation import parse_day, result_of_outcomes
 from .io.parquet import rows_of, value_of
+from .language.column_table import Column, ColumnTable, ListColumn, column_kind, ymd
+from .language.columns import ColumnarUnsupported
 from .model import Finding, Result, RuleSet
 from .record_checks import compile_plain_value, normalise
 
@@ -128,7 +122,7 @@ def evaluate_arrow(
                 schema.record_id({id_field: value_of(ids[i])}),
                 source,
                 criteria,
-                outcomes,  # type: ignore[arg-type]
+                outcomes,
                 _findings(rs, batch, i, day, source),
             )
         )
@@ -190,7 +184,10 @@ def vouched_rows(rs: RuleSet, batch: Any) -> Bool:
     """Which rows of ``batch`` hold a record the row path accepts as it is (valid, nothing to
     normalise but floats made exact decimals); False wherever that is not certain."""
     n = batch.num_rows
-    schema = rs.record_schema.schema
+    checks = rs.cache.arrow
+    if not isinstance(checks, _Checks):
+        checks = rs.cache.arrow = _Checks(rs)
+    schema = checks.schema
     names = list(batch.schema.names)
     if (
         not isinstance(schema, Mapping)
@@ -199,9 +196,6 @@ def vouched_rows(rs: RuleSet, batch: Any) -> Bool:
         or len(set(names)) != len(names)
     ):
         return np.zeros(n, dtype=np.bool_)
-    checks = rs._cache.get("arrow.checks")
-    if not isinstance(checks, _Checks):
-        checks = rs._cache["arrow.checks"] = _Checks(rs)
     props: Mapping[str, Any] = schema.get("properties", {})
     bad = np.zeros(n, dtype=np.bool_)
     for name in names:
@@ -221,6 +215,9 @@ class _Checks:
     """Vectorised plain checks of one rule set's record schema."""
 
     def __init__(self, rs: RuleSet) -> None:
+        self.schema: dict[str, Any] = thaw(rs.record_schema.schema)
+        """A plain copy of the record schema, which the generated checks read (kept, so
+        that the checks compiled per sub-schema stay valid)."""
         self.codelists = rs.record_schema.codelists
         self.compiled: dict[int, tuple[Any, Callable[[Any], bool | None] | None]] = {}
 
@@ -466,7 +463,7 @@ def _columns(rs: RuleSet, batch: Any) -> tuple[ColumnTable, Bool]:
     unconverted = np.zeros(n, dtype=np.bool_)
     columns: dict[str, Column] = {}
     for name in p.fields:
-        kind = _kind(fields[name])
+        kind = column_kind(fields[name])
         assert kind is not None
         arr = batch.column(name) if name in names else None
         columns[name], lost = _column(kind, arr, n)
@@ -496,7 +493,7 @@ def _columns(rs: RuleSet, batch: Any) -> tuple[ColumnTable, Bool]:
         owners = np.repeat(np.arange(n), lengths)
         sub_cols: dict[str, Column] = {}
         for sub in subs:
-            kind = _kind(item_type[sub])
+            kind = column_kind(item_type[sub])
             assert kind is not None
             child = items.get(sub) if items is not None else None
             sub_cols[sub], lost = _column(kind, child, m)
@@ -574,6 +571,6 @@ def _ymd_or_zero(value: Any) -> int:
     if value is None:
         return 0
     try:
-        return _ymd(value)
+        return ymd(value)
     except ValueError:
         return 0  # not a date: the row is not vouched for, the row path explains

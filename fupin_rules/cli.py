@@ -18,12 +18,25 @@ from typing import Any, TextIO
 
 from ._canonical import dumps
 from ._version import __version__
+from .calendar import register_calendar_command
+from .compare import diff, impact_of
 from .errors import FupinRulesError, RuleFileError, UsageError
 from .evaluation import parse_day, rejected
-from .io import InputRecord, atomic_output, read_jsonl
-from .io.parquet import PARQUET_SUFFIXES, read_parquet
+from .io import InputRecord, atomic_output
+from .io.commands import register as register_io_commands
+from .io.commands import table_options, table_reader
+from .io.inputs import Rows, input_kind, read_inputs, units
+from .io.tables import TableReader
 from .library import Library, load_library
 from .model import Result, RuleSet
+from .parallel import (
+    auto_jobs,
+    columns_installed,
+    evaluate_lines,
+    evaluate_parallel,
+    spec_from_args,
+)
+from .testing import run_examples
 
 __all__ = ["main"]
 
@@ -61,29 +74,8 @@ def _ruleset(args: argparse.Namespace, lib: Library) -> RuleSet:
     return rs.with_parameters(overrides) if overrides else rs
 
 
-def _inputs(paths: Sequence[str], tables: TableReader | None = None) -> Iterator[InputRecord]:
-    """The records of the inputs (JSON Lines, Parquet, and spreadsheets read by ``tables``:
-    households assembled from member rows, each rejected row an item with its reason)."""
-    from .parallel import check_inputs
-
-    if not paths:
-        paths = ["-"]
-    check_inputs(paths, spreadsheets=tables is not None)
-    for p in paths:
-        if p == "-":
-            yield from read_jsonl(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>")
-        else:
-            path = Path(p)
-            if tables is not None and path.suffix.lower() in SPREADSHEET_SUFFIXES:
-                yield from tables.read_file(path, p)
-            elif path.suffix.lower() in PARQUET_SUFFIXES:
-                yield from read_parquet(path, p)
-            else:
-                yield from read_jsonl(path, p)
-
-
 def _spreadsheets(paths: Sequence[str]) -> bool:
-    return any(p != "-" and Path(p).suffix.lower() in SPREADSHEET_SUFFIXES for p in paths)
+    return any(input_kind(p) == "table" for p in paths)
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
@@ -206,8 +198,6 @@ def _cmd_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .testing import run_examples
-
     targets, files = _lint_targets(args.paths)
     lib = load_library(targets, schemas=args.schemas)
     rulesets = [
@@ -234,25 +224,20 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if reader is not None:
             # Spreadsheets: households assembled from member rows in this process (the reader
             # groups rows across a whole file), then evaluated as the lines of one job are.
-            from .parallel import evaluate_lines
-
             if args.jobs not in (None, 0, 1):
                 err.write("注意: 表格输入在一个进程中读取和评估, --jobs 不起作用\n")
-            items = _inputs(args.inputs, reader)
+            items = read_inputs(args.inputs, tables=reader)
             text, counts, rejected_lines = evaluate_lines(
                 rs, ((i.source, i.record, i.error) for i in items), findings=not args.brief
             )
             fh.write(text)
         else:
-            # --- --jobs (issue 6; owned by fupin_rules/parallel.py): the same lines, parser,
-            # evaluator and writer for one job or many; results in input order ---
-            from .parallel import auto_jobs, evaluate_parallel, spec_from_args
-
+            # The same lines, parser, evaluator and writer for one job or many; results in
+            # input order.
             jobs = auto_jobs(args.inputs) if args.jobs is None else args.jobs
             counts, rejected_lines = evaluate_parallel(
                 spec_from_args(args, rs), args.inputs, fh, jobs=jobs, findings=not args.brief
             )
-            # --- end --jobs ---
     if reader is not None:
         err.write(reader.stats.summary() + "\n")
     total = sum(counts.values())
@@ -322,7 +307,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rs = _ruleset(args, lib)
     shown = 0
     reader = table_reader(args, lib, rs) if _spreadsheets([args.input]) else None
-    for _item, result in _paired(rs, _inputs([args.input], reader)):
+    for _item, result in _paired(rs, read_inputs([args.input], tables=reader)):
         if args.id is not None and result.record_id != args.id:
             continue
         if shown:
@@ -338,8 +323,6 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .compare import diff
-
     before, after = args.from_ or args.before, args.to or args.after
     if (args.from_ and args.before) or (args.to and args.after) or not (before and after):
         msg = "请指定两个版本: diff -s 标准编号 2016 2018, 或 --from 2016 --to 2018"
@@ -362,8 +345,6 @@ _TRANSITION_ORDER = ("pass", "fail", "not_applicable", "invalid")
 
 
 def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .compare import impact_of
-
     lib = _library(args)
     a = lib.get(args.standard, version=args.before)
     b = lib.get(args.standard, version=args.after)
@@ -412,9 +393,8 @@ def _impact_pairs(
 ) -> Iterator[tuple[Result, Result]]:
     """Each record's results under ``a`` and ``b``, one record held at a time: by whole
     columns for Parquet where numpy is installed (the same results), else row by row."""
-    from .parallel import Rows, columns_installed, units
-
-    if path != "-" and Path(path).suffix.lower() in PARQUET_SUFFIXES and columns_installed():
+    if input_kind(path) == "parquet" and columns_installed():
+        # numpy and pyarrow are optional: the column path is imported only when it runs.
         from .arrow import evaluate_arrow
 
         for unit in units([path]):  # the batches `evaluate` reads, with its missing-file error
@@ -425,7 +405,7 @@ def _impact_pairs(
                 strict=True,
             )
         return
-    for item in _inputs([path], tables):
+    for item in read_inputs([path], tables=tables):
         record = item.record if item.ok else None
         yield (
             a.evaluate(record, as_of=day, source=item.source),
@@ -590,23 +570,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_EXTENSIONS: list[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]] = []
-"""Functions that add more subcommands (calendar, check, ...), each given the subparsers and
-the ``command(name, handler, help, epilog)`` helper."""
-
-# --- calendar subcommand (issue 4; owned by fupin_rules/calendar/cli.py) -----------------------
-from .calendar import register_calendar_command  # noqa: E402
-
-_EXTENSIONS.append(register_calendar_command)
-# --- end calendar subcommand -------------------------------------------------------------------
-
-# --- check and convert subcommands (issue 5; owned by fupin_rules/io/commands.py) -------------
-from .io.commands import register as register_io_commands  # noqa: E402
-from .io.commands import table_options, table_reader  # noqa: E402
-from .io.tables import SPREADSHEET_SUFFIXES, TableReader  # noqa: E402
-
-_EXTENSIONS.append(register_io_commands)
-# --- end check and convert subcommands ---------------------------------------------------------
+_EXTENSIONS: tuple[Callable[[Any, Callable[..., argparse.ArgumentParser]], None], ...] = (
+    register_calendar_command,
+    register_io_commands,
+)
+"""Functions that add more subcommands (calendar, check, convert), each given the subparsers
+and the ``command(name, handler, help, epilog)`` helper."""
 
 
 def main(

@@ -17,7 +17,8 @@ from typing import Any
 
 import attrs
 
-from ._canonical import plain
+from ._canonical import dumps, plain
+from .evaluation import parse_day
 from .model import Result, RuleSet
 
 __all__ = ["Change", "ImpactReport", "RecordImpact", "diff", "impact", "impact_of"]
@@ -123,8 +124,6 @@ def _show(value: Any) -> str:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return "、".join(value) or "(无)"
     if isinstance(value, list | dict):
-        from ._canonical import dumps
-
         return dumps(value)
     return str(value)
 
@@ -147,7 +146,7 @@ def _compare_items(
 
 def diff(a: RuleSet, b: RuleSet) -> list[Change]:
     """What differs from rule set ``a`` to rule set ``b`` (usually two versions of one standard)."""
-    ca, cb = a.canonical, b.canonical
+    ca, cb = a.to_dict(), b.to_dict()
     changes: list[Change] = []
     for key in ("title", "subject", "effective", "record_schema", "decision", "applies_if"):
         if ca.get(key) != cb.get(key):
@@ -256,8 +255,6 @@ def impact(
     sources: Iterable[str | None] | None = None,
 ) -> ImpactReport:
     """Evaluate ``records`` under ``a`` and ``b`` on the same date and compare the outcomes."""
-    from .evaluation import parse_day
-
     day = parse_day(as_of)
     source_iter = iter(sources) if sources is not None else None
 

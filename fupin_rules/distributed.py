@@ -32,8 +32,9 @@ from typing import Any
 
 from ._files import rule_files
 from ._resources import bundled_schemas_dir, bundled_standards_dir
+from .io.inputs import units
 from .model import RuleSet
-from .parallel import RuleSetSpec, evaluate_unit, units
+from .parallel import RuleSetSpec, evaluate_unit
 
 __all__ = ["evaluate_files", "evaluate_jsonl", "evaluate_partition", "ship"]
 

@@ -2,7 +2,9 @@
 
 :func:`evaluate` is a pure function of a loaded :class:`~fupin_rules.model.RuleSet`, a record
 and a date: no I/O, no clock, no parsing of rules. It never raises on bad data; the record's
-problems end up in the result (``invalid`` with reasons, or ``unknown`` criteria).
+problems end up in the result (``invalid`` with reasons, or ``unknown`` criteria). Outcome codes
+and decisions come from :mod:`fupin_rules.decision`; expressions run through the rule
+language's row backend, one generated plan per rule set and day (:mod:`fupin_rules.plan`).
 """
 
 from __future__ import annotations
@@ -10,38 +12,32 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
-import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
-from .codegen import compile_plan
+from .decision import CRITERION_OUTCOMES, PER_ITEM, CriterionOutcome, Outcome, combine_items, judge
 from .errors import EvaluationError, UsageError
-from .model import (
-    Criterion,
-    CriterionOutcome,
-    Derived,
-    Finding,
-    ItemFinding,
-    Outcome,
-    Result,
-    RuleSet,
-)
+from .language import Expression
+from .model import Criterion, Derived, Finding, ItemFinding, Result, RuleSet, Template
+from .plan import NOT_APPLIES, Plan, compile_plan
 
 __all__ = [
     "Prepared",
+    "decide",
     "evaluate",
     "evaluate_reference",
     "parse_day",
     "prepare",
     "rejected",
+    "result_of_outcomes",
     "run_expression",
 ]
 
-_NOT_SET = object()
 _DECIMALS = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)
 """The decimal context every evaluation runs in (Python's default, fixed here)."""
+_UNCONFIRMED = " (注意: 该指标的检验方法或所用参数未经来源确认)"
 
 
 def parse_day(value: str | dt.date | dt.datetime) -> str:
@@ -59,8 +55,51 @@ def parse_day(value: str | dt.date | dt.datetime) -> str:
     raise UsageError(msg)
 
 
+_DAYS: dict[str, str] = {}
+"""Dates as given (text) to their checked ISO form: a run asks for the same few dates."""
+
+
+def _day(rs: RuleSet, as_of: str | dt.date | None) -> str:
+    value = as_of or rs.default_as_of or rs.effective_from
+    if isinstance(value, str):
+        found = _DAYS.get(value)
+        if found is None:
+            found = parse_day(value)
+            if len(_DAYS) < 10_000:
+                _DAYS[value] = found
+        return found
+    return parse_day(value)
+
+
+class _Fast:
+    """A rule set's compiled plan and the fixed parts of its findings, for one day."""
+
+    __slots__ = ("criteria", "derived", "ids", "plan", "python")
+
+    def __init__(self, rs: RuleSet, ctx: _Context) -> None:
+        self.ids = tuple(c.id for c in rs.criteria)
+        self.derived = rs.derived
+        plan: Plan
+        plan, self.python = compile_plan(
+            ((d.name, d.expr) for d in rs.derived),
+            ((c.applies_if, c.test if c.for_each is None else None) for c in rs.criteria),
+            rs.applies_if,
+            ctx.params,
+        )
+        self.plan = plan
+        self.criteria = tuple(
+            (
+                c,
+                tuple(str(x) for x in c.citations),
+                c.unconfirmed or any(n in ctx.unconfirmed for n in c.used),
+            )
+            for c in rs.criteria
+        )
+
+
 class _Context:
-    """Per-date values of a rule set: parameters in force, which are unconfirmed or missing."""
+    """Per-date values of a rule set: parameters in force, which are unconfirmed or missing,
+    code labels for messages, and the compiled plan of the day (made on first use)."""
 
     __slots__ = ("_fast", "_item_labels", "labels", "missing", "params", "unconfirmed")
 
@@ -83,14 +122,14 @@ class _Context:
             if t.kind == "code" and t.codelist is not None and t.codelist in schema.codelists:
                 self.labels[name] = schema.codelists[t.codelist].codes
         self._item_labels: dict[str, dict[str, Mapping[str, str]]] = {}
-        self._fast: _Fast | object | None = _NOT_SET
+        self._fast: list[_Fast | None] = []
 
     def fast(self, rs: RuleSet) -> _Fast | None:
-        """The compiled plan of this rule set on this day (None: use the reference path)."""
-        found = self._fast
-        if found is _NOT_SET:
-            found = self._fast = _Fast(rs, self) if not self.missing else None
-        return found  # type: ignore[return-value]
+        """The compiled plan of this rule set on this day (None: use the reference path, as
+        when a parameter has no value that day)."""
+        if not self._fast:
+            self._fast.append(_Fast(rs, self) if not self.missing else None)
+        return self._fast[0]
 
     def item_labels(self, rs: RuleSet, c: Criterion) -> Mapping[str, Mapping[str, str]]:
         """Code labels for the names a per-item criterion shows (``m.field`` included)."""
@@ -109,12 +148,12 @@ class _Context:
 
 
 def _context(rs: RuleSet, day: str) -> _Context:
-    cache = rs._cache
-    ctx = cache.get(day)
+    days = rs.cache.days
+    ctx = days.get(day)
     if ctx is None:
-        ctx = _Context(rs, day)
-        cache[day] = ctx
-    return ctx
+        ctx = days[day] = _Context(rs, day)
+    result: _Context = ctx
+    return result
 
 
 def _label(rs: RuleSet, name: str) -> str:
@@ -136,9 +175,10 @@ def _why_missing(rs: RuleSet, names: list[str], missing: Mapping[str, str]) -> s
     return "; ".join(parts)
 
 
-@attrs.frozen
+@attrs.define
 class Prepared:
-    """A record made ready for evaluation on one day: its environment of values by name."""
+    """A record made ready for evaluation on one day: a working environment of values by
+    name, which the evaluation extends (derived fields, per-item variables)."""
 
     day: str
     record_id: str | None
@@ -158,12 +198,6 @@ def prepare(rs: RuleSet, record: Any, *, as_of: str | dt.date | None = None) -> 
     normalised, reasons = schema.check(record)
     if reasons:
         return Prepared(day=day, record_id=record_id, env={}, missing={}, reasons=reasons)
-    return _prepare_checked(rs, day, record_id, normalised)
-
-
-def _prepare_checked(
-    rs: RuleSet, day: str, record_id: str | None, normalised: dict[str, Any]
-) -> Prepared:
     ctx = _context(rs, day)
     env = _environment(normalised, ctx.params)
     missing = dict(ctx.missing)
@@ -176,6 +210,16 @@ def _prepare_checked(
     return Prepared(day=day, record_id=record_id, env=env, missing=missing, reasons=())
 
 
+def _environment(record: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """The names an evaluation reads: the record's present values, then the parameters in
+    force and ``as_of``, which a key of the record cannot replace. ``record`` is the checked
+    copy (:meth:`RecordSchema.check` always returns a new dict), taken over, not copied."""
+    if None in record.values():
+        record = {key: value for key, value in record.items() if value is not None}
+    record.update(params)
+    return record
+
+
 def evaluate(
     rs: RuleSet,
     record: Any,
@@ -186,10 +230,10 @@ def evaluate(
     """Apply ``rs`` to ``record`` on ``as_of`` (default: the rule set's default date, or the
     first day it is in force).
 
-    Fast path: the record's derived fields and criteria run as one pass over the compiled
-    expression functions. Where one of them cannot be evaluated (missing data, a division by
-    zero ...), that derived field or criterion is taken over by the reference code, which
-    explains why; so the result is always exactly :func:`evaluate_reference`'s.
+    Fast path: the record's derived fields and criteria run as one pass of the day's compiled
+    plan. Where one of them cannot be evaluated (missing data, a division by zero ...), that
+    derived field or criterion is explained by the reference code; so the result is always
+    exactly :func:`evaluate_reference`'s.
 
     Decimal arithmetic always runs in the standard context (28 digits, half-even), whatever
     the caller's thread context says: results depend only on rules, record and date.
@@ -209,29 +253,26 @@ def evaluate(
     if reasons:
         return _bare(rs, day, record_id, source, "invalid", reasons)
     env = _environment(normalised, ctx.params)
-    # One generated function computes the derived fields, whether the rule set applies and
-    # each criterion's outcome code: 0 pass, 1 fail, 2 not applicable, 3 unknown (an
-    # expression could not be evaluated), 4 judged by the reference code (per-item).
     failed_at, codes = fast.plan(env)
     failed = [fast.derived[i] for i in failed_at] if failed_at else None
     if type(codes) is int:
-        if codes == 0:
+        if codes == NOT_APPLIES:
             return _bare(rs, day, record_id, source, "not_applicable")
         missing = _missing(rs, ctx, env, failed)
         return _judge_prepared(rs, Prepared(day, record_id, env, missing, ()), source)
     assert isinstance(codes, list)
-    if 4 in codes:
+    if PER_ITEM in codes:
         findings = _fast_findings(rs, ctx, fast, env, codes, failed)
         return _conclude(rs, day, record_id, findings, source)
-    # Every criterion was judged by its compiled function: the outcome is known now; the
-    # findings (messages, values) and the reasons are built only if someone asks for them.
+    # Every criterion was judged by the plan: the outcome is known now; the findings
+    # (messages, values) and the reasons are built only if someone asks for them.
     return result_of_outcomes(
         rs,
         day,
         record_id,
         source,
         fast.ids,
-        tuple([_CODE_OUTCOME[code] for code in codes]),
+        tuple([CRITERION_OUTCOMES[code] for code in codes]),
         lambda: _fast_findings(rs, ctx, fast, env, codes, failed),
         lambda: _fast_findings(rs, ctx, fast, env, codes, failed, only_unknown=True),
     )
@@ -253,17 +294,7 @@ def result_of_outcomes(
     built, from ``build_unknown`` (the findings of the criteria not judged, in order). The one
     way both the row fast path and the columns (:mod:`fupin_rules.arrow`) make such a
     result."""
-    # The decision depends on the outcomes alone: a population has a few hundred patterns.
-    memo = rs._cache.get("evaluation.decisions")
-    if memo is None:
-        memo = rs._cache["evaluation.decisions"] = {}
-    found = memo.get(outcomes)
-    if found is None:
-        decided, extra = _decide_outcomes(rs, outcomes)
-        found = (decided, extra, _conclusion(rs, decided))
-        if len(memo) < 4096:
-            memo[outcomes] = found
-    decided, extra, conclusion = found
+    decided, extra, conclusion = decide(rs, outcomes)
     return _result(
         rs,
         day,
@@ -283,6 +314,20 @@ def result_of_outcomes(
     )
 
 
+def decide(rs: RuleSet, outcomes: tuple[str, ...]) -> tuple[Outcome, tuple[str, ...] | None, str]:
+    """``rs.decision.decide(outcomes)`` and the conclusion, remembered by outcome pattern (a
+    population has a few hundred)."""
+    memo = rs.cache.decisions
+    found = memo.get(outcomes)
+    if found is None:
+        decided, extra = rs.decision.decide(outcomes)
+        found = (decided, extra, rs.decision.conclusion(decided))
+        if len(memo) < 4096:
+            memo[outcomes] = found
+    result: tuple[Outcome, tuple[str, ...] | None, str] = found
+    return result
+
+
 def _explain_unknown(
     extra: tuple[str, ...],
     build_unknown: Callable[[], tuple[Finding, ...]],
@@ -290,16 +335,6 @@ def _explain_unknown(
 ) -> tuple[str, ...]:
     """The reasons of an undecided record, from its findings if they are built."""
     return _with_unknown(extra, findings if findings is not None else build_unknown())
-
-
-def _environment(record: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    """The names an evaluation reads: the record's present values, then the parameters in
-    force and ``as_of``, which a key of the record cannot replace. ``record`` is the checked
-    copy (:meth:`RecordSchema.check` always returns a new dict), taken over, not copied."""
-    if None in record.values():
-        record = {key: value for key, value in record.items() if value is not None}
-    record.update(params)
-    return record
 
 
 def _missing(
@@ -315,14 +350,6 @@ def _missing(
     return missing
 
 
-_CODE_OUTCOME: dict[int, CriterionOutcome] = {
-    0: "pass",
-    1: "fail",
-    2: "not_applicable",
-    3: "unknown",
-}
-
-
 def _fast_findings(
     rs: RuleSet,
     ctx: _Context,
@@ -333,29 +360,24 @@ def _fast_findings(
     *,
     only_unknown: bool = False,
 ) -> tuple[Finding, ...]:
-    """The findings of a record whose criteria were judged by the compiled functions
-    (code 0 pass, 1 fail, 2 not applicable; 3 and 4: explained by the reference code).
-    ``only_unknown``: only those of codes 3 and 4, the ones that can be unknown."""
+    """The findings of a record whose criteria were judged by the plan (pass, fail and not
+    applicable written here; unknown and per-item explained by the reference code).
+    ``only_unknown``: only those that can be unknown."""
     labels = ctx.labels
     findings: list[Finding] = []
     missing: dict[str, str] | None = None
     for (c, sources, unconfirmed), code in zip(fast.criteria, codes, strict=True):
-        if only_unknown and code < 3:
+        outcome = CRITERION_OUTCOMES[code] if code < PER_ITEM else "unknown"
+        if only_unknown and outcome != "unknown":
             continue
-        if code >= 3:
+        if outcome == "unknown":
             if missing is None:
                 missing = _missing(rs, ctx, env, failed)
             findings.append(_finding(rs, c, env, missing, ctx))
             continue
         values = {n: env.get(n) for n in c.used}
-        outcome = _CODE_OUTCOME[code]
-        if code == 0:
-            message = c.pass_text.render(values, labels)
-        elif code == 1:
-            message = c.fail_text.render(values, labels)
-        else:
-            message = c.not_applicable_text.render(values, labels)
-        if unconfirmed and code != 2:
+        message = _text(c, outcome).render(values, labels)
+        if unconfirmed and outcome != "not_applicable":
             message += _UNCONFIRMED
         findings.append(
             Finding(
@@ -373,54 +395,12 @@ def _fast_findings(
     return tuple(findings)
 
 
-def _conclusion(rs: RuleSet, outcome: Outcome) -> str:
+def _text(c: Criterion, outcome: str) -> Template:
     if outcome == "pass":
-        return rs.decision.pass_text or "达标"
+        return c.pass_text
     if outcome == "fail":
-        return rs.decision.fail_text or "未达标"
-    return "无法判定" if outcome == "invalid" else "不适用"
-
-
-_UNCONFIRMED = " (注意: 该指标的检验方法或所用参数未经来源确认)"
-
-
-class _Fast:
-    """A rule set's compiled functions and the fixed parts of its findings, for one day."""
-
-    __slots__ = ("criteria", "derived", "ids", "plan", "python")
-
-    def __init__(self, rs: RuleSet, ctx: _Context) -> None:
-        self.ids = tuple(c.id for c in rs.criteria)
-        self.derived = rs.derived
-        self.plan, self.python = compile_plan(
-            ((d.name, d.expr) for d in rs.derived),
-            ((c.applies_if, c.test if c.for_each is None else None) for c in rs.criteria),
-            rs.applies_if,
-            ctx.params,
-        )
-        self.criteria = tuple(
-            (
-                c,
-                tuple(str(x) for x in c.citations),
-                c.unconfirmed or any(n in ctx.unconfirmed for n in c.used),
-            )
-            for c in rs.criteria
-        )
-
-
-_DAYS: dict[str, str] = {}
-
-
-def _day(rs: RuleSet, as_of: str | dt.date | None) -> str:
-    value = as_of or rs.default_as_of or rs.effective_from
-    if isinstance(value, str):
-        found = _DAYS.get(value)
-        if found is None:
-            found = parse_day(value)
-            if len(_DAYS) < 10_000:
-                _DAYS[value] = found
-        return found
-    return parse_day(value)
+        return c.fail_text
+    return c.not_applicable_text
 
 
 def _conclude(
@@ -430,16 +410,10 @@ def _conclude(
     findings: tuple[Finding, ...],
     source: str | None,
 ) -> Result:
-    outcome, why = _decide(rs, findings)
+    outcome, extra, conclusion = decide(rs, tuple(f.outcome for f in findings))
+    reasons = () if extra is None else _with_unknown(extra, findings)
     return _result(
-        rs,
-        day,
-        record_id,
-        source,
-        outcome,
-        _conclusion(rs, outcome),
-        findings=findings,
-        reasons=why,
+        rs, day, record_id, source, outcome, conclusion, findings=findings, reasons=reasons
     )
 
 
@@ -473,7 +447,7 @@ def evaluate_reference(
     source: str | None = None,
 ) -> Result:
     """:func:`evaluate` by the reference path: every expression through
-    :meth:`~fupin_rules.expressions.Expression.evaluate`, one at a time, explaining each error.
+    :meth:`~fupin_rules.language.Expression.evaluate`, one at a time, explaining each error.
     The fast path must give exactly this result; the test suite checks that it does."""
     with decimal.localcontext(_DECIMALS):
         return _judge_prepared(rs, prepare(rs, record, as_of=as_of), source)
@@ -485,7 +459,6 @@ def _judge_prepared(rs: RuleSet, prepared: Prepared, source: str | None) -> Resu
         return _bare(rs, day, record_id, source, "invalid", prepared.reasons)
     ctx = _context(rs, day)
     env, missing = prepared.env, prepared.missing
-
     if rs.applies_if is not None:
         value, why = _run(rs.applies_if, env, missing, rs)
         if why is not None:
@@ -493,13 +466,12 @@ def _judge_prepared(rs: RuleSet, prepared: Prepared, source: str | None) -> Resu
             return _bare(rs, day, record_id, source, "invalid", reasons, "无法判定")
         if not value:
             return _bare(rs, day, record_id, source, "not_applicable")
-
     findings = tuple(_finding(rs, c, env, missing, ctx) for c in rs.criteria)
     return _conclude(rs, day, record_id, findings, source)
 
 
 def run_expression(
-    expr: Any,
+    expr: Expression,
     env: Mapping[str, Any],
     missing: Mapping[str, str],
     rs: RuleSet,
@@ -509,7 +481,7 @@ def run_expression(
 
 
 def _run(
-    expr: Any,
+    expr: Expression,
     env: Mapping[str, Any],
     missing: Mapping[str, str],
     rs: RuleSet,
@@ -540,18 +512,20 @@ def _judge(
     missing: Mapping[str, str],
     labels: Mapping[str, Mapping[str, str]],
 ) -> tuple[CriterionOutcome, str]:
+    """A criterion's outcome (by :func:`~fupin_rules.decision.judge`) and its message."""
+    applies: bool | None = True
+    why: str | None = None
     if c.applies_if is not None:
-        applies, why = _run(c.applies_if, env, missing, rs)
-        if why is not None:
-            return "unknown", f"无法判定: {why}"
-        if not applies:
-            return "not_applicable", c.not_applicable_text.render(values, labels)
-    result, why = _run(c.test, env, missing, rs)
-    if why is not None:
-        return "unknown", f"无法判定: {why}"
-    if result:
-        return "pass", c.pass_text.render(values, labels)
-    return "fail", c.fail_text.render(values, labels)
+        value, why = _run(c.applies_if, env, missing, rs)
+        applies = None if why is not None else bool(value)
+    test: bool | None = None
+    if applies:
+        result, why = _run(c.test, env, missing, rs)
+        test = None if why is not None else bool(result)
+    outcome = CRITERION_OUTCOMES[judge(applies, test)]
+    if outcome == "unknown":
+        return outcome, f"无法判定: {why}"
+    return outcome, _text(c, outcome).render(values, labels)
 
 
 def _finding(
@@ -602,7 +576,7 @@ def _per_item(
     labels = ctx.item_labels(rs, c)
     prefix = var + "."
     found: list[ItemFinding] = []
-    outcomes: set[str] = set()
+    outcomes: list[str] = []
     try:
         for index, item in enumerate(rows):
             env[var] = item
@@ -611,7 +585,7 @@ def _per_item(
                 for n in c.used
             }
             outcome, message = _judge(rs, c, env, values, missing, labels)
-            outcomes.add(outcome)
+            outcomes.append(outcome)
             if outcome != "pass":
                 item_id = item.get(c.item_id_field) if c.item_id_field else None
                 found.append(
@@ -625,14 +599,7 @@ def _per_item(
                 )
     finally:
         env.pop(var, None)
-    if "fail" in outcomes:
-        outcome = "fail"
-    elif "unknown" in outcomes:
-        outcome = "unknown"
-    elif "pass" in outcomes:
-        outcome = "pass"
-    else:
-        outcome = "not_applicable"
+    outcome = combine_items(outcomes)
     shown = [f for f in found if f.outcome == outcome] if outcome != "pass" else []
     if outcome == "pass":
         message = f"{c.label}: 全部 {len(rows)} 项达标"
@@ -648,11 +615,6 @@ def _per_item(
     return outcome, message, tuple(found)
 
 
-def _decide(rs: RuleSet, findings: tuple[Finding, ...]) -> tuple[Outcome, tuple[str, ...]]:
-    outcome, extra = _decide_outcomes(rs, [f.outcome for f in findings])
-    return outcome, (() if extra is None else _with_unknown(extra, findings))
-
-
 def _with_unknown(extra: tuple[str, ...], findings: tuple[Finding, ...]) -> tuple[str, ...]:
     """The reasons of a record that could not be decided: its unknown criteria, and more."""
     unknown = tuple(
@@ -661,79 +623,6 @@ def _with_unknown(extra: tuple[str, ...], findings: tuple[Finding, ...]) -> tupl
         if f.outcome == "unknown" and f.severity != "reference"
     )
     return (*unknown, *extra)
-
-
-def _decide_outcomes(
-    rs: RuleSet, outcomes: Sequence[str]
-) -> tuple[Outcome, tuple[str, ...] | None]:
-    """The decision from the criteria's outcomes (in the rule set's order), and None, or for
-    a record that cannot be decided, the reasons to add to its unknown criteria's."""
-    decision = rs.decision
-    veto, gate = _severities(rs)
-    if len(outcomes) != len(gate):
-        msg = f"{len(outcomes)} outcomes for {len(gate)} criteria"
-        raise ValueError(msg)
-    if veto and any(outcomes[i] == "fail" for i in veto):
-        return "fail", None
-    if decision.method == "all":
-        gated = [o for o, g in zip(outcomes, gate, strict=True) if g]
-        if "fail" in gated:
-            return "fail", None
-        if "unknown" in gated:
-            return "invalid", ()
-        return "pass", None
-    pairs = list(zip(rs.criteria, outcomes, strict=True))
-    if decision.method == "points":
-        got = sum((c.points or 0) for c, o in pairs if o == "pass")
-        maybe = sum((c.points or 0) for c, o in pairs if o == "unknown")
-        if got >= decision.threshold:
-            vetoes_unknown = any(o == "unknown" and c.severity == "veto" for c, o in pairs)
-            return ("invalid", ()) if vetoes_unknown else ("pass", None)
-        if got + maybe < decision.threshold:
-            return "fail", None
-        return "invalid", ()
-    assert decision.expression is not None
-    base: dict[str, Any] = {}
-    unknown: list[str] = []
-    for c, o in pairs:
-        if o == "unknown":
-            unknown.append(c.id)
-        else:
-            base[c.id] = o != "fail"
-    if len(unknown) > 12:
-        return "invalid", ()
-    answers = set()
-    # Kleene logic by enumeration: the outcome is decided only if every way the unknown
-    # criteria could come out gives the same answer.
-    for combo in itertools.product((True, False), repeat=len(unknown)):
-        env = dict(base)
-        env.update(zip(unknown, combo, strict=True))
-        try:
-            answers.add(bool(decision.expression.evaluate(env)))
-        except EvaluationError:
-            return "invalid", ("判定表达式无法计算",)
-        if len(answers) > 1:
-            break
-    if len(answers) != 1:
-        return "invalid", ()
-    if answers.pop():
-        if any(o == "unknown" and c.severity == "veto" for c, o in pairs):
-            return "invalid", ()
-        return "pass", None
-    return "fail", None
-
-
-def _severities(rs: RuleSet) -> tuple[tuple[int, ...], tuple[bool, ...]]:
-    """The positions of the veto criteria, and for each criterion whether it counts for an
-    ``all`` decision (not ``reference``): computed once per rule set."""
-    found = rs._cache.get("evaluation.severities")
-    if found is None:
-        found = rs._cache["evaluation.severities"] = (
-            tuple(i for i, c in enumerate(rs.criteria) if c.severity == "veto"),
-            tuple(c.severity != "reference" for c in rs.criteria),
-        )
-    result: tuple[tuple[int, ...], tuple[bool, ...]] = found
-    return result
 
 
 def rejected(
@@ -755,5 +644,5 @@ def _bare(
 ) -> Result:
     """A result without findings: an invalid record, or a rule set that does not apply."""
     if conclusion is None:
-        conclusion = "记录无效" if outcome == "invalid" else _conclusion(rs, outcome)
+        conclusion = "记录无效" if outcome == "invalid" else rs.decision.conclusion(outcome)
     return _result(rs, day, record_id, source, outcome, conclusion, findings=(), reasons=reasons)

@@ -19,48 +19,41 @@ At most ``2 * jobs`` units are in flight, so memory stays flat however long the 
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import io
 import multiprocessing
 import os
-import sys
 import tempfile
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any, TextIO
 
 import attrs
 
+from ._cpus import available_cpus
 from .errors import UsageError
 from .evaluation import rejected
-from .io.jsonl import BLOCK_BYTES, Block, Line, blocks_of, lines_of, parse_json_record, result_line
-from .io.parquet import PARQUET_SUFFIXES, parquet_batches, parquet_rows, rows_of
-from .io.tables import SPREADSHEET_SUFFIXES
+from .io.inputs import CHUNK_LINES, Rows, Unit, input_kind, lines_of_unit, units
+from .io.jsonl import BLOCK_BYTES, Line, parse_json_record, result_line
+from .io.parquet import parquet_rows
+from .library import load_library
 from .model import RuleSet
 
 __all__ = [
     "AUTO_JOBS_MAX",
     "AUTO_JOBS_RECORDS",
-    "CHUNK_LINES",
-    "Rows",
     "RuleSetSpec",
-    "Unit",
     "auto_jobs",
-    "available_cpus",
     "columns_installed",
     "evaluate_lines",
     "evaluate_parallel",
     "evaluate_unit",
-    "lines_of_unit",
-    "raw_lines",
-    "units",
+    "register",
+    "spec_from_args",
 ]
-
-CHUNK_LINES = 2_048
-"""Parquet rows per unit of work (a record batch; whole columns pay off on a few thousand
-rows). JSON Lines go in blocks of :data:`~fupin_rules.io.jsonl.BLOCK_BYTES`, about 220
-households."""
 
 
 @attrs.frozen
@@ -115,8 +108,6 @@ class RuleSetSpec:
         found = _REGISTRY.get(self.key)
         if found is not None:
             return found
-        from .library import load_library
-
         rules: list[str] | None = list(self.rules) if self.rules else None
         schemas = self.schemas
         if self.files is not None:
@@ -144,9 +135,6 @@ class RuleSetSpec:
 
 def _materialise(files: Mapping[str, str]) -> Path:
     """Write shipped rule files into a folder named by their content (once per process)."""
-    import hashlib
-    import tempfile
-
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode("utf-8") + b"\0" + files[name].encode("utf-8") + b"\0")
@@ -177,72 +165,6 @@ def register(spec: RuleSetSpec, rs: RuleSet) -> None:
 # --------------------------------------------------------------------------- lines
 
 
-@attrs.frozen
-class Rows:
-    """Rows ``start + 1`` to ``start + batch.num_rows`` of a Parquet file, as an Arrow
-    record batch (it pickles as Arrow data, so a worker gets it cheaply)."""
-
-    label: str
-    start: int
-    batch: Any
-
-
-Unit = Block | Rows
-"""What one job evaluates at a time: a block of JSON Lines text (decoded and numbered by the
-parent, split into lines by the job), or Parquet rows."""
-
-
-def units(
-    paths: Sequence[str], *, block_bytes: int = BLOCK_BYTES, chunk_lines: int = CHUNK_LINES
-) -> Iterator[Unit]:
-    """The inputs as :func:`fupin_rules.io.read_jsonl` and
-    :func:`fupin_rules.io.parquet.read_parquet` read them, in units of work: blocks of
-    about ``block_bytes`` of whole JSON lines, batches of ``chunk_lines`` Parquet rows."""
-    if not paths:
-        paths = ["-"]
-    check_inputs(paths)
-    for p in paths:
-        if p == "-":
-            yield from blocks_of(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>", block_bytes)
-        elif Path(p).suffix.lower() in PARQUET_SUFFIXES:
-            for batch, start in parquet_batches(p, p, chunk_lines):
-                yield Rows(p, start, batch)
-        else:
-            with open(p, "rb") as fh:
-                yield from blocks_of(fh, p, block_bytes)
-
-
-def check_inputs(paths: Sequence[str], *, spreadsheets: bool = False) -> None:
-    """Refuse, before anything is read, an input that is missing, or a spreadsheet where
-    only records are read (JSON Lines and Parquet: the units of :func:`units`, which would
-    otherwise read a spreadsheet as broken JSON lines). ``spreadsheets``: they are allowed."""
-    for p in paths:
-        if p == "-":
-            continue
-        if not Path(p).is_file():
-            msg = f"输入文件不存在: {p}"
-            raise UsageError(msg)
-        if not spreadsheets and Path(p).suffix.lower() in SPREADSHEET_SUFFIXES:
-            msg = (
-                f"{p} 是表格文件; 这里读 JSON Lines (.jsonl) 或 Parquet。请先转换: "
-                f"fupin-rules convert {p} -o households.jsonl"
-            )
-            raise UsageError(msg)
-
-
-def lines_of_unit(unit: Unit) -> Iterable[Line]:
-    """The lines of a unit of work (a Parquet row's "line" is its record)."""
-    if isinstance(unit, Rows):
-        return [(src, record, None) for src, record in rows_of(unit.batch, unit.label, unit.start)]
-    return lines_of(unit)
-
-
-def raw_lines(paths: Sequence[str]) -> Iterator[Line]:
-    """The lines of the inputs, unparsed (rows of ``.parquet`` files already records)."""
-    for unit in units(paths):
-        yield from lines_of_unit(unit)
-
-
 def evaluate_unit(
     rs: RuleSet, unit: Unit, *, findings: bool = True
 ) -> tuple[str, Counter[str], int]:
@@ -250,6 +172,7 @@ def evaluate_unit(
     (``--brief``) are evaluated by whole columns where numpy is installed
     (:func:`fupin_rules.arrow.evaluate_arrow`: the same results)."""
     if isinstance(unit, Rows) and not findings and columns_installed():
+        # numpy and pyarrow are optional: the column path is imported only when it runs.
         from .arrow import evaluate_arrow
 
         parts: list[str] = []
@@ -264,8 +187,6 @@ def evaluate_unit(
 
 def columns_installed() -> bool:
     """Whether numpy is installed (Parquet rows can then be evaluated by whole columns)."""
-    import importlib.util
-
     return importlib.util.find_spec("numpy") is not None
 
 
@@ -338,21 +259,13 @@ def auto_jobs(paths: Sequence[str]) -> int:
         path = Path(p)
         if not path.is_file():
             return 1  # the run reports the missing file
-        if path.suffix.lower() in PARQUET_SUFFIXES:
+        if input_kind(path) == "parquet":
             records += parquet_rows(path)
         else:
             records += path.stat().st_size / 1024  # a household line is about 1 KB
     if records < AUTO_JOBS_RECORDS:
         return 1
     return max(1, min(available_cpus(), AUTO_JOBS_MAX))
-
-
-def available_cpus() -> int:
-    """The CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def evaluate_parallel(

@@ -16,12 +16,11 @@ import datetime as _dt
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema
 
-if TYPE_CHECKING:
-    from .records import CodeList
+from .codelists import CodeList
 
 __all__ = [
     "Check",

@@ -23,9 +23,11 @@ import attrs
 import jsonschema
 
 from ._canonical import fingerprint, render_number
+from ._frozen import deep_freeze, freeze
 from ._resources import bundled_schemas_dir
+from .codelists import CodeList
 from .errors import Problem, RuleFileError, format_path
-from .expressions import Type
+from .language import Type
 from .record_checks import (
     Check,
     compile_acceptor,
@@ -35,32 +37,6 @@ from .record_checks import (
 )
 
 __all__ = ["CodeList", "RecordSchema", "load_record_schema"]
-
-
-@attrs.frozen
-class CodeList:
-    """A code list (代码表): codes and their Chinese labels."""
-
-    id: str
-    title: str
-    codes: Mapping[str, str]
-    """code -> label, in file order."""
-    file: str
-    fingerprint: str
-    sources: tuple[Mapping[str, Any], ...] = ()
-
-    def code_for(self, value: str) -> str | None:
-        """The code for ``value`` given as a code or as its label; None if neither."""
-        if value in self.codes:
-            return value
-        for code, label in self.codes.items():
-            if label == value:
-                return code
-        return None
-
-    def label(self, code: str) -> str:
-        """The label of ``code`` (the code itself if unknown)."""
-        return self.codes.get(code, code)
 
 
 def _json_type(prop: Mapping[str, Any]) -> str | None:
@@ -104,12 +80,13 @@ class RecordSchema:
 
     subject: str
     file: str
-    schema: Mapping[str, Any] = attrs.field(repr=False)
-    codelists: Mapping[str, CodeList] = attrs.field(repr=False)
+    schema: Mapping[str, Any] = attrs.field(repr=False, converter=deep_freeze)
+    """The JSON Schema, read-only (:func:`fupin_rules._frozen.thaw` gives a plain copy)."""
+    codelists: Mapping[str, CodeList] = attrs.field(repr=False, converter=freeze)
     fingerprint: str
     id_field: str
     division_field: str | None
-    fields: Mapping[str, Type] = attrs.field(repr=False)
+    fields: Mapping[str, Type] = attrs.field(repr=False, converter=freeze)
     _validator: Any = attrs.field(repr=False, alias="validator")
     _coded: tuple[tuple[str, str | None, str], ...] = attrs.field(repr=False, alias="coded")
     _integers: tuple[tuple[str, str | None], ...] = attrs.field(repr=False, alias="integers")

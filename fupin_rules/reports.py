@@ -27,13 +27,18 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import attrs
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from ._canonical import dumps
 from .errors import UsageError
+from .evaluation import parse_day
 from .io.jsonl import InputRecord, atomic_output
 from .io.spreadsheets import csv_cell, visible, xlsx_value
 from .io.spreadsheets import write_xlsx as _save_xlsx
 from .model import Result, RuleSet
+from .quality import run_dataset_checks
 
 __all__ = [
     "COLUMNS",
@@ -285,8 +290,6 @@ def check_records(
     Every item is accounted for: a rejected row gives a 无法导入 line, a record the schema refuses
     a 记录无效 line (once, whichever rule sets ran), every failing or undecidable criterion a
     line (one per member for per-member criteria)."""
-    from .evaluation import parse_day
-    from .quality import run_dataset_checks
 
     day = parse_day(as_of)
     kept: list[InputRecord] = []
@@ -436,9 +439,6 @@ def _sheet_title(text: str, used: set[str]) -> str:
 
 def write_xlsx(pl: ProblemList, path: str | Path) -> None:
     """The problem list as an XLSX workbook (atomic, fixed timestamps, no formulas)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     bold = Font(bold=True)

@@ -44,7 +44,7 @@ class ExampleReport:
 
 def check_example(rs: RuleSet, example: Example) -> tuple[Result, tuple[str, ...]]:
     """Evaluate one example; return the result and the differences from what it expects."""
-    result = rs.evaluate(example.record, as_of=example.as_of or rs.effective_from)
+    result = rs.evaluate(example.plain_record(), as_of=example.as_of or rs.effective_from)
     diffs: list[str] = []
     if result.outcome != example.outcome:
         detail = ""

@@ -20,13 +20,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fupin_rules as fr
-from fupin_rules.expressions import Expression
+from fupin_rules.language import Expression
 
 from .conftest import ROOT
 
 np = pytest.importorskip("numpy", reason="columnar evaluation needs numpy (extra: bench)")
 
 from fupin_rules import columnar  # noqa: E402
+from fupin_rules.language import columns  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from benchmarks.generate import household  # noqa: E402
@@ -244,7 +245,7 @@ def test_slots_holding_items(lengths: list[int]) -> None:
         if max(lengths, default=0) > width:
             continue
         lst = columnar.ListColumn(lens, width, {})
-        frame = columnar._Frame(len(lens), {}, columnar.ColumnTable(len(lens), {}, {}))
+        frame = columns.Frame(len(lens), {}, columnar.ColumnTable(len(lens), {}, {}))
         want = [k < n for n in lengths for k in range(width)]
         assert frame.valid(lst).tolist() == want
 
@@ -257,7 +258,7 @@ def test_integer_columns_against_number_bounds(dtype: str, bound: float) -> None
     values = np.array(
         sorted({info.min, info.max, 0, 1, 5, 6, 7, min(int(info.max), 255)}), dtype=dtype
     )
-    x = columnar._int_scalar(bound, values)
+    x = columns._int_scalar(bound, values)
     for fn, exact in ((np.less_equal, "__le__"), (np.greater, "__gt__"), (np.equal, "__eq__")):
         got = fn(values, x).tolist()
         want = [getattr(Decimal(int(v)), exact)(Decimal(bound)) for v in values]

@@ -12,8 +12,9 @@ import pytest
 
 import fupin_rules as fr
 from fupin_rules import parallel
+from fupin_rules._cpus import available_cpus
 from fupin_rules.cli import main
-from fupin_rules.io import read_jsonl
+from fupin_rules.io import inputs, read_jsonl
 
 from .conftest import ROOT
 
@@ -69,7 +70,7 @@ def test_small_chunks_keep_order(data: Path) -> None:
 
 def test_raw_lines_number_lines_as_the_reader_does(data: Path) -> None:
     """--jobs reads, numbers and skips lines exactly as read_jsonl does (one line reader)."""
-    raw = [src for src, _, _ in parallel.raw_lines([str(data)])]
+    raw = [src for src, _, _ in inputs.raw_lines([str(data)])]
     assert raw == [item.source for item in read_jsonl(data, str(data))]
 
 
@@ -142,7 +143,7 @@ def test_default_jobs_follow_the_input_size(tmp_path: Path, data: Path) -> None:
     big = tmp_path / "big.jsonl"
     with big.open("wb") as fh:
         fh.truncate(parallel.AUTO_JOBS_RECORDS * 1024)
-    expected = max(1, min(parallel.available_cpus(), parallel.AUTO_JOBS_MAX))
+    expected = max(1, min(available_cpus(), parallel.AUTO_JOBS_MAX))
     assert parallel.auto_jobs([str(big)]) == expected
     assert parallel.auto_jobs([str(big), "-"]) == 1
 
@@ -154,8 +155,6 @@ def test_default_jobs_count_parquet_rows(tmp_path: Path) -> None:
     pq.write_table(pa.table({"household_id": [str(i) for i in range(100)]}), small)
     pq.write_table(pa.table({"household_id": ["H"] * parallel.AUTO_JOBS_RECORDS}), big)
     assert parallel.auto_jobs([str(small)]) == 1
-    assert parallel.auto_jobs([str(big)]) == max(
-        1, min(parallel.available_cpus(), parallel.AUTO_JOBS_MAX)
-    )
+    assert parallel.auto_jobs([str(big)]) == max(1, min(available_cpus(), parallel.AUTO_JOBS_MAX))
     (tmp_path / "bad.parquet").write_text("not parquet", encoding="utf-8")
     assert parallel.auto_jobs([str(tmp_path / "bad.parquet")]) == 1

@@ -6,18 +6,26 @@ Registered with the CLI through ``fupin_rules.cli._EXTENSIONS`` (see :func:`regi
 from __future__ import annotations
 
 import argparse
+import csv
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO, cast
 
+from openpyxl import Workbook
+
 from .._canonical import dumps
+from .._files import rule_files
+from .._resources import bundled_standards_dir
+from .._yaml import read_yaml
 from ..errors import NotFoundError, UsageError
 from ..library import Library, load_library
 from ..model import RuleSet
 from ..progress import progress
-from .headermaps import HeaderMap
+from ..reports import check_records, write_problem_list
+from .headermaps import HeaderMap, load_headermap_document
+from .inputs import read_inputs
 from .jsonl import InputRecord, atomic_output
-from .spreadsheets import write_xlsx, xlsx_value
+from .spreadsheets import csv_cell, write_xlsx, xlsx_value
 from .tables import TableReader, records_to_rows
 
 __all__ = [
@@ -63,11 +71,6 @@ def _library(args: argparse.Namespace) -> Library:
 
 
 def _bundled_headermaps() -> dict[str, list[HeaderMap]]:
-    from .._files import rule_files
-    from .._resources import bundled_standards_dir
-    from .._yaml import read_yaml
-    from .headermaps import load_headermap_document
-
     found: dict[str, list[HeaderMap]] = {}
     folder = bundled_standards_dir() / "headermaps"
     if folder.is_dir():
@@ -82,9 +85,6 @@ def select_headermap(lib: Library, subject: str, wanted: str | None) -> HeaderMa
     to the bundled header maps when the library was loaded from other folders); default: the
     one for the subject. Without a version, the newest."""
     if wanted and wanted.endswith((".yaml", ".yml")) and Path(wanted).is_file():
-        from .._yaml import read_yaml
-        from .headermaps import load_headermap_document
-
         return load_headermap_document(read_yaml(wanted))
     ident = wanted or DEFAULT_HEADERMAP.get(subject)
     if ident is None:
@@ -142,15 +142,13 @@ def _read_all(reader: TableReader, inputs: Sequence[str], err: TextIO) -> list[I
     if not inputs:
         msg = "请给出输入文件"
         raise UsageError(msg)
-    items = list(reader.read(inputs))
+    items = list(read_inputs(inputs, tables=reader))
     for warning in reader.stats.warnings:
         err.write(f"注意: {warning}\n")
     return items
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ..reports import check_records, write_problem_list
-
     if not args.as_of:
         msg = "请给出 --as-of 评估日期 (YYYY-MM-DD): 年龄、期限和所用版本都按这一天计算"
         raise UsageError(msg)
@@ -199,10 +197,6 @@ def _cmd_convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if suffix == ".xlsx":
             _write_table_xlsx(headers, rows, target)
         else:
-            import csv
-
-            from .spreadsheets import csv_cell
-
             with atomic_output(target, encoding="utf-8-sig") as fh:
                 writer = csv.writer(fh, lineterminator="\r\n")
                 writer.writerow(headers)
@@ -220,8 +214,6 @@ def _cmd_convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _write_table_xlsx(headers: Sequence[str], rows: Sequence[Sequence[Any]], path: str) -> None:
-    from openpyxl import Workbook
-
     wb = Workbook()
     ws = wb.active
     ws.title = "贫困户信息"

@@ -36,8 +36,7 @@ import attrs
 
 from ..records import RecordSchema
 from .headermaps import HeaderMap, normalise_header
-from .jsonl import InputRecord, read_jsonl
-from .parquet import PARQUET_SUFFIXES, read_parquet
+from .jsonl import InputRecord
 from .spreadsheets import (
     CellIssue,
     RawTable,
@@ -47,17 +46,14 @@ from .spreadsheets import (
 )
 
 __all__ = [
-    "JSONL_SUFFIXES",
-    "SPREADSHEET_SUFFIXES",
     "TABLE_SUFFIXES",
     "ReadStats",
     "TableReader",
     "records_to_rows",
 ]
 
-JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
-TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv")
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls")
+"""The files read as tables (a legacy ``.xls`` is refused with a request to save as .xlsx)."""
 """Files that are only ever spreadsheets (``.xls`` to be refused with its own reason). A
 ``.txt`` file may be either; where records are expected it is read as JSON Lines."""
 
@@ -110,7 +106,7 @@ class _Spec:
 
 def _json_kind(prop: Mapping[str, Any]) -> str:
     t = prop.get("type")
-    kinds = [k for k in (t if isinstance(t, list) else [t]) if k != "null"]
+    kinds = [k for k in (t if isinstance(t, list | tuple) else [t]) if k != "null"]
     kind = str(kinds[0]) if kinds else "string"
     if kind == "string" and prop.get("format") == "date":
         return "date"
@@ -127,7 +123,7 @@ def _spec(schema: RecordSchema, hm: HeaderMap, path: str, header: str) -> _Spec:
     listname = prop.get("x-codelist")
     if kind == "array":
         items = prop.get("items", {})
-        listname = items.get("x-codelist") if isinstance(items, dict) else None
+        listname = items.get("x-codelist") if isinstance(items, Mapping) else None
     codes = None
     if isinstance(listname, str) and listname in schema.codelists:
         codes = schema.codelists[listname].codes
@@ -339,7 +335,8 @@ class TableReader:
 
     # -- reading
     def read(self, paths: Iterable[str | Path]) -> Iterator[InputRecord]:
-        """Every record and rejected row of the inputs, file by file, in row order."""
+        """Every record and rejected row of the table files ``paths``, file by file, in row
+        order (:func:`fupin_rules.io.inputs.read_inputs` reads any kind of input)."""
         for path in paths:
             yield from self.read_file(path)
 
@@ -397,25 +394,18 @@ class TableReader:
         )
 
     def read_file(self, path: str | Path, name: str | None = None) -> Iterator[InputRecord]:
-        """Records and rejected rows of one file (JSON Lines passes through unchanged)."""
+        """Records and rejected rows of one table file (CSV or XLSX), in row order."""
         label = name or str(path)
         if not Path(path).is_file():
             msg = f"输入文件不存在: {label}"
             raise TableError(msg)
         self.stats.files += 1
-        suffix = Path(path).suffix.lower()
-        if suffix in JSONL_SUFFIXES or suffix in PARQUET_SUFFIXES:
-            items = (
-                read_jsonl(path, label) if suffix in JSONL_SUFFIXES else read_parquet(path, label)
-            )
-            for item in items:
-                self._count(item)
-                yield item
-            return
         for table in self.tables(path, label):
             yield from self.assemble(table)
 
-    def _count(self, item: InputRecord) -> None:
+    def count(self, item: InputRecord) -> None:
+        """Count an item in :attr:`stats` (also one read from another kind of input, JSON
+        Lines or Parquet, so that the totals cover every input)."""
         self.stats.rows_read += item.rows
         if item.error is None:
             self.stats.records += 1
@@ -503,7 +493,7 @@ class TableReader:
             out.append((group.first, built))
         out.sort(key=lambda pair: pair[0])
         for _, done in out:
-            self._count(done)
+            self.count(done)
             yield done
 
 

@@ -1,0 +1,153 @@
+"""From rule files to checked, immutable rule sets.
+
+The steps, each reporting every problem it finds with file, line and column:
+
+1. read each YAML file safely (:mod:`fupin_rules._yaml`) and check it against its JSON Schema
+   (:mod:`fupin_rules.schemas`);
+2. resolve ``extends`` (:mod:`.resolve`): a revision is merged over the version it names;
+3. build (:mod:`.build`, :mod:`.parts`): check names and types, compile every expression and
+   template once (:mod:`fupin_rules.language`), resolve citations, and fingerprint the
+   canonical resolved rule set (:mod:`.canonical`).
+
+If any problem is found nothing is returned: :class:`~fupin_rules.errors.RuleFileError` carries
+them all. Evaluation later does no parsing and no lookups by name beyond plain dict reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Mapping, Sequence
+
+from .._canonical import fingerprint
+from .._yaml import YamlDocument
+from ..codelists import CodeList
+from ..errors import Problem
+from ..model import RuleSet
+from ..records import RecordSchema
+from ..schemas import document_problems
+from .build import Builder
+from .canonical import override_parameters
+from .engine import ENGINE
+from .resolve import resolve
+
+__all__ = ["ENGINE", "build_codelist", "build_rulesets", "override_parameters"]
+
+
+# --------------------------------------------------------------------------- code lists
+
+
+def build_codelist(doc: YamlDocument) -> tuple[CodeList | None, list[Problem]]:
+    """A code list from its checked document, or the problems that prevent it."""
+    problems = document_problems(doc, "codelist.schema.json")
+    if problems:
+        return None, problems
+    data = doc.data
+    codes: dict[str, str] = {}
+    labels: dict[str, int] = {}
+    for i, entry in enumerate(data["codes"]):
+        code, label = entry["code"], entry["label"]
+        if code in codes:
+            problems.append(
+                doc.problem(("codes", i, "code"), f"代码 {code!r} 重复", code="codelist.duplicate")
+            )
+        if label in labels:
+            problems.append(
+                doc.problem(
+                    ("codes", i, "label"),
+                    f"名称 {label!r} 与第 {labels[label] + 1} 项重复",
+                    code="codelist.duplicate",
+                )
+            )
+        codes[code] = label
+        labels[label] = i
+    if problems:
+        return None, problems
+    return (
+        CodeList(
+            id=data["id"],
+            title=data["title"],
+            codes=codes,
+            file=doc.file,
+            fingerprint=fingerprint({"id": data["id"], "codes": codes}),
+            sources=tuple(data.get("sources", ())),
+        ),
+        [],
+    )
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def build_rulesets(
+    docs: Sequence[YamlDocument],
+    schemas: Mapping[str, RecordSchema],
+) -> tuple[list[RuleSet], list[Problem]]:
+    """Check, resolve and build every rule set in ``docs`` (documents of kind ``ruleset``)."""
+    problems: list[Problem] = []
+    by_id: dict[str, dict[str, YamlDocument]] = {}
+    for doc in docs:
+        found = document_problems(doc, "ruleset.schema.json")
+        if found:
+            problems.extend(found)
+            continue
+        rid, version = doc.data["id"], doc.data["version"]
+        versions = by_id.setdefault(rid, {})
+        if version in versions:
+            problems.append(
+                doc.problem(
+                    ("version",),
+                    f"{rid}@{version} 已在 {versions[version].file} 中定义",
+                    code="version.duplicate",
+                )
+            )
+            continue
+        versions[version] = doc
+    built: list[RuleSet] = []
+    for rid in sorted(by_id):
+        versions = by_id[rid]
+        for version in sorted(versions):
+            resolved = resolve(rid, version, versions, (), problems)
+            if resolved is None:
+                continue
+            builder = Builder(resolved=resolved, schemas=schemas)
+            rs = builder.build()
+            problems.extend(builder.problems)
+            if rs is not None:
+                built.append(rs)
+        problems.extend(_overlaps([b for b in built if b.id == rid], versions))
+    return built, _unique(problems)
+
+
+def _unique(problems: Sequence[Problem]) -> list[Problem]:
+    """Problems without repeats (a base version's problem is met again by each revision)."""
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for p in problems:
+        key = (p.file, p.line, p.column, p.path, p.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def _overlaps(rulesets: Sequence[RuleSet], docs: Mapping[str, YamlDocument]) -> list[Problem]:
+    out = []
+    ordered = sorted(rulesets, key=lambda r: (r.effective_from, r.version))
+    for a, b in itertools.pairwise(ordered):
+        if a.effective_until is None or a.effective_until >= b.effective_from:
+            doc = docs[b.version]
+            out.append(
+                doc.problem(
+                    ("effective", "from"),
+                    f"{b.key} 自 {b.effective_from} 起施行, 但 {a.key} 在这一天仍然有效"
+                    f" (至 {a.effective_until or '今'})",
+                    hint=f"把 {a.key} 的 effective.until 写为 {_day_before(b.effective_from)}",
+                    code="version.overlap",
+                )
+            )
+    return out
+
+
+def _day_before(day: str) -> str:
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()

@@ -1,0 +1,260 @@
+"""The parts of a rule set every builder step shares: compiling expressions and templates at
+their place in the file, sources and citations, parameters by date, embedded examples."""
+
+from __future__ import annotations
+
+import difflib
+import string
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from .._yaml import YamlDocument
+from ..errors import ExpressionError, Problem, format_path
+from ..language import BOOLEAN, NUMBER, STRING, Expression, Scope, compile_expression
+from ..model import Citation, Example, Parameter, ParameterValue, Source, Template
+from ..records import RecordSchema
+from .canonical import BEGINNING, TYPE_ZH, matches
+from .resolve import Piece, Resolved
+
+__all__ = ["PARAM_TYPES", "Parts", "item_field"]
+
+PARAM_TYPES = {"number": NUMBER, "integer": NUMBER, "string": STRING, "boolean": BOOLEAN}
+"""The expression type of each parameter type."""
+
+
+@attrs.define
+class Parts:
+    """What the builder of one resolved version shares across its steps."""
+
+    resolved: Resolved
+    schemas: Mapping[str, RecordSchema]
+    problems: list[Problem] = attrs.field(factory=list)
+    resolved_schema: RecordSchema = attrs.field(init=False)
+
+    def compile(
+        self, piece: Piece, key: str, scope: Scope, *, expect: str | None = "boolean"
+    ) -> Expression | None:
+        """The expression at ``key`` of ``piece``, compiled in ``scope``, or None."""
+        doc, path = piece.where.get(key, piece.origin)
+        line, column = doc.locate_value(path)
+        try:
+            return compile_expression(
+                piece.data[key],
+                scope,
+                expect=expect,
+                file=doc.file,
+                line=line,
+                column=column,
+                path=format_path(path),
+            )
+        except ExpressionError as exc:
+            self.problems.append(exc.problem)
+            return None
+
+    def template(
+        self,
+        piece: Piece,
+        key: str,
+        default: str,
+        scope: Scope,
+        extra: frozenset[str] = frozenset(),
+    ) -> Template:
+        """Check a message template; ``extra`` are names allowed besides the scope's."""
+        text = piece.data.get(key, default)
+        names: list[str] = []
+        try:
+            parsed = list(string.Formatter().parse(text))
+        except ValueError as exc:
+            self.problems.append(
+                piece.problem(
+                    key,
+                    f"说明模板有误: {exc}",
+                    hint="花括号须成对, 如 {per_capita_income}; 要写花括号本身请写 {{ }}",
+                    code="template.syntax",
+                )
+            )
+            return Template.of(text, ())
+        for _literal, field, spec, conversion in parsed:
+            if field is None:
+                continue
+            dotted = item_field(field, scope)
+            if (not field.isidentifier() and not dotted) or spec or conversion:
+                self.problems.append(
+                    piece.problem(
+                        key,
+                        "说明模板中只能写 {名称}, 不能写 {"
+                        + field
+                        + (f"!{conversion}" if conversion else "")
+                        + (f":{spec}" if spec else "")
+                        + "}",
+                        code="template.syntax",
+                    )
+                )
+                continue
+            if scope.lookup(field) is None and not dotted and field not in extra:
+                close = difflib.get_close_matches(field, scope.names(), n=2, cutoff=0.6)
+                self.problems.append(
+                    piece.problem(
+                        key,
+                        f"说明模板中的未知名称 {{{field}}}",
+                        hint=("是否要找: " + ", ".join(close)) if close else None,
+                        code="template.unknown-name",
+                    )
+                )
+                continue
+            if field not in names:
+                names.append(field)
+        return Template.of(text, tuple(names))
+
+    def source(self, p: Piece) -> Source:
+        """A source of the rule set."""
+        d = p.data
+        return Source(
+            id=d["id"],
+            title=d["title"],
+            number=d.get("number"),
+            issuer=d.get("issuer"),
+            date=d.get("date"),
+            url=d.get("url"),
+            reliability=d.get("reliability"),
+            unconfirmed=bool(d.get("unconfirmed", False)),
+            note=d.get("note"),
+        )
+
+    def citations(self, p: Piece, key: str, sources: Mapping[str, Source]) -> tuple[Citation, ...]:
+        """The citations at ``key`` of ``p``."""
+        doc, path = p.where.get(key, p.origin)
+        return self.cite(doc, path, p.data.get(key, []), sources)
+
+    def cite(
+        self,
+        doc: YamlDocument,
+        path: tuple[str | int, ...],
+        items: Sequence[Mapping[str, Any]],
+        sources: Mapping[str, Source],
+    ) -> tuple[Citation, ...]:
+        """Citations of the ``sources`` list at ``path``; an unknown ``ref`` is a problem."""
+        out = []
+        for i, c in enumerate(items):
+            src = sources.get(c["ref"])
+            if src is None:
+                self.problems.append(
+                    doc.problem(
+                        (*path, i, "ref"),
+                        f"引用的来源 {c['ref']!r} 不在 sources 中",
+                        hint="已有: " + ", ".join(sorted(sources)),
+                        code="source.unknown",
+                    )
+                )
+                continue
+            out.append(Citation(source=src, clause=c.get("clause")))
+        return tuple(out)
+
+    def parameters(self, sources: Mapping[str, Source]) -> dict[str, Parameter]:
+        """The parameters, each with its values by date."""
+        out: dict[str, Parameter] = {}
+        for name, p in self.resolved.parameters.items():
+            d = p.data
+            kind = d["type"]
+            general = self.citations(p, "sources", sources)
+            items: list[tuple[Mapping[str, Any], YamlDocument, tuple[str | int, ...]]] = []
+            if "value" in d:
+                doc, path = p.where.get("value", p.origin)
+                items.append(({"from": BEGINNING, "value": d["value"]}, doc, path))
+            else:
+                doc, path = p.where.get("values", p.origin)
+                items.extend((item, doc, (*path, i)) for i, item in enumerate(d["values"]))
+            values: list[ParameterValue] = []
+            for item, doc, path in items:
+                v = item["value"]
+                if v is not None and not matches(kind, v):
+                    at = (*path, "value") if "values" in d else path
+                    self.problems.append(
+                        doc.problem(
+                            at,
+                            f"参数值 {v!r} 不是{TYPE_ZH[kind]}",
+                            hint=f"参数 type 为 {kind}",
+                            code="parameter.type",
+                        )
+                    )
+                own = self.cite(doc, (*path, "sources"), item.get("sources", []), sources)
+                values.append(
+                    ParameterValue(
+                        start=item["from"],
+                        value=v,
+                        unconfirmed=bool(item.get("unconfirmed", False))
+                        or bool(d.get("unconfirmed", False)),
+                        note=item.get("note", d.get("note") if "value" in d else None),
+                        citations=own + general,
+                    )
+                )
+            starts = [v.start for v in values]
+            if starts != sorted(starts) or len(set(starts)) != len(starts):
+                self.problems.append(
+                    p.problem(
+                        "values",
+                        "values 须按 from 日期从早到晚排列, 且日期不重复",
+                        code="parameter.order",
+                    )
+                )
+            out[name] = Parameter(
+                name=name,
+                label=d["label"],
+                type=kind,
+                unit=d.get("unit"),
+                values=tuple(values),
+                note=d.get("note"),
+            )
+        return out
+
+    def examples(self, r: Resolved, criteria: set[str]) -> list[Example]:
+        """The embedded examples, their expectations checked against ``criteria``."""
+        out = []
+        base = r.example_base.data if r.example_base else {}
+        for p in r.examples:
+            d = p.data
+            expect = d["expect"]
+            doc, path = p.origin
+            for i, cid in enumerate(expect.get("failing", [])):
+                if cid not in criteria:
+                    self.problems.append(
+                        doc.problem(
+                            (*path, "expect", "failing", i),
+                            f"没有指标 {cid!r}",
+                            code="example.criterion",
+                        )
+                    )
+            for cid in expect.get("criteria", {}):
+                if cid not in criteria:
+                    self.problems.append(
+                        doc.problem(
+                            (*path, "expect", "criteria", cid),
+                            f"没有指标 {cid!r}",
+                            code="example.criterion",
+                        )
+                    )
+            record = {**base, **d["record"]}
+            line, _ = doc.locate(path)
+            out.append(
+                Example(
+                    name=d["name"],
+                    description=d.get("description"),
+                    as_of=d.get("as_of"),
+                    record=record,
+                    outcome=expect["outcome"],
+                    failing=frozenset(expect["failing"]) if "failing" in expect else None,
+                    criteria=dict(expect.get("criteria", {})),
+                    file=doc.file,
+                    line=line,
+                )
+            )
+        return out
+
+
+def item_field(name: str, scope: Scope) -> bool:
+    """Whether ``name`` is ``var.field`` of an item variable in scope."""
+    var, dot, field = name.partition(".")
+    item = scope.items.get(var) if dot else None
+    return item is not None and item.fields is not None and field in item.fields
