@@ -13,6 +13,7 @@ from fupin_rules.calendar import (
     Calendar,
     bundled_calendars,
     format_duration,
+    lint_calendar,
     load_calendar,
     load_calendar_document,
     parse_moment,
@@ -373,26 +374,26 @@ def test_due_within_edges(cal: Calendar) -> None:
 
 def test_lint_of_the_2018_plan(cal: Calendar) -> None:
     """The plan's own inconsistencies are reported where they are, and its dates are kept."""
-    found = [(p.line, p.code, p.path) for p in cal.lint()]
+    found = [(p.line, p.code, p.path) for p in lint_calendar(cal)]
     assert found == [
         (183, "calendar.after-broken", "nodes[15].after[0]"),
         (183, "calendar.after-broken", "nodes[15].after[1]"),
         (245, "calendar.deliverable-outside-node", "nodes[21].deliverables[0].due"),
         (245, "calendar.deliverable-before-work", "nodes[21].deliverables[0].due"),
     ]
-    messages = [p.message for p in cal.lint()]
+    messages = [p.message for p in lint_calendar(cal)]
     assert messages[3] == (
         "本乡(镇)动态管理工作总结上报镇扶贫开发领导小组办公室 须在 2018-12-12 18:00 前完成,"
         " 但它所总结的 二(五) 信息比对核查、问题整改及系统数据清洗完善 到 2018-12-15 才结束"
         " (早了 3 天 6 小时)"
     )
-    assert str(cal.lint()[0]).startswith(f"{PLAN}:183:13: nodes[15].after[0]: 二(四)1 ")
+    assert str(lint_calendar(cal)[0]).startswith(f"{PLAN}:183:13: nodes[15].after[0]: 二(四)1 ")
 
 
 def test_lint_every_kind() -> None:
     """A fixture with one of each finding: codes, lines and paths pinned."""
     cal = load_calendar(LINT)
-    found = [(p.line, p.column, p.code, p.path) for p in cal.lint()]
+    found = [(p.line, p.column, p.code, p.path) for p in lint_calendar(cal)]
     assert found == [
         (20, 3, "calendar.action-unused", "actions.unused_action"),
         (32, 5, "calendar.child-outside-parent", "nodes[1].start"),
@@ -404,7 +405,7 @@ def test_lint_every_kind() -> None:
         (61, 9, "calendar.deliverable-before-work", "nodes[4].deliverables[0].due"),
         (64, 9, "calendar.deliverable-outside-node", "nodes[4].deliverables[1].due"),
     ]
-    by_code = {p.code: p.message for p in cal.lint()}
+    by_code = {p.code: p.message for p in lint_calendar(cal)}
     assert by_code["calendar.after-broken"] == (
         "二(四)1 录入 应在 二(三)1 第一阶段 结束后开始, 但它 2018-11-10 开始,"
         " 而后者到 2018-11-10 才结束 (重叠 1 天)"

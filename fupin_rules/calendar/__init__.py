@@ -27,9 +27,11 @@ from __future__ import annotations
 
 from ..model import Source
 from .cli import add_calendar_arguments, register_calendar_command, run_calendar_command
+from .lint import lint_calendar
 from .loading import bundled_calendars, load_calendar, load_calendar_document, select_calendar
 from .model import Action, Calendar, CheckResult, Deliverable, DueItem, Node, OpenAt, Window
 from .moments import CST, format_duration, parse_moment
+from .render import to_ics, to_svg
 
 __all__ = [
     "CST",
@@ -45,10 +47,13 @@ __all__ = [
     "add_calendar_arguments",
     "bundled_calendars",
     "format_duration",
+    "lint_calendar",
     "load_calendar",
     "load_calendar_document",
     "parse_moment",
     "register_calendar_command",
     "run_calendar_command",
     "select_calendar",
+    "to_ics",
+    "to_svg",
 ]

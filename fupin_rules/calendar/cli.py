@@ -11,9 +11,13 @@ from typing import TextIO
 from .._canonical import dumps
 from ..errors import NotFoundError, UsageError
 from ..io.jsonl import write_atomic
+from .lint import lint_calendar
 from .loading import bundled_calendars, load_calendar, select_calendar
 from .model import Calendar
-from .moments import CST, _show_bound, _show_moment, parse_moment
+from .moments import CST, parse_moment, show_bound, show_moment
+from .render import to_ics, to_svg
+
+__all__ = ["add_calendar_arguments", "register_calendar_command", "run_calendar_command"]
 
 # ---------------------------------------------------------------------------------------------
 # Command line (``fupin-rules calendar``)
@@ -98,7 +102,7 @@ def run_calendar_command(
             raise
         raise NotFoundError(f"{exc} {notice}") from None
     if args.lint:
-        problems = cal.lint()
+        problems = lint_calendar(cal)
         if args.json:
             out.write(dumps([p.to_dict() for p in problems], indent=2) + "\n")
         else:
@@ -107,11 +111,11 @@ def run_calendar_command(
             out.write(f"{cal.id}@{cal.version}: 发现 {len(problems)} 处不一致\n")
         return 1 if problems else 0
     if args.ics:
-        write_atomic(Path(args.ics), cal.to_ics().encode("utf-8"))
+        write_atomic(Path(args.ics), to_ics(cal).encode("utf-8"))
         out.write(f"已导出 iCalendar: {args.ics}\n")
         return 0
     if args.svg:
-        write_atomic(Path(args.svg), cal.to_svg(today=args.today).encode("utf-8"))
+        write_atomic(Path(args.svg), to_svg(cal, today=args.today).encode("utf-8"))
         out.write(f"已导出甘特图: {args.svg}\n")
         return 0
     if args.on:
@@ -120,7 +124,7 @@ def run_calendar_command(
             out.write(dumps(opened.to_dict(), indent=2) + "\n")
             return 0
         out.write(f"{cal.title} ({cal.id}@{cal.version})\n")
-        out.write(f"{_show_moment(opened.moment)} 开放的节点:\n")
+        out.write(f"{show_moment(opened.moment)} 开放的节点:\n")
         for n in opened.nodes:
             out.write(f"  {n.section} {n.label}: {n.window_text}\n")
         if not opened.nodes:
@@ -154,7 +158,7 @@ def run_calendar_command(
     out.write(f"{first.isoformat()} 起 {args.due_within} 天内到期:\n")
     for i in items:
         kind = "成果" if i.kind == "deliverable" else "结束"
-        out.write(f"  {_show_bound(i.due_text)}  [{kind}] {i.section} {i.label}\n")
+        out.write(f"  {show_bound(i.due_text)}  [{kind}] {i.section} {i.label}\n")
     if not items:
         out.write("  (无)\n")
     return 0

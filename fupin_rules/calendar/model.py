@@ -2,24 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, Literal
 
 import attrs
 
-from .._yaml import YamlDocument
-from ..errors import NotFoundError, Problem, UsageError
+from ..errors import NotFoundError, Problem, UsageError, format_path
 from ..model import Source
 from .moments import (
     Moment,
-    _show_bound,
-    _show_moment,
-    _span_phrase,
-    _window_text,
     format_duration,
     parse_moment,
+    show_bound,
+    show_moment,
+    window_text,
 )
+
+__all__ = [
+    "Action",
+    "Calendar",
+    "CheckResult",
+    "Deliverable",
+    "DueItem",
+    "Node",
+    "OpenAt",
+    "Position",
+    "Status",
+    "Window",
+    "similar",
+    "span_phrase",
+]
+
+Position = tuple[str | int, ...]
+"""A field path in a calendar file, e.g. ``("nodes", 3, "end")``."""
+
+
+def similar(name: str, names: Iterable[str]) -> list[str]:
+    """Up to three names close to ``name``, for "did you mean" hints."""
+    return difflib.get_close_matches(name, list(names), n=3, cutoff=0.6)
+
+
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
 
 # ---------------------------------------------------------------------------------------------
 # Value objects
@@ -47,6 +75,10 @@ class Deliverable:
     note: str | None = None
 
 
+def _deliverables(values: Iterable[Deliverable]) -> tuple[Deliverable, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class Node:
     """One time node of the plan: a window ``[start, end)`` in China Standard Time."""
@@ -61,12 +93,12 @@ class Node:
     index: int
     """Position in the file's ``nodes`` list."""
     parent: str | None = None
-    opens: tuple[str, ...] = ()
-    deliverables: tuple[Deliverable, ...] = ()
-    after: tuple[str, ...] = ()
-    reports_on: tuple[str, ...] = ()
+    opens: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    deliverables: tuple[Deliverable, ...] = attrs.field(default=(), converter=_deliverables)
+    after: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    reports_on: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     exclusive: bool = False
-    no_overlap_with: tuple[str, ...] = ()
+    no_overlap_with: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     unconfirmed: bool = False
     note: str | None = None
 
@@ -78,7 +110,7 @@ class Node:
     @property
     def window_text(self) -> str:
         """The window as the plan writes it: ``2018-11-05 至 2018-11-25``."""
-        return _window_text(self.start_text, self.end_text)
+        return window_text(self.start_text, self.end_text)
 
     def to_dict(self) -> dict[str, Any]:
         """The node as plain data; instants as ISO text with ``+08:00``."""
@@ -133,7 +165,7 @@ class Window:
     @property
     def text(self) -> str:
         """``2018-11-05 至 2018-11-25``, or ``2018-10-06`` for one whole day."""
-        return _window_text(self.start_text, self.end_text)
+        return window_text(self.start_text, self.end_text)
 
     def to_dict(self) -> dict[str, Any]:
         """The window as plain data."""
@@ -152,6 +184,40 @@ class Window:
 Status = Literal["ok", "early", "late", "between"]
 
 
+def _windows(values: Iterable[Window]) -> tuple[Window, ...]:
+    return tuple(values)
+
+
+def _nodes(values: Iterable[Node]) -> tuple[Node, ...]:
+    return tuple(values)
+
+
+def _actions(values: Iterable[Action]) -> tuple[Action, ...]:
+    return tuple(values)
+
+
+def _sources(values: Iterable[Source]) -> tuple[Source, ...]:
+    return tuple(values)
+
+
+def _action_map(values: Mapping[str, Action]) -> Mapping[str, Action]:
+    return MappingProxyType(dict(values))
+
+
+def _positions(values: Mapping[Position, tuple[int, int]]) -> Mapping[Position, tuple[int, int]]:
+    return MappingProxyType({tuple(k): (int(v[0]), int(v[1])) for k, v in values.items()})
+
+
+def span_phrase(wins: Sequence[Window]) -> str:
+    """``2018-11-05 至 2018-11-25 之间``; ``2018-10-06 或 2018-10-07 当天`` for whole days."""
+    if not wins:
+        return "(无开放时段)"
+    texts = " 或 ".join(w.text for w in wins)
+    if all(w.start_text == w.end_text and "T" not in w.start_text for w in wins):
+        return f"{texts} 当天"
+    return f"{texts} 之间"
+
+
 @attrs.frozen
 class CheckResult:
     """Whether an action at a moment fell in one of its windows, and why.
@@ -164,12 +230,12 @@ class CheckResult:
     action_label: str
     moment: datetime
     status: Status
-    windows: tuple[Window, ...]
+    windows: tuple[Window, ...] = attrs.field(converter=_windows)
     window: Window | None
     """The window the moment is in, or the nearest one (the one missed, for late/between)."""
     section: str | None
     message: str
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     calendar: str = ""
     fingerprint: str = ""
 
@@ -211,8 +277,8 @@ class OpenAt:
     """What is open at a moment: the nodes whose window holds it and the actions they open."""
 
     moment: datetime
-    nodes: tuple[Node, ...]
-    actions: tuple[Action, ...]
+    nodes: tuple[Node, ...] = attrs.field(converter=_nodes)
+    actions: tuple[Action, ...] = attrs.field(converter=_actions)
 
     def to_dict(self) -> dict[str, Any]:
         """As plain data."""
@@ -267,13 +333,16 @@ class Calendar:
     effective_from: date | None
     effective_until: date | None
     timezone: str
-    sources: tuple[Source, ...] = attrs.field(repr=False)
-    actions: Mapping[str, Action] = attrs.field(eq=False, repr=False)
-    nodes: tuple[Node, ...] = attrs.field(repr=False)
+    sources: tuple[Source, ...] = attrs.field(repr=False, converter=_sources)
+    actions: Mapping[str, Action] = attrs.field(eq=False, repr=False, converter=_action_map)
+    """Read-only mapping id -> action, in file order."""
+    nodes: tuple[Node, ...] = attrs.field(repr=False, converter=_nodes)
     fingerprint: str
     source_file: str
-    document: YamlDocument = attrs.field(eq=False, repr=False)
-    """The YAML it was read from, kept to place lint findings at file:line."""
+    positions: Mapping[Position, tuple[int, int]] = attrs.field(
+        factory=dict, eq=False, repr=False, converter=_positions
+    )
+    """Read-only: where each field of the file starts (1-based line, column), for findings."""
 
     # -- lookup --------------------------------------------------------------------------------
 
@@ -284,7 +353,7 @@ class Calendar:
                 return n
         raise NotFoundError(
             f"日历 {self.id}@{self.version} 中没有节点 {node_id!r}",
-            suggestions=_similar(node_id, [n.id for n in self.nodes]),
+            suggestions=similar(node_id, [n.id for n in self.nodes]),
         )
 
     def action(self, action_id: str) -> Action:
@@ -294,7 +363,7 @@ class Calendar:
         except KeyError:
             raise NotFoundError(
                 f"日历 {self.id}@{self.version} 中没有工作事项 {action_id!r}",
-                suggestions=_similar(action_id, list(self.actions)),
+                suggestions=similar(action_id, list(self.actions)),
             ) from None
 
     def in_force(self, day: date) -> bool:
@@ -339,9 +408,9 @@ class Calendar:
         act = self.action(action)
         m = parse_moment(moment)
         wins = self.windows(action)
-        shown = _show_moment(m)
+        shown = show_moment(m)
         inside = [w for w in wins if w.start <= m < w.end]
-        span = _span_phrase(wins)
+        span = span_phrase(wins)
         status: Status
         chosen: Window | None
         if not wins:
@@ -379,7 +448,7 @@ class Calendar:
             for d in self.node(w.node_id).deliverables:
                 when = "已过" if m >= d.due else "未到"
                 notes.append(
-                    f"{w.section} 要求 {d.label} 在 {_show_bound(d.due_text)} 前完成"
+                    f"{w.section} 要求 {d.label} 在 {show_bound(d.due_text)} 前完成"
                     f" (所给时间{when}此截止时间)"
                 )
         return CheckResult(
@@ -420,11 +489,33 @@ class Calendar:
         items.sort(key=lambda t: t[:3])
         return tuple(t[3] for t in items)
 
-    def lint(self) -> list[Problem]:
-        """Inconsistencies in the plan's dates, each at file:line. See ``docs/calendar.md``."""
-        from .lint import _lint
+    # -- places in the file --------------------------------------------------------------------
 
-        return _lint(self)
+    def locate(self, path: Position) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of the field at ``path`` in the file, or of its parent."""
+        parts = tuple(path)
+        while True:
+            mark = self.positions.get(parts)
+            if mark is not None:
+                return mark
+            if not parts:
+                return (None, None)
+            parts = parts[:-1]
+
+    def problem(
+        self, path: Position, message: str, *, hint: str | None = None, code: str = "error"
+    ) -> Problem:
+        """A :class:`Problem` placed at ``path`` in the calendar's file."""
+        line, column = self.locate(path)
+        return Problem(
+            message=message,
+            file=self.source_file,
+            line=line,
+            column=column,
+            path=format_path(path),
+            hint=hint,
+            code=code,
+        )
 
     # -- output --------------------------------------------------------------------------------
 
@@ -448,22 +539,3 @@ class Calendar:
             },
             "nodes": [n.to_dict() for n in self.nodes],
         }
-
-    def to_ics(self) -> str:
-        """The calendar as iCalendar text (RFC 5545, CRLF line ends); see
-        :mod:`fupin_rules.calendar.render`."""
-        from .render import to_ics
-
-        return to_ics(self)
-
-    def to_svg(self, *, today: date | datetime | str | None = None) -> str:
-        """A Gantt-style SVG timeline of the nodes; ``today`` is marked when given."""
-        from .render import to_svg
-
-        return to_svg(self, today=today)
-
-
-def _similar(name: str, names: Iterable[str]) -> list[str]:
-    import difflib
-
-    return difflib.get_close_matches(name, list(names), n=3, cutoff=0.6)

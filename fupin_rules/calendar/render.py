@@ -7,13 +7,10 @@ No clock is read: the iCalendar ``DTSTAMP`` is 00:00 UTC of the calendar's effec
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
+from .model import Calendar, Node
 from .moments import CST, parse_moment
-
-if TYPE_CHECKING:
-    from .model import Calendar, Node
 
 __all__ = ["FONT_FAMILY", "escape_text", "fold_line", "to_ics", "to_svg"]
 
