@@ -37,7 +37,11 @@ def add_calendar_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="输出 JSON (供程序使用)")
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--on", metavar="MOMENT", help="这个时间开放哪些节点和工作事项")
-    what.add_argument("--check", metavar="ACTION", help="检查某项工作是否在时段内 (与 --at 同用)")
+    what.add_argument(
+        "--check",
+        metavar="ACTION",
+        help="检查某项工作 (或某项成果) 是否按时 (与 --at 同用); 有截止时间的以截止时间为准",
+    )
     what.add_argument("--due-within", metavar="DAYS", type=int, help="N 天内到期的节点和成果")
     what.add_argument("--lint", action="store_true", help="检查日历中的不一致")
     what.add_argument("--ics", metavar="FILE", help="导出 iCalendar 文件")
@@ -51,12 +55,13 @@ _CALENDAR_EPILOG = (
     "示例:\n"
     "  fupin-rules calendar --on 2018-11-20T09:00\n"
     "  fupin-rules calendar --check household_exit_certification --at 2018-11-27T10:00\n"
+    "  fupin-rules calendar --check summary_report --at 2018-12-12T17:59\n"
     "  fupin-rules calendar --due-within 7 --from 2018-12-10\n"
     "  fupin-rules calendar --lint --calendar town.dynamic-management@2018\n"
     "  fupin-rules calendar --ics plan.ics\n"
     "  fupin-rules calendar --svg plan.svg --today 2018-11-20\n"
     "\n时间均为北京时间; 不指定 --calendar 时, 使用所问日期施行中的随包日历。\n"
-    "--check 不在时段内、--lint 发现问题时退出码为 1。"
+    "--check 不按时 (不在时段内或已过截止时间)、--lint 发现问题时退出码为 1。"
 )
 
 

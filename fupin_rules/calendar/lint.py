@@ -89,6 +89,8 @@ def lint_calendar(cal: Calendar) -> list[Problem]:
                         code="calendar.deliverable-outside-node",
                     )
                 )
+            if d.action is not None:
+                out += _deadline_before_windows(cal, n, k)
     opened = {a for n in cal.nodes for a in n.opens}
     for a_id, act in cal.actions.items():
         if a_id not in opened:
@@ -124,3 +126,26 @@ def lint_calendar(cal: Calendar) -> list[Problem]:
                 if o.id != n.id and o.parent == n.parent:
                     overlap(n, o, ("nodes", n.index, "exclusive"))
     return sorted(out, key=Problem.sort_key)
+
+
+def _deadline_before_windows(cal: Calendar, n: Node, k: int) -> list[Problem]:
+    """A deadline that passes before a window of the action that hands it in even opens.
+
+    The deliverable's own node is left to ``calendar.deliverable-outside-node``.
+    """
+    d = n.deliverables[k]
+    assert d.action is not None
+    act = cal.action(d.action)
+    out = []
+    for w in cal.windows(act.id):
+        if w.node_id != n.id and w.start >= d.due:
+            out.append(
+                cal.problem(
+                    ("nodes", n.index, "deliverables", k, "action"),
+                    f"{d.label} 须在 {show_bound(d.due_text)} 前完成, 但提交它的工作事项"
+                    f" {act.label} 在 {w.section} {w.label} 的时段 ({w.text}) 才开放"
+                    f" (截止后 {format_duration(w.start - d.due)} 才开始)",
+                    code="calendar.deadline-before-window",
+                )
+            )
+    return out

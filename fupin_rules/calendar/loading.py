@@ -70,6 +70,7 @@ def _build(doc: YamlDocument) -> Calendar:
                     node_id=raw["id"],
                     unconfirmed=d.get("unconfirmed", False),
                     note=d.get("note"),
+                    action=d.get("action"),
                 )
             )
         nodes.append(
@@ -217,6 +218,7 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
                 deliverable_ids[d["id"]] = (i, k)
     actions = list(data["actions"])
     known = list(ids)
+    out += _deadline_problems(doc, nodes, actions)
     for i, raw in enumerate(nodes):
         parent = raw.get("parent")
         if parent is not None:
@@ -262,6 +264,55 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
                     )
                 )
     return sorted(out, key=Problem.sort_key)
+
+
+def _deadline_problems(
+    doc: YamlDocument, nodes: list[dict[str, Any]], actions: list[str]
+) -> list[Problem]:
+    """A deliverable's ``action`` names a known action, at most one deliverable per action, and
+    no deliverable shares its id with an action it does not hand in (``check`` takes both)."""
+    out: list[Problem] = []
+    handed_in: dict[str, tuple[int, int]] = {}
+    for i, raw in enumerate(nodes):
+        for k, d in enumerate(raw.get("deliverables", [])):
+            act = d.get("action")
+            path = ("nodes", i, "deliverables", k)
+            if act is not None and act not in actions:
+                close = similar(act, actions)
+                out.append(
+                    doc.problem(
+                        (*path, "action"),
+                        f"未定义的工作事项 {act!r}",
+                        hint=("是否要写: " + ", ".join(close))
+                        if close
+                        else "请先在 actions 中定义",
+                        code="calendar.unknown-action",
+                    )
+                )
+            elif act is not None and act in handed_in:
+                fi, fk = handed_in[act]
+                first = doc.locate(("nodes", fi, "deliverables", fk, "action"))[0]
+                out.append(
+                    doc.problem(
+                        (*path, "action"),
+                        f"工作事项 {act!r} 已有截止时间 (第 {first} 行的成果"
+                        f" {nodes[fi]['deliverables'][fk]['id']!r}); 一项工作只能有一个截止时间",
+                        hint="分两次上报的, 请定义两个工作事项",
+                        code="calendar.duplicate-deadline",
+                    )
+                )
+            elif act is not None:
+                handed_in[act] = (i, k)
+            if d["id"] in actions and act != d["id"]:
+                out.append(
+                    doc.problem(
+                        (*path, "id"),
+                        f"成果编号 {d['id']!r} 与工作事项同名, 但不是提交该事项的成果",
+                        hint=f"写 action: {d['id']}, 或给成果改名",
+                        code="calendar.ambiguous-name",
+                    )
+                )
+    return out
 
 
 def _unknown(

@@ -64,7 +64,13 @@ class Action:
 
 @attrs.frozen
 class Deliverable:
-    """Something a node must hand in before ``due`` (an instant; a date means 24:00 that day)."""
+    """Something a node must hand in before ``due``: a deadline.
+
+    ``due`` is an instant (a date means 24:00 that day). Handing in is on time at any moment
+    before ``due`` and late from ``due`` on ("12月12日18时前": 17:59:59 is on time, 18:00:00 is
+    late). When ``action`` names an action, doing that action *is* handing this in, and the
+    on-time check of the action is against this deadline rather than against its windows.
+    """
 
     id: str
     label: str
@@ -73,6 +79,25 @@ class Deliverable:
     node_id: str
     unconfirmed: bool = False
     note: str | None = None
+    action: str | None = None
+    """The action whose doing hands this in, if any (at most one deliverable per action)."""
+
+    def on_time(self, moment: Moment) -> bool:
+        """Whether handing in at ``moment`` is before the deadline."""
+        return parse_moment(moment) < self.due
+
+    def to_dict(self) -> dict[str, Any]:
+        """The deliverable as plain data; the due instant as ISO text with ``+08:00``."""
+        return {
+            "id": self.id,
+            "label": self.label,
+            "due": self.due_text,
+            "due_instant": self.due.isoformat(),
+            "node": self.node_id,
+            "action": self.action,
+            "unconfirmed": self.unconfirmed,
+            "note": self.note,
+        }
 
 
 def _deliverables(values: Iterable[Deliverable]) -> tuple[Deliverable, ...]:
@@ -124,17 +149,7 @@ class Node:
             "end_instant": self.end.isoformat(),
             "parent": self.parent,
             "opens": list(self.opens),
-            "deliverables": [
-                {
-                    "id": d.id,
-                    "label": d.label,
-                    "due": d.due_text,
-                    "due_instant": d.due.isoformat(),
-                    "unconfirmed": d.unconfirmed,
-                    "note": d.note,
-                }
-                for d in self.deliverables
-            ],
+            "deliverables": [d.to_dict() for d in self.deliverables],
             "after": list(self.after),
             "reports_on": list(self.reports_on),
             "exclusive": self.exclusive,
@@ -222,8 +237,11 @@ def span_phrase(wins: Sequence[Window]) -> str:
 class CheckResult:
     """Whether an action at a moment fell in one of its windows, and why.
 
-    ``status`` is ``ok`` (inside a window), ``early`` (before every window), ``late`` (after
-    every window) or ``between`` (after one window ended and before the next began).
+    For an action checked against its windows, ``status`` is ``ok`` (inside a window),
+    ``early`` (before every window), ``late`` (after every window) or ``between`` (after one
+    window ended and before the next began). For a deadline (a deliverable, or an action that
+    hands one in), ``deadline`` is that deliverable and ``status`` is ``ok`` (before its due
+    instant) or ``late`` (at or after it); ``window`` is then ``None``.
     """
 
     action: str
@@ -238,10 +256,12 @@ class CheckResult:
     notes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     calendar: str = ""
     fingerprint: str = ""
+    deadline: Deliverable | None = None
+    """The deadline that decided the check, when a deadline did."""
 
     @property
     def ok(self) -> bool:
-        """The moment is inside a window."""
+        """On time: inside a window, or before the deadline."""
         return self.status == "ok"
 
     @property
@@ -269,6 +289,7 @@ class CheckResult:
             "notes": list(self.notes),
             "calendar": self.calendar,
             "fingerprint": self.fingerprint,
+            "deadline": None if self.deadline is None else self.deadline.to_dict(),
         }
 
 
@@ -309,6 +330,10 @@ class DueItem:
     section: str
     due: datetime
     due_text: str
+    action: str | None = None
+    """For a deliverable: the action that hands it in, if any."""
+    unconfirmed: bool = False
+    """The due time is not confirmed from the source."""
 
     def to_dict(self) -> dict[str, Any]:
         """As plain data."""
@@ -320,6 +345,8 @@ class DueItem:
             "section": self.section,
             "due": self.due_text,
             "due_instant": self.due.isoformat(),
+            "action": self.action,
+            "unconfirmed": self.unconfirmed,
         }
 
 
@@ -366,6 +393,28 @@ class Calendar:
                 suggestions=similar(action_id, list(self.actions)),
             ) from None
 
+    @property
+    def deliverables(self) -> tuple[Deliverable, ...]:
+        """Every deliverable (deadline) of the calendar, in file order."""
+        return tuple(d for n in self.nodes for d in n.deliverables)
+
+    def deliverable(self, deliverable_id: str) -> Deliverable:
+        """The deliverable with this id; :class:`NotFoundError` if none."""
+        for d in self.deliverables:
+            if d.id == deliverable_id:
+                return d
+        raise NotFoundError(
+            f"日历 {self.id}@{self.version} 中没有成果 {deliverable_id!r}",
+            suggestions=similar(deliverable_id, [d.id for d in self.deliverables]),
+        )
+
+    def deadline_of(self, action_id: str) -> Deliverable | None:
+        """The deliverable that ``action_id`` hands in (its deadline), or ``None``."""
+        for d in self.deliverables:
+            if d.action == action_id:
+                return d
+        return None
+
     def in_force(self, day: date) -> bool:
         """Whether the calendar is in force on ``day`` (both effective dates included)."""
         if self.effective_from is not None and day < self.effective_from:
@@ -404,9 +453,25 @@ class Calendar:
         return tuple(out)
 
     def check(self, action: str, moment: Moment) -> CheckResult:
-        """Whether ``action`` done at ``moment`` is in one of its windows, explained in Chinese."""
+        """Whether ``action`` done at ``moment`` was on time, explained in Chinese.
+
+        ``action`` is an action id or a deliverable id. An action that hands in a deliverable
+        (its ``action``) and a deliverable are checked against the deadline: on time at any
+        moment before the due instant, late from it on. Any other action is checked against
+        its windows. :class:`NotFoundError` (with suggestions) when the name is neither.
+        """
+        if action not in self.actions:
+            if action in {d.id for d in self.deliverables}:
+                return self._check_deadline(self.deliverable(action), None, parse_moment(moment))
+            raise NotFoundError(
+                f"日历 {self.id}@{self.version} 中没有工作事项或成果 {action!r}",
+                suggestions=similar(action, [*self.actions, *(d.id for d in self.deliverables)]),
+            )
         act = self.action(action)
         m = parse_moment(moment)
+        deadline = self.deadline_of(act.id)
+        if deadline is not None:
+            return self._check_deadline(deadline, act, m)
         wins = self.windows(action)
         shown = show_moment(m)
         inside = [w for w in wins if w.start <= m < w.end]
@@ -465,6 +530,46 @@ class Calendar:
             fingerprint=self.fingerprint,
         )
 
+    def _check_deadline(self, d: Deliverable, act: Action | None, m: datetime) -> CheckResult:
+        """The check of a deadline: ``ok`` before the due instant, ``late`` from it on."""
+        node = self.node(d.node_id)
+        label = d.label if act is None else act.label
+        due, shown = show_bound(d.due_text), show_moment(m)
+        status: Status
+        if m < d.due:
+            status = "ok"
+            verdict = f"按时, 距截止还有 {format_duration(d.due - m)}"
+        else:
+            status = "late"
+            verdict = f"晚了 {format_duration(m - d.due)}"
+        message = f"{label}须在 {due} 前完成 ({node.section}); 所给时间 {shown} {verdict}"
+        action_id = d.action if act is None else act.id
+        wins = () if action_id is None else self.windows(action_id)
+        notes = []
+        if act is not None and act.label != d.label:
+            notes.append(f"{node.section} 要求 {d.label} 在 {due} 前完成")
+        if wins:
+            sections = "、".join(dict.fromkeys(w.section for w in wins))
+            notes.append(
+                f"方案 {sections} 标注的时段为 {span_phrase(wins)}; 是否按时以截止时间 {due} 为准"
+            )
+        if d.unconfirmed:
+            notes.append(f"截止时间未经来源确认: {d.note}" if d.note else "截止时间未经来源确认")
+        return CheckResult(
+            action=d.id if act is None else act.id,
+            action_label=label,
+            moment=m,
+            status=status,
+            windows=wins,
+            window=None,
+            section=node.section,
+            message=message,
+            notes=notes,
+            calendar=f"{self.id}@{self.version}",
+            fingerprint=self.fingerprint,
+            deadline=d,
+        )
+
     def due_within(self, start: date | datetime | str, days: int) -> tuple[DueItem, ...]:
         """Deadlines that pass within ``days`` days counted from 00:00 of ``start``.
 
@@ -480,11 +585,30 @@ class Calendar:
         items: list[tuple[datetime, int, int, DueItem]] = []
         for n in self.nodes:
             if begin < n.end <= stop:
-                item = DueItem("node_end", n.id, n.id, n.label, n.section, n.end, n.end_text)
+                item = DueItem(
+                    "node_end",
+                    n.id,
+                    n.id,
+                    n.label,
+                    n.section,
+                    n.end,
+                    n.end_text,
+                    unconfirmed=n.unconfirmed,
+                )
                 items.append((n.end, n.index, 0, item))
             for k, d in enumerate(n.deliverables, start=1):
                 if begin < d.due <= stop:
-                    item = DueItem("deliverable", d.id, n.id, d.label, n.section, d.due, d.due_text)
+                    item = DueItem(
+                        "deliverable",
+                        d.id,
+                        n.id,
+                        d.label,
+                        n.section,
+                        d.due,
+                        d.due_text,
+                        action=d.action,
+                        unconfirmed=d.unconfirmed,
+                    )
                     items.append((d.due, n.index, k, item))
         items.sort(key=lambda t: t[:3])
         return tuple(t[3] for t in items)
