@@ -89,19 +89,19 @@ def test_ics_round_trip_keeps_every_node() -> None:
     """Every node comes back with its UID, section, label and exact window."""
     events = parse_ics(to_ics(CAL))
     by_uid = {e["UID"]: e for e in events}
-    domain = "town.dynamic-management.2018.fupin-rules"
+    domain = "town.dynamic-management.fupin-rules"
     for n in CAL.nodes:
-        e = by_uid[f"{n.id}@{domain}"]
+        e = by_uid[f"node-{n.id}@{domain}"]
         assert e["SUMMARY"] == f"[{n.section}] {n.label}"
         (start_key,) = (k for k in e if k.startswith("DTSTART"))
         (end_key,) = (k for k in e if k.startswith("DTEND"))
         assert ics_instant(start_key, e[start_key]) == n.start
         assert ics_instant(end_key, e[end_key]) == n.end
         assert e["DTSTAMP"] == "20180930T000000Z"
-    summary = by_uid[f"summary.summary_report@{domain}"]
+    summary = by_uid[f"deadline-summary_report@{domain}"]
     assert summary["DTSTART;TZID=Asia/Shanghai"] == "20181212T180000"
     assert len(events) == len(CAL.nodes) + 2  # two deliverables
-    cleaning = by_uid[f"data_cleaning@{domain}"]
+    cleaning = by_uid[f"node-data_cleaning@{domain}"]
     assert cleaning["DTEND;TZID=Asia/Shanghai"] == "20181215T100000"
 
 
@@ -351,7 +351,7 @@ def test_random_calendar_round_trip(text: str, moment: datetime) -> None:
     events = {e["UID"]: e for e in parse_ics(to_ics(cal))}
     assert len(events) == len(cal.nodes)
     for n in cal.nodes:
-        e = events[f"{n.id}@test.random.1.fupin-rules"]
+        e = events[f"node-{n.id}@test.random.fupin-rules"]
         assert e["SUMMARY"] == f"[{n.section}] {n.label}"
         (start_key,) = (k for k in e if k.startswith("DTSTART"))
         (end_key,) = (k for k in e if k.startswith("DTEND"))

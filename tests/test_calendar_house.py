@@ -111,8 +111,9 @@ def _mutable_values(value: object, seen: set[int] | None = None) -> list[str]:
     found: list[str] = []
     if isinstance(value, list | dict | set | bytearray):
         return [type(value).__name__]
-    if attrs.has(type(value)):
-        for field in attrs.fields(type(value)):
+    cls = type(value)
+    if attrs.has(cls):
+        for field in attrs.fields(cls):
             for inner in _mutable_values(getattr(value, field.name), seen):
                 found.append(f"{type(value).__name__}.{field.name}: {inner}")
     elif isinstance(value, tuple):
@@ -157,9 +158,9 @@ def test_lists_given_to_constructors_become_tuples() -> None:
         "2018-12-05",
         "2018-12-05",
         0,
-        opens=["a"],  # type: ignore[arg-type]
-        deliverables=[d],  # type: ignore[arg-type]
-        after=["m"],  # type: ignore[arg-type]
+        opens=["a"],
+        deliverables=[d],
+        after=["m"],
     )
     assert (node.opens, node.deliverables, node.after) == (("a",), (d,), ("m",))
     actions = {"a": Action("a", "事项")}
@@ -170,16 +171,16 @@ def test_lists_given_to_constructors_become_tuples() -> None:
         effective_from=None,
         effective_until=None,
         timezone="Asia/Shanghai",
-        sources=[],  # type: ignore[arg-type]
+        sources=[],
         actions=actions,
-        nodes=[node],  # type: ignore[arg-type]
+        nodes=[node],
         fingerprint="sha256:0",
         source_file="t.yaml",
     )
     actions["b"] = Action("b", "后加的")
     assert list(cal.actions) == ["a"]  # a copy, not a view of the caller's dict
     assert _mutable_values(cal) == []
-    opened = OpenAt(instant, [node], [actions["a"]])  # type: ignore[arg-type]
+    opened = OpenAt(instant, [node], [actions["a"]])
     assert isinstance(opened.nodes, tuple)
     assert isinstance(opened.actions, tuple)
 

@@ -95,6 +95,7 @@ def _build(doc: YamlDocument) -> Calendar:
             )
         )
     effective = data["effective"]
+    revision = data.get("revision", {})
     sources = tuple(
         Source(
             id=s["id"],
@@ -121,6 +122,8 @@ def _build(doc: YamlDocument) -> Calendar:
         fingerprint=fingerprint(data),
         source_file=doc.file,
         positions=doc.marks,
+        revision=revision.get("number", 0),
+        revised=date.fromisoformat(revision["date"]) if "date" in revision else None,
     )
 
 

@@ -370,6 +370,10 @@ class Calendar:
         factory=dict, eq=False, repr=False, converter=_positions
     )
     """Read-only: where each field of the file starts (1-based line, column), for findings."""
+    revision: int = 0
+    """How many times this calendar (this id) has been revised; 0 for the plan as first issued."""
+    revised: date | None = None
+    """The date of the latest revision, when given."""
 
     # -- lookup --------------------------------------------------------------------------------
 
@@ -655,6 +659,10 @@ class Calendar:
                 "until": None if self.effective_until is None else self.effective_until.isoformat(),
             },
             "timezone": self.timezone,
+            "revision": {
+                "number": self.revision,
+                "date": None if self.revised is None else self.revised.isoformat(),
+            },
             "fingerprint": self.fingerprint,
             "source_file": self.source_file,
             "sources": [attrs.asdict(s) for s in self.sources],
