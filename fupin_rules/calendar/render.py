@@ -2,16 +2,15 @@
 
 Both outputs are deterministic: the same calendar (and ``today``) always gives the same bytes.
 No clock is read: the iCalendar ``DTSTAMP`` is 00:00 UTC of the calendar's revision date (else
-its effective date) and ``SEQUENCE`` its revision number. The iCalendar text stays valid whatever
-the labels hold: it is cleaned of what the format cannot carry (control characters, unpaired
-surrogates) and escaped (see :func:`ics_text`).
+its effective date) and ``SEQUENCE`` its revision number. Both stay valid whatever the labels
+hold: text is cleaned of what the format cannot carry (control characters, unpaired surrogates)
+and escaped (see :func:`ics_text` and :func:`xml_text`).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from xml.sax.saxutils import escape
 
 from .model import Calendar, Deliverable, Node
 from .moments import CST, parse_moment, show_bound
@@ -25,6 +24,8 @@ __all__ = [
     "to_ics",
     "to_svg",
     "uid",
+    "xml_attr",
+    "xml_text",
 ]
 
 _PRODID = "-//fupin-rules//work-plan calendar//ZH"
@@ -32,9 +33,10 @@ _TZID = "Asia/Shanghai"
 ALARM_HOUR = 9
 """Reminders of deadlines are at this hour (China Standard Time) on the day before the due day."""
 
-# Characters iCalendar text cannot carry: C0 controls but tab, LF and CR (newlines are handled
-# apart), DEL and C1 controls; unpaired surrogates (not UTF-8) become U+FFFD.
+# Characters neither format can carry: C0 controls but tab, LF and CR (newlines are handled
+# apart), DEL and C1 controls, unpaired surrogates; XML also excludes U+FFFE and U+FFFF.
 _ICS_DROP = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_XML_DROP = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -229,6 +231,30 @@ def to_ics(cal: Calendar) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# XML text
+
+
+def xml_text(text: str) -> str:
+    """Text for XML 1.0 character data: characters XML cannot hold dropped (controls but tab,
+    LF and CR; U+FFFE, U+FFFF), unpaired surrogates as U+FFFD, then ``&``, ``<``, ``>`` escaped.
+    """
+    text = _XML_DROP.sub("", _SURROGATE.sub("\ufffd", text))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def xml_attr(text: str) -> str:
+    """Text for a double-quoted XML attribute value: :func:`xml_text`, quotes and whitespace
+    escaped too (so that tab, LF and CR survive attribute normalisation)."""
+    return (
+        xml_text(text)
+        .replace('"', "&quot;")
+        .replace("\t", "&#9;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # SVG timeline
 
 FONT_FAMILY = (
@@ -295,10 +321,10 @@ def to_svg(cal: Calendar, *, today: date | datetime | str | None = None) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(width)}" height="{_num(height)}"'
         f' viewBox="0 0 {_num(width)} {_num(height)}" font-family="{FONT_FAMILY}" font-size="12">',
-        f"<title>{escape(cal.title)} ({escape(cal.id)}@{escape(cal.version)})</title>",
+        f"<title>{xml_text(cal.title)} ({xml_text(cal.id)}@{xml_text(cal.version)})</title>",
         '<rect x="0" y="0" width="100%" height="100%" fill="#ffffff"/>',
-        f'<text x="8" y="22" font-size="16" font-weight="bold">{escape(cal.title)}</text>',
-        f'<text x="8" y="42" fill="#555555">{escape(cal.id)}@{escape(cal.version)} · 北京时间'
+        f'<text x="8" y="22" font-size="16" font-weight="bold">{xml_text(cal.title)}</text>',
+        f'<text x="8" y="42" fill="#555555">{xml_text(cal.id)}@{xml_text(cal.version)} · 北京时间'
         " · 条形为时段, ◆ 为截止时间</text>",
     ]
     grid_bottom = _TOP + len(rows) * _ROW
@@ -336,7 +362,8 @@ def to_svg(cal: Calendar, *, today: date | datetime | str | None = None) -> str:
                 f'<rect x="0" y="{y}" width="{_num(width)}" height="{_ROW}" fill="#f3f3f3"/>'
             )
             parts.append(
-                f'<text x="8" y="{y + 16}" font-weight="bold" fill="{colour}">{escape(top)}</text>'
+                f'<text x="8" y="{y + 16}" font-weight="bold" fill="{colour}">'
+                f"{xml_text(top)}</text>"
             )
             continue
         indent = 12 + 14 * _depth(cal, n)
@@ -344,9 +371,9 @@ def to_svg(cal: Calendar, *, today: date | datetime | str | None = None) -> str:
         if len(label) > 34:
             label = label[:33] + "…"
         bx, bw = x(n.start), x(n.end) - x(n.start)
-        parts.append(f'<g id="node-{escape(n.id)}">')
-        parts.append(f"<title>{escape(f'{n.section} {n.label}: {n.window_text}')}</title>")
-        parts.append(f'<text x="{indent}" y="{y + 16}">{escape(label)}</text>')
+        parts.append(f'<g id="node-{xml_attr(n.id)}">')
+        parts.append(f"<title>{xml_text(f'{n.section} {n.label}: {n.window_text}')}</title>")
+        parts.append(f'<text x="{indent}" y="{y + 16}">{xml_text(label)}</text>')
         opacity = "0.55" if n.parent is None and any(c.parent == n.id for c in cal.nodes) else "1"
         parts.append(
             f'<rect x="{_num(bx)}" y="{y + 5}" width="{_num(bw)}" height="{_ROW - 10}"'
@@ -358,7 +385,7 @@ def to_svg(cal: Calendar, *, today: date | datetime | str | None = None) -> str:
             parts.append(
                 f'<polygon points="{_num(dx)},{_num(cy - 7)} {_num(dx + 6)},{_num(cy)} '
                 f'{_num(dx)},{_num(cy + 7)} {_num(dx - 6)},{_num(cy)}" fill="#d62728">'
-                f"<title>{escape(f'截止: {d.label} {d.due_text}')}</title></polygon>"
+                f"<title>{xml_text(f'截止: {d.label} {d.due_text}')}</title></polygon>"
             )
         parts.append("</g>")
     if marked is not None:
