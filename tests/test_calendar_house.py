@@ -24,15 +24,16 @@ PACKAGE = Path(calendar_pkg.__file__).resolve().parent
 ROOT = PACKAGE.parent.parent
 PLAN = ROOT / "standards" / "town.dynamic-management" / "2018.yaml"
 
-# Each module may import only modules of a lower layer (moments -> model -> ... -> cli).
+# Each module may import only modules of a lower layer (moments -> parts -> model -> ... -> cli).
 LAYERS = {
     "moments": 0,
-    "model": 1,
-    "loading": 2,
-    "lint": 2,
-    "render": 2,
-    "cli": 3,
-    "__init__": 4,
+    "parts": 1,
+    "model": 2,
+    "loading": 3,
+    "lint": 3,
+    "render": 3,
+    "cli": 4,
+    "__init__": 5,
 }
 
 
