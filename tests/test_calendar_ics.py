@@ -323,3 +323,14 @@ def test_alarm_hour_for_any_due() -> None:
     e = events["deadline-summary_report@town.dynamic-management.fupin-rules"]
     assert e["DTSTART"] == ["DTSTART;VALUE=DATE:20181211"]  # 12-12 00:00: the end of 12-11
     assert trigger_moment(e) == datetime(2018, 12, 10, 9, 0, tzinfo=CST)
+
+
+def test_a_deadline_naming_an_unknown_action_built_in_code_still_exports() -> None:
+    """Objects built in code skip the file checks; the export and the check do not crash."""
+    node = CAL.node("data_comparison")
+    (d,) = node.deliverables
+    odd = attrs.evolve(node, deliverables=[attrs.evolve(d, action="no_such_action")])
+    cal = attrs.evolve(CAL, nodes=[odd if n.id == odd.id else n for n in CAL.nodes])
+    events = assert_valid_ics(to_ics(cal))
+    assert any("no_such_action" in unescape("".join(e["DESCRIPTION"])) for e in events)
+    assert cal.check("problem_list", "2018-12-05T12:00").windows == ()

@@ -259,7 +259,9 @@ class Calendar:
             verdict = f"晚了 {format_duration(m - d.due)}"
         message = f"{label}须在 {due} 前完成 ({node.section}); 所给时间 {shown} {verdict}"
         action_id = d.action if act is None else act.id
-        wins = () if action_id is None else self.windows(action_id)
+        wins: tuple[Window, ...] = ()
+        if action_id is not None and action_id in self.actions:
+            wins = self.windows(action_id)
         notes = []
         if act is not None and act.label != d.label:
             notes.append(f"{node.section} 要求 {d.label} 在 {due} 前完成")

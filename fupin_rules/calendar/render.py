@@ -141,7 +141,8 @@ def _deadline_lines(cal: Calendar, n: Node, d: Deliverable, head: list[str]) -> 
     alarm = datetime.combine(day - timedelta(days=1), time(ALARM_HOUR), CST)
     desc = f"须在 {show_bound(d.due_text)} 前完成 (方案 {n.section}); 截止前任何时候都算按时"
     if d.action is not None:
-        desc += f"\n提交即完成: {cal.actions[d.action].label}"
+        act = cal.actions.get(d.action)
+        desc += f"\n提交即完成: {d.action if act is None else act.label}"
     if d.unconfirmed:
         desc += "\n截止时间未经来源确认"
     if d.note:
