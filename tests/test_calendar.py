@@ -13,6 +13,7 @@ from fupin_rules.calendar import (
     Calendar,
     bundled_calendars,
     format_duration,
+    lint_calendar,
     load_calendar,
     load_calendar_document,
     parse_moment,
@@ -232,23 +233,42 @@ def test_action_table_covers_the_vocabulary(cal: Calendar) -> None:
     assert set(ACTION_SPANS) == set(cal.actions)
 
 
+DEADLINE_ACTIONS = {"summary_report"}
+"""Actions that hand in a deliverable: checked against its deadline, not their windows."""
+
+
 @pytest.mark.parametrize("action", sorted(ACTION_SPANS))
-def test_every_action_in_and_out(cal: Calendar, action: str) -> None:
+def test_every_action_open_and_closed(cal: Calendar, action: str) -> None:
     """Each action is open from its first to its last minute, and closed just outside."""
+    first, last = (cst(t) for t in ACTION_SPANS[action])
+    minute = timedelta(minutes=1)
+    middle = first + (last - first) / 2
+    for moment in (first, middle, last):
+        assert action in {a.id for a in cal.open_at(moment).actions}
+    assert action not in {a.id for a in cal.open_at(first - minute).actions}
+    assert action not in {a.id for a in cal.open_at(last + minute).actions}
+
+
+def test_deadline_actions(cal: Calendar) -> None:
+    """Exactly the actions listed above hand in a deliverable."""
+    assert {a for a in cal.actions if cal.deadline_of(a) is not None} == DEADLINE_ACTIONS
+
+
+@pytest.mark.parametrize("action", sorted(set(ACTION_SPANS) - DEADLINE_ACTIONS))
+def test_every_action_in_and_out(cal: Calendar, action: str) -> None:
+    """Each action is on time from its first to its last minute, and not just outside."""
     first, last = (cst(t) for t in ACTION_SPANS[action])
     minute = timedelta(minutes=1)
     middle = first + (last - first) / 2
     for moment in (first, middle, last):
         result = cal.check(action, moment)
         assert result.ok, result.message
-        assert action in {a.id for a in cal.open_at(moment).actions}
+        assert result.deadline is None
     before, after = cal.check(action, first - minute), cal.check(action, last + minute)
     assert (before.status, after.status) == ("early", "late")
     assert before.message.endswith("早了 1 分钟")
     assert after.message.endswith("晚了 不到 1 分钟")  # the end instant itself
     assert cal.check(action, last + 2 * minute).message.endswith("晚了 1 分钟")
-    assert action not in {a.id for a in cal.open_at(first - minute).actions}
-    assert action not in {a.id for a in cal.open_at(last + minute).actions}
 
 
 def test_check_explanation(cal: Calendar) -> None:
@@ -274,18 +294,86 @@ def test_check_ok_and_two_windows(cal: Calendar) -> None:
     assert "2018-09-30 至 2018-11-10 或 2018-11-05 至 2018-11-25 之间" in result.message
 
 
-def test_check_summary_notes_the_deadline(cal: Calendar) -> None:
-    """The summary's window is 12-15 as the plan's heading says; the 12-12 18:00 due is noted."""
-    result = cal.check("summary_report", "2018-12-12T17:00")
-    assert result.early
-    assert (
-        result.message
-        == "动态管理工作总结应在 2018-12-15 当天; 所给时间 2018-12-12 17:00 早了 2 天 7 小时"
+SUMMARY_LABEL = "本乡(镇)动态管理工作总结上报镇扶贫开发领导小组办公室"
+
+
+@pytest.mark.parametrize(
+    ("moment", "status", "tail"),
+    [
+        ("2018-12-12T17:59", "ok", "按时, 距截止还有 1 分钟"),
+        ("2018-12-12T17:59:59", "ok", "按时, 距截止还有 不到 1 分钟"),
+        ("2018-12-12T18:00", "late", "晚了 不到 1 分钟"),  # "18时前": 18:00 itself is late
+        ("2018-12-12T18:01", "late", "晚了 1 分钟"),
+        ("2018-12-01T09:00", "ok", "按时, 距截止还有 11 天 9 小时"),  # any time before it
+        ("2018-12-15T09:00", "late", "晚了 2 天 15 小时"),  # the node's own date: late
+    ],
+)
+def test_summary_deadline_to_the_minute(cal: Calendar, moment: str, status: str, tail: str) -> None:
+    """ "于2018年12月12日18时前" decides the summary: 17:59 on time, 18:00 and 18:01 late."""
+    result = cal.check("summary_report", moment)
+    assert result.status == status
+    assert result.message == (
+        f"动态管理工作总结须在 2018-12-12 18:00 前完成 (二(六)); 所给时间 {moment[:10]}"
+        f" {moment[11:]} {tail}"
     )
+    assert result.deadline is cal.deliverable("summary_report")
+    assert result.window is None
+    assert result.section == "二(六)"
     assert result.notes == (
-        "二(六) 要求 本乡(镇)动态管理工作总结上报镇扶贫开发领导小组办公室 在 2018-12-12 18:00"
-        " 前完成 (所给时间未到此截止时间)",
+        f"二(六) 要求 {SUMMARY_LABEL} 在 2018-12-12 18:00 前完成",
+        "方案 二(六) 标注的时段为 2018-12-15 当天; 是否按时以截止时间 2018-12-12 18:00 为准",
     )
+    data = result.to_dict()
+    assert data["deadline"]["due_instant"] == "2018-12-12T18:00:00+08:00"
+    assert data["deadline"]["action"] == "summary_report"
+
+
+def test_deadline_is_half_open_to_the_second(cal: Calendar) -> None:
+    """Before the due instant is on time, to the second and in any zone; from it on, late."""
+    due = cal.deliverable("summary_report").due
+    assert due == cst("2018-12-12 18:00")
+    assert cal.check("summary_report", due - timedelta(seconds=1)).ok
+    assert cal.check("summary_report", due).late
+    assert cal.check("summary_report", datetime(2018, 12, 12, 9, 59, 59, tzinfo=UTC)).ok
+    assert cal.check("summary_report", datetime(2018, 12, 12, 10, 0, tzinfo=UTC)).late
+    assert cal.deliverable("summary_report").on_time(due - timedelta(microseconds=1))
+    assert not cal.deliverable("summary_report").on_time(due)
+
+
+def test_check_a_deliverable_by_its_id(cal: Calendar) -> None:
+    """A deliverable without an action is checked by its id, against its deadline."""
+    on_time = cal.check("problem_list", "2018-12-05T23:59")
+    assert on_time.ok
+    assert on_time.message == (
+        "问题清单 (反馈到各行政村)须在 2018-12-05 前完成 (二(五)1);"
+        " 所给时间 2018-12-05 23:59 按时, 距截止还有 1 分钟"
+    )
+    assert on_time.notes == (
+        "截止时间未经来源确认: 方案未写明问题清单反馈的截止时间; 取本阶段结束日。",
+    )
+    assert on_time.windows == ()
+    late = cal.check("problem_list", "2018-12-06T00:00")
+    assert late.late
+    assert late.message.endswith("晚了 不到 1 分钟")
+
+
+def test_window_checks_still_note_deadlines(cal: Calendar) -> None:
+    """An action checked by its windows still notes the deadlines of those windows' nodes."""
+    result = cal.check("data_comparison", "2018-12-03T10:00")
+    assert result.ok
+    assert result.deadline is None
+    assert result.notes == (
+        "二(五)1 要求 问题清单 (反馈到各行政村) 在 2018-12-05 前完成 (所给时间未到此截止时间)",
+    )
+
+
+def test_check_unknown_name_suggests_actions_and_deliverables(cal: Calendar) -> None:
+    """A name that is neither an action nor a deliverable is NotFoundError with suggestions."""
+    with pytest.raises(NotFoundError, match="工作事项或成果") as info:
+        cal.check("problem_lists", "2018-12-01")
+    assert "problem_list" in info.value.suggestions
+    with pytest.raises(NotFoundError, match="成果"):
+        cal.deliverable("nothing")
 
 
 def test_check_between_windows() -> None:
@@ -373,26 +461,26 @@ def test_due_within_edges(cal: Calendar) -> None:
 
 def test_lint_of_the_2018_plan(cal: Calendar) -> None:
     """The plan's own inconsistencies are reported where they are, and its dates are kept."""
-    found = [(p.line, p.code, p.path) for p in cal.lint()]
+    found = [(p.line, p.code, p.path) for p in lint_calendar(cal)]
     assert found == [
         (183, "calendar.after-broken", "nodes[15].after[0]"),
         (183, "calendar.after-broken", "nodes[15].after[1]"),
         (245, "calendar.deliverable-outside-node", "nodes[21].deliverables[0].due"),
         (245, "calendar.deliverable-before-work", "nodes[21].deliverables[0].due"),
     ]
-    messages = [p.message for p in cal.lint()]
+    messages = [p.message for p in lint_calendar(cal)]
     assert messages[3] == (
         "本乡(镇)动态管理工作总结上报镇扶贫开发领导小组办公室 须在 2018-12-12 18:00 前完成,"
         " 但它所总结的 二(五) 信息比对核查、问题整改及系统数据清洗完善 到 2018-12-15 才结束"
         " (早了 3 天 6 小时)"
     )
-    assert str(cal.lint()[0]).startswith(f"{PLAN}:183:13: nodes[15].after[0]: 二(四)1 ")
+    assert str(lint_calendar(cal)[0]).startswith(f"{PLAN}:183:13: nodes[15].after[0]: 二(四)1 ")
 
 
 def test_lint_every_kind() -> None:
     """A fixture with one of each finding: codes, lines and paths pinned."""
     cal = load_calendar(LINT)
-    found = [(p.line, p.column, p.code, p.path) for p in cal.lint()]
+    found = [(p.line, p.column, p.code, p.path) for p in lint_calendar(cal)]
     assert found == [
         (20, 3, "calendar.action-unused", "actions.unused_action"),
         (32, 5, "calendar.child-outside-parent", "nodes[1].start"),
@@ -404,7 +492,7 @@ def test_lint_every_kind() -> None:
         (61, 9, "calendar.deliverable-before-work", "nodes[4].deliverables[0].due"),
         (64, 9, "calendar.deliverable-outside-node", "nodes[4].deliverables[1].due"),
     ]
-    by_code = {p.code: p.message for p in cal.lint()}
+    by_code = {p.code: p.message for p in lint_calendar(cal)}
     assert by_code["calendar.after-broken"] == (
         "二(四)1 录入 应在 二(三)1 第一阶段 结束后开始, 但它 2018-11-10 开始,"
         " 而后者到 2018-11-10 才结束 (重叠 1 天)"

@@ -19,6 +19,8 @@ from fupin_rules.calendar import (
     add_calendar_arguments,
     load_calendar,
     run_calendar_command,
+    to_ics,
+    to_svg,
 )
 from fupin_rules.calendar.render import fold_line
 
@@ -85,27 +87,27 @@ def ics_instant(name: str, value: str, *, end: bool = False) -> datetime:
 
 def test_ics_round_trip_keeps_every_node() -> None:
     """Every node comes back with its UID, section, label and exact window."""
-    events = parse_ics(CAL.to_ics())
+    events = parse_ics(to_ics(CAL))
     by_uid = {e["UID"]: e for e in events}
-    domain = "town.dynamic-management.2018.fupin-rules"
+    domain = "town.dynamic-management.fupin-rules"
     for n in CAL.nodes:
-        e = by_uid[f"{n.id}@{domain}"]
+        e = by_uid[f"node-{n.id}@{domain}"]
         assert e["SUMMARY"] == f"[{n.section}] {n.label}"
         (start_key,) = (k for k in e if k.startswith("DTSTART"))
         (end_key,) = (k for k in e if k.startswith("DTEND"))
         assert ics_instant(start_key, e[start_key]) == n.start
         assert ics_instant(end_key, e[end_key]) == n.end
         assert e["DTSTAMP"] == "20180930T000000Z"
-    summary = by_uid[f"summary.summary_report@{domain}"]
+    summary = by_uid[f"deadline-summary_report@{domain}"]
     assert summary["DTSTART;TZID=Asia/Shanghai"] == "20181212T180000"
     assert len(events) == len(CAL.nodes) + 2  # two deliverables
-    cleaning = by_uid[f"data_cleaning@{domain}"]
+    cleaning = by_uid[f"node-data_cleaning@{domain}"]
     assert cleaning["DTEND;TZID=Asia/Shanghai"] == "20181215T100000"
 
 
 def test_ics_lines() -> None:
     """CRLF everywhere, no line over 75 octets, never a character cut in half."""
-    text = CAL.to_ics()
+    text = to_ics(CAL)
     assert text.endswith("END:VCALENDAR\r\n")
     for line in text.split("\r\n"):
         assert len(line.encode("utf-8")) <= 75
@@ -124,14 +126,14 @@ def test_fold_line_round_trips(text: str) -> None:
 def test_exports_are_deterministic() -> None:
     """Two loads give byte-identical iCalendar and SVG."""
     other = load_calendar(PLAN)
-    assert other.to_ics().encode() == CAL.to_ics().encode()
-    assert other.to_svg(today="2018-11-20") == CAL.to_svg(today="2018-11-20")
-    assert other.to_svg() == CAL.to_svg()
+    assert to_ics(other).encode() == to_ics(CAL).encode()
+    assert to_svg(other, today="2018-11-20") == to_svg(CAL, today="2018-11-20")
+    assert to_svg(other) == to_svg(CAL)
 
 
 def test_svg() -> None:
     """The SVG is well-formed, has a bar per node, deadline marks, today, and CJK fonts."""
-    svg = CAL.to_svg(today="2018-11-20")
+    svg = to_svg(CAL, today="2018-11-20")
     root = ET.fromstring(svg.encode("utf-8"))
     family = root.get("font-family") or ""
     for font in ("Noto Sans CJK SC", "Microsoft YaHei", "sans-serif"):
@@ -142,7 +144,7 @@ def test_svg() -> None:
     texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
     assert "今天 2018-11-20" in texts
     assert '二(二)5(1) 贫困户脱贫摘帽"双认定"' in texts
-    assert "今天" not in CAL.to_svg()
+    assert "今天" not in to_svg(CAL)
 
 
 # --- hypothesis properties of the queries -----------------------------------------------------
@@ -157,6 +159,11 @@ def test_in_window_iff_between_ends(moment: datetime) -> None:
         assert (n.id in opened) == (n.start <= moment < n.end)
     for action in CAL.actions:
         result = CAL.check(action, moment)
+        deadline = CAL.deadline_of(action)
+        if deadline is not None:  # handing in a deliverable: any time before its due instant
+            assert result.ok == (moment < deadline.due)
+            assert result.status in {"ok", "late"}
+            continue
         inside = any(w.start <= moment < w.end for w in CAL.windows(action))
         assert result.ok == inside
         if result.early:
@@ -245,9 +252,9 @@ def test_command_lint_and_exports(tmp_path: Path) -> None:
     assert text.rstrip().endswith("town.dynamic-management@2018: 发现 4 处不一致")
     ics, svg = tmp_path / "plan.ics", tmp_path / "plan.svg"
     assert run("--ics", str(ics), "--file", str(PLAN))[0] == 0
-    assert ics.read_bytes() == CAL.to_ics().encode("utf-8")
+    assert ics.read_bytes() == to_ics(CAL).encode("utf-8")
     assert run("--svg", str(svg), "--today", "2018-11-20")[0] == 0
-    assert svg.read_text(encoding="utf-8") == CAL.to_svg(today="2018-11-20")
+    assert svg.read_text(encoding="utf-8") == to_svg(CAL, today="2018-11-20")
 
 
 def test_command_needs_at() -> None:
@@ -341,10 +348,10 @@ def test_random_calendar_round_trip(text: str, moment: datetime) -> None:
     from fupin_rules.calendar import load_calendar_document
 
     cal = load_calendar_document(read_yaml_text(text, "random.yaml"))
-    events = {e["UID"]: e for e in parse_ics(cal.to_ics())}
+    events = {e["UID"]: e for e in parse_ics(to_ics(cal))}
     assert len(events) == len(cal.nodes)
     for n in cal.nodes:
-        e = events[f"{n.id}@test.random.1.fupin-rules"]
+        e = events[f"node-{n.id}@test.random.fupin-rules"]
         assert e["SUMMARY"] == f"[{n.section}] {n.label}"
         (start_key,) = (k for k in e if k.startswith("DTSTART"))
         (end_key,) = (k for k in e if k.startswith("DTEND"))
@@ -352,5 +359,5 @@ def test_random_calendar_round_trip(text: str, moment: datetime) -> None:
         assert ics_instant(end_key, e[end_key]) == n.end
     inside = any(n.start <= moment < n.end for n in cal.nodes)
     assert cal.check("work", moment).ok == inside
-    assert cal.to_ics() == cal.to_ics()
-    ET.fromstring(cal.to_svg(today=moment).encode("utf-8"))
+    assert to_ics(cal) == to_ics(cal)
+    ET.fromstring(to_svg(cal, today=moment).encode("utf-8"))

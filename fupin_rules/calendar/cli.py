@@ -11,9 +11,13 @@ from typing import TextIO
 from .._canonical import dumps
 from ..errors import NotFoundError, UsageError
 from ..io.jsonl import write_atomic
+from .lint import lint_calendar
 from .loading import bundled_calendars, load_calendar, select_calendar
 from .model import Calendar
-from .moments import CST, _show_bound, _show_moment, parse_moment
+from .moments import CST, parse_moment, show_bound, show_moment
+from .render import to_ics, to_svg
+
+__all__ = ["add_calendar_arguments", "register_calendar_command", "run_calendar_command"]
 
 # ---------------------------------------------------------------------------------------------
 # Command line (``fupin-rules calendar``)
@@ -33,7 +37,11 @@ def add_calendar_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="输出 JSON (供程序使用)")
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--on", metavar="MOMENT", help="这个时间开放哪些节点和工作事项")
-    what.add_argument("--check", metavar="ACTION", help="检查某项工作是否在时段内 (与 --at 同用)")
+    what.add_argument(
+        "--check",
+        metavar="ACTION",
+        help="检查某项工作 (或某项成果) 是否按时 (与 --at 同用); 有截止时间的以截止时间为准",
+    )
     what.add_argument("--due-within", metavar="DAYS", type=int, help="N 天内到期的节点和成果")
     what.add_argument("--lint", action="store_true", help="检查日历中的不一致")
     what.add_argument("--ics", metavar="FILE", help="导出 iCalendar 文件")
@@ -47,12 +55,13 @@ _CALENDAR_EPILOG = (
     "示例:\n"
     "  fupin-rules calendar --on 2018-11-20T09:00\n"
     "  fupin-rules calendar --check household_exit_certification --at 2018-11-27T10:00\n"
+    "  fupin-rules calendar --check summary_report --at 2018-12-12T17:59\n"
     "  fupin-rules calendar --due-within 7 --from 2018-12-10\n"
     "  fupin-rules calendar --lint --calendar town.dynamic-management@2018\n"
     "  fupin-rules calendar --ics plan.ics\n"
     "  fupin-rules calendar --svg plan.svg --today 2018-11-20\n"
     "\n时间均为北京时间; 不指定 --calendar 时, 使用所问日期施行中的随包日历。\n"
-    "--check 不在时段内、--lint 发现问题时退出码为 1。"
+    "--check 不按时 (不在时段内或已过截止时间)、--lint 发现问题时退出码为 1。"
 )
 
 
@@ -98,7 +107,7 @@ def run_calendar_command(
             raise
         raise NotFoundError(f"{exc} {notice}") from None
     if args.lint:
-        problems = cal.lint()
+        problems = lint_calendar(cal)
         if args.json:
             out.write(dumps([p.to_dict() for p in problems], indent=2) + "\n")
         else:
@@ -107,11 +116,11 @@ def run_calendar_command(
             out.write(f"{cal.id}@{cal.version}: 发现 {len(problems)} 处不一致\n")
         return 1 if problems else 0
     if args.ics:
-        write_atomic(Path(args.ics), cal.to_ics().encode("utf-8"))
+        write_atomic(Path(args.ics), to_ics(cal).encode("utf-8"))
         out.write(f"已导出 iCalendar: {args.ics}\n")
         return 0
     if args.svg:
-        write_atomic(Path(args.svg), cal.to_svg(today=args.today).encode("utf-8"))
+        write_atomic(Path(args.svg), to_svg(cal, today=args.today).encode("utf-8"))
         out.write(f"已导出甘特图: {args.svg}\n")
         return 0
     if args.on:
@@ -120,7 +129,7 @@ def run_calendar_command(
             out.write(dumps(opened.to_dict(), indent=2) + "\n")
             return 0
         out.write(f"{cal.title} ({cal.id}@{cal.version})\n")
-        out.write(f"{_show_moment(opened.moment)} 开放的节点:\n")
+        out.write(f"{show_moment(opened.moment)} 开放的节点:\n")
         for n in opened.nodes:
             out.write(f"  {n.section} {n.label}: {n.window_text}\n")
         if not opened.nodes:
@@ -154,7 +163,7 @@ def run_calendar_command(
     out.write(f"{first.isoformat()} 起 {args.due_within} 天内到期:\n")
     for i in items:
         kind = "成果" if i.kind == "deliverable" else "结束"
-        out.write(f"  {_show_bound(i.due_text)}  [{kind}] {i.section} {i.label}\n")
+        out.write(f"  {show_bound(i.due_text)}  [{kind}] {i.section} {i.label}\n")
     if not items:
         out.write("  (无)\n")
     return 0

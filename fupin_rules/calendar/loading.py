@@ -9,13 +9,16 @@ from types import MappingProxyType
 from typing import Any
 
 from .._canonical import fingerprint
+from .._files import files_of_kind
 from .._resources import bundled_standards_dir
 from .._yaml import YamlDocument, read_yaml
 from ..errors import NotFoundError, Problem, RuleFileError, UsageError
 from ..model import Source
 from ..schemas import document_problems
-from .model import Action, Calendar, Deliverable, Node, _similar
-from .moments import _parse_bound, _show_bound, parse_moment
+from .model import Action, Calendar, Deliverable, Node, similar
+from .moments import parse_bound, parse_moment, show_bound
+
+__all__ = ["bundled_calendars", "load_calendar", "load_calendar_document", "select_calendar"]
 
 # ---------------------------------------------------------------------------------------------
 # Loading
@@ -50,13 +53,13 @@ def _build(doc: YamlDocument) -> Calendar:
     }
     nodes = []
     for i, raw in enumerate(data["nodes"]):
-        start = _parse_bound(raw["start"], end=False)
-        end = _parse_bound(raw["end"], end=True)
+        start = parse_bound(raw["start"], end=False)
+        end = parse_bound(raw["end"], end=True)
         assert start is not None  # checked by _semantic_problems
         assert end is not None
         deliverables = []
         for d in raw.get("deliverables", []):
-            due = _parse_bound(d["due"], end=True)
+            due = parse_bound(d["due"], end=True)
             assert due is not None
             deliverables.append(
                 Deliverable(
@@ -67,6 +70,7 @@ def _build(doc: YamlDocument) -> Calendar:
                     node_id=raw["id"],
                     unconfirmed=d.get("unconfirmed", False),
                     note=d.get("note"),
+                    action=d.get("action"),
                 )
             )
         nodes.append(
@@ -91,6 +95,7 @@ def _build(doc: YamlDocument) -> Calendar:
             )
         )
     effective = data["effective"]
+    revision = data.get("revision", {})
     sources = tuple(
         Source(
             id=s["id"],
@@ -116,7 +121,9 @@ def _build(doc: YamlDocument) -> Calendar:
         nodes=tuple(nodes),
         fingerprint=fingerprint(data),
         source_file=doc.file,
-        document=doc,
+        positions=doc.marks,
+        revision=revision.get("number", 0),
+        revised=date.fromisoformat(revision["date"]) if "date" in revision else None,
     )
 
 
@@ -168,8 +175,8 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
             )
         else:
             ids[raw["id"]] = i
-        start = _parse_bound(raw["start"], end=False)
-        end = _parse_bound(raw["end"], end=True)
+        start = parse_bound(raw["start"], end=False)
+        end = parse_bound(raw["end"], end=True)
         for key, value in (("start", start), ("end", end)):
             if value is None:
                 out.append(
@@ -184,14 +191,14 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
             out.append(
                 doc.problem(
                     ("nodes", i, "end"),
-                    f"结束 {_show_bound(raw['end'])} 不晚于开始"
-                    f" {_show_bound(raw['start'])}: 时段为空",
+                    f"结束 {show_bound(raw['end'])} 不晚于开始"
+                    f" {show_bound(raw['start'])}: 时段为空",
                     hint="只写日期的结束表示该日 24 时; 带时刻的结束表示到该时刻为止",
                     code="calendar.empty-window",
                 )
             )
         for k, d in enumerate(raw.get("deliverables", [])):
-            if _parse_bound(d["due"], end=True) is None:
+            if parse_bound(d["due"], end=True) is None:
                 out.append(
                     doc.problem(
                         ("nodes", i, "deliverables", k, "due"),
@@ -214,6 +221,7 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
                 deliverable_ids[d["id"]] = (i, k)
     actions = list(data["actions"])
     known = list(ids)
+    out += _deadline_problems(doc, nodes, actions)
     for i, raw in enumerate(nodes):
         parent = raw.get("parent")
         if parent is not None:
@@ -247,7 +255,7 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
                     out.append(_unknown(doc, ("nodes", i, field, j), ref, known, "节点"))
         for j, act in enumerate(raw.get("opens", [])):
             if act not in data["actions"]:
-                close = _similar(act, actions)
+                close = similar(act, actions)
                 out.append(
                     doc.problem(
                         ("nodes", i, "opens", j),
@@ -261,10 +269,59 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
     return sorted(out, key=Problem.sort_key)
 
 
+def _deadline_problems(
+    doc: YamlDocument, nodes: list[dict[str, Any]], actions: list[str]
+) -> list[Problem]:
+    """A deliverable's ``action`` names a known action, at most one deliverable per action, and
+    no deliverable shares its id with an action it does not hand in (``check`` takes both)."""
+    out: list[Problem] = []
+    handed_in: dict[str, tuple[int, int]] = {}
+    for i, raw in enumerate(nodes):
+        for k, d in enumerate(raw.get("deliverables", [])):
+            act = d.get("action")
+            path = ("nodes", i, "deliverables", k)
+            if act is not None and act not in actions:
+                close = similar(act, actions)
+                out.append(
+                    doc.problem(
+                        (*path, "action"),
+                        f"未定义的工作事项 {act!r}",
+                        hint=("是否要写: " + ", ".join(close))
+                        if close
+                        else "请先在 actions 中定义",
+                        code="calendar.unknown-action",
+                    )
+                )
+            elif act is not None and act in handed_in:
+                fi, fk = handed_in[act]
+                first = doc.locate(("nodes", fi, "deliverables", fk, "action"))[0]
+                out.append(
+                    doc.problem(
+                        (*path, "action"),
+                        f"工作事项 {act!r} 已有截止时间 (第 {first} 行的成果"
+                        f" {nodes[fi]['deliverables'][fk]['id']!r}); 一项工作只能有一个截止时间",
+                        hint="分两次上报的, 请定义两个工作事项",
+                        code="calendar.duplicate-deadline",
+                    )
+                )
+            elif act is not None:
+                handed_in[act] = (i, k)
+            if d["id"] in actions and act != d["id"]:
+                out.append(
+                    doc.problem(
+                        (*path, "id"),
+                        f"成果编号 {d['id']!r} 与工作事项同名, 但不是提交该事项的成果",
+                        hint=f"写 action: {d['id']}, 或给成果改名",
+                        code="calendar.ambiguous-name",
+                    )
+                )
+    return out
+
+
 def _unknown(
     doc: YamlDocument, path: tuple[str | int, ...], ref: str, known: list[str], what: str
 ) -> Problem:
-    close = _similar(ref, known)
+    close = similar(ref, known)
     return doc.problem(
         path,
         f"未定义的{what} {ref!r}",
@@ -298,8 +355,6 @@ def bundled_calendars(root: str | Path | None = None) -> tuple[Calendar, ...]:
     here; a calendar file that is broken raises :class:`RuleFileError` (fail closed). Ordered by
     id, then effective date, then version.
     """
-    from .._files import files_of_kind
-
     base = Path(root) if root is not None else bundled_standards_dir()
     found = [load_calendar(path) for path in files_of_kind(base, "calendar")]
     found.sort(key=lambda c: (c.id, c.effective_from or date.min, c.version))
@@ -329,7 +384,7 @@ def select_calendar(
         if not pool:
             raise NotFoundError(
                 f"没有日历 {calendar_id!r}",
-                suggestions=_similar(calendar_id, sorted({c.id for c in calendars})),
+                suggestions=similar(calendar_id, sorted({c.id for c in calendars})),
             )
     if version:
         pool = [c for c in pool if c.version == version]

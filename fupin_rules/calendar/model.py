@@ -1,260 +1,64 @@
-"""A loaded calendar and its parts: nodes, windows, actions, deliverables, query results."""
+"""A loaded calendar: :class:`Calendar`, frozen, with its lookups and queries.
+
+Its parts and the results of its queries are in :mod:`.parts` (re-exported here).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any
 
 import attrs
 
-from .._yaml import YamlDocument
-from ..errors import NotFoundError, Problem, UsageError
+from ..errors import NotFoundError, Problem, UsageError, format_path
 from ..model import Source
-from .moments import (
-    Moment,
-    _show_bound,
-    _show_moment,
-    _span_phrase,
-    _window_text,
-    format_duration,
-    parse_moment,
+from .moments import Moment, format_duration, parse_moment, show_bound, show_moment
+from .parts import (
+    Action,
+    CheckResult,
+    Deliverable,
+    DueItem,
+    Node,
+    OpenAt,
+    Position,
+    Status,
+    Window,
+    similar,
+    span_phrase,
 )
 
-# ---------------------------------------------------------------------------------------------
-# Value objects
+__all__ = [
+    "Action",
+    "Calendar",
+    "CheckResult",
+    "Deliverable",
+    "DueItem",
+    "Node",
+    "OpenAt",
+    "Position",
+    "Status",
+    "Window",
+    "similar",
+    "span_phrase",
+]
 
 
-@attrs.frozen
-class Action:
-    """One kind of work a node can open, e.g. ``household_exit_certification``."""
-
-    id: str
-    label: str
-    description: str | None = None
+def _nodes(values: Iterable[Node]) -> tuple[Node, ...]:
+    return tuple(values)
 
 
-@attrs.frozen
-class Deliverable:
-    """Something a node must hand in before ``due`` (an instant; a date means 24:00 that day)."""
-
-    id: str
-    label: str
-    due: datetime
-    due_text: str
-    node_id: str
-    unconfirmed: bool = False
-    note: str | None = None
+def _sources(values: Iterable[Source]) -> tuple[Source, ...]:
+    return tuple(values)
 
 
-@attrs.frozen
-class Node:
-    """One time node of the plan: a window ``[start, end)`` in China Standard Time."""
-
-    id: str
-    label: str
-    section: str
-    start: datetime
-    end: datetime
-    start_text: str
-    end_text: str
-    index: int
-    """Position in the file's ``nodes`` list."""
-    parent: str | None = None
-    opens: tuple[str, ...] = ()
-    deliverables: tuple[Deliverable, ...] = ()
-    after: tuple[str, ...] = ()
-    reports_on: tuple[str, ...] = ()
-    exclusive: bool = False
-    no_overlap_with: tuple[str, ...] = ()
-    unconfirmed: bool = False
-    note: str | None = None
-
-    def contains(self, moment: Moment) -> bool:
-        """Whether ``moment`` is inside this node's window (start included, end excluded)."""
-        m = parse_moment(moment)
-        return self.start <= m < self.end
-
-    @property
-    def window_text(self) -> str:
-        """The window as the plan writes it: ``2018-11-05 至 2018-11-25``."""
-        return _window_text(self.start_text, self.end_text)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The node as plain data; instants as ISO text with ``+08:00``."""
-        return {
-            "id": self.id,
-            "label": self.label,
-            "section": self.section,
-            "start": self.start_text,
-            "end": self.end_text,
-            "start_instant": self.start.isoformat(),
-            "end_instant": self.end.isoformat(),
-            "parent": self.parent,
-            "opens": list(self.opens),
-            "deliverables": [
-                {
-                    "id": d.id,
-                    "label": d.label,
-                    "due": d.due_text,
-                    "due_instant": d.due.isoformat(),
-                    "unconfirmed": d.unconfirmed,
-                    "note": d.note,
-                }
-                for d in self.deliverables
-            ],
-            "after": list(self.after),
-            "reports_on": list(self.reports_on),
-            "exclusive": self.exclusive,
-            "no_overlap_with": list(self.no_overlap_with),
-            "unconfirmed": self.unconfirmed,
-            "note": self.note,
-        }
+def _action_map(values: Mapping[str, Action]) -> Mapping[str, Action]:
+    return MappingProxyType(dict(values))
 
 
-@attrs.frozen
-class Window:
-    """A window in which an action is open: the node that opens it, and its bounds."""
-
-    action: str
-    node_id: str
-    label: str
-    section: str
-    start: datetime
-    end: datetime
-    start_text: str
-    end_text: str
-
-    def contains(self, moment: Moment) -> bool:
-        """Whether ``moment`` is inside ``[start, end)``."""
-        m = parse_moment(moment)
-        return self.start <= m < self.end
-
-    @property
-    def text(self) -> str:
-        """``2018-11-05 至 2018-11-25``, or ``2018-10-06`` for one whole day."""
-        return _window_text(self.start_text, self.end_text)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The window as plain data."""
-        return {
-            "action": self.action,
-            "node": self.node_id,
-            "label": self.label,
-            "section": self.section,
-            "start": self.start_text,
-            "end": self.end_text,
-            "start_instant": self.start.isoformat(),
-            "end_instant": self.end.isoformat(),
-        }
-
-
-Status = Literal["ok", "early", "late", "between"]
-
-
-@attrs.frozen
-class CheckResult:
-    """Whether an action at a moment fell in one of its windows, and why.
-
-    ``status`` is ``ok`` (inside a window), ``early`` (before every window), ``late`` (after
-    every window) or ``between`` (after one window ended and before the next began).
-    """
-
-    action: str
-    action_label: str
-    moment: datetime
-    status: Status
-    windows: tuple[Window, ...]
-    window: Window | None
-    """The window the moment is in, or the nearest one (the one missed, for late/between)."""
-    section: str | None
-    message: str
-    notes: tuple[str, ...] = ()
-    calendar: str = ""
-    fingerprint: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """The moment is inside a window."""
-        return self.status == "ok"
-
-    @property
-    def early(self) -> bool:
-        """The moment is before every window of the action."""
-        return self.status == "early"
-
-    @property
-    def late(self) -> bool:
-        """The moment is after every window of the action."""
-        return self.status == "late"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The result as plain data."""
-        return {
-            "action": self.action,
-            "action_label": self.action_label,
-            "moment": self.moment.isoformat(),
-            "status": self.status,
-            "ok": self.ok,
-            "section": self.section,
-            "window": None if self.window is None else self.window.to_dict(),
-            "windows": [w.to_dict() for w in self.windows],
-            "message": self.message,
-            "notes": list(self.notes),
-            "calendar": self.calendar,
-            "fingerprint": self.fingerprint,
-        }
-
-
-@attrs.frozen
-class OpenAt:
-    """What is open at a moment: the nodes whose window holds it and the actions they open."""
-
-    moment: datetime
-    nodes: tuple[Node, ...]
-    actions: tuple[Action, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """As plain data."""
-        return {
-            "moment": self.moment.isoformat(),
-            "nodes": [
-                {
-                    "id": n.id,
-                    "label": n.label,
-                    "section": n.section,
-                    "start": n.start_text,
-                    "end": n.end_text,
-                }
-                for n in self.nodes
-            ],
-            "actions": [{"id": a.id, "label": a.label} for a in self.actions],
-        }
-
-
-@attrs.frozen
-class DueItem:
-    """A deadline: the end of a node (``kind='node_end'``) or a deliverable's due time."""
-
-    kind: Literal["node_end", "deliverable"]
-    id: str
-    node_id: str
-    label: str
-    section: str
-    due: datetime
-    due_text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """As plain data."""
-        return {
-            "kind": self.kind,
-            "id": self.id,
-            "node": self.node_id,
-            "label": self.label,
-            "section": self.section,
-            "due": self.due_text,
-            "due_instant": self.due.isoformat(),
-        }
+def _positions(values: Mapping[Position, tuple[int, int]]) -> Mapping[Position, tuple[int, int]]:
+    return MappingProxyType({tuple(k): (int(v[0]), int(v[1])) for k, v in values.items()})
 
 
 @attrs.frozen
@@ -267,13 +71,20 @@ class Calendar:
     effective_from: date | None
     effective_until: date | None
     timezone: str
-    sources: tuple[Source, ...] = attrs.field(repr=False)
-    actions: Mapping[str, Action] = attrs.field(eq=False, repr=False)
-    nodes: tuple[Node, ...] = attrs.field(repr=False)
+    sources: tuple[Source, ...] = attrs.field(repr=False, converter=_sources)
+    actions: Mapping[str, Action] = attrs.field(eq=False, repr=False, converter=_action_map)
+    """Read-only mapping id -> action, in file order."""
+    nodes: tuple[Node, ...] = attrs.field(repr=False, converter=_nodes)
     fingerprint: str
     source_file: str
-    document: YamlDocument = attrs.field(eq=False, repr=False)
-    """The YAML it was read from, kept to place lint findings at file:line."""
+    positions: Mapping[Position, tuple[int, int]] = attrs.field(
+        factory=dict, eq=False, repr=False, converter=_positions
+    )
+    """Read-only: where each field of the file starts (1-based line, column), for findings."""
+    revision: int = 0
+    """How many times this calendar (this id) has been revised; 0 for the plan as first issued."""
+    revised: date | None = None
+    """The date of the latest revision, when given."""
 
     # -- lookup --------------------------------------------------------------------------------
 
@@ -284,7 +95,7 @@ class Calendar:
                 return n
         raise NotFoundError(
             f"日历 {self.id}@{self.version} 中没有节点 {node_id!r}",
-            suggestions=_similar(node_id, [n.id for n in self.nodes]),
+            suggestions=similar(node_id, [n.id for n in self.nodes]),
         )
 
     def action(self, action_id: str) -> Action:
@@ -294,8 +105,30 @@ class Calendar:
         except KeyError:
             raise NotFoundError(
                 f"日历 {self.id}@{self.version} 中没有工作事项 {action_id!r}",
-                suggestions=_similar(action_id, list(self.actions)),
+                suggestions=similar(action_id, list(self.actions)),
             ) from None
+
+    @property
+    def deliverables(self) -> tuple[Deliverable, ...]:
+        """Every deliverable (deadline) of the calendar, in file order."""
+        return tuple(d for n in self.nodes for d in n.deliverables)
+
+    def deliverable(self, deliverable_id: str) -> Deliverable:
+        """The deliverable with this id; :class:`NotFoundError` if none."""
+        for d in self.deliverables:
+            if d.id == deliverable_id:
+                return d
+        raise NotFoundError(
+            f"日历 {self.id}@{self.version} 中没有成果 {deliverable_id!r}",
+            suggestions=similar(deliverable_id, [d.id for d in self.deliverables]),
+        )
+
+    def deadline_of(self, action_id: str) -> Deliverable | None:
+        """The deliverable that ``action_id`` hands in (its deadline), or ``None``."""
+        for d in self.deliverables:
+            if d.action == action_id:
+                return d
+        return None
 
     def in_force(self, day: date) -> bool:
         """Whether the calendar is in force on ``day`` (both effective dates included)."""
@@ -335,13 +168,29 @@ class Calendar:
         return tuple(out)
 
     def check(self, action: str, moment: Moment) -> CheckResult:
-        """Whether ``action`` done at ``moment`` is in one of its windows, explained in Chinese."""
+        """Whether ``action`` done at ``moment`` was on time, explained in Chinese.
+
+        ``action`` is an action id or a deliverable id. An action that hands in a deliverable
+        (its ``action``) and a deliverable are checked against the deadline: on time at any
+        moment before the due instant, late from it on. Any other action is checked against
+        its windows. :class:`NotFoundError` (with suggestions) when the name is neither.
+        """
+        if action not in self.actions:
+            if action in {d.id for d in self.deliverables}:
+                return self._check_deadline(self.deliverable(action), None, parse_moment(moment))
+            raise NotFoundError(
+                f"日历 {self.id}@{self.version} 中没有工作事项或成果 {action!r}",
+                suggestions=similar(action, [*self.actions, *(d.id for d in self.deliverables)]),
+            )
         act = self.action(action)
         m = parse_moment(moment)
+        deadline = self.deadline_of(act.id)
+        if deadline is not None:
+            return self._check_deadline(deadline, act, m)
         wins = self.windows(action)
-        shown = _show_moment(m)
+        shown = show_moment(m)
         inside = [w for w in wins if w.start <= m < w.end]
-        span = _span_phrase(wins)
+        span = span_phrase(wins)
         status: Status
         chosen: Window | None
         if not wins:
@@ -379,7 +228,7 @@ class Calendar:
             for d in self.node(w.node_id).deliverables:
                 when = "已过" if m >= d.due else "未到"
                 notes.append(
-                    f"{w.section} 要求 {d.label} 在 {_show_bound(d.due_text)} 前完成"
+                    f"{w.section} 要求 {d.label} 在 {show_bound(d.due_text)} 前完成"
                     f" (所给时间{when}此截止时间)"
                 )
         return CheckResult(
@@ -394,6 +243,48 @@ class Calendar:
             notes=tuple(notes),
             calendar=f"{self.id}@{self.version}",
             fingerprint=self.fingerprint,
+        )
+
+    def _check_deadline(self, d: Deliverable, act: Action | None, m: datetime) -> CheckResult:
+        """The check of a deadline: ``ok`` before the due instant, ``late`` from it on."""
+        node = self.node(d.node_id)
+        label = d.label if act is None else act.label
+        due, shown = show_bound(d.due_text), show_moment(m)
+        status: Status
+        if m < d.due:
+            status = "ok"
+            verdict = f"按时, 距截止还有 {format_duration(d.due - m)}"
+        else:
+            status = "late"
+            verdict = f"晚了 {format_duration(m - d.due)}"
+        message = f"{label}须在 {due} 前完成 ({node.section}); 所给时间 {shown} {verdict}"
+        action_id = d.action if act is None else act.id
+        wins: tuple[Window, ...] = ()
+        if action_id is not None and action_id in self.actions:
+            wins = self.windows(action_id)
+        notes = []
+        if act is not None and act.label != d.label:
+            notes.append(f"{node.section} 要求 {d.label} 在 {due} 前完成")
+        if wins:
+            sections = "、".join(dict.fromkeys(w.section for w in wins))
+            notes.append(
+                f"方案 {sections} 标注的时段为 {span_phrase(wins)}; 是否按时以截止时间 {due} 为准"
+            )
+        if d.unconfirmed:
+            notes.append(f"截止时间未经来源确认: {d.note}" if d.note else "截止时间未经来源确认")
+        return CheckResult(
+            action=d.id if act is None else act.id,
+            action_label=label,
+            moment=m,
+            status=status,
+            windows=wins,
+            window=None,
+            section=node.section,
+            message=message,
+            notes=notes,
+            calendar=f"{self.id}@{self.version}",
+            fingerprint=self.fingerprint,
+            deadline=d,
         )
 
     def due_within(self, start: date | datetime | str, days: int) -> tuple[DueItem, ...]:
@@ -411,20 +302,61 @@ class Calendar:
         items: list[tuple[datetime, int, int, DueItem]] = []
         for n in self.nodes:
             if begin < n.end <= stop:
-                item = DueItem("node_end", n.id, n.id, n.label, n.section, n.end, n.end_text)
+                item = DueItem(
+                    "node_end",
+                    n.id,
+                    n.id,
+                    n.label,
+                    n.section,
+                    n.end,
+                    n.end_text,
+                    unconfirmed=n.unconfirmed,
+                )
                 items.append((n.end, n.index, 0, item))
             for k, d in enumerate(n.deliverables, start=1):
                 if begin < d.due <= stop:
-                    item = DueItem("deliverable", d.id, n.id, d.label, n.section, d.due, d.due_text)
+                    item = DueItem(
+                        "deliverable",
+                        d.id,
+                        n.id,
+                        d.label,
+                        n.section,
+                        d.due,
+                        d.due_text,
+                        action=d.action,
+                        unconfirmed=d.unconfirmed,
+                    )
                     items.append((d.due, n.index, k, item))
         items.sort(key=lambda t: t[:3])
         return tuple(t[3] for t in items)
 
-    def lint(self) -> list[Problem]:
-        """Inconsistencies in the plan's dates, each at file:line. See ``docs/calendar.md``."""
-        from .lint import _lint
+    # -- places in the file --------------------------------------------------------------------
 
-        return _lint(self)
+    def locate(self, path: Position) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of the field at ``path`` in the file, or of its parent."""
+        parts = tuple(path)
+        while True:
+            mark = self.positions.get(parts)
+            if mark is not None:
+                return mark
+            if not parts:
+                return (None, None)
+            parts = parts[:-1]
+
+    def problem(
+        self, path: Position, message: str, *, hint: str | None = None, code: str = "error"
+    ) -> Problem:
+        """A :class:`Problem` placed at ``path`` in the calendar's file."""
+        line, column = self.locate(path)
+        return Problem(
+            message=message,
+            file=self.source_file,
+            line=line,
+            column=column,
+            path=format_path(path),
+            hint=hint,
+            code=code,
+        )
 
     # -- output --------------------------------------------------------------------------------
 
@@ -440,6 +372,10 @@ class Calendar:
                 "until": None if self.effective_until is None else self.effective_until.isoformat(),
             },
             "timezone": self.timezone,
+            "revision": {
+                "number": self.revision,
+                "date": None if self.revised is None else self.revised.isoformat(),
+            },
             "fingerprint": self.fingerprint,
             "source_file": self.source_file,
             "sources": [attrs.asdict(s) for s in self.sources],
@@ -448,22 +384,3 @@ class Calendar:
             },
             "nodes": [n.to_dict() for n in self.nodes],
         }
-
-    def to_ics(self) -> str:
-        """The calendar as iCalendar text (RFC 5545, CRLF line ends); see
-        :mod:`fupin_rules.calendar.render`."""
-        from .render import to_ics
-
-        return to_ics(self)
-
-    def to_svg(self, *, today: date | datetime | str | None = None) -> str:
-        """A Gantt-style SVG timeline of the nodes; ``today`` is marked when given."""
-        from .render import to_svg
-
-        return to_svg(self, today=today)
-
-
-def _similar(name: str, names: Iterable[str]) -> list[str]:
-    import difflib
-
-    return difflib.get_close_matches(name, list(names), n=3, cutoff=0.6)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 
-if TYPE_CHECKING:
-    from .model import Window
-
+__all__ = [
+    "CST",
+    "Moment",
+    "format_duration",
+    "parse_bound",
+    "parse_moment",
+    "show_bound",
+    "show_moment",
+    "window_text",
+]
 
 CST = timezone(timedelta(hours=8), "CST")
 """China Standard Time: the fixed UTC+8 offset of every calendar (no daylight saving since 1991)."""
@@ -67,7 +72,7 @@ def parse_moment(value: Moment) -> datetime:
     return datetime.combine(base, time(h, mi, s), tz).astimezone(CST)
 
 
-def _parse_bound(text: str, *, end: bool) -> datetime | None:
+def parse_bound(text: str, *, end: bool) -> datetime | None:
     """A bound's instant: a date is 00:00 (start) or 24:00 (end or due); ``None`` if impossible."""
     m = _BOUND.match(text)
     if m is None:
@@ -87,28 +92,20 @@ def _parse_bound(text: str, *, end: bool) -> datetime | None:
     return datetime.combine(base, time(h, mi), CST)
 
 
-def _show_bound(text: str) -> str:
+def show_bound(text: str) -> str:
     """A bound as people read it: ``2018-11-30T24:00`` -> ``2018-11-30 24:00``."""
     return text.replace("T", " ")
 
 
-def _window_text(start: str, end: str) -> str:
+def window_text(start: str, end: str) -> str:
+    """A window as the plan writes it: ``2018-11-05 至 2018-11-25``; ``2018-10-06`` for one day."""
     if start == end and "T" not in start:
         return start
-    return f"{_show_bound(start)} 至 {_show_bound(end)}"
+    return f"{show_bound(start)} 至 {show_bound(end)}"
 
 
-def _span_phrase(wins: Sequence[Window]) -> str:
-    """``2018-11-05 至 2018-11-25 之间``; ``2018-10-06 或 2018-10-07 当天`` for whole days."""
-    if not wins:
-        return "(无开放时段)"
-    texts = " 或 ".join(w.text for w in wins)
-    if all(w.start_text == w.end_text and "T" not in w.start_text for w in wins):
-        return f"{texts} 当天"
-    return f"{texts} 之间"
-
-
-def _show_moment(moment: datetime) -> str:
+def show_moment(moment: datetime) -> str:
+    """A moment in China Standard Time, to the minute (seconds only when there are some)."""
     m = moment.astimezone(CST)
     if m.second:
         return m.strftime("%Y-%m-%d %H:%M:%S")
