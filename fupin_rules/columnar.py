@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -37,8 +36,8 @@ from .decision import CRITERION_OUTCOMES, JUDGEMENTS, OUTCOMES
 from .evaluation import decide, parse_day
 from .language import Expression
 from .language import tree as t
-from .language.column_table import Bool, Column, ColumnTable, ListColumn, column_kind, ymd
-from .language.columns import ColumnarUnsupported, Evaluator, Frame, Value, constant, from_column
+from .language.column_table import Bool, Column, ColumnTable, ListColumn, column_kind, table_of
+from .language.columns import ColumnarUnsupported, Evaluator, Frame, Value, environment
 from .model import Result, RuleSet
 
 __all__ = [
@@ -117,59 +116,11 @@ def _expressions(rs: RuleSet) -> Iterable[Expression]:
 # --------------------------------------------------------------------------- columns
 
 
-def _column(kind: str, raw: Sequence[Any]) -> Column:
-    n = len(raw)
-    present = np.fromiter((v is not None for v in raw), dtype=np.bool_, count=n)
-    all_present = bool(present.all())
-    if kind == "num":
-        if all(isinstance(v, int) or v is None for v in raw):
-            values: np.ndarray[Any, Any] = np.fromiter(
-                (0 if v is None else v for v in raw), dtype=np.int64, count=n
-            )
-        else:
-            values = np.fromiter((0.0 if v is None else float(v) for v in raw), np.float64, n)
-        return Column("num", values, None if all_present else present)
-    if kind == "bool":
-        values = np.fromiter((v is True for v in raw), dtype=np.bool_, count=n)
-        return Column("bool", values, None if all_present else present)
-    if kind == "date":
-        values = np.fromiter((ymd(v) for v in raw), dtype=np.int32, count=n)
-        return Column("date", values, None if all_present else present)
-    index: dict[str, int] = {}
-    codes = np.fromiter(
-        (-1 if v is None else index.setdefault(str(v), len(index)) for v in raw),
-        dtype=np.int32,
-        count=n,
-    )
-    if len(index) < 127:  # small codes: less memory to read, faster lookups
-        codes = codes.astype(np.int8)
-    return Column("cat", codes, None if all_present else present, tuple(index))
-
-
 def build_columns(rs: RuleSet, records: Sequence[Mapping[str, Any]]) -> ColumnTable:
     """Columns of the fields ``rs`` reads, from *normalised, valid* records (as returned by
     ``rs.record_schema.check``)."""
     p = plan(rs)
-    fields = rs.record_schema.fields
-    columns: dict[str, Column] = {}
-    for name in p.fields:
-        kind = column_kind(fields[name])
-        assert kind is not None
-        columns[name] = _column(kind, [r.get(name) for r in records])
-    lists: dict[str, ListColumn] = {}
-    for name, subs in p.lists.items():
-        item_type = fields[name].fields or {}
-        raw = [r.get(name) for r in records]
-        lengths = np.fromiter((len(v) if isinstance(v, list) else 0 for v in raw), np.int64)
-        items = [m for v in raw if isinstance(v, list) for m in v]
-        sub_cols: dict[str, Column] = {}
-        for sub in subs:
-            kind = column_kind(item_type[sub])
-            assert kind is not None
-            sub_cols[sub] = _column(kind, [m.get(sub) for m in items])
-        present = np.fromiter((isinstance(v, list) for v in raw), np.bool_, len(raw))
-        lists[name] = ListColumn.from_items(lengths, sub_cols, None if present.all() else present)
-    return ColumnTable(len(records), columns, lists)
+    return table_of(records, rs.record_schema.fields, p.fields, p.lists)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -254,20 +205,11 @@ def _state(v: Value, n: int) -> Any:
 
 def _evaluate_block(rs: RuleSet, table: ColumnTable, day: str) -> ColumnarResult:
     n = table.n
-    env: dict[str, Value] = {}
+    parameters: dict[str, Any] = {}
     for name, p in rs.parameters.items():
         value = p.at(day)
-        if value is None or value.value is None:
-            env[name] = Value("num", 0.0, False)
-        elif isinstance(value.value, bool | int | Decimal | str):
-            env[name] = constant(value.value)
-        else:
-            raise ColumnarUnsupported(f"parameter {name}")
-    env["as_of"] = Value("date", ymd(day))
-    for name, column in table.columns.items():
-        env[name] = from_column(column)
-    for name, lst in table.lists.items():
-        env[name] = Value("listcol", lst, True if lst.present is None else lst.present)
+        parameters[name] = None if value is None else value.value
+    env = environment(table, parameters, day)
     frame = Frame(n, env, table)
     ev = Evaluator(frame)
     for d in rs.derived:

@@ -18,10 +18,13 @@ import attrs
 
 from ._canonical import fingerprint
 from ._files import files_of_kind, rule_files
+from ._frozen import freeze
 from ._resources import bundled_schemas_dir, bundled_standards_dir
 from ._yaml import YamlDocument, read_yaml
+from .calendar.loading import load_calendar_document, select_calendar
 from .errors import NotFoundError, Problem, RuleFileError
 from .evaluation import parse_day
+from .io.headermaps import load_headermap_document
 from .loading import build_codelist, build_rulesets
 from .model import RuleSet
 from .records import CodeList, RecordSchema, load_record_schema
@@ -36,15 +39,15 @@ KINDS = ("ruleset", "codelist", "calendar", "headermap")
 class Library:
     """Loaded, checked rule files. Build with :func:`load_library`."""
 
-    rulesets: Mapping[str, tuple[RuleSet, ...]]
+    rulesets: Mapping[str, tuple[RuleSet, ...]] = attrs.field(converter=freeze)
     """id -> versions, oldest first."""
-    codelists: Mapping[str, CodeList]
-    record_schemas: Mapping[str, RecordSchema]
-    calendars: Mapping[str, tuple[Any, ...]]
+    codelists: Mapping[str, CodeList] = attrs.field(converter=freeze)
+    record_schemas: Mapping[str, RecordSchema] = attrs.field(converter=freeze)
+    calendars: Mapping[str, tuple[Any, ...]] = attrs.field(converter=freeze)
     """id -> calendar versions (see :mod:`fupin_rules.calendar`)."""
-    headermaps: Mapping[str, tuple[Any, ...]]
+    headermaps: Mapping[str, tuple[Any, ...]] = attrs.field(converter=freeze)
     """id -> header-map versions (see :mod:`fupin_rules.io`)."""
-    documents: Mapping[str, tuple[YamlDocument, ...]]
+    documents: Mapping[str, tuple[YamlDocument, ...]] = attrs.field(converter=freeze)
     """kind -> the checked documents of that kind, for tools that read them further."""
     roots: tuple[str, ...]
 
@@ -110,8 +113,6 @@ class Library:
         The same selection as ``fupin-rules calendar``
         (:func:`fupin_rules.calendar.select_calendar`).
         """
-        from .calendar import select_calendar
-
         pool = [c for cals in self.calendars.values() for c in cals]
         return select_calendar(pool, calendar_id=cid, version=version, as_of=as_of)
 
@@ -257,8 +258,6 @@ def _load_calendars(
 ) -> dict[str, tuple[Any, ...]]:
     if not docs:
         return {}
-    from .calendar import load_calendar_document
-
     return _load_kind(docs, problems, load_calendar_document)
 
 
@@ -267,6 +266,4 @@ def _load_headermaps(
 ) -> dict[str, tuple[Any, ...]]:
     if not docs:
         return {}
-    from .io.headermaps import load_headermap_document
-
     return _load_kind(docs, problems, load_headermap_document)

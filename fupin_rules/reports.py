@@ -27,9 +27,6 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import attrs
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from ._canonical import dumps
 from .errors import UsageError
@@ -439,6 +436,11 @@ def _sheet_title(text: str, used: set[str]) -> str:
 
 def write_xlsx(pl: ProblemList, path: str | Path) -> None:
     """The problem list as an XLSX workbook (atomic, fixed timestamps, no formulas)."""
+    # openpyxl (and the numpy it loads) costs a tenth of a second: imported when used, so
+    # that commands which write no workbook start fast.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     bold = Font(bold=True)

@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO, cast
 
-from openpyxl import Workbook
-
 from .._canonical import dumps
 from .._files import rule_files
 from .._resources import bundled_standards_dir
@@ -214,6 +212,9 @@ def _cmd_convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _write_table_xlsx(headers: Sequence[str], rows: Sequence[Sequence[Any]], path: str) -> None:
+    # Imported when used: openpyxl (and the numpy it loads) would slow every command's start.
+    from openpyxl import Workbook
+
     wb = Workbook()
     ws = wb.active
     ws.title = "贫困户信息"

@@ -19,7 +19,16 @@ import numpy.typing as npt
 from .._frozen import freeze
 from .types import Type
 
-__all__ = ["Bool", "Column", "ColumnTable", "ListColumn", "column_kind", "ymd"]
+__all__ = [
+    "Bool",
+    "Column",
+    "ColumnTable",
+    "ListColumn",
+    "column_kind",
+    "column_of",
+    "table_of",
+    "ymd",
+]
 
 Bool = npt.NDArray[np.bool_]
 
@@ -157,3 +166,62 @@ def column_kind(type_: Type) -> str | None:
     return {"number": "num", "boolean": "bool", "date": "date", "code": "cat", "string": "cat"}.get(
         type_.kind
     )
+
+
+def column_of(kind: str, raw: Sequence[Any]) -> Column:
+    """The column of ``kind`` holding the values ``raw`` (None: absent)."""
+    n = len(raw)
+    present = np.fromiter((v is not None for v in raw), dtype=np.bool_, count=n)
+    all_present = bool(present.all())
+    if kind == "num":
+        if all(isinstance(v, int) or v is None for v in raw):
+            values: np.ndarray[Any, Any] = np.fromiter(
+                (0 if v is None else v for v in raw), dtype=np.int64, count=n
+            )
+        else:
+            values = np.fromiter((0.0 if v is None else float(v) for v in raw), np.float64, n)
+        return Column("num", values, None if all_present else present)
+    if kind == "bool":
+        values = np.fromiter((v is True for v in raw), dtype=np.bool_, count=n)
+        return Column("bool", values, None if all_present else present)
+    if kind == "date":
+        values = np.fromiter((ymd(v) for v in raw), dtype=np.int32, count=n)
+        return Column("date", values, None if all_present else present)
+    index: dict[str, int] = {}
+    codes = np.fromiter(
+        (-1 if v is None else index.setdefault(str(v), len(index)) for v in raw),
+        dtype=np.int32,
+        count=n,
+    )
+    if len(index) < 127:  # small codes: less memory to read, faster lookups
+        codes = codes.astype(np.int8)
+    return Column("cat", codes, None if all_present else present, tuple(index))
+
+
+def table_of(
+    records: Sequence[Mapping[str, Any]],
+    fields: Mapping[str, Type],
+    top: Sequence[str],
+    lists: Mapping[str, Sequence[str]],
+) -> ColumnTable:
+    """The columns ``top`` and the list fields ``lists`` (with the item fields named) of
+    *normalised, valid* records whose fields have the types ``fields``."""
+    columns: dict[str, Column] = {}
+    for name in top:
+        kind = column_kind(fields[name])
+        assert kind is not None
+        columns[name] = column_of(kind, [r.get(name) for r in records])
+    built: dict[str, ListColumn] = {}
+    for name, subs in lists.items():
+        item_type = fields[name].fields or {}
+        raw = [r.get(name) for r in records]
+        lengths = np.fromiter((len(v) if isinstance(v, list) else 0 for v in raw), np.int64)
+        items = [m for v in raw if isinstance(v, list) for m in v]
+        sub_cols: dict[str, Column] = {}
+        for sub in subs:
+            kind = column_kind(item_type[sub])
+            assert kind is not None
+            sub_cols[sub] = column_of(kind, [m.get(sub) for m in items])
+        present = np.fromiter((isinstance(v, list) for v in raw), np.bool_, len(raw))
+        built[name] = ListColumn.from_items(lengths, sub_cols, None if present.all() else present)
+    return ColumnTable(len(records), columns, built)

@@ -35,6 +35,7 @@ __all__ = [
     "Value",
     "and_",
     "constant",
+    "environment",
     "from_column",
     "full",
     "not_",
@@ -569,6 +570,20 @@ def constant(v: Any) -> Value:
     if isinstance(v, str):
         return Value("str", v)
     raise ColumnarUnsupported(repr(v))
+
+
+def environment(table: ColumnTable, parameters: Mapping[str, Any], as_of: str) -> dict[str, Value]:
+    """The names a rule set's expressions read over ``table``: the parameters of the day (a
+    None value: no value that day, so reading it fails), ``as_of``, and the table's columns."""
+    env: dict[str, Value] = {}
+    for name, value in parameters.items():
+        env[name] = Value("num", 0.0, False) if value is None else constant(value)
+    env["as_of"] = Value("date", ymd(as_of))
+    for name, column in table.columns.items():
+        env[name] = from_column(column)
+    for name, lst in table.lists.items():
+        env[name] = Value("listcol", lst, True if lst.present is None else lst.present)
+    return env
 
 
 class _ItemEnv(dict[str, Value]):
