@@ -70,10 +70,26 @@ class Plan:
 
 def plan(rs: RuleSet) -> Plan:
     """The fields and list fields ``rs`` reads. Raises ColumnarUnsupported if the rule set has
-    per-item criteria or a field without a column form."""
+    per-item criteria, or anything the column backend does not translate (a field, function
+    or construct without a column form): the rule set is tried once on no rows, so the
+    answer is the backend's own, not a second list of what it supports."""
     cached = rs.cache.columns
     if isinstance(cached, Plan):
         return cached
+    if isinstance(cached, ColumnarUnsupported):
+        raise cached
+    try:
+        result = _plan(rs)
+        empty = table_of([], rs.record_schema.fields, result.fields, result.lists)
+        _evaluate_block(rs, empty, rs.effective_from)
+    except ColumnarUnsupported as exc:
+        rs.cache.columns = exc
+        raise
+    rs.cache.columns = result
+    return result
+
+
+def _plan(rs: RuleSet) -> Plan:
     for c in rs.criteria:
         if c.for_each is not None:
             raise ColumnarUnsupported(f"per-item criterion {c.id}")
@@ -97,9 +113,7 @@ def plan(rs: RuleSet) -> Plan:
     for name in top:
         if column_kind(schema_fields[name]) is None:
             raise ColumnarUnsupported(name)
-    result = Plan(tuple(sorted(top)), {k: tuple(sorted(v)) for k, v in sorted(lists.items())})
-    rs.cache.columns = result
-    return result
+    return Plan(tuple(sorted(top)), {k: tuple(sorted(v)) for k, v in sorted(lists.items())})
 
 
 def _expressions(rs: RuleSet) -> Iterable[Expression]:
