@@ -30,7 +30,7 @@ from yaml.reader import Reader
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
-from .errors import Problem, RuleFileError
+from .errors import Problem, RuleFileError, format_path
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "YamlDocument", "read_yaml", "read_yaml_text"]
 
@@ -137,8 +137,6 @@ class YamlDocument:
         self, path: Path_, message: str, *, hint: str | None = None, code: str = "error"
     ) -> Problem:
         """A :class:`Problem` placed at ``path`` in this document."""
-        from .errors import format_path
-
         line, column = self.locate(path)
         return Problem(
             message=message,

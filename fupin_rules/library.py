@@ -47,8 +47,6 @@ class Library:
     """id -> calendar versions (see :mod:`fupin_rules.calendar`)."""
     headermaps: Mapping[str, tuple[Any, ...]] = attrs.field(converter=freeze)
     """id -> header-map versions (see :mod:`fupin_rules.io`)."""
-    documents: Mapping[str, tuple[YamlDocument, ...]] = attrs.field(converter=freeze)
-    """kind -> the checked documents of that kind, for tools that read them further."""
     roots: tuple[str, ...]
 
     def ids(self) -> list[str]:
@@ -207,7 +205,6 @@ def load_library(
         record_schemas=record_schemas,
         calendars=calendars,
         headermaps=headermaps,
-        documents={k: tuple(v) for k, v in docs.items()},
         roots=tuple(str(r) for r in roots),
     )
 

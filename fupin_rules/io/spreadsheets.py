@@ -34,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from .._canonical import render_number
 from ..errors import UsageError
 from .jsonl import write_atomic
 
@@ -398,8 +399,6 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, int | Decimal | float):
-        from .._canonical import render_number
-
         return render_number(value)
     text = visible(str(value))
     return "'" + text if dangerous(text) else text
