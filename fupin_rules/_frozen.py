@@ -31,7 +31,7 @@ def freeze(mapping: Mapping[Any, Any] | None) -> Mapping[Any, Any]:
     return MappingProxyType(dict(mapping))
 
 
-def freeze_values(values: Mapping[str, Any]) -> Mapping[str, Any]:
+def freeze_values(values: Mapping[str, Any]) -> MappingProxyType[str, Any]:
     """A read-only view of a copy of the values a finding reports (scalars, or lists of
     scalars, which become tuples). Faster than :func:`deep_freeze` for this one shape."""
     if type(values) is MappingProxyType:

@@ -32,12 +32,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ._cpus import available_cpus
-from .decision import CRITERION_OUTCOMES, JUDGEMENTS, OUTCOMES
+from .decision import CRITERION_OUTCOMES, OUTCOMES, judge
 from .evaluation import decide, parse_day
 from .language import Expression
 from .language import tree as t
 from .language.column_table import Bool, Column, ColumnTable, ListColumn, column_kind, table_of
-from .language.columns import ColumnarUnsupported, Evaluator, Frame, Value, environment
+from .language.columns import ColumnarUnsupported, Evaluator, Frame, Value, and_, environment, full
 from .model import Result, RuleSet
 
 __all__ = [
@@ -204,17 +204,34 @@ def evaluate_columns(
     )
 
 
-_JUDGE = np.array(JUDGEMENTS, dtype=np.int8)
-"""``decision.JUDGEMENTS`` for arrays: ``_JUDGE[applies_state, test_state]``."""
+_PASS, _FAIL = judge(True, True), judge(True, False)
+_TEST_UNKNOWN, _NOT_APPLIES, _APPLIES_UNKNOWN = (
+    judge(True, None),
+    judge(False, None),
+    judge(None, None),
+)
 _INVALID, _NOT_APPLICABLE = OUTCOMES.index("invalid"), OUTCOMES.index("not_applicable")
 
 
-def _state(v: Value, n: int) -> Any:
-    """Per row: 0 false, 1 true, 2 could not be evaluated (the states of ``JUDGEMENTS``)."""
-    data = np.broadcast_to(np.asarray(v.data, dtype=np.bool_), (n,)).astype(np.int8)
-    if v.ok is True:
-        return data
-    return np.where(np.broadcast_to(v.ok, (n,)), data, np.int8(2))
+def _judge(codes: Any, applies: Value | None, test: Value, n: int) -> None:
+    """Fill one criterion's column of outcome codes as :func:`fupin_rules.decision.judge`
+    gives them: the test's value where it applies, unknown where the test or ``applies_if``
+    could not be evaluated, not applicable where it does not apply."""
+    value = full(test.data, n)
+    if (_PASS, _FAIL) == (0, 1):
+        np.logical_not(value, out=codes.view(np.bool_))
+    else:  # pragma: no cover - the codes are 0 and 1 today; kept correct if they change
+        codes[:] = np.where(value, _PASS, _FAIL)
+    if applies is None:
+        if test.ok is not True:
+            codes[~full(test.ok, n)] = _TEST_UNKNOWN
+        return
+    applied = and_(full(applies.data, n), applies.ok)
+    if test.ok is not True:
+        codes[full(applied, n) & ~full(test.ok, n)] = _TEST_UNKNOWN
+    codes[~full(applied, n)] = _NOT_APPLIES
+    if applies.ok is not True:
+        codes[~full(applies.ok, n)] = _APPLIES_UNKNOWN
 
 
 def _evaluate_block(rs: RuleSet, table: ColumnTable, day: str) -> ColumnarResult:
@@ -231,45 +248,63 @@ def _evaluate_block(rs: RuleSet, table: ColumnTable, day: str) -> ColumnarResult
 
     # Column-major, so each criterion's column is contiguous.
     codes = np.zeros((n, len(rs.criteria)), dtype=np.int8, order="F")
-    applies_true = np.ones(n, dtype=np.int8)
     for j, c in enumerate(rs.criteria):
-        applies = applies_true if c.applies_if is None else _state(ev.run(c.applies_if.tree), n)
-        test = _state(ev.run(c.test.tree), n)
-        codes[:, j] = _JUDGE[applies, test]
+        applies = None if c.applies_if is None else ev.run(c.applies_if.tree)
+        _judge(codes[:, j], applies, ev.run(c.test.tree), n)
     outcomes = _decide(rs, codes)
     if rs.applies_if is not None:
-        state = _state(ev.run(rs.applies_if.tree), n)
-        outcomes[state == 0] = _NOT_APPLICABLE
-        outcomes[state == 2] = _INVALID
+        a = ev.run(rs.applies_if.tree)
+        outcomes[~full(a.data, n) & full(a.ok, n)] = _NOT_APPLICABLE
+        outcomes[~full(a.ok, n)] = _INVALID
     uncertain = frame.uncertain if frame.uncertain is not None else np.zeros(n, dtype=np.bool_)
     return ColumnarResult(tuple(c.id for c in rs.criteria), outcomes, codes, uncertain)
 
 
 def _decide(rs: RuleSet, codes: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:
     """Each row's outcome by the rule set's decision (:func:`fupin_rules.evaluation.decide`),
-    decided once per distinct pattern of criterion outcomes."""
+    decided once per distinct pattern of criterion outcomes: a pattern is a number (two bits
+    per criterion) and its outcome is looked up, new patterns decided as they are met."""
     n, k = codes.shape
-    if k == 0:
-        keys = np.zeros(n, dtype=np.int64)
-    else:
-        keys = codes[:, 0].astype(np.int64)
-        for j in range(1, k):
-            keys |= codes[:, j].astype(np.int64) << (2 * j)
+    keys: npt.NDArray[Any] = np.zeros(n, dtype=np.int64 if k > 15 else np.int32)
+    for j in range(k):
+        np.bitwise_or(keys, codes[:, j].astype(keys.dtype) << (2 * j), out=keys)
     if k <= 10:
-        seen = np.zeros(1 << (2 * k), dtype=np.bool_)
+        patterns = _patterns(rs, k)
+        seen = np.zeros(len(patterns.decided), dtype=np.bool_)
         seen[keys] = True
-        patterns = np.flatnonzero(seen)
-        lookup = np.zeros(1 << (2 * k), dtype=np.int8)
-        index: Any = keys
-    else:
-        patterns, index = np.unique(keys, return_inverse=True)
-        lookup = np.zeros(len(patterns), dtype=np.int8)
-    for i, key in enumerate(patterns.tolist()):
-        pattern = tuple(CRITERION_OUTCOMES[(key >> (2 * j)) & 3] for j in range(k))
-        decided = OUTCOMES.index(decide(rs, pattern)[0])
-        lookup[key if k <= 10 else i] = decided
-    result: npt.NDArray[np.int8] = lookup[index]
-    return result
+        new = np.flatnonzero(seen & ~patterns.known)
+        for key in new.tolist():
+            patterns.decided[key] = _outcome(rs, key, k)
+            patterns.known[key] = True
+        result: npt.NDArray[np.int8] = patterns.decided[keys]
+        return result
+    unique, index = np.unique(keys, return_inverse=True)
+    lookup = np.array([_outcome(rs, int(key), k) for key in unique.tolist()], dtype=np.int8)
+    found: npt.NDArray[np.int8] = lookup[index]
+    return found
+
+
+@attrs.define
+class _Patterns:
+    """The outcome of each pattern of criterion outcomes decided so far (for at most ten
+    criteria: a table of 4**k entries)."""
+
+    decided: npt.NDArray[np.int8]
+    known: Bool
+
+
+def _patterns(rs: RuleSet, k: int) -> _Patterns:
+    found = rs.cache.patterns
+    if not isinstance(found, _Patterns):
+        size = 1 << (2 * k)
+        found = _Patterns(np.zeros(size, dtype=np.int8), np.zeros(size, dtype=np.bool_))
+        rs.cache.patterns = found
+    return found
+
+
+def _outcome(rs: RuleSet, key: int, k: int) -> int:
+    pattern = tuple(CRITERION_OUTCOMES[(key >> (2 * j)) & 3] for j in range(k))
+    return OUTCOMES.index(decide(rs, pattern)[0])
 
 
 # --------------------------------------------------------------------------- records

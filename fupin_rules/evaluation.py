@@ -13,11 +13,20 @@ import datetime as dt
 import decimal
 import functools
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
 
-from .decision import CRITERION_OUTCOMES, PER_ITEM, CriterionOutcome, Outcome, combine_items, judge
+from .decision import (
+    CRITERION_OUTCOMES,
+    PER_ITEM,
+    UNKNOWN,
+    CriterionOutcome,
+    Outcome,
+    combine_items,
+    judge,
+)
 from .errors import EvaluationError, UsageError
 from .language import Expression
 from .model import Criterion, Derived, Finding, ItemFinding, Result, RuleSet, Template
@@ -92,6 +101,7 @@ class _Fast:
                 c,
                 tuple(str(x) for x in c.citations),
                 c.unconfirmed or any(n in ctx.unconfirmed for n in c.used),
+                tuple(_text(c, outcome) for outcome in CRITERION_OUTCOMES[:UNKNOWN]),
             )
             for c in rs.criteria
         )
@@ -366,17 +376,18 @@ def _fast_findings(
     labels = ctx.labels
     findings: list[Finding] = []
     missing: dict[str, str] | None = None
-    for (c, sources, unconfirmed), code in zip(fast.criteria, codes, strict=True):
-        outcome = CRITERION_OUTCOMES[code] if code < PER_ITEM else "unknown"
-        if only_unknown and outcome != "unknown":
-            continue
-        if outcome == "unknown":
+    for (c, sources, unconfirmed, texts), code in zip(fast.criteria, codes, strict=True):
+        if code >= UNKNOWN:  # unknown, or judged item by item: the reference code explains
             if missing is None:
                 missing = _missing(rs, ctx, env, failed)
             findings.append(_finding(rs, c, env, missing, ctx))
             continue
-        values = {n: env.get(n) for n in c.used}
-        message = _text(c, outcome).render(values, labels)
+        if only_unknown:
+            continue
+        outcome = CRITERION_OUTCOMES[code]
+        # A fresh dict no one else holds: the finding keeps it behind a read-only view.
+        values = MappingProxyType({n: env.get(n) for n in c.used})
+        message = texts[code].render(values, labels)
         if unconfirmed and outcome != "not_applicable":
             message += _UNCONFIRMED
         findings.append(

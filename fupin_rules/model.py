@@ -250,15 +250,17 @@ class Engine(Protocol):
 
 class RuleSetCache:
     """What evaluation works out once per rule set and keeps: per day, the parameters in
-    force and the compiled plan; decisions by outcome pattern; the column plan and checks.
+    force and the compiled plan; decisions by outcome pattern (also as a table for columns);
+    the column plan and the Arrow checks.
     A cache, not state: everything in it follows from the rule set (and the day)."""
 
-    __slots__ = ("arrow", "columns", "days", "decisions")
+    __slots__ = ("arrow", "columns", "days", "decisions", "patterns")
 
     def __init__(self) -> None:
         self.days: dict[str, Any] = {}
         self.decisions: dict[tuple[str, ...], Any] = {}
         self.columns: Any = None
+        self.patterns: Any = None
         self.arrow: Any = None
 
 

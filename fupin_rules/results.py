@@ -8,7 +8,8 @@ are the same, and the result's value never changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -29,7 +30,7 @@ class ItemFinding:
     item_id: str | None
     outcome: CriterionOutcome
     message: str
-    values: Mapping[str, Any] = attrs.field(converter=freeze_values)
+    values: MappingProxyType[str, Any] = attrs.field(converter=freeze_values)
 
     def to_dict(self) -> dict[str, Any]:
         """The item finding as plain data."""
@@ -43,7 +44,7 @@ class ItemFinding:
             "item_id": self.item_id,
             "outcome": self.outcome,
             "message": self.message,
-            "values": convert(dict(self.values)),
+            "values": convert(self.values.copy()),
         }
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -64,7 +65,7 @@ class Finding:
     severity: Severity
     outcome: CriterionOutcome
     message: str
-    values: Mapping[str, Any] = attrs.field(converter=freeze_values)
+    values: MappingProxyType[str, Any] = attrs.field(converter=freeze_values)
     sources: tuple[str, ...] = ()
     unconfirmed: bool = False
     """The criterion's test, or a parameter value it used, is not confirmed by a source."""
@@ -112,7 +113,7 @@ class Finding:
             parts = (head[:-1] + b',"message":', b"," + tail[1:-1] + b',"values":')
             if len(_FINDING_JSON) < 4096:
                 _FINDING_JSON[key] = parts
-        message, values = raw_json(self.message), raw_json(dict(self.values))
+        message, values = raw_json(self.message), raw_json(self.values.copy())
         if message is None or values is None:
             return None
         return fragment(parts[0] + message + parts[1] + values + b"}")
@@ -126,7 +127,7 @@ class Finding:
             "severity": self.severity,
             "outcome": self.outcome,
             "message": self.message,
-            "values": convert(dict(self.values)),
+            "values": convert(self.values.copy()),
             # The writer takes the shared tuple (and writes it once); plain data gets a list.
             "sources": self.sources if convert is dict else list(self.sources),
             "unconfirmed": self.unconfirmed,
