@@ -9,40 +9,31 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import itertools
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from ._canonical import dumps
 from ._version import __version__
 from .calendar import register_calendar_command
-from .compare import diff, impact_of
+from .compare import diff, impact_of, impact_pairs
+from .decision import OUTCOME_LABELS
 from .errors import FupinRulesError, RuleFileError, UsageError
-from .evaluation import parse_day, rejected
-from .io import InputRecord, atomic_output
+from .evaluation import parse_day
+from .explain import evaluate_items, explain_text
+from .io import atomic_output
 from .io.commands import register as register_io_commands
 from .io.commands import table_options, table_reader
-from .io.inputs import Rows, input_kind, read_inputs, units
-from .io.tables import TableReader
+from .io.inputs import input_kind, read_inputs
 from .library import Library, load_library
-from .model import Result, RuleSet
-from .parallel import (
-    auto_jobs,
-    columns_installed,
-    evaluate_lines,
-    evaluate_parallel,
-    spec_from_args,
-)
+from .model import RuleSet
+from .parallel import evaluate_inputs, spec_from_args
 from .testing import run_examples
 
 __all__ = ["main"]
 
-_OUTCOME_ZH = {"pass": "达标", "fail": "未达标", "invalid": "无效", "not_applicable": "不适用"}
-_FINDING_ZH = {"pass": "达标", "fail": "未达标", "not_applicable": "不适用", "unknown": "无法判定"}
-_FINDING_MARK = {"pass": "✓", "fail": "✗", "not_applicable": "-", "unknown": "?"}
 
 Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
@@ -220,29 +211,22 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     lib = _library(args)
     rs = _ruleset(args, lib)
     reader = table_reader(args, lib, rs) if _spreadsheets(args.inputs) else None
+    if reader is not None and args.jobs not in (None, 0, 1):
+        err.write("注意: 表格输入在一个进程中读取和评估, --jobs 不起作用\n")
     with _output(args.output, out) as fh:
-        if reader is not None:
-            # Spreadsheets: households assembled from member rows in this process (the reader
-            # groups rows across a whole file), then evaluated as the lines of one job are.
-            if args.jobs not in (None, 0, 1):
-                err.write("注意: 表格输入在一个进程中读取和评估, --jobs 不起作用\n")
-            items = read_inputs(args.inputs, tables=reader)
-            text, counts, rejected_lines = evaluate_lines(
-                rs, ((i.source, i.record, i.error) for i in items), findings=not args.brief
-            )
-            fh.write(text)
-        else:
-            # The same lines, parser, evaluator and writer for one job or many; results in
-            # input order.
-            jobs = auto_jobs(args.inputs) if args.jobs is None else args.jobs
-            counts, rejected_lines = evaluate_parallel(
-                spec_from_args(args, rs), args.inputs, fh, jobs=jobs, findings=not args.brief
-            )
+        counts, rejected_lines = evaluate_inputs(
+            spec_from_args(args, rs),
+            args.inputs,
+            fh,
+            jobs=args.jobs,
+            findings=not args.brief,
+            tables=reader,
+        )
     if reader is not None:
         err.write(reader.stats.summary() + "\n")
     total = sum(counts.values())
     summary = "、".join(
-        f"{_OUTCOME_ZH[k]} {counts[k]}" for k in ("pass", "fail", "not_applicable", "invalid")
+        f"{OUTCOME_LABELS[k]} {counts[k]}" for k in ("pass", "fail", "not_applicable", "invalid")
     )
     err.write(
         f"{rs.key} (评估日期 {rs.default_as_of or rs.effective_from}, 指纹 {rs.fingerprint[:19]}): "
@@ -268,46 +252,12 @@ def _output(path: str | None, out: TextIO) -> Iterator[TextIO]:
         yield fh
 
 
-def _paired(rs: RuleSet, items: Iterable[InputRecord]) -> Iterator[tuple[InputRecord, Result]]:
-    for item in items:
-        if item.error is not None:
-            yield item, rejected(rs, item.error, source=item.source)
-        else:
-            yield item, rs.evaluate(item.record, source=item.source)
-
-
-def explain_text(result: Result, rs: RuleSet) -> str:
-    """A readable Chinese explanation of one result (used by ``fupin-rules explain``)."""
-    lines = []
-    who = result.record_id or "(无编号)"
-    lines.append(f"记录 {who}  来源 {result.source or '-'}")
-    lines.append(f"标准 {rs.title} {result.ruleset}  评估日期 {result.as_of}")
-    lines.append(f"指纹 {result.fingerprint}")
-    lines.append(f"结论: {result.conclusion} ({result.outcome})")
-    for reason in result.reasons:
-        lines.append(f"  原因: {reason}")
-    for f in result.findings:
-        tag = (
-            ""
-            if f.severity == "blocking"
-            else {"reference": " [参考指标]", "veto": " [一票否决]"}[f.severity]
-        )
-        group = f"[{f.group}] " if f.group else ""
-        lines.append(
-            f"  {_FINDING_MARK[f.outcome]} {group}{f.label}{tag}: {_FINDING_ZH[f.outcome]}"
-        )
-        lines.append(f"      {f.message}")
-        for s in f.sources:
-            lines.append(f"      依据: {s}")
-    return "\n".join(lines) + "\n"
-
-
 def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     lib = _library(args)
     rs = _ruleset(args, lib)
     shown = 0
     reader = table_reader(args, lib, rs) if _spreadsheets([args.input]) else None
-    for _item, result in _paired(rs, read_inputs([args.input], tables=reader)):
+    for _item, result in evaluate_items(rs, read_inputs([args.input], tables=reader)):
         if args.id is not None and result.record_id != args.id:
             continue
         if shown:
@@ -350,10 +300,7 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     b = lib.get(args.standard, version=args.after)
     day = parse_day(args.as_of)
     reader = table_reader(args, lib, a) if _spreadsheets(args.inputs) else None
-    pairs = itertools.chain.from_iterable(
-        _impact_pairs(a, b, path, day, reader) for path in (args.inputs or ["-"])
-    )
-    report = impact_of(a, b, pairs, as_of=day)
+    report = impact_of(a, b, impact_pairs(a, b, args.inputs, as_of=day, tables=reader), as_of=day)
     if args.output:
         with _output(args.output, out) as fh:
             for record in report.changed:
@@ -380,37 +327,12 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         key=lambda kv: (_TRANSITION_ORDER.index(kv[0][0]), _TRANSITION_ORDER.index(kv[0][1])),
     ):
         mark = "" if x == y else "  *"
-        out.write(f"  {_OUTCOME_ZH[x]} → {_OUTCOME_ZH[y]}: {n}{mark}\n")
+        out.write(f"  {OUTCOME_LABELS[x]} → {OUTCOME_LABELS[y]}: {n}{mark}\n")
     if moved:
         out.write("指标结果的变化:\n")
         for (criterion, x, y), n in sorted(moved.items(), key=lambda kv: (-kv[1], kv[0])):
             out.write(f"  {criterion}: {x} → {y}  {n} 条\n")
     return 0
-
-
-def _impact_pairs(
-    a: RuleSet, b: RuleSet, path: str, day: str, tables: TableReader | None
-) -> Iterator[tuple[Result, Result]]:
-    """Each record's results under ``a`` and ``b``, one record held at a time: by whole
-    columns for Parquet where numpy is installed (the same results), else row by row."""
-    if input_kind(path) == "parquet" and columns_installed():
-        # numpy and pyarrow are optional: the column path is imported only when it runs.
-        from .arrow import evaluate_arrow
-
-        for unit in units([path]):  # the batches `evaluate` reads, with its missing-file error
-            assert isinstance(unit, Rows)
-            yield from zip(
-                evaluate_arrow(a, unit.batch, label=unit.label, start=unit.start, as_of=day),
-                evaluate_arrow(b, unit.batch, label=unit.label, start=unit.start, as_of=day),
-                strict=True,
-            )
-        return
-    for item in read_inputs([path], tables=tables):
-        record = item.record if item.ok else None
-        yield (
-            a.evaluate(record, as_of=day, source=item.source),
-            b.evaluate(record, as_of=day, source=item.source),
-        )
 
 
 # --------------------------------------------------------------------------- parser

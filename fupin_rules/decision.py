@@ -21,14 +21,18 @@ from .errors import EvaluationError
 from .language import Expression
 
 __all__ = [
+    "CRITERION_LABELS",
+    "CRITERION_MARKS",
     "CRITERION_OUTCOMES",
     "FAIL",
     "JUDGEMENTS",
     "NOT_APPLICABLE",
     "OUTCOMES",
+    "OUTCOME_LABELS",
     "PASS",
     "PER_ITEM",
     "SEVERITIES",
+    "SEVERITY_TAGS",
     "UNKNOWN",
     "CriterionOutcome",
     "Decision",
@@ -55,6 +59,25 @@ PER_ITEM = 4
 """The code of a per-item criterion in the row plan: judged item by item by the reference."""
 OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "invalid", "not_applicable")
 """Record outcomes by code (in columns)."""
+
+OUTCOME_LABELS: dict[str, str] = {
+    "pass": "达标",
+    "fail": "未达标",
+    "invalid": "无效",
+    "not_applicable": "不适用",
+}
+"""Record outcomes as staff read them (counts, summaries)."""
+CRITERION_LABELS: dict[str, str] = {
+    "pass": "达标",
+    "fail": "未达标",
+    "not_applicable": "不适用",
+    "unknown": "无法判定",
+}
+"""Criterion outcomes as staff read them."""
+CRITERION_MARKS: dict[str, str] = {"pass": "✓", "fail": "✗", "not_applicable": "-", "unknown": "?"}
+"""One-character marks of criterion outcomes (explanations, result workbooks)."""
+SEVERITY_TAGS: dict[str, str] = {"blocking": "", "reference": " [参考指标]", "veto": " [一票否决]"}
+"""How a criterion's severity is shown after its label."""
 
 
 def judge(applies: bool | None, test: bool | None) -> int:

@@ -36,9 +36,10 @@ import attrs
 from ._cpus import available_cpus
 from .errors import UsageError
 from .evaluation import rejected
-from .io.inputs import CHUNK_LINES, Rows, Unit, input_kind, lines_of_unit, units
+from .io.inputs import CHUNK_LINES, Rows, Unit, input_kind, lines_of_unit, read_inputs, units
 from .io.jsonl import BLOCK_BYTES, Line, parse_json_record, result_line
 from .io.parquet import parquet_rows
+from .io.tables import TableReader
 from .library import load_library
 from .model import RuleSet
 
@@ -48,6 +49,7 @@ __all__ = [
     "RuleSetSpec",
     "auto_jobs",
     "columns_installed",
+    "evaluate_inputs",
     "evaluate_lines",
     "evaluate_parallel",
     "evaluate_unit",
@@ -359,6 +361,34 @@ def _sendfile(src: Any, raw: Any) -> int:
     except (AttributeError, OSError, io.UnsupportedOperation):
         pass  # an in-memory stream, or no sendfile between these two: the caller copies
     return sent
+
+
+def evaluate_inputs(
+    spec: RuleSetSpec,
+    inputs: Sequence[str],
+    out: TextIO,
+    *,
+    jobs: int | None = None,
+    findings: bool = True,
+    tables: TableReader | None = None,
+) -> tuple[Counter[str], int]:
+    """What ``fupin-rules evaluate`` does: every input (none: standard input) evaluated, one
+    result line per record or rejected line or row, in input order, written to ``out``.
+    Returns outcome counts and how many lines or rows were rejected before evaluation.
+
+    Tables (read by ``tables``: households assembled from member rows across a whole file)
+    are read and evaluated in this process; JSON Lines and Parquet by :func:`evaluate_parallel`
+    with ``jobs`` processes (None: :func:`auto_jobs`). The bytes are the same for any ``jobs``.
+    """
+    if tables is not None:
+        items = read_inputs(inputs, tables=tables)
+        text, counts, rejected_lines = evaluate_lines(
+            spec.resolve(), ((i.source, i.record, i.error) for i in items), findings=findings
+        )
+        out.write(text)
+        return counts, rejected_lines
+    chosen = auto_jobs(inputs) if jobs is None else jobs
+    return evaluate_parallel(spec, inputs, out, jobs=chosen, findings=findings)
 
 
 def spec_from_args(args: Any, rs: RuleSet) -> RuleSetSpec:

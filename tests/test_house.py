@@ -71,6 +71,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "parallel",
         "distributed",
         "compare",
+        "explain",
         "quality",
         "testing",
         "calendar.lint",

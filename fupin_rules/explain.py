@@ -1,0 +1,45 @@
+"""Results explained for people: the text ``fupin-rules explain`` prints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from .decision import CRITERION_LABELS, CRITERION_MARKS, SEVERITY_TAGS
+from .evaluation import rejected
+from .io.jsonl import InputRecord
+from .model import Result, RuleSet
+
+__all__ = ["evaluate_items", "explain_text"]
+
+
+def evaluate_items(
+    rs: RuleSet, items: Iterable[InputRecord]
+) -> Iterator[tuple[InputRecord, Result]]:
+    """Each input item with its result: a record evaluated, anything else ``invalid`` with the
+    reason it is not a record (one result per item, in order)."""
+    for item in items:
+        if item.error is not None:
+            yield item, rejected(rs, item.error, source=item.source)
+        else:
+            yield item, rs.evaluate(item.record, source=item.source)
+
+
+def explain_text(result: Result, rs: RuleSet) -> str:
+    """A readable Chinese explanation of one result."""
+    lines = []
+    who = result.record_id or "(无编号)"
+    lines.append(f"记录 {who}  来源 {result.source or '-'}")
+    lines.append(f"标准 {rs.title} {result.ruleset}  评估日期 {result.as_of}")
+    lines.append(f"指纹 {result.fingerprint}")
+    lines.append(f"结论: {result.conclusion} ({result.outcome})")
+    for reason in result.reasons:
+        lines.append(f"  原因: {reason}")
+    for f in result.findings:
+        tag = SEVERITY_TAGS[f.severity]
+        group = f"[{f.group}] " if f.group else ""
+        mark, label = CRITERION_MARKS[f.outcome], CRITERION_LABELS[f.outcome]
+        lines.append(f"  {mark} {group}{f.label}{tag}: {label}")
+        lines.append(f"      {f.message}")
+        for s in f.sources:
+            lines.append(f"      依据: {s}")
+    return "\n".join(lines) + "\n"
