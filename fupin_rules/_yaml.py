@@ -17,7 +17,7 @@ It reads YAML the way policy staff expect and refuses what would surprise them:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,15 @@ from yaml.scanner import Scanner
 
 from .errors import Problem, RuleFileError, format_path
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "YamlDocument", "read_yaml", "read_yaml_text"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "YamlDocument",
+    "locate",
+    "problem_at",
+    "read_yaml",
+    "read_yaml_text",
+]
 
 MAX_BYTES = 5_000_000
 """Largest rule file accepted, in bytes."""
@@ -124,29 +132,50 @@ class YamlDocument:
 
     def locate(self, path: Path_) -> tuple[int | None, int | None]:
         """Line and column (1-based) of the field at ``path``, or of its nearest parent."""
-        parts = tuple(path)
-        while True:
-            mark = self.marks.get(parts)
-            if mark is not None:
-                return mark
-            if not parts:
-                return (None, None)
-            parts = parts[:-1]
+        return locate(self.marks, path)
 
     def problem(
         self, path: Path_, message: str, *, hint: str | None = None, code: str = "error"
     ) -> Problem:
         """A :class:`Problem` placed at ``path`` in this document."""
-        line, column = self.locate(path)
-        return Problem(
-            message=message,
-            file=self.file,
-            line=line,
-            column=column,
-            path=format_path(path),
-            hint=hint,
-            code=code,
-        )
+        return problem_at(self.file, self.marks, path, message, hint=hint, code=code)
+
+
+def locate(
+    marks: Mapping[Path_, tuple[int, int]], path: Sequence[str | int]
+) -> tuple[int | None, int | None]:
+    """Line and column (1-based) of the field at ``path`` by ``marks`` (a document's), or of
+    its nearest parent; ``(None, None)`` if not even the root is known."""
+    parts = tuple(path)
+    while True:
+        mark = marks.get(parts)
+        if mark is not None:
+            return mark
+        if not parts:
+            return (None, None)
+        parts = parts[:-1]
+
+
+def problem_at(
+    file: str,
+    marks: Mapping[Path_, tuple[int, int]],
+    path: Sequence[str | int],
+    message: str,
+    *,
+    hint: str | None = None,
+    code: str = "error",
+) -> Problem:
+    """A :class:`Problem` placed at ``path`` of ``file``, by its ``marks``."""
+    line, column = locate(marks, path)
+    return Problem(
+        message=message,
+        file=file,
+        line=line,
+        column=column,
+        path=format_path(tuple(path)),
+        hint=hint,
+        code=code,
+    )
 
 
 def read_yaml(path: str | Path, *, display_name: str | None = None) -> YamlDocument:

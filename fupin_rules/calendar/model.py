@@ -12,7 +12,8 @@ from typing import Any
 
 import attrs
 
-from ..errors import NotFoundError, Problem, UsageError, format_path
+from .._yaml import locate, problem_at
+from ..errors import NotFoundError, Problem, UsageError
 from ..model import Source
 from .moments import Moment, format_duration, parse_moment, show_bound, show_moment
 from .parts import (
@@ -334,29 +335,13 @@ class Calendar:
 
     def locate(self, path: Position) -> tuple[int | None, int | None]:
         """Line and column (1-based) of the field at ``path`` in the file, or of its parent."""
-        parts = tuple(path)
-        while True:
-            mark = self.positions.get(parts)
-            if mark is not None:
-                return mark
-            if not parts:
-                return (None, None)
-            parts = parts[:-1]
+        return locate(self.positions, path)
 
     def problem(
         self, path: Position, message: str, *, hint: str | None = None, code: str = "error"
     ) -> Problem:
         """A :class:`Problem` placed at ``path`` in the calendar's file."""
-        line, column = self.locate(path)
-        return Problem(
-            message=message,
-            file=self.source_file,
-            line=line,
-            column=column,
-            path=format_path(path),
-            hint=hint,
-            code=code,
-        )
+        return problem_at(self.source_file, self.positions, path, message, hint=hint, code=code)
 
     # -- output --------------------------------------------------------------------------------
 

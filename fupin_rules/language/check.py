@@ -16,6 +16,7 @@ import attrs
 
 from . import tree as t
 from .limits import MAX_INT_DIGITS, MAX_OPTIONS, MAX_STRING
+from .syntax import BINARY_AST, COMPARE_AST
 from .table import FUNCTIONS, Function, Strategy
 from .types import BOOLEAN, NUMBER, STRING, Scope, Type
 
@@ -40,14 +41,7 @@ class Refused(Exception):
 
 
 _BOOLEAN_NAMES = {"true": True, "True": True, "false": False, "False": False}
-_BINARY = {
-    ast.Add: "+",
-    ast.Sub: "-",
-    ast.Mult: "*",
-    ast.Div: "/",
-    ast.FloorDiv: "//",
-    ast.Mod: "%",
-}
+_BINARY = {node: symbol for symbol, node in BINARY_AST.items()}
 _REFUSED_BINARY = {
     ast.Pow: "**",
     ast.LShift: "<<",
@@ -57,16 +51,7 @@ _REFUSED_BINARY = {
     ast.BitXor: "^",
     ast.MatMult: "@",
 }
-_COMPARE = {
-    ast.Eq: "==",
-    ast.NotEq: "!=",
-    ast.Lt: "<",
-    ast.LtE: "<=",
-    ast.Gt: ">",
-    ast.GtE: ">=",
-    ast.In: "in",
-    ast.NotIn: "not in",
-}
+_COMPARE = {node: symbol for symbol, node in COMPARE_AST.items()}
 _BRACKETS = {ast.List: "list", ast.Tuple: "tuple", ast.Set: "set"}
 
 

@@ -43,32 +43,31 @@ class Expression:
 
     def evaluate(self, env: Mapping[str, Any]) -> Any:
         """Evaluate on ``env`` (names to values). Raises EvaluationError on bad data."""
-        try:
-            return self._fn(env)
-        except EvaluationError:
-            raise
-        except KeyError as exc:
-            msg = f"缺少字段 {exc.args[0]}"
-            raise EvaluationError(msg, fields=(str(exc.args[0]),)) from None
-        except (TypeError, ValueError, ArithmeticError) as exc:
-            msg = f"数据类型不符: {exc}"
-            raise EvaluationError(msg) from None
+        return _explained(self._fn, env)
 
     def interpret(self, env: Mapping[str, Any]) -> Any:
         """Evaluate with the reference interpreter (simpleeval) on the same checked tree."""
-        try:
-            return reference.interpret(syntax.to_python(self.tree), self.source, env)
-        except EvaluationError:
-            raise
-        except simpleeval.NameNotDefined as exc:
-            msg = f"缺少字段 {exc.name}"
-            raise EvaluationError(msg, fields=(exc.name,)) from None
-        except KeyError as exc:
-            msg = f"缺少字段 {exc.args[0]}"
-            raise EvaluationError(msg, fields=(str(exc.args[0]),)) from None
-        except (TypeError, ValueError, ArithmeticError) as exc:
-            msg = f"数据类型不符: {exc}"
-            raise EvaluationError(msg) from None
+        python = syntax.to_python(self.tree)
+        return _explained(lambda e: reference.interpret(python, self.source, e), env)
+
+
+def _explained(run: Callable[[Mapping[str, Any]], Any], env: Mapping[str, Any]) -> Any:
+    """``run(env)``, with what an expression may raise on bad data as EvaluationError: a
+    missing name (the environment's ``KeyError``, simpleeval's ``NameNotDefined``) naming the
+    field, a value of the wrong type, an arithmetic error."""
+    try:
+        return run(env)
+    except EvaluationError:
+        raise
+    except simpleeval.NameNotDefined as exc:
+        msg = f"缺少字段 {exc.name}"
+        raise EvaluationError(msg, fields=(exc.name,)) from None
+    except KeyError as exc:
+        msg = f"缺少字段 {exc.args[0]}"
+        raise EvaluationError(msg, fields=(str(exc.args[0]),)) from None
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        msg = f"数据类型不符: {exc}"
+        raise EvaluationError(msg) from None
 
 
 def compile_expression(

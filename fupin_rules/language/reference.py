@@ -17,25 +17,18 @@ from typing import Any
 import simpleeval
 
 from . import runtime
+from .syntax import BINARY_AST
 from .table import FUNCTIONS, OPERATORS, Function, Strategy
 
 __all__ = ["interpret"]
 
-_BINARY: dict[str, type[ast.operator]] = {
-    "+": ast.Add,
-    "-": ast.Sub,
-    "*": ast.Mult,
-    "/": ast.Div,
-    "//": ast.FloorDiv,
-    "%": ast.Mod,
-}
 _OWN: dict[str, Callable[[Any, Any], Any]] = {"+": operator.add, "-": operator.sub}
 
 
 def _operators() -> dict[type, Callable[..., Any]]:
     found: dict[type, Callable[..., Any]] = dict(simpleeval.DEFAULT_OPERATORS)
     for symbol, spec in OPERATORS.items():
-        found[_BINARY[symbol]] = spec.runtime or _OWN[symbol]
+        found[BINARY_AST[symbol]] = spec.runtime or _OWN[symbol]
     return found
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from . import runtime
 from . import tree as t
+from .syntax import BINARY_AST, COMPARE_AST, UNARY_AST
 from .table import FUNCTIONS, OPERATORS, Strategy
 from .types import DATE
 
@@ -26,17 +27,6 @@ __all__ = ["RUNTIME", "Translator", "compile_expression_function", "compile_modu
 _OPERATOR_NAMES = {
     symbol: f"_{spec.runtime.__name__}" for symbol, spec in OPERATORS.items() if spec.runtime
 }
-_COMPARE: dict[str, type[ast.cmpop]] = {
-    "==": ast.Eq,
-    "!=": ast.NotEq,
-    "<": ast.Lt,
-    "<=": ast.LtE,
-    ">": ast.Gt,
-    ">=": ast.GtE,
-    "in": ast.In,
-    "not in": ast.NotIn,
-}
-_ARITHMETIC: dict[str, type[ast.operator]] = {"+": ast.Add, "-": ast.Sub}
 
 RUNTIME: Mapping[str, Any] = {
     "__builtins__": {},
@@ -134,7 +124,7 @@ class Translator:
         )
 
     def _Unary(self, node: t.Unary) -> ast.expr:
-        op: ast.unaryop = {"not": ast.Not, "-": ast.USub, "+": ast.UAdd}[node.op]()
+        op: ast.unaryop = UNARY_AST[node.op]()
         return ast.UnaryOp(op=op, operand=self.expr(node.operand))
 
     def _Binary(self, node: t.Binary) -> ast.expr:
@@ -142,7 +132,7 @@ class Translator:
         name = _OPERATOR_NAMES.get(node.op)
         if name is not None:
             return _call(name, [left, right])
-        return ast.BinOp(left=left, op=_ARITHMETIC[node.op](), right=right)
+        return ast.BinOp(left=left, op=BINARY_AST[node.op](), right=right)
 
     def _Logic(self, node: t.Logic) -> ast.expr:
         op = ast.And() if node.op == "and" else ast.Or()
@@ -154,7 +144,7 @@ class Translator:
     def _Compare(self, node: t.Compare) -> ast.expr:
         return ast.Compare(
             left=self.expr(node.operands[0]),
-            ops=[_COMPARE[op]() for op in node.ops],
+            ops=[COMPARE_AST[op]() for op in node.ops],
             comparators=[self.expr(c) for c in node.operands[1:]],
         )
 

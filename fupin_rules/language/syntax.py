@@ -11,9 +11,9 @@ import ast
 
 from . import tree as t
 
-__all__ = ["canonical_text", "to_python"]
+__all__ = ["BINARY_AST", "COMPARE_AST", "UNARY_AST", "canonical_text", "to_python"]
 
-_BINARY: dict[str, type[ast.operator]] = {
+BINARY_AST: dict[str, type[ast.operator]] = {
     "+": ast.Add,
     "-": ast.Sub,
     "*": ast.Mult,
@@ -21,8 +21,8 @@ _BINARY: dict[str, type[ast.operator]] = {
     "//": ast.FloorDiv,
     "%": ast.Mod,
 }
-_UNARY: dict[str, type[ast.unaryop]] = {"not": ast.Not, "-": ast.USub, "+": ast.UAdd}
-_COMPARE: dict[str, type[ast.cmpop]] = {
+UNARY_AST: dict[str, type[ast.unaryop]] = {"not": ast.Not, "-": ast.USub, "+": ast.UAdd}
+COMPARE_AST: dict[str, type[ast.cmpop]] = {
     "==": ast.Eq,
     "!=": ast.NotEq,
     "<": ast.Lt,
@@ -32,6 +32,8 @@ _COMPARE: dict[str, type[ast.cmpop]] = {
     "in": ast.In,
     "not in": ast.NotIn,
 }
+"""Each operator of the language and the Python syntax that writes it (the row backend and
+the checker read the same tables)."""
 
 
 def _name(identifier: str) -> ast.Name:
@@ -49,10 +51,10 @@ def to_python(node: t.Node) -> ast.expr:
     if isinstance(node, t.Attr):
         return ast.Attribute(value=to_python(node.target), attr=node.field, ctx=ast.Load())
     if isinstance(node, t.Unary):
-        return ast.UnaryOp(op=_UNARY[node.op](), operand=to_python(node.operand))
+        return ast.UnaryOp(op=UNARY_AST[node.op](), operand=to_python(node.operand))
     if isinstance(node, t.Binary):
         return ast.BinOp(
-            left=to_python(node.left), op=_BINARY[node.op](), right=to_python(node.right)
+            left=to_python(node.left), op=BINARY_AST[node.op](), right=to_python(node.right)
         )
     if isinstance(node, t.Logic):
         op = ast.And() if node.op == "and" else ast.Or()
@@ -67,7 +69,7 @@ def to_python(node: t.Node) -> ast.expr:
     if isinstance(node, t.Compare):
         return ast.Compare(
             left=to_python(node.operands[0]),
-            ops=[_COMPARE[op]() for op in node.ops],
+            ops=[COMPARE_AST[op]() for op in node.ops],
             comparators=[to_python(c) for c in node.operands[1:]],
         )
     if isinstance(node, t.Cond):
