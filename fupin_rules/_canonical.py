@@ -18,6 +18,7 @@ __all__ = [
     "EXACT",
     "canonical_json",
     "decimal_text",
+    "digest",
     "dumps",
     "fingerprint",
     "fragment",
@@ -199,6 +200,15 @@ def fragment(raw: bytes) -> Any:
 def canonical_json(value: Any) -> bytes:
     """The canonical bytes of ``value``: what a fingerprint hashes."""
     return dumps(value).encode("utf-8")
+
+
+def digest(value: Any) -> str | None:
+    """``sha256:<hex>`` of the canonical JSON of ``value`` (a record as given), or None if it
+    is not JSON-like data (a Python object, a NaN): such a record has no digest to check."""
+    try:
+        return fingerprint(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def fingerprint(value: Any) -> str:

@@ -40,6 +40,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._canonical import digest
 from ._frozen import thaw
 from .columnar import evaluate_columns, plan
 from .decision import CRITERION_OUTCOMES
@@ -99,31 +100,27 @@ def evaluate_arrow(
             & (col.outcomes <= 1)
         )
     schema = rs.record_schema
-    id_field = schema.id_field
-    ids: list[Any] = (
-        batch.column(id_field).to_pylist()
-        if id_field and id_field in batch.schema.names
-        else [None] * n
-    )
-    others = np.flatnonzero(~decide)
-    records = dict(zip(others.tolist(), _records(batch, others), strict=True))
+    # Every row's record as the row reader reads it: the rows not decided here are evaluated
+    # from it, and every result carries its digest.
+    records = [record for _, record in rows_of(batch, label, start)]
     criteria = tuple(c.id for c in rs.criteria)
     results: list[Result] = []
-    for i in range(n):
+    for i, (record, decided) in enumerate(zip(records, decide.tolist(), strict=True)):
         source = f"{label}:{start + i + 1}"
-        if i in records:
-            results.append(rs.evaluate(records[i], as_of=day, source=source))
+        if not decided:
+            results.append(rs.evaluate(record, as_of=day, source=source))
             continue
         outcomes = tuple([CRITERION_OUTCOMES[c] for c in codes[i].tolist()])
         results.append(
             result_of_outcomes(
                 rs,
                 day,
-                schema.record_id({id_field: value_of(ids[i])}),
+                schema.record_id(record),
                 source,
                 criteria,
                 outcomes,
-                _findings(rs, batch, i, day, source),
+                _findings(rs, record, day, source),
+                input_digest=digest(record),
             )
         )
     return results
@@ -161,17 +158,8 @@ def _plain_type(t: Any) -> Any:
     return t
 
 
-def _records(batch: Any, rows: npt.NDArray[np.intp]) -> list[Any]:
-    if not len(rows):
-        return []
-    return [record for _, record in rows_of(batch.take(pa.array(rows)), "", 0)]
-
-
-def _findings(
-    rs: RuleSet, batch: Any, i: int, day: str, source: str
-) -> Callable[[], tuple[Finding, ...]]:
+def _findings(rs: RuleSet, record: Any, day: str, source: str) -> Callable[[], tuple[Finding, ...]]:
     def build() -> tuple[Finding, ...]:
-        record = _records(batch, np.array([i], dtype=np.intp))[0]
         return rs.evaluate(record, as_of=day, source=source).findings
 
     return build

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from ._canonical import digest
 from .decision import (
     CRITERION_OUTCOMES,
     PER_ITEM,
@@ -28,9 +29,11 @@ from .decision import (
     judge,
 )
 from .errors import EvaluationError, UsageError
+from .hints import hints, label_of, parameter_uses
 from .language import Expression
 from .model import Criterion, Derived, Finding, ItemFinding, Result, RuleSet, Template
 from .plan import NOT_APPLIES, Plan, compile_plan
+from .results import ParameterUse
 
 __all__ = [
     "Prepared",
@@ -111,9 +114,20 @@ class _Context:
     """Per-date values of a rule set: parameters in force, which are unconfirmed or missing,
     code labels for messages, and the compiled plan of the day (made on first use)."""
 
-    __slots__ = ("_fast", "_item_labels", "labels", "missing", "params", "unconfirmed")
+    __slots__ = (
+        "_fast",
+        "_item_labels",
+        "_uses",
+        "day",
+        "labels",
+        "missing",
+        "params",
+        "unconfirmed",
+    )
 
     def __init__(self, rs: RuleSet, day: str) -> None:
+        self.day = day
+        self._uses: dict[str, tuple[ParameterUse, ...]] = {}
         self.params: dict[str, Any] = {}
         self.unconfirmed: set[str] = set()
         self.missing: dict[str, str] = {}
@@ -141,6 +155,13 @@ class _Context:
             self._fast.append(_Fast(rs, self) if not self.missing else None)
         return self._fast[0]
 
+    def uses(self, rs: RuleSet, c: Criterion) -> tuple[ParameterUse, ...]:
+        """The parameter values ``c`` applies on this day, with their sources."""
+        found = self._uses.get(c.id)
+        if found is None:
+            found = self._uses[c.id] = parameter_uses(rs, c, self.day)
+        return found
+
     def item_labels(self, rs: RuleSet, c: Criterion) -> Mapping[str, Mapping[str, str]]:
         """Code labels for the names a per-item criterion shows (``m.field`` included)."""
         found = self._item_labels.get(c.id)
@@ -166,22 +187,13 @@ def _context(rs: RuleSet, day: str) -> _Context:
     return result
 
 
-def _label(rs: RuleSet, name: str) -> str:
-    if name in rs.parameters:
-        return rs.parameters[name].label
-    for d in rs.derived:
-        if d.name == name:
-            return d.label
-    return rs.record_schema.label(name)
-
-
 def _why_missing(rs: RuleSet, names: list[str], missing: Mapping[str, str]) -> str:
     parts = []
     for name in names:
         if name in missing:
             parts.append(missing[name])
         else:
-            parts.append(f"缺少「{_label(rs, name)}」({name})")
+            parts.append(f"缺少「{label_of(rs, name)}」({name})")
     return "; ".join(parts)
 
 
@@ -198,6 +210,17 @@ class Prepared:
     """Why a name is absent (parameter without a value, derived field not computable)."""
     reasons: tuple[str, ...]
     """Why the record is invalid (then ``env`` is empty)."""
+    digest: str | None = None
+    """The digest of the record as given (:func:`fupin_rules._canonical.digest`)."""
+
+
+@attrs.frozen
+class _Origin:
+    """Where a result's record came from: its id, its place, the digest of it as given."""
+
+    record_id: str | None
+    source: str | None
+    digest: str | None
 
 
 def prepare(rs: RuleSet, record: Any, *, as_of: str | dt.date | None = None) -> Prepared:
@@ -205,9 +228,10 @@ def prepare(rs: RuleSet, record: Any, *, as_of: str | dt.date | None = None) -> 
     day = parse_day(as_of or rs.default_as_of or rs.effective_from)
     schema = rs.record_schema
     record_id = schema.record_id(record)
+    found = digest(record)
     normalised, reasons = schema.check(record)
     if reasons:
-        return Prepared(day=day, record_id=record_id, env={}, missing={}, reasons=reasons)
+        return Prepared(day, record_id, {}, {}, reasons, found)
     ctx = _context(rs, day)
     env = _environment(normalised, ctx.params)
     missing = dict(ctx.missing)
@@ -217,7 +241,7 @@ def prepare(rs: RuleSet, record: Any, *, as_of: str | dt.date | None = None) -> 
             env[derived.name] = value
         else:
             missing[derived.name] = f"无法计算「{derived.label}」: {why}"
-    return Prepared(day=day, record_id=record_id, env=env, missing=missing, reasons=())
+    return Prepared(day, record_id, env, missing, (), found)
 
 
 def _environment(record: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
@@ -258,33 +282,35 @@ def evaluate(
     if fast is None:
         return evaluate_reference(rs, record, as_of=day, source=source)
     schema = rs.record_schema
+    origin = _Origin(schema.record_id(record), source, digest(record))
     normalised, reasons = schema.check(record)
-    record_id = schema.record_id(record)
     if reasons:
-        return _bare(rs, day, record_id, source, "invalid", reasons)
+        return _bare(rs, day, origin, "invalid", reasons)
     env = _environment(normalised, ctx.params)
     failed_at, codes = fast.plan(env)
     failed = [fast.derived[i] for i in failed_at] if failed_at else None
     if type(codes) is int:
         if codes == NOT_APPLIES:
-            return _bare(rs, day, record_id, source, "not_applicable")
+            return _bare(rs, day, origin, "not_applicable")
         missing = _missing(rs, ctx, env, failed)
-        return _judge_prepared(rs, Prepared(day, record_id, env, missing, ()), source)
+        prepared = Prepared(day, origin.record_id, env, missing, (), origin.digest)
+        return _judge_prepared(rs, prepared, source)
     assert isinstance(codes, list)
     if PER_ITEM in codes:
         findings = _fast_findings(rs, ctx, fast, env, codes, failed)
-        return _conclude(rs, day, record_id, findings, source)
+        return _conclude(rs, day, origin, findings)
     # Every criterion was judged by the plan: the outcome is known now; the findings
     # (messages, values) and the reasons are built only if someone asks for them.
     return result_of_outcomes(
         rs,
         day,
-        record_id,
+        origin.record_id,
         source,
         fast.ids,
         tuple([CRITERION_OUTCOMES[code] for code in codes]),
         lambda: _fast_findings(rs, ctx, fast, env, codes, failed),
         lambda: _fast_findings(rs, ctx, fast, env, codes, failed, only_unknown=True),
+        input_digest=origin.digest,
     )
 
 
@@ -297,6 +323,8 @@ def result_of_outcomes(
     outcomes: tuple[CriterionOutcome, ...],
     build: Callable[[], tuple[Finding, ...]],
     build_unknown: Callable[[], tuple[Finding, ...]] | None = None,
+    *,
+    input_digest: str | None = None,
 ) -> Result:
     """The result of a valid record of ``rs`` whose criteria (``ids``, in the rule set's
     order) had these ``outcomes``: decided now, its findings built by ``build`` on first
@@ -308,8 +336,7 @@ def result_of_outcomes(
     return _result(
         rs,
         day,
-        record_id,
-        source,
+        _Origin(record_id, source, input_digest),
         decided,
         conclusion,
         findings=None,
@@ -401,6 +428,8 @@ def _fast_findings(
                 values=values,
                 sources=sources,
                 unconfirmed=unconfirmed,
+                parameters=ctx.uses(rs, c),
+                hints=hints(rs, c, env) if outcome == "fail" else (),
             )
         )
     return tuple(findings)
@@ -414,28 +443,14 @@ def _text(c: Criterion, outcome: str) -> Template:
     return c.not_applicable_text
 
 
-def _conclude(
-    rs: RuleSet,
-    day: str,
-    record_id: str | None,
-    findings: tuple[Finding, ...],
-    source: str | None,
-) -> Result:
+def _conclude(rs: RuleSet, day: str, origin: _Origin, findings: tuple[Finding, ...]) -> Result:
     outcome, extra, conclusion = decide(rs, tuple(f.outcome for f in findings))
     reasons = () if extra is None else _with_unknown(extra, findings)
-    return _result(
-        rs, day, record_id, source, outcome, conclusion, findings=findings, reasons=reasons
-    )
+    return _result(rs, day, origin, outcome, conclusion, findings=findings, reasons=reasons)
 
 
 def _result(
-    rs: RuleSet,
-    day: str,
-    record_id: str | None,
-    source: str | None,
-    outcome: Outcome,
-    conclusion: str,
-    **rest: Any,
+    rs: RuleSet, day: str, origin: _Origin, outcome: Outcome, conclusion: str, **rest: Any
 ) -> Result:
     """A result of ``rs`` on ``day``; ``rest``: findings, reasons and how to build them."""
     return Result(
@@ -443,9 +458,11 @@ def _result(
         ruleset=rs.key,
         fingerprint=rs.fingerprint,
         as_of=day,
-        record_id=record_id,
+        record_id=origin.record_id,
         conclusion=conclusion,
-        source=source,
+        source=origin.source,
+        input_digest=origin.digest,
+        parameters=rs.overrides,
         **rest,
     )
 
@@ -465,20 +482,20 @@ def evaluate_reference(
 
 
 def _judge_prepared(rs: RuleSet, prepared: Prepared, source: str | None) -> Result:
-    day, record_id = prepared.day, prepared.record_id
+    day, origin = prepared.day, _Origin(prepared.record_id, source, prepared.digest)
     if prepared.reasons:
-        return _bare(rs, day, record_id, source, "invalid", prepared.reasons)
+        return _bare(rs, day, origin, "invalid", prepared.reasons)
     ctx = _context(rs, day)
     env, missing = prepared.env, prepared.missing
     if rs.applies_if is not None:
         value, why = _run(rs.applies_if, env, missing, rs)
         if why is not None:
             reasons = (f"无法判断是否适用: {why}",)
-            return _bare(rs, day, record_id, source, "invalid", reasons, "无法判定")
+            return _bare(rs, day, origin, "invalid", reasons, "无法判定")
         if not value:
-            return _bare(rs, day, record_id, source, "not_applicable")
+            return _bare(rs, day, origin, "not_applicable")
     findings = tuple(_finding(rs, c, env, missing, ctx) for c in rs.criteria)
-    return _conclude(rs, day, record_id, findings, source)
+    return _conclude(rs, day, origin, findings)
 
 
 def run_expression(
@@ -567,6 +584,8 @@ def _finding(
         sources=tuple(str(x) for x in c.citations),
         unconfirmed=unconfirmed,
         items=items,
+        parameters=ctx.uses(rs, c),
+        hints=hints(rs, c, env) if outcome == "fail" else (),
     )
 
 
@@ -641,14 +660,13 @@ def rejected(
 ) -> Result:
     """The ``invalid`` result for input that never became a record (e.g. a line of bad JSON)."""
     day = parse_day(as_of or rs.default_as_of or rs.effective_from)
-    return _bare(rs, day, None, source, "invalid", (reason,))
+    return _bare(rs, day, _Origin(None, source, None), "invalid", (reason,))
 
 
 def _bare(
     rs: RuleSet,
     day: str,
-    record_id: str | None,
-    source: str | None,
+    origin: _Origin,
     outcome: Outcome,
     reasons: tuple[str, ...] = (),
     conclusion: str | None = None,
@@ -656,4 +674,4 @@ def _bare(
     """A result without findings: an invalid record, or a rule set that does not apply."""
     if conclusion is None:
         conclusion = "记录无效" if outcome == "invalid" else rs.decision.conclusion(outcome)
-    return _result(rs, day, record_id, source, outcome, conclusion, findings=(), reasons=reasons)
+    return _result(rs, day, origin, outcome, conclusion, findings=(), reasons=reasons)

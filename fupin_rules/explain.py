@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from .decision import CRITERION_LABELS, CRITERION_MARKS, SEVERITY_TAGS
+from .display import display
 from .evaluation import rejected
 from .io.jsonl import InputRecord
 from .model import Result, RuleSet
 
 __all__ = ["evaluate_items", "explain_text"]
+
+_ALWAYS = "0001-01-01"
+"""The start of a parameter written with one value (no date)."""
 
 
 def evaluate_items(
@@ -40,6 +44,17 @@ def explain_text(result: Result, rs: RuleSet) -> str:
         mark, label = CRITERION_MARKS[f.outcome], CRITERION_LABELS[f.outcome]
         lines.append(f"  {mark} {group}{f.label}{tag}: {label}")
         lines.append(f"      {f.message}")
+        for hint in f.hints:
+            lines.append(f"      差距: {hint}")
         for s in f.sources:
             lines.append(f"      依据: {s}")
+        for p in f.parameters:
+            spec = rs.parameters.get(p.name)
+            label = spec.label if spec is not None else p.name
+            unit = f" {spec.unit}" if spec is not None and spec.unit else ""
+            when = [] if p.start == _ALWAYS else [f"自 {p.start} 起"]
+            when += ["未经来源确认"] if p.unconfirmed else []
+            shown = f" ({', '.join(when)})" if when else ""
+            cited = "; ".join(p.sources) or "未注明来源"
+            lines.append(f"      参数「{label}」{display(p.value)}{unit}{shown}: {cited}")
     return "\n".join(lines) + "\n"

@@ -251,13 +251,14 @@ class Engine(Protocol):
 class RuleSetCache:
     """What evaluation works out once per rule set and keeps: per day, the parameters in
     force and the compiled plan; decisions by outcome pattern (also as a table for columns);
-    the column plan and the Arrow checks.
+    each criterion's measurable comparisons (hints); the column plan and the Arrow checks.
     A cache, not state: everything in it follows from the rule set (and the day)."""
 
-    __slots__ = ("arrow", "columns", "days", "decisions", "patterns")
+    __slots__ = ("arrow", "columns", "days", "decisions", "gaps", "patterns")
 
     def __init__(self) -> None:
         self.days: dict[str, Any] = {}
+        self.gaps: dict[str, Any] = {}
         self.decisions: dict[tuple[str, ...], Any] = {}
         self.columns: Any = None
         self.patterns: Any = None
@@ -294,6 +295,8 @@ class RuleSet:
     effective_unconfirmed: bool = False
     default_as_of: str | None = None
     """The date :meth:`evaluate` uses when none is given (set by ``Library.get(as_of=...)``)."""
+    overrides: Mapping[str, Any] = attrs.field(factory=dict, converter=freeze, kw_only=True)
+    """Parameters the user fixed (:meth:`with_parameters`), by name; results carry them."""
     _engine: Engine = attrs.field(kw_only=True, repr=False, alias="engine")
     _cache: RuleSetCache = attrs.field(factory=RuleSetCache, repr=False, alias="cache")
 

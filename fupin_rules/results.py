@@ -8,17 +8,54 @@ are the same, and the result's value never changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 
 from ._canonical import dumps, fragment, plain, raw_json
-from ._frozen import freeze_values, thaw
+from ._frozen import freeze, freeze_values, thaw
+from ._version import __version__
 from .decision import CriterionOutcome, Outcome, Severity
 
-__all__ = ["Finding", "ItemFinding", "Result"]
+__all__ = ["Finding", "ItemFinding", "ParameterUse", "Result"]
+
+
+@attrs.frozen
+class ParameterUse:
+    """A parameter value a criterion applied: the value in force on the evaluation date, from
+    which date, whether a source confirms it, and the sources of that value."""
+
+    name: str
+    value: Any
+    start: str
+    """The date the value is in force from (``0001-01-01``: a value without a date)."""
+    unconfirmed: bool
+    sources: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parameter value as plain data."""
+        return {
+            "name": self.name,
+            "value": plain(self.value),
+            "from": self.start,
+            "unconfirmed": self.unconfirmed,
+            "sources": list(self.sources),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ParameterUse:
+        """The parameter value read back from :meth:`to_dict`'s data."""
+        return cls(
+            name=data["name"],
+            value=_exact(data["value"]),
+            start=data["from"],
+            unconfirmed=bool(data["unconfirmed"]),
+            sources=tuple(data["sources"]),
+        )
 
 
 @attrs.frozen
@@ -50,6 +87,17 @@ class ItemFinding:
     def __reduce__(self) -> tuple[Any, ...]:
         return (_item_finding, (attrs.asdict(self, recurse=False) | {"values": thaw(self.values)},))
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ItemFinding:
+        """The item finding read back from :meth:`to_dict`'s data."""
+        return cls(
+            index=int(data["index"]),
+            item_id=data["item_id"],
+            outcome=data["outcome"],
+            message=data["message"],
+            values={k: _exact(v) for k, v in data["values"].items()},
+        )
+
 
 def _item_finding(fields: dict[str, Any]) -> ItemFinding:
     return ItemFinding(**fields)
@@ -71,10 +119,32 @@ class Finding:
     """The criterion's test, or a parameter value it used, is not confirmed by a source."""
     items: tuple[ItemFinding, ...] = ()
     """For a per-item criterion: the items (members ...) that did not pass."""
+    parameters: tuple[ParameterUse, ...] = ()
+    """The parameter values the criterion applied, with their dates and sources."""
+    hints: tuple[str, ...] = ()
+    """For a failed numeric test: what it would take to pass (``人均纯收入还差 215 元 …``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as plain data."""
         return self._raw(plain)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        """The finding read back from :meth:`to_dict`'s (or the JSON's) data."""
+        return cls(
+            criterion=data["criterion"],
+            label=data["label"],
+            group=data["group"],
+            severity=data["severity"],
+            outcome=data["outcome"],
+            message=data["message"],
+            values={k: _exact(v) for k, v in data["values"].items()},
+            sources=tuple(data["sources"]),
+            unconfirmed=bool(data["unconfirmed"]),
+            items=tuple(ItemFinding.from_dict(i) for i in data.get("items", ())),
+            parameters=tuple(ParameterUse.from_dict(p) for p in data.get("parameters", ())),
+            hints=tuple(data.get("hints", ())),
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
         fields = attrs.asdict(self, recurse=False)
@@ -95,28 +165,38 @@ class Finding:
             self.outcome,
             self.sources,
             self.unconfirmed,
+            self.parameters,
         )
         parts = _FINDING_JSON.get(key)
         if parts is None:
-            head = raw_json({"criterion": self.criterion, "group": self.group, "label": self.label})
-            tail = raw_json(
-                {
-                    "outcome": self.outcome,
-                    "severity": self.severity,
-                    "sources": list(self.sources),
-                    "unconfirmed": self.unconfirmed,
-                }
-            )
-            if head is None or tail is None:
+            head = raw_json({"criterion": self.criterion, "group": self.group})
+            label = raw_json(self.label)
+            tail: dict[str, Any] = {
+                "outcome": self.outcome,
+                "severity": self.severity,
+                "sources": list(self.sources),
+                "unconfirmed": self.unconfirmed,
+            }
+            if self.parameters:
+                tail["parameters"] = [p.to_dict() for p in self.parameters]
+            written = raw_json(tail)
+            if head is None or label is None or written is None:
                 return None
-            # Keys in order: criterion group label | message | outcome ... unconfirmed | values
-            parts = (head[:-1] + b',"message":', b"," + tail[1:-1] + b',"values":')
+            # Keys in order: criterion group | hints | label | message | outcome parameters
+            # severity sources unconfirmed | values
+            parts = (
+                head[:-1],
+                b',"label":' + label + b',"message":',
+                b"," + written[1:-1] + b',"values":',
+            )
             if len(_FINDING_JSON) < 4096:
                 _FINDING_JSON[key] = parts
         message, values = raw_json(self.message), raw_json(self.values.copy())
-        if message is None or values is None:
+        hints = raw_json(list(self.hints)) if self.hints else b""
+        if message is None or values is None or hints is None:
             return None
-        return fragment(parts[0] + message + parts[1] + values + b"}")
+        middle = b',"hints":' + hints if self.hints else b""
+        return fragment(parts[0] + middle + parts[1] + message + parts[2] + values + b"}")
 
     def _raw(self, convert: Callable[[Any], Any] = dict) -> dict[str, Any]:
         """The finding as data; ``convert`` as for :meth:`ItemFinding._raw`."""
@@ -134,6 +214,10 @@ class Finding:
         }
         if self.items:
             data["items"] = [i._raw(convert) for i in self.items]
+        if self.parameters:
+            data["parameters"] = [p.to_dict() for p in self.parameters]
+        if self.hints:
+            data["hints"] = list(self.hints)
         return data
 
 
@@ -177,6 +261,13 @@ class Result:
     conclusion: str = ""
     source: str | None = None
     """Where the record came from, e.g. ``households.jsonl:17``."""
+    input_digest: str | None = attrs.field(default=None, kw_only=True)
+    """``sha256:`` of the canonical JSON of the record as given (None for input that never
+    became a record): what ``verify`` checks the input against."""
+    parameters: Mapping[str, Any] = attrs.field(factory=dict, kw_only=True, converter=freeze)
+    """Parameters the user fixed (``--param``), by name: part of what ``verify`` re-runs."""
+    library: str = attrs.field(default=__version__, kw_only=True)
+    """The fupin-rules version that produced the result."""
     _outcomes: tuple[tuple[str, CriterionOutcome], ...] | None = attrs.field(
         default=None, alias="outcomes", kw_only=True, repr=False
     )
@@ -239,6 +330,9 @@ class Result:
             "reasons": self.reasons,
             "conclusion": self.conclusion,
             "source": self.source,
+            "input_digest": self.input_digest,
+            "parameters": thaw(self.parameters),
+            "library": self.library,
         }
         return (_result, (fields,))
 
@@ -282,7 +376,16 @@ class Result:
         sorted order here), and the parts shared by many results (the rule set, the date, an
         outcome with its conclusion, a pattern of criterion outcomes) are written once. None
         if orjson is not installed or refuses a piece; then :func:`dumps` writes the whole."""
-        key = (self.as_of, self.conclusion, self.fingerprint, self.outcome, self.ruleset)
+        if self.parameters:
+            return None  # rare (a run with --param): written by dumps
+        key = (
+            self.as_of,
+            self.conclusion,
+            self.fingerprint,
+            self.library,
+            self.outcome,
+            self.ruleset,
+        )
         parts = _BRIEF_PARTS.get(key)
         if parts is None:
             pieces: list[bytes] = []
@@ -291,7 +394,7 @@ class Result:
                 if piece is None:
                     return None
                 pieces.append(piece)
-            as_of, conclusion, fingerprint, outcome, ruleset = pieces
+            as_of, conclusion, fingerprint, library, outcome, ruleset = pieces
             parts = (
                 b'{"as_of":'
                 + as_of
@@ -299,9 +402,8 @@ class Result:
                 + conclusion
                 + b',"fingerprint":'
                 + fingerprint
-                + b',"outcome":'
-                + outcome
-                + b',"outcomes":',
+                + b',"input_digest":',
+                b',"library":' + library + b',"outcome":' + outcome + b',"outcomes":',
                 b',"ruleset":' + ruleset + b',"source":',
             )
             if len(_BRIEF_PARTS) < 4096:
@@ -317,16 +419,19 @@ class Result:
         reasons = self.reasons
         why = raw_json(list(reasons)) if reasons else b"[]"
         record_id, source = raw_json(self.record_id), raw_json(self.source)
-        if why is None or record_id is None or source is None:
+        digest = raw_json(self.input_digest)
+        if why is None or record_id is None or source is None or digest is None:
             return None
         line = (
             parts[0]
+            + digest
+            + parts[1]
             + pattern
             + b',"reasons":'
             + why
             + b',"record_id":'
             + record_id
-            + parts[1]
+            + parts[2]
             + source
             + b"}"
         )
@@ -343,7 +448,7 @@ class Result:
     ) -> dict[str, Any]:
         if findings is None:  # the findings first: the reasons may then be read from them
             findings = [f._raw(convert) for f in self.findings]
-        return {
+        data: dict[str, Any] = {
             "record_id": self.record_id,
             "source": self.source,
             "outcome": self.outcome,
@@ -353,16 +458,66 @@ class Result:
             "as_of": self.as_of,
             "reasons": list(self.reasons),
             "findings": findings,
+            "input_digest": self.input_digest,
+            "library": self.library,
         }
+        if self.parameters:
+            data["parameters"] = plain(thaw(self.parameters))
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        """A result read back from :meth:`to_dict` (or :meth:`to_json`) data, full or brief:
+        the same result, which writes the same JSON."""
+        findings = data.get("findings")
+        outcomes = data.get("outcomes")
+        return cls(
+            outcome=data["outcome"],
+            ruleset=data["ruleset"],
+            fingerprint=data["fingerprint"],
+            as_of=data["as_of"],
+            record_id=data["record_id"],
+            findings=tuple(Finding.from_dict(f) for f in findings) if findings is not None else (),
+            reasons=tuple(data["reasons"]),
+            conclusion=data["conclusion"],
+            source=data["source"],
+            input_digest=data.get("input_digest"),
+            parameters={k: _exact(v) for k, v in data.get("parameters", {}).items()},
+            library=data.get("library", __version__),
+            outcomes=tuple(outcomes.items()) if outcomes is not None else None,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Result:
+        """A result read back from one line of :meth:`to_json` (numbers exact)."""
+        data = json.loads(text, parse_float=Decimal)
+        if not isinstance(data, Mapping):
+            msg = "a result line must be a JSON object"
+            raise ValueError(msg)
+        return cls.from_dict(data)
 
 
-_FINDING_JSON: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+_FINDING_JSON: dict[tuple[Any, ...], tuple[bytes, bytes, bytes]] = {}
 """The fixed parts of findings' JSON, by what they are made of (see :meth:`Finding._json`)."""
 _OUTCOMES_JSON: dict[tuple[tuple[str, str], ...], bytes] = {}
 """The JSON of criteria's outcomes in brief results, by the outcomes."""
-_BRIEF_PARTS: dict[tuple[str | None, ...], tuple[bytes, bytes]] = {}
+_BRIEF_PARTS: dict[tuple[str | None, ...], tuple[bytes, bytes, bytes]] = {}
 """The fixed parts of brief results' JSON, by what they are made of (see ``_brief_json``)."""
 
 
 def _result(fields: dict[str, Any]) -> Result:
     return Result(**fields)
+
+
+def _exact(value: Any) -> Any:
+    """A value read back from result data with its numbers exact again (``plain`` writes them
+    as float subclasses holding their exact text; JSON read with exact decimals gives them)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | int | Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, list | tuple):
+        return [_exact(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _exact(v) for k, v in value.items()}
+    return value

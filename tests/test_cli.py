@@ -263,8 +263,10 @@ def test_explain_prints_each_criterion_in_chinese(tmp_path: Path) -> None:
     assert code == 0
     assert "结论: 未达标 (fail)" in out
     assert (
-        "  ✗ [一超] 人均纯收入超过标准: 未达标\n      人均纯收入 2952 元, 未超过标准 2952 元\n      依据: 《测试通知》(测发〔2016〕1号) 第一条"
-        in out
+        "  ✗ [一超] 人均纯收入超过标准: 未达标\n      人均纯收入 2952 元, 未超过标准 2952 元\n"
+        "      差距: 「人均纯收入」恰为 2952 元, 须高于此标准\n"
+        "      依据: 《测试通知》(测发〔2016〕1号) 第一条\n"
+        "      参数「收入标准」2952 元 (自 2016-01-01 起): 未注明来源" in out
     )
     assert "  ✓ 名下无车 [一票否决]: 达标" in out
     assert "  ✗ 属性为低保贫困户 [参考指标]: 未达标" not in out

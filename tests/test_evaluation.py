@@ -7,6 +7,7 @@ import functools
 import json
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -61,7 +62,12 @@ def test_a_record_cannot_replace_a_parameter_or_the_date(
         result = evaluate(hostile)
         assert result.finding("income").outcome == "fail"
         assert result.finding("income").values["income_line"] == 2952
-        assert result.to_json() == evaluate(at_line).to_json()
+        plain = evaluate(at_line)
+        assert result.input_digest != plain.input_digest  # the inputs differ
+        assert (
+            attrs.evolve(result, input_digest=None).to_json()
+            == attrs.evolve(plain, input_digest=None).to_json()
+        )
 
 
 def test_parameter_by_date(demo_lib: fr.Library, demo_record: dict) -> None:

@@ -57,8 +57,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "calendar.model",
         "calendar.loading",
     ),
-    # 4. applying a rule set to a record
-    ("evaluation",),
+    # 4. applying a rule set to a record; what findings tell beyond outcomes
+    ("evaluation", "hints"),
     # 5. rule files to rule sets
     ("loading", "loading.*"),
     # 6. the library of standards

@@ -190,6 +190,12 @@ def override_parameters(rs: RuleSet, overrides: Mapping[str, Any]) -> RuleSet:
         entry = parameter_form(params[n])
         entry["values"][0]["sources"] = ["由使用者指定"]
         form["parameters"][n] = plain(entry)
+    fixed = {**rs.overrides, **{n: params[n].values[0].value for n in overrides}}
     return attrs.evolve(
-        rs, parameters=params, canonical=form, fingerprint=fingerprint(form), cache=RuleSetCache()
+        rs,
+        parameters=params,
+        canonical=form,
+        fingerprint=fingerprint(form),
+        cache=RuleSetCache(),
+        overrides=fixed,
     )
