@@ -203,12 +203,34 @@ def canonical_json(value: Any) -> bytes:
 
 
 def digest(value: Any) -> str | None:
-    """``sha256:<hex>`` of the canonical JSON of ``value`` (a record as given), or None if it
-    is not JSON-like data (a Python object, a NaN): such a record has no digest to check."""
+    """``sha256:<hex>`` of the canonical JSON of ``value`` (a checked record), or None if it
+    is not JSON-like data (a Python object, a NaN): such a record has no digest to check.
+
+    The bytes hashed are :func:`dumps`'s. Where orjson is installed they are written by it
+    directly, decimals through a hook (a record holds few), which is about twice as fast as
+    converting the whole value first; anything that path refuses is written by :func:`dumps`.
+    """
+    if _FRAGMENT is not None:
+        try:
+            raw: bytes = _orjson.dumps(value, default=_hooked, option=_orjson.OPT_SORT_KEYS)
+        except (TypeError, ValueError, _orjson.JSONEncodeError):
+            pass
+        else:
+            return "sha256:" + hashlib.sha256(raw).hexdigest()
     try:
         return fingerprint(value)
     except (TypeError, ValueError):
         return None
+
+
+def _hooked(value: Any) -> Any:
+    """What orjson cannot write itself, as :func:`_fragments` writes it."""
+    if type(value) is Decimal:
+        return _FRAGMENT(render_number(value))
+    if isinstance(value, Mapping):
+        return dict(value)
+    msg = f"cannot turn {type(value).__name__} into JSON"
+    raise TypeError(msg)
 
 
 def fingerprint(value: Any) -> str:

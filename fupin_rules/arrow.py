@@ -40,7 +40,6 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._canonical import digest
 from ._frozen import thaw
 from .columnar import evaluate_columns, plan
 from .decision import CRITERION_OUTCOMES
@@ -120,7 +119,7 @@ def evaluate_arrow(
                 criteria,
                 outcomes,
                 _findings(rs, record, day, source),
-                input_digest=digest(record),
+                checked=normalise(record),
             )
         )
     return results

@@ -18,7 +18,6 @@ from typing import Any
 
 import attrs
 
-from ._canonical import digest
 from .decision import (
     CRITERION_OUTCOMES,
     PER_ITEM,
@@ -210,17 +209,24 @@ class Prepared:
     """Why a name is absent (parameter without a value, derived field not computable)."""
     reasons: tuple[str, ...]
     """Why the record is invalid (then ``env`` is empty)."""
-    digest: str | None = None
-    """The digest of the record as given (:func:`fupin_rules._canonical.digest`)."""
+    checked: Any = None
+    """The record as checked (normalised), which its result's digest is of."""
 
 
 @attrs.frozen
 class _Origin:
-    """Where a result's record came from: its id, its place, the digest of it as given."""
+    """Where a result's record came from: its id, its place, and the record as checked (a
+    snapshot, which the result's ``input_digest`` is computed from when first asked)."""
 
     record_id: str | None
     source: str | None
-    digest: str | None
+    checked: Any
+
+
+def _snapshot(record: Any, normalised: dict[str, Any]) -> Any:
+    """The checked record as it is now (the environment will add to it), or None for input
+    that is not a record at all."""
+    return dict(normalised) if isinstance(record, Mapping) else None
 
 
 def prepare(rs: RuleSet, record: Any, *, as_of: str | dt.date | None = None) -> Prepared:
@@ -228,10 +234,10 @@ def prepare(rs: RuleSet, record: Any, *, as_of: str | dt.date | None = None) -> 
     day = parse_day(as_of or rs.default_as_of or rs.effective_from)
     schema = rs.record_schema
     record_id = schema.record_id(record)
-    found = digest(record)
     normalised, reasons = schema.check(record)
+    checked = _snapshot(record, normalised)
     if reasons:
-        return Prepared(day, record_id, {}, {}, reasons, found)
+        return Prepared(day, record_id, {}, {}, reasons, checked)
     ctx = _context(rs, day)
     env = _environment(normalised, ctx.params)
     missing = dict(ctx.missing)
@@ -241,7 +247,7 @@ def prepare(rs: RuleSet, record: Any, *, as_of: str | dt.date | None = None) -> 
             env[derived.name] = value
         else:
             missing[derived.name] = f"无法计算「{derived.label}」: {why}"
-    return Prepared(day, record_id, env, missing, (), found)
+    return Prepared(day, record_id, env, missing, (), checked)
 
 
 def _environment(record: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
@@ -282,8 +288,8 @@ def evaluate(
     if fast is None:
         return evaluate_reference(rs, record, as_of=day, source=source)
     schema = rs.record_schema
-    origin = _Origin(schema.record_id(record), source, digest(record))
     normalised, reasons = schema.check(record)
+    origin = _Origin(schema.record_id(record), source, _snapshot(record, normalised))
     if reasons:
         return _bare(rs, day, origin, "invalid", reasons)
     env = _environment(normalised, ctx.params)
@@ -293,7 +299,7 @@ def evaluate(
         if codes == NOT_APPLIES:
             return _bare(rs, day, origin, "not_applicable")
         missing = _missing(rs, ctx, env, failed)
-        prepared = Prepared(day, origin.record_id, env, missing, (), origin.digest)
+        prepared = Prepared(day, origin.record_id, env, missing, (), origin.checked)
         return _judge_prepared(rs, prepared, source)
     assert isinstance(codes, list)
     if PER_ITEM in codes:
@@ -310,7 +316,7 @@ def evaluate(
         tuple([CRITERION_OUTCOMES[code] for code in codes]),
         lambda: _fast_findings(rs, ctx, fast, env, codes, failed),
         lambda: _fast_findings(rs, ctx, fast, env, codes, failed, only_unknown=True),
-        input_digest=origin.digest,
+        checked=origin.checked,
     )
 
 
@@ -324,7 +330,7 @@ def result_of_outcomes(
     build: Callable[[], tuple[Finding, ...]],
     build_unknown: Callable[[], tuple[Finding, ...]] | None = None,
     *,
-    input_digest: str | None = None,
+    checked: Any = None,
 ) -> Result:
     """The result of a valid record of ``rs`` whose criteria (``ids``, in the rule set's
     order) had these ``outcomes``: decided now, its findings built by ``build`` on first
@@ -336,7 +342,7 @@ def result_of_outcomes(
     return _result(
         rs,
         day,
-        _Origin(record_id, source, input_digest),
+        _Origin(record_id, source, checked),
         decided,
         conclusion,
         findings=None,
@@ -461,7 +467,7 @@ def _result(
         record_id=origin.record_id,
         conclusion=conclusion,
         source=origin.source,
-        input_digest=origin.digest,
+        checked=origin.checked,
         parameters=rs.overrides,
         **rest,
     )
@@ -482,7 +488,7 @@ def evaluate_reference(
 
 
 def _judge_prepared(rs: RuleSet, prepared: Prepared, source: str | None) -> Result:
-    day, origin = prepared.day, _Origin(prepared.record_id, source, prepared.digest)
+    day, origin = prepared.day, _Origin(prepared.record_id, source, prepared.checked)
     if prepared.reasons:
         return _bare(rs, day, origin, "invalid", prepared.reasons)
     ctx = _context(rs, day)

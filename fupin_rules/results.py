@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from ._canonical import dumps, fragment, plain, raw_json
+from ._canonical import digest, dumps, fragment, plain, raw_json
 from ._frozen import freeze, freeze_values, thaw
 from ._version import __version__
 from .decision import CriterionOutcome, Outcome, Severity
@@ -232,11 +232,12 @@ class _Built:
     the same whenever they are built.
     """
 
-    __slots__ = ("findings", "reasons")
+    __slots__ = ("digest", "findings", "reasons")
 
     def __init__(self) -> None:
         self.findings: tuple[Finding, ...] | None = None
         self.reasons: tuple[str, ...] | None = None
+        self.digest: str | None = None
 
 
 @attrs.frozen(eq=False)
@@ -261,9 +262,10 @@ class Result:
     conclusion: str = ""
     source: str | None = None
     """Where the record came from, e.g. ``households.jsonl:17``."""
-    input_digest: str | None = attrs.field(default=None, kw_only=True)
-    """``sha256:`` of the canonical JSON of the record as given (None for input that never
-    became a record): what ``verify`` checks the input against."""
+    _input_digest: str | None = attrs.field(default=None, alias="input_digest", kw_only=True)
+    """The digest, when it is known (a result read back); else see ``checked``."""
+    _checked: Any = attrs.field(default=None, alias="checked", kw_only=True, repr=False)
+    """The record as checked: :attr:`input_digest` is computed from it on first access."""
     parameters: Mapping[str, Any] = attrs.field(factory=dict, kw_only=True, converter=freeze)
     """Parameters the user fixed (``--param``), by name: part of what ``verify`` re-runs."""
     library: str = attrs.field(default=__version__, kw_only=True)
@@ -305,6 +307,18 @@ class Result:
             findings = self._findings if self._findings is not None else built.findings
             built.reasons = self._explain(findings)
         return built.reasons
+
+    @property
+    def input_digest(self) -> str | None:
+        """``sha256:`` of the canonical JSON of the record as checked (normalised: exact
+        decimals, codes for labels), or None for input that never became a record: what
+        ``verify`` checks the input against."""
+        if self._input_digest is not None or self._checked is None:
+            return self._input_digest
+        built = self._built
+        if built.digest is None:
+            built.digest = digest(self._checked)
+        return built.digest
 
     @property
     def outcomes(self) -> tuple[tuple[str, CriterionOutcome], ...]:

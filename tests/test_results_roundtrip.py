@@ -54,15 +54,39 @@ def test_results_read_back_exactly(bundled: fr.Library, index: int, brief: bool,
 
 
 def test_result_names_its_input_and_library(rs: fr.RuleSet) -> None:
-    """A result carries the digest of its record as given and the library version; the
-    digest ignores key order and follows the values."""
+    """A result carries the digest of its record as checked and the library version; the
+    digest ignores key order and the spelling of a code (label or code), and follows the
+    values."""
     record = SAMPLE[0]
     r = rs.evaluate(record)
     assert r.input_digest == digest(record)
     assert r.input_digest == digest(dict(reversed(list(record.items()))))
     assert rs.evaluate({**record, "household_size": 9}).input_digest != r.input_digest
+    labelled = {**record, "household_attribute": "一般贫困户"}
+    assert record["household_attribute"] == "01"
+    assert rs.evaluate(labelled).input_digest == r.input_digest
     assert r.library == fr.__version__
     assert rs.evaluate(object()).input_digest is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    value=st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(-(2**70), 2**70)
+        | st.decimals(allow_nan=False, allow_infinity=False)
+        | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_digest_hashes_the_canonical_json(value: Any) -> None:
+    """The fast digest (orjson with a decimal hook) hashes exactly the canonical JSON's bytes,
+    for any float-free value (surrogates and big integers take the general writer)."""
+    from fupin_rules._canonical import fingerprint
+
+    assert digest(value) == fingerprint(value)
 
 
 def test_findings_cite_the_parameter_values_they_applied(rs: fr.RuleSet) -> None:
