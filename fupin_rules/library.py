@@ -22,7 +22,7 @@ from ._frozen import freeze
 from ._resources import bundled_schemas_dir, bundled_standards_dir
 from ._yaml import YamlDocument, read_yaml
 from .calendar.loading import load_calendar_document, select_calendar
-from .errors import NotFoundError, Problem, RuleFileError
+from .errors import NotFoundError, Problem, RuleFileError, UsageError
 from .evaluation import parse_day
 from .io.headermaps import load_headermap_document
 from .loading import build_codelist, build_rulesets
@@ -75,14 +75,25 @@ class Library:
         *,
         as_of: str | dt.date | None = None,
         version: str | None = None,
+        fingerprint: str | None = None,
     ) -> RuleSet:
-        """A version of a standard: the one in force ``as_of`` a date, or an exact ``version``.
+        """A version of a standard: the one in force ``as_of`` a date, an exact ``version``,
+        or the one with this ``fingerprint`` (what an auditor holds from a stored result).
 
-        With both, the exact version evaluated on that date (to compare versions on the same
-        records). With neither, the newest version.
+        With a version (or fingerprint) and a date, that version evaluated on that date (to
+        compare versions on the same records). With neither, the newest version. A
+        fingerprint no version has is an error naming it, never another version in its place.
         """
         versions = self._versions(rid)
         day = parse_day(as_of) if as_of is not None else None
+        if fingerprint is not None:
+            rs = self.by_fingerprint(fingerprint)
+            if rs.id != rid or (version is not None and rs.version != version):
+                msg = f"指纹 {fingerprint} 属于 {rs.key}, 不是所要的 {rid}" + (
+                    f"@{version}" if version else ""
+                )
+                raise NotFoundError(msg)
+            return rs.with_as_of(day) if day else rs
         if version is not None:
             for rs in versions:
                 if rs.version == version:
@@ -102,6 +113,28 @@ class Library:
             " 审计历史记录时可用 version 指定版本"
         )
         raise NotFoundError(msg)
+
+    def by_fingerprint(self, fingerprint: str) -> RuleSet:
+        """The version whose fingerprint is ``fingerprint`` (the full ``sha256:…`` or a prefix
+        of at least 12 hexadecimal digits, as ``list`` shows). Raises NotFoundError naming the
+        fingerprint when no version of the library has it: the rules that produced a result
+        are no longer here."""
+        wanted = fingerprint if fingerprint.startswith("sha256:") else f"sha256:{fingerprint}"
+        if len(wanted) < len("sha256:") + 12:
+            msg = f"指纹 {fingerprint} 太短: 至少写出 12 位十六进制数字"
+            raise UsageError(msg)
+        found = [rs for rs in self if rs.fingerprint.startswith(wanted)]
+        if len(found) > 1:
+            keys = "、".join(rs.key for rs in found)
+            msg = f"指纹 {fingerprint} 不唯一 ({keys}), 请写得更长"
+            raise NotFoundError(msg)
+        if not found:
+            msg = (
+                f"本规则库中没有指纹为 {fingerprint} 的版本: 产生该结果的规则已不在此"
+                " (规则文件已修改或删除; 用 --param 指定参数的结果, 其指纹由所依据的版本加参数得出)"
+            )
+            raise NotFoundError(msg)
+        return found[0]
 
     def calendar(
         self, cid: str, *, as_of: str | dt.date | None = None, version: str | None = None

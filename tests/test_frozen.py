@@ -20,9 +20,20 @@ import fupin_rules as fr
 from fupin_rules.language import NUMBER, tree
 
 _LEAVES = (str, int, float, bool, Decimal, type(None), bytes)
-_SKIP = {"_engine", "_cache", "_built", "_fn", "_build", "_explain", "_validator", "_parts"}
+_SKIP = {
+    "_engine",
+    "_cache",
+    "_built",
+    "_fn",
+    "_build",
+    "_explain",
+    "_validator",
+    "_parts",
+    "_checked",
+}
 """Private machinery, not data: the evaluator a rule set is built with, caches (documented as
-caches), generated functions and the jsonschema validator."""
+caches), generated functions, the jsonschema validator, and the private snapshot of a checked
+record a result computes its digest from (never exposed; the digest is)."""
 
 
 def _reachable(value: Any, path: str, seen: set[int]) -> Iterator[tuple[str, Any]]:
