@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from ._canonical import dumps, plain
+from ._canonical import dumps, fingerprint, plain
 from .evaluation import parse_day
 from .io.inputs import Rows, input_kind, read_inputs, units
 from .io.tables import TableReader
@@ -56,7 +56,7 @@ _FIELD_ZH = {
     "title": "标题",
     "effective": "施行日期",
     "subject": "适用对象",
-    "record_schema": "记录结构",
+    "record_schema": "所读字段",
     "applies": "适用条件",
     "dataset_checks": "跨记录检查",
 }
@@ -155,13 +155,44 @@ def _compare_items(
                 yield Change(kind, name, "changed", key, old.get(key), new.get(key))
 
 
+def _view(rs: RuleSet) -> dict[str, Any]:
+    """The canonical form as a diff shows it: with the version's end (not in the fingerprint,
+    but a change staff want to see), and the record schema as a digest per field read."""
+    form = rs.to_dict()
+    form["effective"] = {"from": rs.effective_from, "until": rs.effective_until}
+    part = form["record_schema"]
+    form["record_schema"] = {
+        "fields": {f: fingerprint(part["schema"]["properties"][f]) for f in part["reads"]},
+        "rest": fingerprint({k: v for k, v in part.items() if k not in {"reads", "schema"}})
+        + fingerprint({k: v for k, v in part["schema"].items() if k != "properties"}),
+    }
+    return form
+
+
+def _schema_sides(a: RuleSet, old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, str]:
+    """The fields read before and after that differ, by label: those no longer read or
+    defined otherwise, and those newly read or defined otherwise."""
+    label = a.record_schema.label
+    before, after = old["fields"], new["fields"]
+    changed = sorted(f for f in set(before) & set(after) if before[f] != after[f])
+    gone = [f"{label(f)} ({f})" for f in sorted(set(before) - set(after))]
+    came = [f"{label(f)} ({f})" for f in sorted(set(after) - set(before))]
+    redefined = [f"{label(f)} ({f}) 的定义" for f in changed]
+    if old["rest"] != new["rest"]:
+        redefined.append("记录结构的其余部分")
+    return "、".join(gone + redefined) or "(无)", "、".join(came + redefined) or "(无)"
+
+
 def diff(a: RuleSet, b: RuleSet) -> list[Change]:
     """What differs from rule set ``a`` to rule set ``b`` (usually two versions of one standard)."""
-    ca, cb = a.to_dict(), b.to_dict()
+    ca, cb = _view(a), _view(b)
     changes: list[Change] = []
     for key in ("title", "subject", "effective", "record_schema", "decision", "applies_if"):
         if ca.get(key) != cb.get(key):
-            changes.append(Change("ruleset", f"{b.id}", "changed", key, ca.get(key), cb.get(key)))
+            before, after = ca.get(key), cb.get(key)
+            if key == "record_schema":
+                before, after = _schema_sides(a, ca[key], cb[key])
+            changes.append(Change("ruleset", f"{b.id}", "changed", key, before, after))
     changes.extend(
         _compare_items(
             "criterion",

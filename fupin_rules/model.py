@@ -344,6 +344,11 @@ class RuleSet:
         """The same rule set, evaluating on ``as_of`` by default."""
         return attrs.evolve(self, default_as_of=as_of, cache=self._cache)
 
+    def ended(self, until: str) -> RuleSet:
+        """The same rule set ending on ``until`` (the day before the next version starts):
+        the end is not in the fingerprint, which stays as it is."""
+        return attrs.evolve(self, effective_until=until, cache=self._cache)
+
     def with_parameters(self, overrides: Mapping[str, Any]) -> RuleSet:
         """The same rule set with some parameters fixed to given values (a new fingerprint).
 

@@ -169,3 +169,93 @@ def test_verify_reruns_with_the_recorded_parameters(bundled: fr.Library) -> None
     )
     lines = [rs.evaluate(r, source="x").to_json() for r in SAMPLE[:5]]
     assert all(v.ok for v in verify(bundled, lines, _items(SAMPLE[:5])))
+
+
+# --------------------------------------------------------------------------- lasting fingerprints
+
+
+def _copy(tmp_path: Path) -> tuple[Path, Path]:
+    standards, schemas = tmp_path / "standards", tmp_path / "schemas"
+    shutil.copytree(ROOT / "standards", standards)
+    shutil.copytree(ROOT / "schemas", schemas)
+    return standards, schemas
+
+
+def _fingerprints(standards: Path, schemas: Path) -> dict[str, str]:
+    return {rs.key: rs.fingerprint for rs in fr.load_library(standards, schemas=schemas)}
+
+
+def test_a_later_version_changes_no_fingerprint_and_ends_the_one_before(tmp_path: Path) -> None:
+    standards, schemas = _copy(tmp_path)
+    before = _fingerprints(standards, schemas)
+    (standards / "gx.household.exit" / "2019.yaml").write_text(
+        (ROOT / "standards" / "gx.household.exit" / "2018.yaml")
+        .read_text("utf-8")
+        .replace('version: "2018"', 'version: "2019"')
+        .replace('extends: "2016"', 'extends: "2018"')
+        .replace('from: "2018-09-30"', 'from: "2019-07-01"'),
+        encoding="utf-8",
+    )
+    lib = fr.load_library(standards, schemas=schemas)
+    after = {rs.key: rs.fingerprint for rs in lib}
+    assert {k: after[k] for k in before} == before
+    old = lib.get("gx.household.exit", version="2018")
+    assert old.effective_until == "2019-06-30"
+    assert lib.get("gx.household.exit", as_of="2019-06-30").version == "2018"
+    assert lib.get("gx.household.exit", as_of="2019-07-01").version == "2019"
+    assert lib.get("gx.household.exit", fingerprint=before["gx.household.exit@2018"]) == old
+
+
+def test_a_version_inserted_between_two_leaves_both_as_they_were(tmp_path: Path) -> None:
+    standards, schemas = _copy(tmp_path)
+    before = _fingerprints(standards, schemas)
+    folder = standards / "gx.household.exit"
+    # A 2017 revision that changes nothing, between 2016 and 2018; 2018 now revises it.
+    (folder / "2017.yaml").write_text(
+        "kind: ruleset\nid: gx.household.exit\nversion: \"2017\"\nextends: \"2016\"\n"
+        "title: 插入的版本\neffective:\n  from: \"2017-06-01\"\n"
+        "sources:\n  - id: inserted\n    title: 未被任何指标引用的文件\n",
+        encoding="utf-8",
+    )
+    text16 = (folder / "2016.yaml").read_text("utf-8").replace('  until: "2018-09-29"\n', "")
+    (folder / "2016.yaml").write_text(text16, encoding="utf-8")
+    text18 = (folder / "2018.yaml").read_text("utf-8").replace('extends: "2016"', 'extends: "2017"')
+    (folder / "2018.yaml").write_text(text18, encoding="utf-8")
+    after = _fingerprints(standards, schemas)
+    assert {k: after[k] for k in before} == before
+    assert after["gx.household.exit@2017"] not in before.values()
+
+
+def test_only_the_schema_fields_a_version_reads_are_in_its_fingerprint(tmp_path: Path) -> None:
+    standards, schemas = _copy(tmp_path)
+    before = _fingerprints(standards, schemas)
+    path = schemas / "records" / "household.schema.json"
+    schema = json.loads(path.read_text("utf-8"))
+    schema["properties"]["phone_number"] = {"type": "string", "title": "联系电话"}
+    schema["title"] = "另一个标题"
+    path.write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+    assert _fingerprints(standards, schemas) == before
+    # A field 2018 reads, bounded differently: its fingerprint changes, and so does that of
+    # every version reading the field; versions of other subjects stay.
+    schema["properties"]["housing_area"]["maximum"] = 5000
+    path.write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+    after = _fingerprints(standards, schemas)
+    readers = {
+        rs.key
+        for rs in fr.load_library(standards, schemas=schemas)
+        if "housing_area" in rs.canonical["record_schema"]["reads"]
+    }
+    assert "gx.household.exit@2018" in readers
+    for key, value in before.items():
+        assert (after[key] != value) == (key in readers), key
+
+
+def test_the_fingerprint_states_the_fields_it_reads(bundled: fr.Library) -> None:
+    rs = bundled.get("gx.household.exit", version="2018")
+    part = rs.canonical["record_schema"]
+    assert part["subject"] == "household"
+    assert "per_capita_net_income" in part["reads"] and "household_id" in part["reads"]
+    assert "head_name" not in part["reads"]
+    assert set(part["schema"]["properties"]) == set(part["reads"])
+    assert "effective" in rs.canonical and set(rs.canonical["effective"]) == {"from"}
+    assert "extends" not in rs.canonical

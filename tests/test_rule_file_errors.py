@@ -182,12 +182,22 @@ CASES = {
     ),
     "overlapping-versions": (
         {
-            "a.yaml": HEADER + GOOD_CRITERION,
+            "a.yaml": HEADER.replace("from: 2016-01-01", "from: 2016-01-01\n  until: 2018-06-30")
+            + GOOD_CRITERION,
             "b.yaml": HEADER.replace('"2016"', '"2018"').replace("2016-01-01", "2018-01-01")
             + GOOD_CRITERION,
         },
         [
-            "b.yaml:7:3: effective.from: demo.household@2018 自 2018-01-01 起施行, 但 demo.household@2016 在这一天仍然有效 (至 今) (提示: 把 demo.household@2016 的 effective.until 写为 2017-12-31)"
+            "b.yaml:7:3: effective.from: demo.household@2018 自 2018-01-01 起施行, 但 demo.household@2016 在这一天仍然有效 (至 2018-06-30) (提示: 把 demo.household@2016 的 effective.until 写为 2017-12-31, 或删去它 (版本止于下一版本施行的前一天))"
+        ],
+    ),
+    "same-start": (
+        {
+            "a.yaml": HEADER + GOOD_CRITERION,
+            "b.yaml": HEADER.replace('"2016"', '"2018"') + GOOD_CRITERION,
+        },
+        [
+            "b.yaml:7:3: effective.from: demo.household@2018 与 demo.household@2016 同在 2016-01-01 起施行: 同一天只能有一个版本 (提示: 改正其中一个版本的 effective.from)"
         ],
     ),
     "duplicate-version": (

@@ -116,7 +116,20 @@ def build_rulesets(
             if rs is not None:
                 built.append(rs)
         problems.extend(_overlaps([b for b in built if b.id == rid], versions))
-    return built, _unique(problems)
+    return _ended(built), _unique(problems)
+
+
+def _ended(rulesets: Sequence[RuleSet]) -> list[RuleSet]:
+    """The rule sets, each version without a written end ending the day before the next
+    version of its standard starts. The end is not in the fingerprint, so adding a version
+    changes no fingerprint of those before it."""
+    out = list(rulesets)
+    order = sorted(range(len(out)), key=lambda i: (out[i].id, out[i].effective_from))
+    for i, j in itertools.pairwise(order):
+        a, b = out[i], out[j]
+        if a.id == b.id and a.effective_until is None and a.effective_from < b.effective_from:
+            out[i] = a.ended(_day_before(b.effective_from))
+    return out
 
 
 def _unique(problems: Sequence[Problem]) -> list[Problem]:
@@ -132,17 +145,29 @@ def _unique(problems: Sequence[Problem]) -> list[Problem]:
 
 
 def _overlaps(rulesets: Sequence[RuleSet], docs: Mapping[str, YamlDocument]) -> list[Problem]:
+    """Versions of one standard in force on the same day. A version without a written end
+    ends where the next one starts (:func:`_ended`); one with an end must end before it."""
     out = []
     ordered = sorted(rulesets, key=lambda r: (r.effective_from, r.version))
     for a, b in itertools.pairwise(ordered):
-        if a.effective_until is None or a.effective_until >= b.effective_from:
-            doc = docs[b.version]
+        doc = docs[b.version]
+        if a.effective_from == b.effective_from:
+            out.append(
+                doc.problem(
+                    ("effective", "from"),
+                    f"{b.key} 与 {a.key} 同在 {b.effective_from} 起施行: 同一天只能有一个版本",
+                    hint="改正其中一个版本的 effective.from",
+                    code="version.overlap",
+                )
+            )
+        elif a.effective_until is not None and a.effective_until >= b.effective_from:
             out.append(
                 doc.problem(
                     ("effective", "from"),
                     f"{b.key} 自 {b.effective_from} 起施行, 但 {a.key} 在这一天仍然有效"
-                    f" (至 {a.effective_until or '今'})",
-                    hint=f"把 {a.key} 的 effective.until 写为 {_day_before(b.effective_from)}",
+                    f" (至 {a.effective_until})",
+                    hint=f"把 {a.key} 的 effective.until 写为 {_day_before(b.effective_from)},"
+                    " 或删去它 (版本止于下一版本施行的前一天)",
                     code="version.overlap",
                 )
             )

@@ -11,8 +11,10 @@ from typing import Any
 import attrs
 
 from .._canonical import fingerprint, plain
+from .._frozen import thaw
 from ..errors import UsageError
 from ..language import MAX_MAGNITUDE, Expression
+from ..language import tree as t
 from ..model import (
     Criterion,
     DatasetCheck,
@@ -36,6 +38,7 @@ __all__ = [
     "matches",
     "override_parameters",
     "parameter_form",
+    "schema_part",
 ]
 
 BEGINNING = "0001-01-01"
@@ -95,6 +98,72 @@ def dataset_check_form(c: DatasetCheck) -> dict[str, Any]:
     }
 
 
+SCHEMA_ANNOTATIONS = frozenset(
+    {
+        "$schema",
+        "$id",
+        "$comment",
+        "title",
+        "description",
+        "examples",
+        "x-name-field",
+        "x-person-id-field",
+    }
+)
+"""Top-level keys of a record schema that describe it without deciding any result."""
+
+
+def _fields_read(
+    expressions: Sequence[Expression | None], lists: Sequence[str], schema: RecordSchema
+) -> list[str]:
+    """The record fields the expressions read (top level; a list field counts whole), with
+    the id field every result names."""
+    names = {schema.id_field, *lists}
+    for expr in expressions:
+        if expr is not None:
+            names.update(
+                node.id
+                for node in t.walk(expr.tree)
+                if isinstance(node, t.Name) and node.role == "field"
+            )
+    return sorted(n for n in names if n in schema.schema.get("properties", {}))
+
+
+def _codelists_in(value: Any) -> set[str]:
+    if isinstance(value, Mapping):
+        found = {value["x-codelist"]} if isinstance(value.get("x-codelist"), str) else set()
+        for v in value.values():
+            found |= _codelists_in(v)
+        return found
+    if isinstance(value, list | tuple):
+        return set().union(*(_codelists_in(v) for v in value)) if value else set()
+    return set()
+
+
+def schema_part(schema: RecordSchema, fields: Sequence[str]) -> dict[str, Any]:
+    """The part of ``schema`` that decides results for a version reading ``fields``: the
+    fields' own definitions, which of them are required, the schema's structural keywords,
+    and the code lists those fields use. Fields the version does not read, and annotations
+    (titles, descriptions, the name fields of problem lists), are left out, so adding an
+    optional field leaves every fingerprint as it was."""
+    whole = thaw(schema.schema)
+    props = whole.get("properties", {})
+    part = {
+        k: v
+        for k, v in whole.items()
+        if k not in SCHEMA_ANNOTATIONS and k not in {"properties", "required"}
+    }
+    part["properties"] = {f: props[f] for f in fields}
+    part["required"] = sorted(f for f in whole.get("required", ()) if f in fields)
+    used = sorted(_codelists_in(part["properties"]))
+    return {
+        "subject": schema.subject,
+        "reads": list(fields),
+        "schema": part,
+        "codelists": {c: schema.codelists[c].fingerprint for c in used if c in schema.codelists},
+    }
+
+
 def canonical(
     r: Resolved,
     schema: RecordSchema,
@@ -106,20 +175,44 @@ def canonical(
     sources: Mapping[str, Source],
     dataset_checks: Sequence[DatasetCheck],
 ) -> dict[str, Any]:
-    """The resolved rule set as plain data. Commentary (notes) is not meaning: it is left
-    out, here as everywhere."""
+    """The resolved rule set as plain data: what decides its results, and nothing else.
+
+    Commentary (notes) is not meaning: it is left out, here as everywhere. So are the
+    version's end (it follows from the next version's start, or is written without deciding
+    any result on a day the version is in force), the version it was written as a revision
+    of (only the resolved content counts, so a version inserted between two others changes
+    neither), sources no part of it cites, and the record schema beyond the fields it reads
+    (:func:`schema_part`)."""
     top = r.top.data
+    expressions: list[Expression | None] = [applies_if, decision.expression]
+    expressions.extend(d.expr for d in derived)
+    for c in criteria:
+        expressions.extend((c.applies_if, c.test))
+    for check in dataset_checks:
+        expressions.extend((check.key, check.where))
+    lists = [c.for_each[0] for c in criteria if c.for_each]
+    lists.extend(check.for_each[0] for check in dataset_checks if check.for_each)
+    reads = _fields_read(expressions, lists, schema)
+    cited = {
+        x.source.id
+        for x in (
+            *(x for c in criteria for x in c.citations),
+            *(x for p in parameters.values() for v in p.values for x in v.citations),
+            *(x for check in dataset_checks for x in check.citations),
+        )
+    }
     form: dict[str, Any] = plain(
         {
             "id": r.id,
             "version": r.version,
             "title": top["title"],
             "subject": top["subject"],
-            "effective": {k: v for k, v in top["effective"].items() if k != "note"},
-            "extends": top.get("extends"),
-            "record_schema": schema.fingerprint,
+            "effective": {"from": top["effective"]["from"]},
+            "record_schema": schema_part(schema, reads),
             "sources": [
-                {k: v for k, v in attrs.asdict(s).items() if k != "note"} for s in sources.values()
+                {k: v for k, v in attrs.asdict(s).items() if k != "note"}
+                for s in sources.values()
+                if s.id in cited
             ],
             "applies_if": expr_text(applies_if),
             "parameters": {name: parameter_form(p) for name, p in sorted(parameters.items())},
