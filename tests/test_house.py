@@ -81,7 +81,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "calendar.render",
     ),
     # 8. problem lists
-    ("reports",),
+    ("reports", "reports.*"),
     # 9. subcommands
     ("io.commands", "calendar.cli", "calendar"),
     # 10. the command line and the package's public face

@@ -16,7 +16,14 @@ from openpyxl import load_workbook
 import fupin_rules as fr
 from fupin_rules.cli import main
 from fupin_rules.io.jsonl import InputRecord
-from fupin_rules.reports import COLUMNS, ProblemList, check_records, division_parts
+from fupin_rules.reports import (
+    COLUMNS,
+    RECTIFICATION,
+    ProblemList,
+    check_records,
+    division_parts,
+    problem_id,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "io"
 XLSX = FIXTURES / "national_export.xlsx"
@@ -84,7 +91,7 @@ def test_xlsx_problem_list_is_safe_and_shaped(tmp_path: Path) -> None:
                 if isinstance(cell.value, str):
                     texts.append(cell)
     headers = [c.value for c in wb["全部问题"][1]]
-    assert headers == [title for _, title in COLUMNS]
+    assert headers == [title for _, title in (*COLUMNS, *RECTIFICATION)]
     risky = [c for c in texts if c.value.startswith(("=", "+", "-", "@"))]
     assert any(c.value.startswith("=HYPERLINK") for c in risky)
     assert any(c.value.startswith("第 2 名 -2+3") or c.value.startswith("-2+3") for c in texts)
@@ -353,3 +360,85 @@ def test_header_map_from_a_file_and_from_other_rule_folders(tmp_path: Path) -> N
         "check", "--as-of", "2018-12-01", "--rules", str(rules), str(XLSX), "--format", "jsonl"
     )
     assert code == 1, err
+
+
+def test_problem_lists_are_laid_out_to_hand_out(tmp_path: Path) -> None:
+    """Each problem sheet prints landscape on A4, fits the page width, repeats its header row
+    on every page, wraps long texts, sizes columns from their content, and leaves the 整改
+    columns empty for the village to fill in."""
+    out = tmp_path / "问题清单.xlsx"
+    run("check", "--as-of", "2018-12-01", str(XLSX), str(CSV), "-o", str(out))
+    wb = load_workbook(out)
+    ws = wb["全部问题"]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == "$1:$1"
+    headers = [c.value for c in ws[1]]
+    message = headers.index("说明") + 1
+    letter = ws.cell(row=1, column=message).column_letter
+    assert ws.column_dimensions[letter].width > 30
+    assert ws.cell(row=2, column=message).alignment.wrap_text
+    wrapped = {"说明", "问题", "依据", "成员"}
+    for col, header in enumerate(headers, start=1):
+        if header in wrapped:
+            continue
+        letter = ws.cell(row=1, column=col).column_letter
+        longest = max(
+            sum(2 if ord(ch) > 0x2E7F else 1 for ch in str(ws.cell(row=r, column=col).value or ""))
+            for r in range(1, ws.max_row + 1)
+        )
+        # nothing cut off in a column that does not wrap (up to the widest a column gets)
+        assert ws.column_dimensions[letter].width >= min(longest, 30), header
+    for title in ("整改情况", "整改人", "整改日期"):
+        col = headers.index(title) + 1
+        assert all(ws.cell(row=r, column=col).value is None for r in range(2, ws.max_row + 1))
+    ids = [ws.cell(row=r, column=1).value for r in range(2, ws.max_row + 1)]
+    assert all(isinstance(i, str) and i.startswith("P") for i in ids)
+    assert len(set(ids)) == len(ids)  # one id per problem
+
+
+def test_problem_ids_are_stable_and_names_shown(lib: fr.Library) -> None:
+    """The same problem keeps its id when its wording, its values or its row change, and
+    differs for another household, criterion or member; division names and the head of the
+    household are shown where known."""
+    a = problem_id("cn.record.quality@2014", "id_sex", "H1", "2", "x.csv:3")
+    assert a == problem_id("cn.record.quality@2019", "id_sex", "H1", "2", "y.csv:9")
+    assert a != problem_id("cn.record.quality@2014", "id_sex", "H2", "2", "x.csv:3")
+    assert a != problem_id("cn.record.quality@2014", "id_sex", "H1", "3", "x.csv:3")
+    rs = lib.get("cn.record.quality", as_of="2018-12-01")
+    record = json.loads(
+        (Path(__file__).parent.parent / "examples" / "data" / "households.jsonl")
+        .read_text("utf-8")
+        .splitlines()[0]
+    )
+    record["household_size"] = 99
+    village = record["division_code"]
+    names = {village[:6]: "示例县", village[:9]: "示例镇", village: "示例村"}
+    pl = check_records(
+        [rs], [InputRecord(source="h.jsonl:1", record=record)], as_of="2018-12-01", names=names
+    )
+    assert pl.lines
+    line = pl.lines[0]
+    assert (line.county_name, line.township_name, line.village_name) == (
+        "示例县",
+        "示例镇",
+        "示例村",
+    )
+    assert line.head_name == record["head_name"]
+    assert line.head_id == record["head_id_number"]
+
+
+def test_rows_of_a_file_sort_in_row_order() -> None:
+    """Places in a file sort by their row numbers, not as text (x:9 before x:10)."""
+    from fupin_rules.reports import ProblemLine
+
+    def line(location: str) -> ProblemLine:
+        return ProblemLine(
+            "(未知)", "(未知)", "(未知)", None, None, "无法导入", "l", "m", "导入", "", "", location
+        )
+
+    ordered = sorted(
+        [line("a.csv:10"), line("a.csv:9"), line("a.csv:100")], key=ProblemLine.sort_key
+    )
+    assert [ln.location for ln in ordered] == ["a.csv:9", "a.csv:10", "a.csv:100"]

@@ -5,72 +5,69 @@ standard) and their dataset checks over the items a reader produced, and returns
 :class:`ProblemList`: one :class:`ProblemLine` per household or member problem, per rejected
 input row, per record the schema refuses, and per place a dataset check found a repeated key.
 The 12-digit division code of each record groups the lines: the first 6 digits are the county,
-9 the township, 12 the village.
-
-Writers (all atomic, all deterministic for the same input):
-
-* :func:`write_xlsx` — Chinese headers, frozen header row, filters, a 汇总 (summary) sheet with
-  counts per problem per village, a 运行情况 sheet (rule sets, fingerprints, totals) and one sheet
-  per township. No cell is ever a formula.
-* :func:`write_csv` — UTF-8 with BOM (Excel shows Chinese), formula-like text prefixed with ``'``.
-* :func:`write_jsonl` — one JSON object per line.
-* :func:`write_markdown` — a summary for people: totals, counts per township and village.
+9 the township, 12 the village; names come from a division-name code list where one is given.
+Every line has a stable problem id (the same problem gets the same id on the next run), which
+the village's returned list is matched by (:mod:`.rectify`).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any
 
 import attrs
 
-from ._canonical import dumps
-from .errors import UsageError
-from .evaluation import parse_day
-from .io.jsonl import InputRecord, atomic_output
-from .io.spreadsheets import csv_cell, visible, xlsx_value
-from .io.spreadsheets import write_xlsx as _save_xlsx
-from .model import Result, RuleSet
-from .quality import run_dataset_checks
+from ..evaluation import parse_day
+from ..io.jsonl import InputRecord
+from ..io.spreadsheets import visible
+from ..model import Result, RuleSet
+from ..quality import run_dataset_checks
 
 __all__ = [
     "COLUMNS",
-    "FORMATS",
+    "RECTIFICATION",
+    "UNKNOWN",
     "ProblemLine",
     "ProblemList",
     "check_records",
     "division_parts",
-    "write_csv",
-    "write_jsonl",
-    "write_markdown",
-    "write_problem_list",
-    "write_xlsx",
+    "problem_id",
 ]
-
-Format = Literal["xlsx", "csv", "jsonl", "md"]
-FORMATS: tuple[Format, ...] = ("xlsx", "csv", "jsonl", "md")
 
 UNKNOWN = "(未知)"
 
 COLUMNS: tuple[tuple[str, str], ...] = (
+    ("problem_id", "问题编号"),
     ("county", "县(市、区)代码"),
+    ("county_name", "县(市、区)"),
     ("township", "乡(镇)代码"),
+    ("township_name", "乡(镇)"),
     ("village", "村代码"),
+    ("village_name", "村"),
     ("record_id", "户编号"),
+    ("head_name", "户主姓名"),
+    ("head_id", "户主证件号码"),
     ("member", "成员"),
     ("category", "问题类别"),
     ("label", "问题"),
     ("message", "说明"),
+    ("sources", "依据"),
     ("check", "检查规则"),
     ("criterion", "指标编号"),
-    ("sources", "依据"),
     ("location", "来源 (文件:行)"),
 )
 """(field, Chinese header) of every problem-list column, in order."""
+
+RECTIFICATION: tuple[tuple[str, str], ...] = (
+    ("rectified", "整改情况"),
+    ("rectifier", "整改人"),
+    ("rectified_on", "整改日期"),
+)
+"""The columns a village fills in before returning its list (empty when the list is made)."""
 
 
 def division_parts(code: Any) -> tuple[str, str, str]:
@@ -78,6 +75,19 @@ def division_parts(code: Any) -> tuple[str, str, str]:
     if isinstance(code, str) and len(code) == 12 and code.isdigit():
         return code[:6], code[:9], code
     return UNKNOWN, UNKNOWN, UNKNOWN
+
+
+def problem_id(
+    check: str, criterion: str, record_id: str | None, member: str | None, where: str
+) -> str:
+    """A stable id of a problem: the same problem of the same household (or input row) gets
+    the same id on every run, whatever else changed (the wording, the values, the row it is
+    on), so that a returned list can be matched to the next run. ``check`` is the rule set's
+    ``id@version``; its version is left out, so a problem keeps its id under a revision;
+    ``criterion`` names what is wrong (a criterion, a check, or the field a reason is about)."""
+    standard = check.partition("@")[0]
+    key = "\x1f".join((standard, criterion, record_id or where, member or ""))
+    return "P" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:12].upper()
 
 
 @attrs.frozen
@@ -101,22 +111,48 @@ class ProblemLine:
     location: str
     order: tuple[int, int, int] = attrs.field(default=(0, 0, 0), repr=False)
     """Rule set, criterion and member position, for a stable order within a household."""
+    head_name: str | None = None
+    head_id: str | None = None
+    """The head of household's name and ID number, for staff to find the household."""
+    county_name: str = ""
+    township_name: str = ""
+    village_name: str = ""
+    """Division names, where a division-name list gives them."""
+    member_index: int | None = attrs.field(default=None, repr=False)
+    """The member's position (from 0), which the problem id uses (its name may change)."""
+
+    subject: str = attrs.field(default="", repr=False)
+    """What the problem is about when no criterion names it: the field of an invalid
+    record's reason, the reason of a rejected row (for the problem id)."""
+
+    @property
+    def problem_id(self) -> str:
+        """The stable id of this problem (:func:`problem_id`)."""
+        member = None if self.member_index is None else str(self.member_index)
+        what = self.criterion or self.subject
+        return problem_id(self.check, what, self.record_id, member, self.location)
 
     def to_dict(self) -> dict[str, Any]:
         """The line as plain data (keys are the column fields)."""
         return {name: getattr(self, name) for name, _ in COLUMNS}
 
     def sort_key(self) -> tuple[Any, ...]:
-        """County, township, village, household, then rule, criterion and member order."""
+        """County, township, village, household, then rule, criterion and member order; a
+        place in a file in the order of its rows (``x:9`` before ``x:10``)."""
         return (
             self.county,
             self.township,
             self.village,
             self.record_id or "",
             self.order,
-            self.location,
+            _natural(self.location),
             self.message,
         )
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    """``text`` with its numbers compared as numbers."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
 
 @attrs.frozen
@@ -181,6 +217,21 @@ def _member_text(record: Mapping[str, Any], list_name: str, index: int, item_id:
     return text
 
 
+Who = tuple[str | None, str | None]
+
+
+def _who(rs: RuleSet, record: Mapping[str, Any]) -> Who:
+    """The head of household's name and ID number, from the fields the record schema names
+    (``x-name-field``, ``x-person-id-field``), for staff to find the household."""
+    schema = rs.record_schema.schema
+    found: list[str | None] = []
+    for keyword in ("x-name-field", "x-person-id-field"):
+        name = schema.get(keyword)
+        value = record.get(name) if isinstance(name, str) else None
+        found.append(None if value is None else str(value))
+    return found[0], found[1]
+
+
 def _result_lines(
     result: Result,
     rs: RuleSet,
@@ -191,6 +242,7 @@ def _result_lines(
 ) -> list[ProblemLine]:
     out: list[ProblemLine] = []
     rid = result.record_id
+    who = _who(rs, record)
     if result.outcome == "invalid" and not result.findings:
         return [
             ProblemLine(
@@ -205,6 +257,9 @@ def _result_lines(
                 sources="",
                 location=location,
                 order=(-1, 0, 0),
+                subject=reason.partition(": ")[0],
+                head_name=who[0],
+                head_id=who[1],
             )
             for reason in result.reasons
         ]
@@ -234,6 +289,9 @@ def _result_lines(
                     sources=sources,
                     location=location,
                     order=(rs_order, c_order, item.index),
+                    member_index=item.index,
+                    head_name=who[0],
+                    head_id=who[1],
                 )
                 for item in items
             )
@@ -251,6 +309,8 @@ def _result_lines(
                 sources=sources,
                 location=location,
                 order=(rs_order, c_order, -1),
+                head_name=who[0],
+                head_id=who[1],
             )
         )
     return out
@@ -269,6 +329,7 @@ def _rejected_line(item: InputRecord) -> ProblemLine:
         check="导入",
         criterion="",
         sources="",
+        subject=(item.error or "").partition(":")[0],
         location=item.source,
         order=(-2, 0, 0),
     )
@@ -281,18 +342,20 @@ def check_records(
     as_of: str | dt.date,
     headermap: str | None = None,
     inputs: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
 ) -> ProblemList:
     """Run each rule set (and its dataset checks) over the items; collect the problems.
 
     Every item is accounted for: a rejected row gives a 无法导入 line, a record the schema refuses
     a 记录无效 line (once, whichever rule sets ran), every failing or undecidable criterion a
-    line (one per member for per-member criteria)."""
+    line (one per member for per-member criteria). ``names``: division code → name (a
+    division-name code list), for the county, township and village columns."""
 
     day = parse_day(as_of)
     kept: list[InputRecord] = []
     lines: list[ProblemLine] = []
     rows_read = rejected = invalid = 0
-    places: dict[tuple[str | None, str], tuple[tuple[str, str, str], Mapping[str, Any]]] = {}
+    places: dict[tuple[str | None, str], tuple[tuple[str, str, str], Mapping[str, Any], Who]] = {}
     for item in items:
         rows_read += item.rows
         if item.error is not None:
@@ -307,7 +370,7 @@ def check_records(
             result = rs.evaluate(item.record, as_of=day, source=item.source)
             division_field = rs.record_schema.division_field
             place = division_parts(record.get(division_field) if division_field else None)
-            places[(result.record_id, item.source)] = (place, record)
+            places[(result.record_id, item.source)] = (place, record, _who(rs, record))
             for ln in _result_lines(result, rs, rs_order, record, place, item.source):
                 if ln.category == "记录无效":
                     is_invalid = True
@@ -320,8 +383,9 @@ def check_records(
         lists = {c.id: c.for_each[0] for c in rs.dataset_checks if c.for_each is not None}
         for d_order, finding in enumerate(run_dataset_checks(rs, kept, as_of=day)):
             for occ in finding.occurrences:
-                place, record = places.get(
-                    (occ.record_id, occ.source or ""), ((UNKNOWN, UNKNOWN, UNKNOWN), {})
+                place, record, who = places.get(
+                    (occ.record_id, occ.source or ""),
+                    ((UNKNOWN, UNKNOWN, UNKNOWN), {}, (None, None)),
                 )
                 member = None
                 if occ.index is not None and finding.check in lists:
@@ -339,10 +403,14 @@ def check_records(
                         sources="; ".join(finding.sources),
                         location=occ.source or "",
                         order=(rs_order, 10_000 + d_order, occ.index or 0),
+                        member_index=occ.index,
+                        head_name=who[0],
+                        head_id=who[1],
                     )
                 )
+    named = [_named(ln, names) for ln in lines] if names else lines
     return ProblemList(
-        lines=tuple(sorted((_visible_line(ln) for ln in lines), key=ProblemLine.sort_key)),
+        lines=tuple(sorted((_visible_line(ln) for ln in named), key=ProblemLine.sort_key)),
         rulesets=tuple((rs.key, rs.fingerprint) for rs in rulesets),
         as_of=day,
         rows_read=rows_read,
@@ -354,6 +422,16 @@ def check_records(
     )
 
 
+def _named(line: ProblemLine, names: Mapping[str, str]) -> ProblemLine:
+    """``line`` with the names of its county, township and village."""
+    return attrs.evolve(
+        line,
+        county_name=names.get(line.county, ""),
+        township_name=names.get(line.township, ""),
+        village_name=names.get(line.village, ""),
+    )
+
+
 def _visible_line(line: ProblemLine) -> ProblemLine:
     changes: dict[str, Any] = {
         name: visible(value)
@@ -361,148 +439,3 @@ def _visible_line(line: ProblemLine) -> ProblemLine:
         if isinstance(value, str) and visible(value) != value
     }
     return attrs.evolve(line, **changes) if changes else line
-
-
-# --------------------------------------------------------------------------- writers
-
-
-def _run_info(pl: ProblemList) -> list[tuple[str, Any]]:
-    rows: list[tuple[str, Any]] = [("评估日期", pl.as_of)]
-    for key, fp in pl.rulesets:
-        rows.append(("检查规则", f"{key}  {fp}"))
-    if pl.headermap:
-        rows.append(("表头对照", pl.headermap))
-    rows.extend(("输入文件", name) for name in pl.inputs)
-    rows += [
-        ("读入行数", pl.rows_read),
-        ("组成户数", pl.records),
-        ("拒收行数", pl.rejected_rows),
-        ("评估户数", pl.records),
-        ("无效户数", pl.invalid_records),
-        ("有问题户数", pl.households_with_problems),
-        ("问题条数", len(pl.lines)),
-    ]
-    return rows
-
-
-def write_jsonl(pl: ProblemList, out: TextIO) -> None:
-    """One JSON object per problem line."""
-    for ln in pl.lines:
-        out.write(dumps(ln.to_dict()) + "\n")
-
-
-def write_csv(pl: ProblemList, out: TextIO) -> None:
-    """CSV with Chinese headers; the caller opens ``out`` as UTF-8 with BOM."""
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([title for _, title in COLUMNS])
-    for ln in pl.lines:
-        writer.writerow([csv_cell(getattr(ln, name)) for name, _ in COLUMNS])
-
-
-def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
-
-
-def write_markdown(pl: ProblemList, out: TextIO) -> None:
-    """A Chinese summary: totals, problems per township and per village."""
-    out.write("# 问题清单汇总\n\n")
-    for key, value in _run_info(pl):
-        out.write(f"- {key}: {_md(value)}\n")
-    out.write("\n## 按问题统计\n\n| 问题 | 检查规则 | 条数 | 户数 |\n|---|---|---|---|\n")
-    totals: Counter[tuple[str, str]] = Counter()
-    households: dict[tuple[str, str], set[str]] = {}
-    for ln in pl.lines:
-        totals[(ln.label, ln.check)] += 1
-        households.setdefault((ln.label, ln.check), set()).add(ln.record_id or ln.location)
-    for (label, check), n in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])):
-        out.write(f"| {_md(label)} | {_md(check)} | {n} | {len(households[(label, check)])} |\n")
-    out.write(
-        "\n## 按村统计\n\n| 县 | 乡(镇) | 村 | 问题 | 条数 | 户数 |\n|---|---|---|---|---|---|\n"
-    )
-    for county, township, village, _check, label, n, hh in pl.counts():
-        out.write(f"| {county} | {township} | {village} | {_md(label)} | {n} | {hh} |\n")
-
-
-def _sheet_title(text: str, used: set[str]) -> str:
-    base = "".join("_" if c in "[]:*?/\\" else c for c in text)[:28] or "表"
-    title = base
-    n = 2
-    while title in used:
-        title = f"{base}_{n}"
-        n += 1
-    used.add(title)
-    return title
-
-
-def write_xlsx(pl: ProblemList, path: str | Path) -> None:
-    """The problem list as an XLSX workbook (atomic, fixed timestamps, no formulas)."""
-    # openpyxl (and the numpy it loads) costs a tenth of a second: imported when used, so
-    # that commands which write no workbook start fast.
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    bold = Font(bold=True)
-    used: set[str] = set()
-
-    def sheet(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        ws = wb.create_sheet(_sheet_title(title, used))
-        for col, header in enumerate(headers, start=1):
-            cell = ws.cell(row=1, column=col)
-            xlsx_value(cell, header)
-            cell.font = bold
-        n = 1
-        for n, row in enumerate(rows, start=2):
-            for col, value in enumerate(row, start=1):
-                xlsx_value(ws.cell(row=n, column=col), value)
-        ws.freeze_panes = "A2"
-        last = get_column_letter(len(headers))
-        ws.auto_filter.ref = f"A1:{last}{max(n, 1)}"
-        for col, header in enumerate(headers, start=1):
-            ws.column_dimensions[get_column_letter(col)].width = max(
-                10, min(60, len(header) * 2 + 4)
-            )
-
-    wb.remove(wb.active)
-    sheet(
-        "汇总",
-        ["县(市、区)代码", "乡(镇)代码", "村代码", "检查规则", "问题", "条数", "户数"],
-        pl.counts(),
-    )
-    sheet("运行情况", ["项目", "内容"], _run_info(pl))
-    headers = [title for _, title in COLUMNS]
-    sheet("全部问题", headers, ([getattr(ln, n) for n, _ in COLUMNS] for ln in pl.lines))
-    for township in pl.townships():
-        rows = [[getattr(ln, n) for n, _ in COLUMNS] for ln in pl.lines if ln.township == township]
-        sheet(f"乡镇{township}", headers, rows)
-    _save_xlsx(wb, path)
-
-
-def write_problem_list(
-    pl: ProblemList, path: str | Path | None, fmt: Format, *, stdout: TextIO | None = None
-) -> None:
-    """Write ``pl`` to ``path`` atomically; None or ``-`` means ``stdout`` (not for xlsx)."""
-    to_stdout = path is None or str(path) == "-"
-    if fmt == "xlsx":
-        if to_stdout:
-            msg = "XLSX 须用 -o 指定输出文件"
-            raise UsageError(msg)
-        write_xlsx(pl, str(path))
-        return
-    if to_stdout and stdout is not None:
-        _write_text(pl, stdout, fmt, bom=True)
-        return
-    with atomic_output(path, encoding="utf-8-sig" if fmt == "csv" else "utf-8") as fh:
-        _write_text(pl, fh, fmt, bom=to_stdout)
-
-
-def _write_text(pl: ProblemList, fh: TextIO, fmt: Format, *, bom: bool) -> None:
-    if fmt == "csv":
-        if bom:
-            fh.write("\ufeff")
-        write_csv(pl, fh)
-    elif fmt == "jsonl":
-        write_jsonl(pl, fh)
-    else:
-        write_markdown(pl, fh)
