@@ -531,12 +531,29 @@ def make_village(
     }
 
 
+def division_lines(county: County) -> list[str]:
+    """The division-name table of the county (代码,名称: the county, its townships, its
+    villages), as CSV lines for ``check --divisions``."""
+    names = {COUNTY_CODE: COUNTY_NAME}
+    for v in county.villages:
+        code = v["division_code"]
+        names[code[:9]] = v["township_name"]
+        names[code] = v["village_name"]
+    return ["代码,名称"] + [f"{code},{names[code]}" for code in sorted(names)]
+
+
 def generate(
-    n_households: int, seed: int, out: TextIO, villages_out: TextIO | None
+    n_households: int,
+    seed: int,
+    out: TextIO,
+    villages_out: TextIO | None,
+    divisions_out: TextIO | None = None,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     n_villages = max(12, n_households // 170)
     county = County(rng, n_villages)
+    if divisions_out is not None:
+        divisions_out.write("".join(line + "\n" for line in division_lines(county)))
     people = People(rng)
     plan = [name for name, count in quotas(n_households) for _ in range(count)]
     rng.shuffle(plan)
@@ -585,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--villages-output", help="村记录文件 (默认: 与户记录同目录的 villages.jsonl)"
     )
-    parser.add_argument("--no-villages", action="store_true", help="不生成村记录")
+    parser.add_argument("--no-villages", action="store_true", help="不生成村记录和区划名称表")
     parser.add_argument("--quiet", action="store_true", help="不在标准错误输出打印统计")
     args = parser.parse_args(argv)
     if args.households < 1:
@@ -595,15 +612,20 @@ def main(argv: list[str] | None = None) -> int:
         villages_path = args.villages_output or (
             str(Path(args.output).with_name("villages.jsonl")) if args.output != "-" else None
         )
+    divisions_path = (
+        str(Path(villages_path).with_name("divisions.csv"))
+        if villages_path and villages_path != "-"
+        else None
+    )
     out = _open(args.output)
     vout = _open(villages_path) if villages_path else None
+    dout = _open(divisions_path) if divisions_path else None
     try:
-        summary = generate(args.households, args.seed, out, vout)
+        summary = generate(args.households, args.seed, out, vout, dout)
     finally:
-        if out is not sys.stdout:
-            out.close()
-        if vout is not None and vout is not sys.stdout:
-            vout.close()
+        for stream in (out, vout, dout):
+            if stream is not None and stream is not sys.stdout:
+                stream.close()
     if not args.quiet:
         print(json.dumps(summary, ensure_ascii=False, sort_keys=True), file=sys.stderr)
     return 0

@@ -15,14 +15,18 @@ from openpyxl import load_workbook
 
 import fupin_rules as fr
 from fupin_rules.cli import main
-from fupin_rules.io.jsonl import InputRecord
+from fupin_rules.io.jsonl import InputRecord, read_jsonl
 from fupin_rules.reports import (
     COLUMNS,
     RECTIFICATION,
     ProblemList,
     check_records,
+    division_names,
     division_parts,
     problem_id,
+    read_division_names,
+    read_returned,
+    rectify,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "io"
@@ -442,3 +446,197 @@ def test_rows_of_a_file_sort_in_row_order() -> None:
         [line("a.csv:10"), line("a.csv:9"), line("a.csv:100")], key=ProblemLine.sort_key
     )
     assert [ln.location for ln in ordered] == ["a.csv:9", "a.csv:10", "a.csv:100"]
+
+
+# --------------------------------------------------------------------------- returned lists
+
+SAMPLE = Path(__file__).parent.parent / "examples" / "data"
+
+
+def _sample_lines(n: int = 400) -> list[str]:
+    return (SAMPLE / "households.jsonl").read_text("utf-8").splitlines()[:n]
+
+
+def _problem_records(lines: list[str]) -> list[int]:
+    """Indexes of the sample lines with a household size that disagrees with its members
+    (a problem the quality rules list), after making three such."""
+    return [i for i, line in enumerate(lines) if json.loads(line)["household_size"] == 99]
+
+
+def _fill(path: Path, sheet: str, rows: range, text: str) -> None:
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    headers = [c.value for c in ws[1]]
+    col = headers.index("整改情况") + 1
+    for r in rows:
+        ws.cell(row=r, column=col).value = text or None
+        ws.cell(row=r, column=col + 1).value = "张三" if text else None
+        ws.cell(row=r, column=col + 2).value = "2019-01-10" if text else None
+    wb.save(path)
+
+
+def test_a_returned_list_is_matched_by_problem_id(tmp_path: Path) -> None:
+    """What the villages wrote comes back: a problem gone on the next run is fixed, one still
+    there is open (with what the village wrote, also in the new list's 整改 columns), one new
+    in a village that returned its list is new; villages that returned nothing are apart."""
+    lines = _sample_lines()
+    for i in (3, 40, 77):
+        record = json.loads(lines[i])
+        record["household_size"] = 99
+        lines[i] = json.dumps(record, ensure_ascii=False)
+    first = tmp_path / "h1.jsonl"
+    first.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    listed = tmp_path / "问题清单.xlsx"
+    code, _, _ = run("check", "--as-of", "2018-12-01", str(first), "-o", str(listed))
+    assert code == 1
+
+    wb = load_workbook(listed)
+    ws = wb["全部问题"]
+    headers = [c.value for c in ws[1]]
+    before = {
+        ws.cell(row=r, column=1).value: ws.cell(row=r, column=headers.index("户编号") + 1).value
+        for r in range(2, ws.max_row + 1)
+    }
+    villages_before = {
+        ws.cell(row=r, column=headers.index("村代码") + 1).value for r in range(2, ws.max_row + 1)
+    }
+    first = ws.cell(row=2, column=1).value
+    fixed_household = before[first]
+    other = next(pid for pid, household in before.items() if household != fixed_household)
+    first_two = [first, other]
+    _fill(listed, "全部问题", range(2, 3), "已入户核实, 系统中已改")
+    row_of_other = list(before).index(other) + 2
+    _fill(listed, "全部问题", range(row_of_other, row_of_other + 1), "已入户核实, 系统中已改")
+    # The next run: the first listed household is corrected, a new problem appears in a
+    # village of the list, and another in a village the list did not cover.
+    second = []
+    new_in_covered = new_elsewhere = None
+    for line in lines:
+        record = json.loads(line)
+        if record["household_id"] == fixed_household:
+            record["household_size"] = len(record["members"])
+        elif (
+            new_in_covered is None
+            and record["division_code"] in villages_before
+            and (record["household_id"] not in before.values())
+        ):
+            record["household_size"] = 98
+            new_in_covered = record["household_id"]
+        elif new_elsewhere is None and record["division_code"] not in villages_before:
+            record["household_size"] = 98
+            new_elsewhere = record["household_id"]
+        second.append(json.dumps(record, ensure_ascii=False))
+    assert new_in_covered
+    assert new_elsewhere
+    again = tmp_path / "h2.jsonl"
+    again.write_text("\n".join(second) + "\n", encoding="utf-8")
+
+    returned = read_returned([listed])
+    assert set(returned.lines) == set(before)  # 全部问题 and the townships' sheets, once each
+    assert returned.lines[first_two[0]].rectified == "已入户核实, 系统中已改"
+    pl = check_records(
+        [fr.load_library().get("cn.record.quality", as_of="2019-01-15")],
+        read_jsonl(again),
+        as_of="2019-01-15",
+    )
+    r = rectify(pl, returned)
+    status = {e.problem_id: e.status for e in r.entries}
+    assert status[first_two[0]] == "fixed"
+    assert status[first_two[1]] == "open"
+    assert r.of(first_two[1]).returned.claimed
+    new = [e for e in r.entries if e.status == "new"]
+    assert {e.line.record_id for e in new} == {new_in_covered}
+    elsewhere = [ln for ln in pl.lines if ln.record_id == new_elsewhere]
+    assert elsewhere
+    assert r.outside == len(elsewhere)
+    gone = sum(1 for household in before.values() if household == fixed_household)
+    assert r.counts() == {"fixed": gone, "open": len(before) - gone, "new": len(new)}
+    assert r.claimed_open() == 1
+    assert r.summary().startswith(f"整改对照: 已整改 {gone} 条, 仍存在")
+
+    # The command: the new list carries what the village wrote, and a 整改对照 sheet.
+    out = tmp_path / "新清单.xlsx"
+    code, _, err = run(
+        "check", "--as-of", "2019-01-15", str(again), "--rectified", str(listed), "-o", str(out)
+    )
+    assert code == 1
+    assert r.summary() in err
+    wb = load_workbook(out)
+    assert wb.sheetnames[:2] == ["汇总", "整改对照"]
+    ws = wb["全部问题"]
+    headers = [c.value for c in ws[1]]
+    rows = {
+        ws.cell(row=r, column=1).value: [c.value for c in ws[r]] for r in range(2, ws.max_row + 1)
+    }
+    kept = rows[first_two[1]]
+    assert kept[headers.index("对照上次")] == "仍存在"
+    assert kept[headers.index("整改情况")] == "已入户核实, 系统中已改"
+    assert kept[headers.index("整改人")] == "张三"
+    compared = {row[1]: row for row in wb["整改对照"].iter_rows(min_row=2, values_only=True)}
+    assert compared[first][0] == "已整改"
+    assert compared[first][-1].endswith("全部问题:2")
+    assert compared[other][0] == "仍存在"
+    assert [row[0] for row in compared.values()].count("新问题") == len(new)
+    # A list returned again reads back its own 对照上次 column as nothing to match.
+    assert set(read_returned([out]).lines) == set(rows)
+
+
+def test_returned_lists_say_what_they_could_not_match(tmp_path: Path) -> None:
+    path = tmp_path / "返回.csv"
+    path.write_text(
+        "\ufeff问题编号,村代码,问题,整改情况\r\n"
+        "PAAAAAAAAAAAA,451099101201,x,已改\r\n"
+        ",451099101201,y,已改\r\n"
+        "123,451099101201,z,\r\n"
+        "paaaaaaaaaaaa,451099101201,x,另一种说法\r\n",
+        encoding="utf-8",
+    )
+    returned = read_returned([path])
+    assert list(returned.lines) == ["PAAAAAAAAAAAA"]
+    assert returned.lines["PAAAAAAAAAAAA"].rectified == "已改"
+    assert any(":3: 没有问题编号" in w for w in returned.warnings)
+    assert any("'123' 不是本工具给出的编号" in w for w in returned.warnings)
+    assert any("整改情况与" in w and ":2" in w for w in returned.warnings)
+    bad = tmp_path / "别的表.csv"
+    bad.write_text("户编号,姓名\r\nH1,张三\r\n", encoding="utf-8")
+    with pytest.raises(fr.UsageError, match="问题编号"):
+        read_returned([bad])
+    with pytest.raises(fr.UsageError, match="不存在"):
+        read_returned([tmp_path / "没有.xlsx"])
+    (tmp_path / "返回.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(fr.UsageError, match=r"\.xlsx 或 \.csv"):
+        read_returned([tmp_path / "返回.txt"])
+
+
+def test_division_names_from_tables_and_code_lists(tmp_path: Path) -> None:
+    """Names are data: the sample's table, a code list in the rules folder, or both (later
+    files override); a bad row is named."""
+    names = read_division_names(SAMPLE / "divisions.csv")
+    assert names["451099"] == "示例县"
+    assert names["451099101"] == "城厢镇"
+    codes = tmp_path / "divisions.yaml"
+    codes.write_text(
+        "kind: codelist\nid: divisions\ntitle: 区划名称\nsources:\n  - id: s\n    title: 测试\n"
+        'codes:\n  - code: "451099101"\n    label: 城厢镇(改)\n',
+        encoding="utf-8",
+    )
+    assert read_division_names(codes) == {"451099101": "城厢镇(改)"}
+    both = division_names({}, [SAMPLE / "divisions.csv", codes])
+    assert both["451099101"] == "城厢镇(改)"
+    assert both["451099"] == "示例县"
+    bad = tmp_path / "区划.csv"
+    bad.write_text("代码,名称\r\n451099,示例县\r\n4510,太短\r\n", encoding="utf-8")
+    with pytest.raises(fr.UsageError, match=r"区划\.csv:3: 区划代码须为 6、9 或 12 位数字"):
+        read_division_names(bad)
+    code, out, _ = run(
+        "check",
+        "--as-of",
+        "2018-12-01",
+        str(SAMPLE / "households.jsonl"),
+        "--divisions",
+        str(SAMPLE / "divisions.csv"),
+        "--format",
+        "md",
+    )
+    assert code == 1
+    assert "城厢镇 (451099101)" in out

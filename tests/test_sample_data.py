@@ -56,6 +56,14 @@ def test_committed_sample_is_the_generators_output() -> None:
     households, villages, summary = _run(2000, 2018)
     assert (DATA / "households.jsonl").read_text(encoding="utf-8") == households
     assert (DATA / "villages.jsonl").read_text(encoding="utf-8") == villages
+    divisions = io.StringIO()
+    gen.generate(2000, 2018, io.StringIO(), None, divisions)
+    assert (DATA / "divisions.csv").read_text(encoding="utf-8") == divisions.getvalue()
+    # Every division of the records has its name.
+    named = {line.split(",")[0] for line in divisions.getvalue().splitlines()[1:]}
+    codes = {json.loads(line)["division_code"] for line in households.splitlines()}
+    assert codes <= named
+    assert {c[:9] for c in codes} | {c[:6] for c in codes} <= named
     assert summary["scenarios"] == DOCUMENTED_2000
     assert summary["villages"] == 12
     assert summary["townships"] == 4

@@ -19,7 +19,13 @@ from ..errors import NotFoundError, UsageError
 from ..library import Library, load_library
 from ..model import RuleSet
 from ..progress import progress
-from ..reports import check_records, write_problem_list
+from ..reports import (
+    check_records,
+    division_names,
+    read_returned,
+    rectify,
+    write_problem_list,
+)
 from .headermaps import HeaderMap, load_headermap_document
 from .inputs import read_inputs
 from .jsonl import InputRecord, atomic_output
@@ -44,12 +50,17 @@ _CHECK_EPILOG = """\
   fupin-rules check --as-of 2018-12-01 --standards cn.record.quality,gx.household.exit \\
       县导出.csv --encoding gbk -o 问题清单.csv
   fupin-rules check --as-of 2018-12-01 households.jsonl --format md
+  fupin-rules check --as-of 2019-01-15 导出.xlsx --rectified 返回/*.xlsx -o 问题清单.xlsx
 
 --standards 给出要运行的标准编号 (逗号分隔, 可写 编号@版本); 默认只运行数据质量规则
 cn.record.quality。注意 --rules 仍是“规则文件目录”, 不是标准编号。
 输入可以是 .xlsx、.csv (UTF-8、带 BOM 的 UTF-8 或 GBK/GB18030, 自动识别)、.jsonl 和 .parquet。
 每名成员一行的表按户编号合成一户; 无法合成的行列入问题清单 (问题类别 “无法导入”)。
 输出格式按 -o 的扩展名 (.xlsx .csv .jsonl .md) 或 --format 选定; 未给 -o 时输出 Markdown 汇总。
+--rectified 读入各村返回的清单 (填有整改情况、整改人、整改日期), 按问题编号与本次检查对照:
+上次有、这次没有的为“已整改”; 两次都有的为“仍存在” (村里填写的整改情况带入新清单); 返回清单所涉
+村中新出现的为“新问题”。XLSX 输出增加“整改对照”工作表。
+--divisions 给出县、乡、村的名称 (问题清单中代码旁显示名称)。
 最后一行 (标准错误) 给出合计: 读入行数、组成户数、拒收行数、评估户数、无效户数、问题条数。
 退出码: 0 没有发现问题; 1 发现问题; 2 用法错误或规则文件有误 (未做任何检查)。
 """
@@ -158,13 +169,31 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     reader = TableReader(hm, schema, encoding=args.encoding)
     items = _read_all(reader, args.inputs, err)
     tracked: Iterator[InputRecord] = progress(items, total=len(items), label="检查", stream=err)
+    names = division_names(lib.codelists, args.divisions or ())
+    returned = read_returned(args.rectified) if args.rectified else None
     pl = check_records(
-        rulesets, tracked, as_of=args.as_of, headermap=hm.key, inputs=list(args.inputs)
+        rulesets,
+        tracked,
+        as_of=args.as_of,
+        headermap=hm.key,
+        inputs=list(args.inputs),
+        names=names,
     )
-    write_problem_list(pl, args.output, fmt, stdout=out)  # type: ignore[arg-type]
+    compared = rectify(pl, returned) if returned is not None else None
+    write_problem_list(
+        pl,
+        args.output,
+        fmt,  # type: ignore[arg-type]
+        stdout=out,
+        rectification=compared,
+    )
     if not reader.stats.balanced or pl.rows_read != reader.stats.rows_read:  # pragma: no cover
         err.write("内部错误: 行数合计不符\n")
         return 2
+    if compared is not None:
+        for warning in compared.warnings:
+            err.write(f"注意: {warning}\n")
+        err.write(compared.summary() + "\n")
     err.write(pl.summary() + (f" → {args.output}" if args.output else "") + "\n")
     return 1 if pl.lines else 0
 
@@ -281,6 +310,20 @@ def register(sub: object, command: Callable[..., argparse.ArgumentParser]) -> No
     p.add_argument("--as-of", metavar="DATE", help="评估日期 YYYY-MM-DD (必填)")
     p.add_argument(
         "--format", choices=["xlsx", "csv", "jsonl", "md"], help="输出格式 (默认按 -o 扩展名)"
+    )
+    p.add_argument(
+        "--rectified",
+        action="append",
+        metavar="RETURNED",
+        help="各村填好整改情况后返回的问题清单 (.xlsx/.csv), 按问题编号对照: 已整改、仍存在、"
+        "新问题; 可多次使用",
+    )
+    p.add_argument(
+        "--divisions",
+        action="append",
+        metavar="FILE",
+        help="行政区划名称: 代码表 (.yaml) 或有“代码”“名称”两列的表 (.xlsx/.csv); 可多次使用,"
+        " 后者补充并覆盖前者 (规则目录中 id 为 divisions 的代码表也会读入)",
     )
 
     p = command(

@@ -20,12 +20,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+import attrs
+
 from .._canonical import dumps
 from ..errors import UsageError
 from ..io.jsonl import atomic_output
 from ..io.spreadsheets import csv_cell, xlsx_value
 from ..io.spreadsheets import write_xlsx as save_workbook
-from .problems import COLUMNS, RECTIFICATION, ProblemLine, ProblemList
+from .problems import COLUMNS, RECTIFICATION, ProblemLine, ProblemList, division_parts
+from .rectify import COMPARISON_TITLE, Rectification
 
 __all__ = [
     "FORMATS",
@@ -64,27 +67,63 @@ def _run_info(pl: ProblemList) -> list[tuple[str, Any]]:
     return rows
 
 
-def _row(line: ProblemLine) -> list[Any]:
-    return [getattr(line, name) for name, _ in COLUMNS] + [None] * len(RECTIFICATION)
+_COMPARED = ("compared", "对照上次")
+"""The column that says, on a run compared with returned lists, whether a problem is still
+there (仍存在) or new (新问题)."""
 
 
-_HEADERS = [title for _, title in (*COLUMNS, *RECTIFICATION)]
-_FIELDS = [name for name, _ in (*COLUMNS, *RECTIFICATION)]
+@attrs.frozen
+class _Layout:
+    """The columns of a problem sheet, with or without the comparison with returned lists."""
+
+    rectification: Rectification | None = None
+
+    @property
+    def columns(self) -> tuple[tuple[str, str], ...]:
+        extra = (_COMPARED,) if self.rectification is not None else ()
+        return (*COLUMNS, *extra, *RECTIFICATION)
+
+    @property
+    def headers(self) -> list[str]:
+        return [title for _, title in self.columns]
+
+    @property
+    def fields(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+    def row(self, line: ProblemLine) -> list[Any]:
+        """The line's cells; on a compared run, its status and what the village wrote."""
+        cells: list[Any] = [getattr(line, name) for name, _ in COLUMNS]
+        if self.rectification is None:
+            return cells + [None] * len(RECTIFICATION)
+        entry = self.rectification.of(line.problem_id)
+        back = entry.returned if entry is not None else None
+        cells.append(entry.status_label if entry is not None else None)
+        if back is None:
+            return cells + [None] * len(RECTIFICATION)
+        return [*cells, back.rectified or None, back.rectifier or None, back.rectified_on or None]
+
+    def record(self, line: ProblemLine) -> dict[str, Any]:
+        """The line as a JSON object (keys are the column fields)."""
+        return dict(zip(self.fields, self.row(line), strict=True))
 
 
-def write_jsonl(pl: ProblemList, out: TextIO) -> None:
-    """One JSON object per problem line."""
+def write_jsonl(pl: ProblemList, out: TextIO, rectification: Rectification | None = None) -> None:
+    """One JSON object per problem line (with ``compared`` and the 整改 fields on a run
+    compared with returned lists)."""
+    layout = _Layout(rectification)
     for ln in pl.lines:
-        out.write(dumps(ln.to_dict()) + "\n")
+        out.write(dumps(ln.to_dict() if rectification is None else layout.record(ln)) + "\n")
 
 
-def write_csv(pl: ProblemList, out: TextIO) -> None:
+def write_csv(pl: ProblemList, out: TextIO, rectification: Rectification | None = None) -> None:
     """CSV with Chinese headers (and the 整改 columns); the caller opens ``out`` as UTF-8 with
     BOM."""
+    layout = _Layout(rectification)
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(_HEADERS)
+    writer.writerow(layout.headers)
     for ln in pl.lines:
-        writer.writerow([csv_cell(v) for v in _row(ln)])
+        writer.writerow([csv_cell(v) for v in layout.row(ln)])
 
 
 def _md(text: Any) -> str:
@@ -95,8 +134,11 @@ def _place(code: str, name: str) -> str:
     return f"{name} ({code})" if name else code
 
 
-def write_markdown(pl: ProblemList, out: TextIO) -> None:
-    """A Chinese summary: totals, problems per township and per village."""
+def write_markdown(
+    pl: ProblemList, out: TextIO, rectification: Rectification | None = None
+) -> None:
+    """A Chinese summary: totals, problems per township and per village (and, compared with
+    returned lists, what became of their problems per village)."""
     out.write("# 问题清单汇总\n\n")
     for key, value in _run_info(pl):
         out.write(f"- {key}: {_md(value)}\n")
@@ -115,6 +157,27 @@ def write_markdown(pl: ProblemList, out: TextIO) -> None:
     for county, township, village, _check, label, n, hh in pl.counts():
         places = [_md(_place(code, names.get(code, ""))) for code in (county, township, village)]
         out.write(f"| {' | '.join(places)} | {_md(label)} | {n} | {hh} |\n")
+    if rectification is not None:
+        _markdown_rectification(rectification, names, out)
+
+
+def _markdown_rectification(r: Rectification, names: dict[str, str], out: TextIO) -> None:
+    out.write("\n## 整改对照\n\n")
+    out.write(f"- 返回的清单: {_md('、'.join(r.files))}\n- {_md(r.summary())}\n")
+    for warning in r.warnings:
+        out.write(f"- 注意: {_md(warning)}\n")
+    per: dict[str, Counter[str]] = {}
+    for e in r.entries:
+        village = e.line.village if e.line is not None else e.returned.village if e.returned else ""
+        counts = per.setdefault(village, Counter())
+        counts[e.status] += 1
+        if e.status == "open" and e.returned is not None and e.returned.claimed:
+            counts["claimed"] += 1
+    out.write("\n| 村 | 已整改 | 仍存在 | 其中已填写整改情况 | 新问题 |\n|---|---|---|---|---|\n")
+    for village in sorted(per):
+        c = per[village]
+        place = _md(_place(village, names.get(village, "")))
+        out.write(f"| {place} | {c['fixed']} | {c['open']} | {c['claimed']} | {c['new']} |\n")
 
 
 def _names(pl: ProblemList) -> dict[str, str]:
@@ -151,8 +214,79 @@ def _width(value: Any) -> int:
     )
 
 
-def write_xlsx(pl: ProblemList, path: str | Path) -> None:
-    """The problem list as an XLSX workbook laid out to hand out and print."""
+_RECTIFICATION_HEADERS = (
+    COMPARISON_TITLE,
+    "问题编号",
+    "县(市、区)",
+    "乡(镇)",
+    "村",
+    "户编号",
+    "户主姓名",
+    "成员",
+    "问题",
+    "说明",
+    "整改情况",
+    "整改人",
+    "整改日期",
+    "返回清单中的位置",
+)
+_RECTIFICATION_FIELDS = (
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "member",
+    "label",
+    "message",
+    "message",
+    "",
+    "",
+    "",
+)
+
+
+def _rectification_rows(r: Rectification, names: dict[str, str]) -> Iterable[list[Any]]:
+    for e in r.entries:
+        back, line = e.returned, e.line
+        if line is not None:
+            codes = (line.county, line.township, line.village)
+            record, head, member = line.record_id, line.head_name, line.member
+            label, message = line.label, line.message
+        else:
+            assert back is not None
+            codes = division_parts(back.village)
+            record, head, member, label, message = (
+                back.record_id,
+                None,
+                None,
+                back.label,
+                back.message,
+            )
+        yield [
+            e.status_label,
+            e.problem_id,
+            *(_place(code, names.get(code, "")) for code in codes),
+            record,
+            head,
+            member,
+            label,
+            message,
+            *(
+                (back.rectified, back.rectifier, back.rectified_on, back.source)
+                if back
+                else (None,) * 4
+            ),
+        ]
+
+
+def write_xlsx(
+    pl: ProblemList, path: str | Path, rectification: Rectification | None = None
+) -> None:
+    """The problem list as an XLSX workbook laid out to hand out and print (with a 整改对照
+    sheet when compared with returned lists)."""
     # openpyxl (and the numpy it loads) costs a tenth of a second: imported when used, so
     # that commands which write no workbook start fast.
     from openpyxl import Workbook
@@ -220,45 +354,68 @@ def write_xlsx(pl: ProblemList, path: str | Path) -> None:
         summary_rows,
         to_print=True,
     )
-    sheet("运行情况", ["项目", "内容"], _run_info(pl))
-    sheet("全部问题", _HEADERS, (_row(ln) for ln in pl.lines), _FIELDS, to_print=True)
+    layout = _Layout(rectification)
+    if rectification is not None:
+        sheet(
+            "整改对照",
+            _RECTIFICATION_HEADERS,
+            _rectification_rows(rectification, names),
+            _RECTIFICATION_FIELDS,
+            to_print=True,
+        )
+    info = _run_info(pl)
+    if rectification is not None:
+        info += [("返回的清单", name) for name in rectification.files]
+        info += [("整改对照", rectification.summary())]
+        info += [("注意", warning) for warning in rectification.warnings]
+    sheet("运行情况", ["项目", "内容"], info)
+    headers, fields = layout.headers, layout.fields
+    sheet("全部问题", headers, (layout.row(ln) for ln in pl.lines), fields, to_print=True)
     for township in pl.townships():
-        rows = [_row(ln) for ln in pl.lines if ln.township == township]
+        rows = [layout.row(ln) for ln in pl.lines if ln.township == township]
         name = names.get(township, "")
         sheet(
             f"{name}{township}" if name else f"乡镇{township}",
-            _HEADERS,
+            headers,
             rows,
-            _FIELDS,
+            fields,
             to_print=True,
         )
     save_workbook(wb, path)
 
 
 def write_problem_list(
-    pl: ProblemList, path: str | Path | None, fmt: Format, *, stdout: TextIO | None = None
+    pl: ProblemList,
+    path: str | Path | None,
+    fmt: Format,
+    *,
+    stdout: TextIO | None = None,
+    rectification: Rectification | None = None,
 ) -> None:
-    """Write ``pl`` to ``path`` atomically; None or ``-`` means ``stdout`` (not for xlsx)."""
+    """Write ``pl`` to ``path`` atomically; None or ``-`` means ``stdout`` (not for xlsx).
+    ``rectification``: the comparison with returned lists (:func:`.rectify.rectify`)."""
     to_stdout = path is None or str(path) == "-"
     if fmt == "xlsx":
         if to_stdout:
             msg = "XLSX 须用 -o 指定输出文件"
             raise UsageError(msg)
-        write_xlsx(pl, str(path))
+        write_xlsx(pl, str(path), rectification)
         return
     if to_stdout and stdout is not None:
-        _write_text(pl, stdout, fmt, bom=True)
+        _write_text(pl, stdout, fmt, rectification, bom=True)
         return
     with atomic_output(path, encoding="utf-8-sig" if fmt == "csv" else "utf-8") as fh:
-        _write_text(pl, fh, fmt, bom=to_stdout)
+        _write_text(pl, fh, fmt, rectification, bom=to_stdout)
 
 
-def _write_text(pl: ProblemList, fh: TextIO, fmt: Format, *, bom: bool) -> None:
+def _write_text(
+    pl: ProblemList, fh: TextIO, fmt: Format, r: Rectification | None, *, bom: bool
+) -> None:
     if fmt == "csv":
         if bom:
             fh.write("\ufeff")
-        write_csv(pl, fh)
+        write_csv(pl, fh, r)
     elif fmt == "jsonl":
-        write_jsonl(pl, fh)
+        write_jsonl(pl, fh, r)
     else:
-        write_markdown(pl, fh)
+        write_markdown(pl, fh, r)
