@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 2. what rule sets and results are made of; outcomes and decisions; the row plan
     (
         "codelists",
+        "record_patterns",
         "record_checks",
         "records",
         "schemas",
