@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "codelists",
         "record_patterns",
+        "record_keywords",
         "record_checks",
         "records",
         "schemas",
