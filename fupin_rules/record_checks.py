@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from ._frozen import freeze
 from .codelists import CodeList
 from .record_keywords import (
     ANNOTATIONS,
@@ -109,10 +110,10 @@ def explaining_parts(schema: Mapping[str, Any]) -> tuple[Check | None, Parts]:
     if isinstance(additional, bool):
         top["additionalProperties"] = additional
     accept: Check | None = namespace["_accept"] if whole else None
-    return accept, (record_validator(top), parts, extra)
+    return accept, (record_validator(top), freeze(parts), extra)
 
 
-Parts = tuple[Any, dict[str, tuple[Any, Check]], tuple[Any, Check] | None]
+Parts = tuple[Any, Mapping[str, tuple[Any, Check]], tuple[Any, Check] | None]
 """What explains an invalid record: a validator of the top level, and per property (and for
 additional properties) the schema and a fast check (see :func:`explaining_parts`)."""
 

@@ -32,7 +32,7 @@ from ._resources import bundled_schemas_dir
 from .codelists import CodeList
 from .errors import Problem, RuleFileError, format_path
 from .language import Type
-from .record_checks import Check, compile_plain, explaining_parts, normalise
+from .record_checks import Check, Parts, compile_plain, explaining_parts, normalise
 from .record_keywords import (
     OUT_OF_RANGE,
     json_type,
@@ -97,9 +97,7 @@ class RecordSchema:
         default=None, repr=False, alias="plain"
     )
     """The check of an already valid, normal record in one pass; see :func:`compile_plain`."""
-    _parts: tuple[Any, Mapping[str, tuple[Any, Check]], tuple[Any, Check] | None] | None = (
-        attrs.field(default=None, repr=False, alias="parts")
-    )
+    _parts: Parts | None = attrs.field(default=None, repr=False, alias="parts")
     """For explaining an invalid record quickly: a validator of the top level alone, per
     property its schema and fast check, and the same for additional properties (see
     :func:`.record_checks.explaining_parts`); None: the whole record at once."""

@@ -403,7 +403,7 @@ def test_fast_checks_never_accept_what_the_reference_rejects(
 
 def test_every_odd_value_in_every_field() -> None:
     """The same agreement for each odd value in each field of a household and of a member
-    (every field the property above might miss)."""
+    (every field the property above might miss), and with null in every field."""
     base = household(random.Random(7), 0, missing=0.0)
     member_fields = [*_household().schema["properties"]["members"]["items"]["properties"]]
     for value in ODD_VALUES:
@@ -412,6 +412,9 @@ def test_every_odd_value_in_every_field() -> None:
         for field in member_fields:
             members = [{**base["members"][0], field: value}, *base["members"][1:]]
             _assert_agree({**base, "members": members})
+    nulls = dict.fromkeys(_household().schema["properties"])
+    _assert_agree({**nulls, "household_id": "H1"})
+    _assert_agree({**nulls, "household_id": "H1", "members": [dict.fromkeys(member_fields)]})
 
 
 def _fits_everywhere(value: Any) -> bool:
