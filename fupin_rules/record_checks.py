@@ -522,7 +522,7 @@ _PLAIN_RUNTIME: dict[str, Any] = {
     "_deep": normalise,
 }
 """What the generated plain checks call, besides ``_GENERATED_RUNTIME``."""
-_REFUSED = (_Unsupported, PatternError, TypeError, ValueError)
+_REFUSED = (_Unsupported, PatternError, TypeError, ValueError, SyntaxError, RecursionError)
 """A schema outside what the generated checks cover (a load refuses such a schema first)."""
 
 

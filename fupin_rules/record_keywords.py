@@ -30,6 +30,7 @@ from typing import Any
 
 import jsonschema
 
+from ._yaml import MAX_DEPTH
 from .language import MAX_MAGNITUDE
 from .record_patterns import PatternError, ecma_pattern
 
@@ -40,6 +41,7 @@ __all__ = [
     "JSON_SCHEMA_KEYWORDS",
     "MAX_DIGITS",
     "MAX_MAGNITUDE",
+    "MAX_SCHEMA_DEPTH",
     "OUT_OF_RANGE",
     "PROJECT_KEYWORDS",
     "SchemaProblem",
@@ -140,6 +142,10 @@ MAX_DIGITS = 40
 place of its first digit (``1E-40``). With :data:`fupin_rules.language.MAX_MAGNITUDE` (a
 magnitude below ``1E+24``) these are the numbers a record may hold; any other number makes the
 record invalid before anything computes with it (``数值超出范围``)."""
+MAX_SCHEMA_DEPTH = 16
+"""Deepest nesting of sub-schemas (a property's, a list's items, additional properties') in a
+record schema: far beyond any record of the national system, and within what the generated
+checks can be compiled to."""
 _TOP_PLACE = MAX_MAGNITUDE.adjusted()
 _INT_LIMIT = int(MAX_MAGNITUDE)
 
@@ -345,7 +351,11 @@ def schema_problems(schema: Any, *, metaschema: bool = True) -> list[SchemaProbl
     2020-12 metaschema (if ``metaschema``), and every keyword the record checks do not cover
     (unknown, misspelt, or a JSON Schema keyword they cannot check, a ``$ref``), every pattern
     that is not exact ECMA-262 in Python, every number outside the limits of a record's
-    numbers, every project keyword in a place where it means nothing."""
+    numbers, every project keyword in a place where it means nothing, and a schema nested
+    too deep (JSON deeper than :data:`fupin_rules._yaml.MAX_DEPTH`, as a rule file may not be;
+    sub-schemas deeper than :data:`MAX_SCHEMA_DEPTH`)."""
+    if _json_depth(schema) > MAX_DEPTH:
+        return [((), f"记录结构嵌套超过 {MAX_DEPTH} 层", "schema.too-deep", None)]
     found: list[SchemaProblem] = []
     if metaschema:
         for error in meta_errors(schema):
@@ -368,10 +378,27 @@ _SUBSCHEMA_KEYWORDS = ("additionalProperties", "items")
 _KNOWN = sorted(CHECKED_KEYWORDS | ANNOTATIONS | PROJECT_KEYWORDS)
 
 
-def _walk(schema: Any, where: Where, found: list[SchemaProblem]) -> None:
+def _json_depth(value: Any) -> int:
+    """How deep JSON data nests (counted without recursion, whatever the depth)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _walk(schema: Any, where: Where, found: list[SchemaProblem], depth: int = 0) -> None:
     if isinstance(schema, bool) or not isinstance(schema, dict):
         if not isinstance(schema, bool):
             found.append((where, "须是 JSON 对象或 true/false", "schema.metaschema", None))
+        return
+    if depth > MAX_SCHEMA_DEPTH:
+        message = f"子结构 (properties、items、additionalProperties) 嵌套超过 {MAX_SCHEMA_DEPTH} 层"
+        found.append((where, message, "schema.too-deep", None))
         return
     top = not where
     for key, value in schema.items():
@@ -407,10 +434,10 @@ def _walk(schema: Any, where: Where, found: list[SchemaProblem]) -> None:
     props = schema.get("properties")
     if isinstance(props, dict):
         for name, sub in props.items():
-            _walk(sub, (*where, "properties", name), found)
+            _walk(sub, (*where, "properties", name), found, depth + 1)
     for key in _SUBSCHEMA_KEYWORDS:
         if key in schema:
-            _walk(schema[key], (*where, key), found)
+            _walk(schema[key], (*where, key), found, depth + 1)
 
 
 def _value_problems(key: str, value: Any, at: Where, found: list[SchemaProblem]) -> None:

@@ -117,6 +117,12 @@ class RecordSchema:
 
     def check(self, record: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
         """Normalise ``record``; return it and the reasons it is invalid (empty if valid)."""
+        try:
+            return self._check(record)
+        except RecursionError:  # a record from the Python API nested beyond any schema
+            return {}, ("(记录): 嵌套层数过多, 无法检查",)
+
+    def _check(self, record: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
         plain = self._plain
         if plain is not None:
             out = _vouched(plain, record)

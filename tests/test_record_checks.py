@@ -253,6 +253,16 @@ def test_a_number_beyond_the_limits_from_a_json_line_is_never_evaluated() -> Non
     assert result.reasons[0].startswith("wage_income(工资性收入(元)): 数值超出范围")
 
 
+def test_a_record_nested_without_end_is_invalid() -> None:
+    """A line the JSON reader still takes, nested 900 deep, made the record check recurse past
+    Python's limit and stop the batch; now the record is invalid with the reason."""
+    rs = fr.load_library().get("gx.household.exit", as_of="2018-11-20")
+    line = '{"household_id": "H1", "extra": ' + "[" * 900 + "]" * 900 + "}"
+    record, error = parse_json_record(line)
+    assert error is None
+    assert rs.evaluate(record).reasons == ("(记录): 嵌套层数过多, 无法检查",)
+
+
 def test_the_float_limits_are_the_decimal_ones() -> None:
     """A float fits exactly when the decimal of its repr does (the columns of a Parquet file
     are vouched for with float comparisons against 1E+24 and 1E-40)."""

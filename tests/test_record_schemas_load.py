@@ -21,7 +21,7 @@ import pytest
 import fupin_rules as fr
 import fupin_rules.record_keywords as record_keywords
 from fupin_rules.errors import RuleFileError
-from fupin_rules.record_keywords import PROJECT_KEYWORDS, schema_problems
+from fupin_rules.record_keywords import MAX_SCHEMA_DEPTH, PROJECT_KEYWORDS, schema_problems
 from fupin_rules.records import load_record_schema
 
 from .conftest import ROOT
@@ -197,3 +197,30 @@ def test_bundled_schemas_skip_the_metaschema_on_load(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(record_keywords, "meta_errors", refuse)
     assert fr.load_library().record_schemas["household"].id_field == "household_id"
+
+
+def _nested(levels: int) -> Any:
+    """A schema whose sub-schemas nest ``levels`` deep, the deepest way the generated checks
+    write them (additional properties holding lists of objects)."""
+    inner: Any = {"type": "string"}
+    for i in range(levels - 1):
+        inner = {"type": "array", "items": inner} if i % 2 else {"additionalProperties": inner}
+    return inner
+
+
+def test_the_deepest_schema_allowed_loads_and_checks(tmp_path: Path) -> None:
+    """Sub-schemas nested as deep as allowed compile and check a record; one level more is
+    refused at load, as is JSON nested deeper than a rule file may be (the generated checks
+    failed to compile, the loaders recursed without end)."""
+    path = tmp_path / "deep.schema.json"
+    path.write_text(_text(_schema(x=_nested(MAX_SCHEMA_DEPTH))), encoding="utf-8")
+    deep = load_record_schema(path, "deep", {})
+    assert deep.check({"id": "1", "x": {"a": [{"b": [{}]}]}})[1] == ()
+    assert deep.check({"id": "1", "x": {"a": 1}})[1] == ("x.a: 应为列表, 实际是 1",)
+    refusal = _refusal(tmp_path, _schema(x=_nested(MAX_SCHEMA_DEPTH + 1)))
+    assert refusal.problems[0].code == "schema.too-deep"
+    assert "嵌套超过 16 层" in refusal.problems[0].message
+    deeper: Any = {"type": "object"}
+    for _ in range(70):
+        deeper = {"enum": [deeper]}
+    assert str(_refusal(tmp_path, _schema(x=deeper))).endswith("记录结构嵌套超过 64 层")
