@@ -49,6 +49,7 @@ from .language.column_table import Column, ColumnTable, ListColumn, column_kind,
 from .language.columns import ColumnarUnsupported
 from .model import Finding, Result, RuleSet
 from .record_checks import compile_plain_value, normalise
+from .record_keywords import MAX_DIGITS, MAX_MAGNITUDE
 
 __all__ = ["evaluate_arrow", "vouched_rows"]
 
@@ -340,7 +341,9 @@ _BOUNDS = {
 def _numbers_bad(arr: Any, schema: Any) -> Bool | None:
     """:meth:`_Checks._leaf` of an integer, float or decimal array, by numpy. The plain check
     takes an int in an ``integer`` or ``number`` field, a finite float (made an exact decimal)
-    or a decimal in a ``number`` field, and compares it with the bounds. A float compares
+    or a decimal in a ``number`` field, within the record limits (``number_fits``: an int64
+    always is; a decimal column is left to the rows unless its precision and scale keep every
+    value within them), and compares it with the bounds. A float compares
     with a bound that is exactly a float as its decimal does; an int with an int bound
     exactly; a decimal equal to the bound once made a float, or an int beyond 2**53 against a
     float bound, is left to the row path. None where the schema asks more."""
@@ -356,8 +359,20 @@ def _numbers_bad(arr: Any, schema: Any) -> Bool | None:
     else:
         values = pc.cast(arr, pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
     bad: Bool = np.zeros(len(arr), dtype=np.bool_)
+    if pa.types.is_decimal(t) and not (
+        t.precision <= MAX_DIGITS
+        and t.scale <= MAX_DIGITS
+        and t.precision - t.scale <= MAX_MAGNITUDE.adjusted()
+    ):
+        return None  # the column may hold numbers beyond the record limits: rows decide
     if not exact_ints:
         bad |= ~np.isfinite(values)
+    if pa.types.is_floating(t):
+        # The record limits (number_fits) on the float a row reads: a float compares with
+        # these two as the exact decimal of its repr does with 1E+24 and 1E-40.
+        with np.errstate(invalid="ignore"):
+            size = np.abs(values)
+            bad |= (size >= float(MAX_MAGNITUDE)) | ((size < _FLOAT_FLOOR) & (values != 0))
     for key, op in _BOUNDS.items():
         if key not in schema:
             continue
@@ -383,6 +398,9 @@ def _numbers_bad(arr: Any, schema: Any) -> Bool | None:
     bad &= _valid(arr)
     return bad
 
+
+_FLOAT_FLOOR = float(Decimal(1).scaleb(-MAX_DIGITS))
+"""The smallest magnitude of a nonzero number in a record, 1E-40, as a float."""
 
 _ARROW_BOUNDS = {
     "minimum": pc.less,

@@ -4,17 +4,21 @@ A record schema is a JSON Schema file ``schemas/records/<subject>.schema.json`` 
 extension keywords: ``x-id-field`` (the record's id), ``x-division-field`` (the 12-digit
 administrative-division code used to group results), and per property ``x-codelist`` (the code
 list its values come from) and ``x-code`` (the national information system's field code).
+:func:`load_record_schema` refuses a schema using anything the record checks do not cover
+(:func:`fupin_rules.record_keywords.schema_problems`), naming the file and the JSON path.
 
 :meth:`RecordSchema.check` normalises one record (decimals made exact, integral numbers of
 integer fields made ``int``, code labels such as ``"低保贫困户"`` turned into their codes) and
-returns it with the reasons it is invalid, if any. It never raises on bad data.
+returns it with the reasons it is invalid, if any: first any number beyond the record limits
+(before anything computes with it), then what the reference validator finds. It never raises
+on bad data, and a check that fails on a value makes the record invalid, never valid.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,27 +32,23 @@ from ._resources import bundled_schemas_dir
 from .codelists import CodeList
 from .errors import Problem, RuleFileError, format_path
 from .language import Type
-from .record_checks import (
-    Check,
-    compile_acceptor,
-    compile_plain,
-    explaining_parts,
-    normalise,
+from .record_checks import Check, Parts, compile_plain, explaining_parts, normalise
+from .record_keywords import (
+    OUT_OF_RANGE,
+    json_type,
+    number_fits,
+    record_validator,
+    schema_problems,
+    subfields,
 )
 
 __all__ = ["CodeList", "RecordSchema", "load_record_schema"]
 
 
-def _json_type(prop: Mapping[str, Any]) -> str | None:
-    t = prop.get("type")
-    if isinstance(t, list):
-        kinds = [k for k in t if k != "null"]
-        return kinds[0] if kinds else None
-    return t if isinstance(t, str) else None
-
-
-def _field_type(prop: Mapping[str, Any]) -> Type | None:
-    kind = _json_type(prop)
+def _field_type(prop: Any) -> Type | None:
+    kind = json_type(prop)
+    if kind is None:
+        return None
     label = prop.get("title")
     if kind in {"number", "integer"}:
         return Type("number", label=label)
@@ -62,7 +62,7 @@ def _field_type(prop: Mapping[str, Any]) -> Type | None:
         return Type("string", label=label)
     if kind == "array":
         items = prop.get("items", {})
-        if _json_type(items) == "object":
+        if json_type(items) == "object":
             fields = {
                 name: t
                 for name, sub in items.get("properties", {}).items()
@@ -91,17 +91,16 @@ class RecordSchema:
     _coded: tuple[tuple[str, str | None, str], ...] = attrs.field(repr=False, alias="coded")
     _integers: tuple[tuple[str, str | None], ...] = attrs.field(repr=False, alias="integers")
     _accept: Callable[[Any], bool] | None = attrs.field(default=None, repr=False, alias="accept")
-    """A fast check that answers True only for records the JSON Schema validator accepts
-    (None if the schema uses a keyword it does not know); see :func:`compile_acceptor`."""
+    """A fast check that answers True only for records the reference validator accepts;
+    see :func:`.record_checks.compile_acceptor` (None: ask the reference every time)."""
     _plain: Callable[[Any], dict[str, Any] | None] | None = attrs.field(
         default=None, repr=False, alias="plain"
     )
     """The check of an already valid, normal record in one pass; see :func:`compile_plain`."""
-    _parts: tuple[Any, Mapping[str, tuple[Any, Check]]] | None = attrs.field(
-        default=None, repr=False, alias="parts"
-    )
-    """For explaining an invalid record quickly: a validator of the top level alone and, per
-    property, its schema and fast check (see :func:`.record_checks.explaining_parts`)."""
+    _parts: Parts | None = attrs.field(default=None, repr=False, alias="parts")
+    """For explaining an invalid record quickly: a validator of the top level alone, per
+    property its schema and fast check, and the same for additional properties (see
+    :func:`.record_checks.explaining_parts`); None: the whole record at once."""
 
     def label(self, name: str) -> str:
         """The Chinese label of a top-level field (the name itself if it has none)."""
@@ -118,12 +117,15 @@ class RecordSchema:
 
     def check(self, record: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
         """Normalise ``record``; return it and the reasons it is invalid (empty if valid)."""
+        try:
+            return self._check(record)
+        except RecursionError:  # a record from the Python API nested beyond any schema
+            return {}, ("(记录): 嵌套层数过多, 无法检查",)
+
+    def _check(self, record: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
         plain = self._plain
         if plain is not None:
-            try:
-                out = plain(record)
-            except ArithmeticError:  # e.g. a decimal NaN against a bound: the full path says
-                out = None
+            out = _vouched(plain, record)
             if out is not None:
                 return out, ()
         if not isinstance(record, Mapping):
@@ -132,13 +134,12 @@ class RecordSchema:
         if plain is not None:
             # Floats made exact decimals (a record read from Parquet or a spreadsheet): if
             # nothing else needs normalising, the plain check now vouches for it.
-            try:
-                vouched = plain(out)
-            except ArithmeticError:
-                vouched = None
+            vouched = _vouched(plain, out)
             if vouched is not None:
                 return vouched, ()
-        reasons: list[str] = []
+        # Numbers at the door, before anything computes with them.
+        reasons = [f"{_where(p, self)}: {why}" for p, why in _odd_numbers(out, [])]
+        odd = bool(reasons)
         codelists = self.codelists
         for field, sub, codelist in self._coded:
             # Fast skip: the value is absent or already a code of its list.
@@ -158,30 +159,41 @@ class RecordSchema:
             self._check_codes(out, field, sub, codelist, reasons)
         for field, sub in self._integers:
             _integral(out, field, sub)
-        odd = list(_non_finite(out, []))
-        reasons.extend(f"{_where(p, self)}: 须为有限数值, 实际是 {v!r}" for p, v in odd)
-        accept = self._accept
-        try:
-            if odd or accept is None or not accept(out):
-                # Only a record the fast check cannot vouch for meets jsonschema, which explains.
-                reasons.extend(_reason(e, self) for e in self._errors(out))
-        except ArithmeticError:  # a NaN decimal against a bound, reported above
-            pass
+        if odd or not _accepted(self._accept, out):
+            # Only a record the fast check cannot vouch for meets the reference, which explains.
+            reasons.extend(self._explain(out))
         return out, tuple(sorted(set(reasons)))
 
-    def _errors(self, record: dict[str, Any]) -> Iterator[jsonschema.ValidationError]:
-        """jsonschema's errors for ``record``: those of the top level, then of each property
-        the fast checks cannot vouch for (the same errors as validating the whole record,
-        without walking the properties that are fine)."""
+    def _explain(self, record: dict[str, Any]) -> list[str]:
+        """The reference's reasons for ``record``: those of the top level, then of each
+        property the fast checks cannot vouch for (the same errors as validating the whole
+        record, without walking the properties that are fine). A check that fails on a value
+        makes that field's reason, and the other fields are still explained."""
         parts = self._parts
         if parts is None:
-            yield from self._validator.iter_errors(record)
-            return
-        top, properties = parts
-        yield from top.iter_errors(record)
-        for name, (schema, accept) in properties.items():
-            if name in record and not accept(record[name]):
-                yield from self._validator.descend(record[name], schema, path=name)
+            return self._guarded([], self._validator.iter_errors(record))
+        top, properties, extra = parts
+        reasons = self._guarded([], top.iter_errors(record))
+        for name, value in record.items():
+            part = properties.get(name) if isinstance(name, str) else None
+            if part is None and extra is None:
+                continue
+            schema, accept = part if part is not None else extra  # type: ignore[misc]
+            if not _accepted(accept, value):
+                errors = self._validator.descend(value, schema, path=name)
+                reasons.extend(self._guarded([name], errors))
+        return reasons
+
+    def _guarded(
+        self, path: list[str | int], errors: Iterable[jsonschema.ValidationError]
+    ) -> list[str]:
+        out: list[str] = []
+        try:
+            for error in errors:
+                out.append(_reason(error, self))
+        except _CHECK_FAILURES as exc:
+            out.append(f"{_where(path, self)}: 检查时出错, 按无效处理 ({type(exc).__name__})")
+        return out
 
     def _check_codes(
         self, record: dict[str, Any], field: str, sub: str | None, codelist: str, reasons: list[str]
@@ -214,19 +226,48 @@ class RecordSchema:
             holder[key] = fixed if isinstance(value, list) else fixed[0]
 
 
-def _non_finite(value: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], Any]]:
-    """Where a NaN or infinite number hides in ``value``: no rule can judge one."""
+_CHECK_FAILURES = (ArithmeticError, ValueError, TypeError, RecursionError)
+"""What a check may raise on a value it cannot judge (a decimal NaN, an unusual number type):
+the record is then invalid, never valid."""
+
+
+def _vouched(plain: Callable[[Any], dict[str, Any] | None], record: Any) -> dict[str, Any] | None:
+    try:
+        return plain(record)
+    except _CHECK_FAILURES:  # a value it cannot judge: the full path explains
+        return None
+
+
+def _accepted(accept: Check | None, value: Any) -> bool:
+    if accept is None:
+        return False
+    try:
+        return accept(value)
+    except _CHECK_FAILURES:
+        return False
+
+
+def _odd_numbers(value: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
+    """Where a number no rule can judge hides in ``value`` (NaN, infinite, or outside
+    :func:`.record_keywords.number_fits`), and why."""
     t = type(value)
     if t is dict:
         for k, v in value.items():
-            yield from _non_finite(v, [*path, k])
+            yield from _odd_numbers(v, [*path, k])
     elif t is list:
         for i, v in enumerate(value):
-            yield from _non_finite(v, [*path, i])
+            yield from _odd_numbers(v, [*path, i])
+    elif t is str or t is bool or value is None:
+        return
     elif (isinstance(value, Decimal) and not value.is_finite()) or (
         isinstance(value, float) and not math.isfinite(value)
     ):
-        yield path, value
+        yield path, f"须为有限数值, 实际是 {value!r}"
+    elif isinstance(value, int | float | Decimal) and not number_fits(value):
+        text = str(value)
+        if len(text) > 32:
+            text = f"{text[:24]}…(共 {len(text)} 个字符)"
+        yield path, f"{OUT_OF_RANGE}, 实际是 {text}"
 
 
 def _integral(record: dict[str, Any], field: str, sub: str | None) -> None:
@@ -241,7 +282,7 @@ def _integral(record: dict[str, Any], field: str, sub: str | None) -> None:
             holders.extend(i for i in items if isinstance(i, dict))
     for holder in holders:
         v = holder.get(key)
-        if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
+        if isinstance(v, Decimal) and number_fits(v) and v == v.to_integral_value():
             holder[key] = int(v)
 
 
@@ -250,7 +291,7 @@ def _where(path: list[str | int], schema: RecordSchema) -> str:
     text = format_path(path) or "(记录)"
     top = path[0] if path else None
     label = schema.label(top) if isinstance(top, str) else None
-    return f"{text}({label})" if label and label != text else text
+    return f"{text}({label})" if label and label != top else text
 
 
 def _reason(error: jsonschema.ValidationError, schema: RecordSchema) -> str:
@@ -291,6 +332,11 @@ def _reason(error: jsonschema.ValidationError, schema: RecordSchema) -> str:
         return f"{where}: {_shown(error.instance)} 不是可选值之一 (可选: {options}{empty})"
     if error.validator == "const":
         return f"{where}: 须为 {_shown(error.validator_value)}, 实际是 {_shown(error.instance)}"
+    if error.validator == "multipleOf":
+        step, value = _shown(error.validator_value), _shown(error.instance)
+        return f"{where}: 须为 {step} 的整数倍, 实际是 {value}"
+    if error.validator == "not" and error.validator_value == {}:  # a false schema
+        return f"{where}: 此处不允许有值, 实际是 {_shown(error.instance)}"
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
         extra = "、".join(sorted(str(k) for k in error.instance if k not in known))
@@ -321,43 +367,54 @@ def _shown(value: Any) -> str:
 
 
 def load_record_schema(path: Path, subject: str, codelists: Mapping[str, CodeList]) -> RecordSchema:
-    """Read ``schemas/records/<subject>.schema.json``. Raises RuleFileError if it is broken."""
+    """Read ``schemas/records/<subject>.schema.json``. Raises RuleFileError, naming the file
+    and the JSON path of every problem, if it is broken or uses anything the record checks do
+    not cover (see docs/rule-files.md#record-schemas); nothing of it is then loaded."""
     name = str(path)
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except (OSError, ValueError) as exc:
+        schema = json.loads(
+            path.read_text(encoding="utf-8"),
+            parse_float=Decimal,
+            parse_constant=_no_constant,
+            object_pairs_hook=_no_duplicates,
+        )
+    except (OSError, ValueError, RecursionError) as exc:
         raise RuleFileError(
             [Problem(f"无法读取记录结构: {exc}", file=name, code="schema.read")]
         ) from exc
-    problems: list[Problem] = []
-    try:
-        # A user's schema is checked against the metaschema; the bundled ones are checked by
-        # the test suite (tests/test_schemas.py) rather than on every load.
-        if not path.resolve().is_relative_to(bundled_schemas_dir().resolve()):
-            jsonschema.Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        problems.append(
-            Problem(
-                f"不是有效的 JSON Schema: {exc.message}",
-                file=name,
-                path=format_path(list(exc.absolute_path)),
-            )
-        )
+    # A user's schema is checked against the metaschema; the bundled ones are checked by the
+    # test suite (tests/test_record_schemas_load.py) rather than on every load.
+    bundled = path.resolve().is_relative_to(bundled_schemas_dir().resolve())
+    problems = [
+        Problem(message, file=name, path=format_path(where), hint=hint, code=code)
+        for where, message, code, hint in schema_problems(schema, metaschema=not bundled)
+    ]
     if not isinstance(schema, dict) or schema.get("type") != "object":
         problems.append(Problem("记录结构的 type 须为 object", file=name, code="schema.record"))
         raise RuleFileError(problems)
     props: dict[str, Any] = schema.get("properties", {})
+    if not isinstance(props, dict):
+        raise RuleFileError(problems)
     id_field = schema.get("x-id-field")
     if not isinstance(id_field, str) or id_field not in props:
         problems.append(
             Problem("缺少 x-id-field, 或它不在 properties 中", file=name, code="schema.record")
         )
     division = schema.get("x-division-field")
+    if division is not None and division not in props:
+        problems.append(
+            Problem(
+                f"x-division-field {division!r} 不在 properties 中",
+                file=name,
+                path="x-division-field",
+                code="schema.record",
+            )
+        )
     coded: list[tuple[str, str | None, str]] = []
     integers: list[tuple[str, str | None]] = []
     for field, prop in props.items():
-        for sub, sprop in _subfields(prop):
-            target = sprop.get("items", sprop) if _json_type(sprop) == "array" else sprop
+        for sub, sprop in subfields(prop):
+            target = sprop.get("items", sprop) if json_type(sprop) == "array" else sprop
             listname = target.get("x-codelist") if isinstance(target, dict) else None
             if listname is not None:
                 if listname not in codelists:
@@ -372,12 +429,18 @@ def load_record_schema(path: Path, subject: str, codelists: Mapping[str, CodeLis
                     )
                 else:
                     coded.append((field, sub, listname))
-            if _json_type(sprop) == "integer":
+            if json_type(sprop) == "integer":
                 integers.append((field, sub))
     if problems:
         raise RuleFileError(problems)
-    fields = {f: t for f, p in props.items() if (t := _field_type(p)) is not None}
     used = sorted({c for _, _, c in coded})
+    accept, parts = explaining_parts(schema)
+    plain = compile_plain(schema, {c: codelists[c] for c in used})
+    if accept is None:  # every keyword was checked above: this would be a gap in the checks
+        raise RuleFileError(
+            [Problem("记录结构无法生成记录检查", file=name, code="schema.unsupported")]
+        )
+    fields = {f: t for f, p in props.items() if (t := _field_type(p)) is not None}
     digest = fingerprint(
         {"schema": schema, "codelists": {c: codelists[c].fingerprint for c in used}}
     )
@@ -390,22 +453,27 @@ def load_record_schema(path: Path, subject: str, codelists: Mapping[str, CodeLis
         id_field=str(id_field),
         division_field=division if isinstance(division, str) else None,
         fields=fields,
-        validator=jsonschema.Draft202012Validator(
-            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-        ),
+        validator=record_validator(schema),
         coded=tuple(coded),
         integers=tuple(integers),
-        accept=compile_acceptor(schema),
-        plain=compile_plain(schema, {c: codelists[c] for c in used}),
-        parts=explaining_parts(schema),
+        accept=accept,
+        plain=plain,
+        parts=parts,
     )
 
 
-def _subfields(prop: Mapping[str, Any]) -> list[tuple[str | None, Mapping[str, Any]]]:
-    out: list[tuple[str | None, Mapping[str, Any]]] = [(None, prop)]
-    if _json_type(prop) == "array":
-        items = prop.get("items", {})
-        if _json_type(items) == "object":
-            out = [(None, {k: v for k, v in prop.items() if k != "items"})]
-            out.extend((sub, sp) for sub, sp in items.get("properties", {}).items())
+def _no_constant(name: str) -> Any:
+    msg = f"不接受 {name}"
+    raise ValueError(msg)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                msg = f"重复的键 {key!r}"
+                raise ValueError(msg)
+            seen.add(key)
     return out

@@ -36,6 +36,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 2. what rule sets and results are made of; outcomes and decisions; the row plan
     (
         "codelists",
+        "record_patterns",
+        "record_keywords",
         "record_checks",
         "records",
         "schemas",
