@@ -97,8 +97,20 @@ ANNOTATIONS = frozenset(
     }
 )
 """Keywords that describe and do not check (``$schema`` and ``$id`` only at the top)."""
-PROJECT_KEYWORDS = frozenset({"x-id-field", "x-division-field", "x-codelist", "x-code"})
+PROJECT_KEYWORDS = frozenset(
+    {
+        "x-id-field",
+        "x-division-field",
+        "x-name-field",
+        "x-person-id-field",
+        "x-codelist",
+        "x-code",
+    }
+)
 """The project's own keywords (docs/rule-files.md#record-schemas): every other ``x-`` is refused."""
+TOP_LEVEL_KEYWORDS = frozenset({"x-division-field", "x-name-field", "x-person-id-field"})
+"""Project keywords that name a field of the whole record (the division code, the name and ID
+number of the head of household for problem lists), so only at the top of a schema."""
 JSON_SCHEMA_KEYWORDS = CHECKED_KEYWORDS | {
     "$ref",
     "$dynamicRef",
@@ -481,7 +493,7 @@ def _project_keyword(key: str, value: Any, at: Where, found: list[SchemaProblem]
     where = at[:-1]
     if not isinstance(value, str):
         found.append((at, f"{key} 的值须是文本", "schema.x-keyword", None))
-    if key == "x-division-field" and where:
+    if key in TOP_LEVEL_KEYWORDS and where:
         found.append((at, f"{key} 只能写在记录结构的顶层", "schema.x-keyword", None))
     member_items = len(where) == 3 and where[0] == "properties" and where[2] == "items"
     if key == "x-id-field" and where and not member_items:
