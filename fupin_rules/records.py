@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,7 @@ class RecordSchema:
         try:
             return self._check(record)
         except RecursionError:  # a record from the Python API nested beyond any schema
-            return {}, ("(记录): 嵌套层数过多, 无法检查",)
+            return {}, ("记录: 嵌套层数过多, 无法检查",)
 
     def _check(self, record: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
         plain = self._plain
@@ -201,13 +201,13 @@ class RecordSchema:
         table = self.codelists[codelist]
         rows: list[tuple[dict[str, Any], str, str]] = []
         if sub is None:
-            rows.append((record, field, field))
+            rows.append((record, field, _where([field], self)))
         else:
             items = record.get(field)
             if isinstance(items, list):
                 for i, item in enumerate(items):
                     if isinstance(item, dict):
-                        rows.append((item, sub, f"{field}[{i}].{sub}"))
+                        rows.append((item, sub, _where([field, i, sub], self)))
         for holder, key, where in rows:
             value = holder.get(key)
             if value is None:
@@ -219,11 +219,18 @@ class RecordSchema:
                     v = str(v)
                 code = table.code_for(v) if isinstance(v, str) else None
                 if code is None:
-                    reasons.append(f"{where}: {v!r} 不在代码表 {table.title}({table.id}) 中")
+                    reasons.append(f"{where}: {v!r} 不在代码表「{table.title}」中{_options(table)}")
                     fixed.append(v)
                 else:
                     fixed.append(code)
             holder[key] = fixed if isinstance(value, list) else fixed[0]
+
+
+def _options(table: CodeList) -> str:
+    """The codes of a short code list, for staff to pick the right one."""
+    if len(table.codes) > 12:
+        return ""
+    return " (可选: " + "、".join(f"{c} {label}" for c, label in table.codes.items()) + ")"
 
 
 _CHECK_FAILURES = (ArithmeticError, ValueError, TypeError, RecursionError)
@@ -286,12 +293,22 @@ def _integral(record: dict[str, Any], field: str, sub: str | None) -> None:
             holder[key] = int(v)
 
 
-def _where(path: list[str | int], schema: RecordSchema) -> str:
-    """A value's place in a record with its field's label: ``household_size(家庭人口数)``."""
-    text = format_path(path) or "(记录)"
-    top = path[0] if path else None
-    label = schema.label(top) if isinstance(top, str) else None
-    return f"{text}({label})" if label and label != top else text
+def _where(path: Sequence[str | int], schema: RecordSchema) -> str:
+    """A value's place in a record as staff read it: fields by their Chinese labels, items of
+    a list counted from 1 (``「家庭成员」第 4 项「劳动技能」``); a field without a label by its
+    name."""
+    if not path:
+        return "记录"
+    parts: list[str] = []
+    fields: Mapping[str, Type] | None = schema.fields
+    for step in path:
+        if isinstance(step, int):
+            parts.append(f"第 {step + 1} 项")
+            continue
+        t = fields.get(step) if fields is not None else None
+        parts.append(f"「{t.label if t is not None and t.label else step}」")
+        fields = t.fields if t is not None else None
+    return "".join(parts)
 
 
 def _reason(error: jsonschema.ValidationError, schema: RecordSchema) -> str:

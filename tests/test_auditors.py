@@ -212,8 +212,8 @@ def test_a_version_inserted_between_two_leaves_both_as_they_were(tmp_path: Path)
     folder = standards / "gx.household.exit"
     # A 2017 revision that changes nothing, between 2016 and 2018; 2018 now revises it.
     (folder / "2017.yaml").write_text(
-        "kind: ruleset\nid: gx.household.exit\nversion: \"2017\"\nextends: \"2016\"\n"
-        "title: 插入的版本\neffective:\n  from: \"2017-06-01\"\n"
+        'kind: ruleset\nid: gx.household.exit\nversion: "2017"\nextends: "2016"\n'
+        'title: 插入的版本\neffective:\n  from: "2017-06-01"\n'
         "sources:\n  - id: inserted\n    title: 未被任何指标引用的文件\n",
         encoding="utf-8",
     )

@@ -101,7 +101,9 @@ def test_code_labels_in_records_are_accepted(rs2016: fr.RuleSet, demo_record: di
     )
     bad = rs2016.evaluate({**demo_record, "attribute": "五保户"})
     assert bad.outcome == "invalid"
-    assert bad.reasons == ("attribute: '五保户' 不在代码表 贫困户属性(attr) 中",)
+    assert bad.reasons == (
+        "「贫困户属性」: '五保户' 不在代码表「贫困户属性」中 (可选: 01 一般贫困户、04 低保贫困户)",
+    )
 
 
 def test_missing_field_makes_criterion_unknown_and_record_invalid(
@@ -137,7 +139,7 @@ def test_wrong_type_makes_record_invalid_with_field_named(
     result = rs2016.evaluate({**demo_record, "household_size": "两口"})
     assert result.outcome == "invalid"
     assert result.findings == ()
-    assert result.reasons == ("household_size(家庭人口数): 应为整数, 实际是 '两口'",)
+    assert result.reasons == ("「家庭人口数」: 应为整数, 实际是 '两口'",)
 
 
 def test_not_a_mapping_is_invalid(rs2016: fr.RuleSet) -> None:

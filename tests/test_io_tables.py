@@ -257,7 +257,7 @@ def test_value_conversions(lib: fr.Library, hm: HeaderMap, tmp_path: Path) -> No
     schema = lib.record_schemas["household"]
     normalised, reasons = schema.check(rec)
     assert normalised["household_attribute"] == "04"
-    assert any("household_size" in r for r in reasons)
+    assert any("「家庭人口数」" in r for r in reasons)
 
 
 def test_long_numbers_in_text_columns_are_rejected(

@@ -89,10 +89,10 @@ def test_multiple_of_a_large_value_is_exact(schema: RecordSchema) -> None:
     came out valid; now it is judged exactly."""
     assert _reasons(schema, step=Decimal("12345678901234567890.123456789")) == ()
     assert _reasons(schema, step=Decimal("12345678901234567890.1234567891")) == (
-        "step: 须为 0.000000001 的整数倍, 实际是 12345678901234567890.1234567891",
+        "「step」: 须为 0.000000001 的整数倍, 实际是 12345678901234567890.1234567891",
     )
     assert _reasons(schema, cents=Decimal("3535.001")) == (
-        "cents: 须为 0.01 的整数倍, 实际是 3535.001",
+        "「cents」: 须为 0.01 的整数倍, 实际是 3535.001",
     )
 
 
@@ -100,10 +100,10 @@ def test_a_nan_does_not_hide_the_other_fields(schema: RecordSchema) -> None:
     """A decimal NaN against a bound raised inside jsonschema, and the reasons of the fields
     after it were lost; now the NaN is refused at the door and the rest are explained."""
     assert _reasons(schema, amount=Decimal("NaN"), size=-1) == (
-        "amount(金额): 须为有限数值, 实际是 Decimal('NaN')",
-        "size(人数): 不能小于 0, 实际是 -1",
+        "「人数」: 不能小于 0, 实际是 -1",
+        "「金额」: 须为有限数值, 实际是 Decimal('NaN')",
     )
-    assert _reasons(schema, amount=Decimal("sNaN"), size=1)[0].startswith("amount(金额): 须为有限")
+    assert _reasons(schema, amount=Decimal("sNaN"), size=1)[-1].startswith("「金额」: 须为有限")
 
 
 class _Uncomparable(Decimal):
@@ -116,8 +116,8 @@ class _Uncomparable(Decimal):
 def test_a_check_that_fails_makes_the_record_invalid(schema: RecordSchema) -> None:
     """Never valid: the field whose check failed has a reason, the others theirs."""
     assert _reasons(schema, amount=_Uncomparable("1"), size=-1) == (
-        "amount(金额): 检查时出错, 按无效处理 (InvalidOperation)",
-        "size(人数): 不能小于 0, 实际是 -1",
+        "「人数」: 不能小于 0, 实际是 -1",
+        "「金额」: 检查时出错, 按无效处理 (InvalidOperation)",
     )
 
 
@@ -129,7 +129,7 @@ def test_dollar_is_the_end_of_the_text() -> None:
     household_schema = fr.load_library().record_schemas["household"]
     rec = {"household_id": "H1", "division_code": "450102001001\n"}
     assert household_schema.check(rec)[1] == (
-        "division_code(行政区划代码 (12位, 到行政村)): '450102001001\\n' 格式不符",
+        "「行政区划代码 (12位, 到行政村)」: '450102001001\\n' 格式不符",
     )
     assert household_schema.check({**rec, "division_code": "450102001001"})[1] == ()
 
@@ -160,7 +160,7 @@ def test_patterns_mean_ecma_262_everywhere(
     assert (accept(good), plain(good), reference.is_valid(good)) == (True, True, True)
     assert (accept(bad), plain(bad), reference.is_valid(bad)) == (False, None, False)
     assert _reasons(schema, **{field: good}) == ()
-    assert _reasons(schema, **{field: bad}) == (f"{field}: {bad!r} 格式不符",)
+    assert _reasons(schema, **{field: bad}) == (f"「{field}」: {bad!r} 格式不符",)
 
 
 # --------------------------------------------------------------------------- null, true, false
@@ -169,7 +169,7 @@ def test_patterns_mean_ecma_262_everywhere(
 def test_null_is_refused_by_an_enum_without_it(schema: RecordSchema) -> None:
     """``"type": ["string", "null"]`` with ``"enum": ["a", "b"]``: null is not an option
     (jsonschema rejects it; the fast check let it through)."""
-    assert _reasons(schema, kind=None) == ("kind(类别): null 不是可选值之一 (可选: 'a'、'b')",)
+    assert _reasons(schema, kind=None) == ("「类别」: null 不是可选值之一 (可选: 'a'、'b')",)
     assert schema._plain is not None
     assert schema._plain({"id": "1", "kind": None}) is None
     assert _reasons(schema, kind="a") == ()
@@ -177,10 +177,10 @@ def test_null_is_refused_by_an_enum_without_it(schema: RecordSchema) -> None:
 
 def test_boolean_property_schemas(schema: RecordSchema) -> None:
     """``false``: the field must be absent; ``true``: anything (a load crashed on both)."""
-    assert _reasons(schema, gone=1) == ("gone: 此处不允许有值, 实际是 1",)
-    assert _reasons(schema, gone=None) == ("gone: 此处不允许有值, 实际是 null",)
+    assert _reasons(schema, gone=1) == ("「gone」: 此处不允许有值, 实际是 1",)
+    assert _reasons(schema, gone=None) == ("「gone」: 此处不允许有值, 实际是 null",)
     assert _reasons(schema, anything=[1, {"a": None}], none_of=[]) == ()
-    assert _reasons(schema, none_of=["x"]) == ("none_of[0]: 此处不允许有值, 实际是 'x'",)
+    assert _reasons(schema, none_of=["x"]) == ("「none_of」第 1 项: 此处不允许有值, 实际是 'x'",)
     assert "gone" not in schema.fields
     assert "anything" not in schema.fields
 
@@ -222,9 +222,9 @@ def test_numbers_beyond_the_limits_are_refused_at_the_door(
     started = time.perf_counter()
     reasons = _reasons(schema, amount=value, step=value, size=-1)
     assert time.perf_counter() - started < 1
-    assert reasons[0].startswith("amount(金额): 数值超出范围 (绝对值须小于 1E+24")
-    assert reasons[1].startswith("size(人数): 不能小于 0")
-    assert reasons[2].startswith("step: 数值超出范围")
+    assert reasons[0].startswith("「step」: 数值超出范围")
+    assert reasons[1].startswith("「人数」: 不能小于 0")
+    assert reasons[2].startswith("「金额」: 数值超出范围 (绝对值须小于 1E+24")
     assert len(reasons) == 3
 
 
@@ -239,7 +239,11 @@ def test_the_door_is_everywhere_in_the_record(schema: RecordSchema) -> None:
     reasons = _reasons(
         schema, members=[{"age": 10**30}], anything=Decimal("1e-50"), extra=[Decimal("1e99")]
     )
-    assert [r.split(":")[0] for r in reasons] == ["anything", "extra[0]", "members[0].age"]
+    assert [r.split(":")[0] for r in reasons] == [
+        "「anything」",
+        "「extra」第 1 项",
+        "「members」第 1 项「age」",
+    ]
     assert all("数值超出范围" in r for r in reasons)
 
 
@@ -250,7 +254,7 @@ def test_a_number_beyond_the_limits_from_a_json_line_is_never_evaluated() -> Non
     line = '{"household_id": "H1", "household_size": 2, "wage_income": 1e999999999}'
     result = rs.evaluate(parse_json_record(line)[0])
     assert result.outcome == "invalid"
-    assert result.reasons[0].startswith("wage_income(工资性收入(元)): 数值超出范围")
+    assert result.reasons[0].startswith("「工资性收入(元)」: 数值超出范围")
 
 
 def test_a_record_nested_without_end_is_invalid() -> None:
@@ -260,7 +264,7 @@ def test_a_record_nested_without_end_is_invalid() -> None:
     line = '{"household_id": "H1", "extra": ' + "[" * 900 + "]" * 900 + "}"
     record, error = parse_json_record(line)
     assert error is None
-    assert rs.evaluate(record).reasons == ("(记录): 嵌套层数过多, 无法检查",)
+    assert rs.evaluate(record).reasons == ("记录: 嵌套层数过多, 无法检查",)
 
 
 def test_the_float_limits_are_the_decimal_ones() -> None:

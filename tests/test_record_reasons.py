@@ -37,16 +37,16 @@ def schema(tmp_path_factory: pytest.TempPathFactory) -> RecordSchema:
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"id": "1"}, "id(编号): 须至少有 2 个字符, 实际有 1 个字符"),
-        ({"id": "12345"}, "id(编号): 须至多有 4 个字符, 实际有 5 个字符"),
-        ({"size": 0}, "size(人数): 不能小于 1, 实际是 0"),
-        ({"size": 21}, "size(人数): 不能大于 20, 实际是 21"),
-        ({"share": Decimal("0.00")}, "share(比例): 须大于 0, 实际是 0"),
-        ({"share": Decimal("1.50")}, "share(比例): 须小于 1, 实际是 1.5"),
-        ({"kind": "丙"}, "kind(类别): '丙' 不是可选值之一 (可选: '甲'、'乙', 或留空)"),
-        ({"flag": False}, "flag(标记): 须为 true, 实际是 false"),
-        ({"causes": ["a", "b", "c"]}, "causes(原因): 须至多有 2 项, 实际有 3 项"),
-        ({"note": "x", "extra": 1}, "(记录): 有记录结构中没有的字段 extra、note"),
+        ({"id": "1"}, "「编号」: 须至少有 2 个字符, 实际有 1 个字符"),
+        ({"id": "12345"}, "「编号」: 须至多有 4 个字符, 实际有 5 个字符"),
+        ({"size": 0}, "「人数」: 不能小于 1, 实际是 0"),
+        ({"size": 21}, "「人数」: 不能大于 20, 实际是 21"),
+        ({"share": Decimal("0.00")}, "「比例」: 须大于 0, 实际是 0"),
+        ({"share": Decimal("1.50")}, "「比例」: 须小于 1, 实际是 1.5"),
+        ({"kind": "丙"}, "「类别」: '丙' 不是可选值之一 (可选: '甲'、'乙', 或留空)"),
+        ({"flag": False}, "「标记」: 须为 true, 实际是 false"),
+        ({"causes": ["a", "b", "c"]}, "「原因」: 须至多有 2 项, 实际有 3 项"),
+        ({"note": "x", "extra": 1}, "记录: 有记录结构中没有的字段 extra、note"),
     ],
 )
 def test_reasons_are_chinese(schema: RecordSchema, change: dict, reason: str) -> None:

@@ -216,7 +216,7 @@ def test_the_deepest_schema_allowed_loads_and_checks(tmp_path: Path) -> None:
     path.write_text(_text(_schema(x=_nested(MAX_SCHEMA_DEPTH))), encoding="utf-8")
     deep = load_record_schema(path, "deep", {})
     assert deep.check({"id": "1", "x": {"a": [{"b": [{}]}]}})[1] == ()
-    assert deep.check({"id": "1", "x": {"a": 1}})[1] == ("x.a: 应为列表, 实际是 1",)
+    assert deep.check({"id": "1", "x": {"a": 1}})[1] == ("「x」「a」: 应为列表, 实际是 1",)
     refusal = _refusal(tmp_path, _schema(x=_nested(MAX_SCHEMA_DEPTH + 1)))
     assert refusal.problems[0].code == "schema.too-deep"
     assert "嵌套超过 16 层" in refusal.problems[0].message
