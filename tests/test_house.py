@@ -50,6 +50,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "io.jsonl",
         "io.parquet",
         "io.spreadsheets",
+        "io.workbooks",
         "io.headermaps",
         "io.tables",
         "calendar.moments",
