@@ -359,6 +359,23 @@ def test_utf16_that_does_not_decode_is_refused_naming_the_line(
         list(new_reader(lib, hm).read([path]))
 
 
+@pytest.mark.parametrize(
+    ("forced", "message"),
+    [
+        ("rot13", r"未知的编码 'rot13'"),  # a codec, not a text encoding
+        ("zlib", r"未知的编码 'zlib'"),
+        ("idna", r"x\.csv: 无法按 idna 编码读取"),  # fails otherwise than at a byte
+    ],
+)
+def test_forced_encodings_that_are_no_text_encodings(
+    lib: fr.Library, hm: HeaderMap, tmp_path: Path, forced: str, message: str
+) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes("户编号,姓名\r\nH1,\xff\r\n".encode() + b"\xff")
+    with pytest.raises(TableError, match=message):
+        list(new_reader(lib, hm, encoding=forced).read([path]))
+
+
 def test_decode_csv_bytes_stays_strict() -> None:
     assert decode_csv_bytes("\ufeff户编号\r\n".encode(), "a.csv") == ("户编号\r\n", "utf-8-sig")
     with pytest.raises(TableError, match=r"a\.csv: 第 2 行不是 utf-8 编码 \(第 4 字节\)"):

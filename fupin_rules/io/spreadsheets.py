@@ -182,8 +182,10 @@ def _encoding(data: bytes, encoding: str | None) -> str:
         return detect_encoding(data)
     encoding = _ENCODING_ALIASES.get(encoding.lower().replace("_", "-"), encoding)
     try:
-        codecs.lookup(encoding)
-    except LookupError:
+        b"\n".decode(encoding)  # a text encoding (not rot13 or zlib)
+    except UnicodeError:
+        pass  # one byte is not a whole character (UTF-16)
+    except (LookupError, ValueError):
         msg = f"未知的编码 {encoding!r}; 可用 utf-8、gb18030 (含 gbk)"
         raise TableError(msg) from None
     if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
@@ -206,13 +208,7 @@ def decode_csv_bytes(data: bytes, name: str, encoding: str | None = None) -> tup
     return text.removeprefix("\ufeff"), used
 
 
-def _csv_lines(
-    data: bytes, name: str, encoding: str | None
-) -> tuple[list[str], str, dict[int, str]]:
-    """The lines of a CSV file (each with its line break), the encoding, and the lines that
-    cannot be used (0-based index -> reason)."""
-    used = _encoding(data, encoding)
-    problems: dict[int, str] = {}
+def _decoded(data: bytes, name: str, used: str, problems: dict[int, str]) -> tuple[str, list[str]]:
     try:
         text = data.decode(used)
     except UnicodeDecodeError as exc:
@@ -223,7 +219,7 @@ def _csv_lines(
             number = data[: exc.start].count(b"\n") + 1
             msg = f"{name}: 第 {number} 行不是 {used} 编码 (第 {exc.start} 字节)"
             raise TableError(msg) from None
-        lines: list[str] = []
+        lines = []
         offset = 0
         for i, raw in enumerate(data.splitlines(keepends=True)):
             try:
@@ -234,9 +230,23 @@ def _csv_lines(
                 lines.append(raw.decode(used if i == 0 else rest, errors="replace"))
                 problems[i] = f"不是 {used} 编码 (第 {offset + bad.start} 字节起)"
             offset += len(raw)
-        text = "".join(lines)
-    else:
-        lines = io.StringIO(text, newline="").readlines()
+        return "".join(lines), lines
+    return text, io.StringIO(text, newline="").readlines()
+
+
+def _csv_lines(
+    data: bytes, name: str, encoding: str | None
+) -> tuple[list[str], str, dict[int, str]]:
+    """The lines of a CSV file (each with its line break), the encoding, and the lines that
+    cannot be used (0-based index -> reason)."""
+    used = _encoding(data, encoding)
+    problems: dict[int, str] = {}
+    try:
+        text, lines = _decoded(data, name, used, problems)
+    except UnicodeError:
+        # codecs that fail otherwise than at a byte they cannot decode (punycode, idna)
+        msg = f"{name}: 无法按 {used} 编码读取; 请用 --encoding 指定 utf-8 或 gb18030"
+        raise TableError(msg) from None
     if lines and lines[0].startswith("\ufeff"):
         lines[0] = lines[0][1:]
     if "\x00" in text or "\ufeff" in text:
@@ -396,7 +406,7 @@ def build_table(
         sheet=sheet,
         headers=headers,
         header_row=header_row,
-        rows=rows,
+        rows=tuple(rows),
         blank_rows=blank,
         encoding=encoding,
     )
