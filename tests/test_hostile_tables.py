@@ -164,7 +164,7 @@ def test_rows_padded_to_xfd_count_against_the_cell_cap(
     items = timed_read(r, path)  # 163,840 cells: within the cap, each row lacking 户编号
     assert len(items) == 11
     assert all("缺少「户编号」" in (i.error or "") for i in items[1:])
-    monkeypatch.setattr(workbooks, "MAX_SHEET_CELLS", 100_000)
+    monkeypatch.setattr(workbooks, "MAX_CELLS", 100_000)
     with pytest.raises(TableError, match=r"wide_rows\.xlsx:Sheet1: 单元格 .* 超过上限 100000 个"):
         timed_read(new_reader(lib, hm), path)
 
@@ -194,7 +194,11 @@ def test_shared_strings_are_capped(
             300,
             r"压缩包中的 \[Content_Types\]\.xml 解压后有 558 字节, 超过上限 300 字节",
         ),
-        ("MAX_SHEET_ROWS", 1, r"plain\.xlsx:Sheet1: 行数超过上限 1"),
+        (
+            "MAX_ROWS",
+            1,
+            r"plain\.xlsx:Sheet1: 行数 \(各工作表合计, 含合并单元格所占的行\) 超过上限 1",
+        ),
         ("MAX_ROW_ELEMENTS", 5, r"plain\.xlsx:Sheet1: 一行中的 XML 元素超过 5 个"),
         ("MAX_XLSX_BYTES", 1_000, r"plain\.xlsx: 文件过大 \(\d+ 字节, 上限 1000 字节\)"),
     ],
@@ -236,8 +240,10 @@ def test_merged_cells_are_filled_within_the_row_cap(
     (item,) = timed_read(r, path)
     assert item.source.endswith(":2-4")
     assert [m["name"] for m in item.record["members"]] == ["韦某", "黄某"]
-    monkeypatch.setattr(workbooks, "MAX_SHEET_ROWS", 3)
-    with pytest.raises(TableError, match=r"行数 \(含合并单元格所占的行\) 超过上限 3"):
+    monkeypatch.setattr(workbooks, "MAX_ROWS", 3)
+    with pytest.raises(
+        TableError, match=r"Sheet1: 行数 \(各工作表合计, 含合并单元格所占的行\) 超过上限 3"
+    ):
         timed_read(new_reader(lib, hm), path)
 
 
@@ -257,6 +263,45 @@ def test_broken_cell_xml_names_the_part(
     with pytest.raises(
         TableError,
         match=r"不是可读的 XLSX 文件: 压缩包中的 xl/worksheets/sheet1\.xml 的内容不符合 XLSX 格式",
+    ):
+        timed_read(new_reader(lib, hm), path)
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "message"),
+    [
+        ("MAX_ROWS", 5, r"Sheet3: 行数 \(各工作表合计"),
+        ("MAX_CELLS", 16, r"Sheet3: 单元格 \(各工作表合计"),
+    ],
+)
+def test_the_limits_hold_for_all_sheets_together(
+    lib: fr.Library,
+    hm: HeaderMap,
+    warm: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: str,
+    value: int,
+    message: str,
+) -> None:
+    # three sheets of two rows and six cells each: within either limit one by one
+    path = tmp_path / "three.xlsx"
+    path.write_bytes(MAKE.zipped(MAKE.more_sheets(MAKE.package(MAKE.sheet_xml()), 3)))
+    assert len(timed_read(new_reader(lib, hm), path)) == 3
+    monkeypatch.setattr(workbooks, limit, value)
+    with pytest.raises(TableError, match=message):
+        timed_read(new_reader(lib, hm), path)
+
+
+def test_two_sheets_on_one_part_are_refused(
+    lib: fr.Library, hm: HeaderMap, warm: None, tmp_path: Path
+) -> None:
+    # else a part of a few KB listed a thousand times would be parsed a thousand times
+    path = tmp_path / "same.xlsx"
+    parts = MAKE.more_sheets(MAKE.package(MAKE.sheet_xml()), 3, same_part=True)
+    path.write_bytes(MAKE.zipped(parts))
+    with pytest.raises(
+        TableError, match=r"工作表「Sheet1」和「Sheet2」是同一内容 xl/worksheets/sheet1\.xml"
     ):
         timed_read(new_reader(lib, hm), path)
 

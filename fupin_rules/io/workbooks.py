@@ -16,10 +16,12 @@ memory out of proportion to the limits below: a broken, hostile or too large fil
   relationships, styles) are held to :data:`MAX_PART_BYTES`; the sheets and the shared strings
   are streamed, each row (string, merged range) dropped once read, with at most
   :data:`MAX_ROW_ELEMENTS` elements in one.
-* Sheets: at most :data:`MAX_SHEET_ROWS` rows, :data:`MAX_SHEET_COLUMNS` columns and
-  :data:`MAX_SHEET_CELLS` cells (empty ones before a row's last cell, and those filled from
-  merged ranges, included); merged ranges covering at most :data:`MAX_MERGED_CELLS` cells, counted
-  before any is filled; at most :data:`MAX_SHARED_STRINGS` shared strings. A cell longer than
+* Sheets, all of a workbook's together (so that many small sheets cannot add up): at most
+  :data:`MAX_ROWS` rows and :data:`MAX_CELLS` cells (empty ones before a row's last cell, and
+  those filled from merged ranges, included); merged ranges covering at most
+  :data:`MAX_MERGED_CELLS` cells, counted before any is filled; at most
+  :data:`MAX_SHEET_COLUMNS` columns; at most :data:`MAX_SHARED_STRINGS` shared strings; each
+  sheet its own part (two sheets on one part are refused). A cell longer than
   :data:`~fupin_rules.io.spreadsheets.MAX_CELL_CHARS` is a :class:`CellIssue` (its row rejected).
 
 openpyxl's worksheet parser reads each row's cells (hence the ``openpyxl>=3.1.2,<3.2`` pin).
@@ -41,6 +43,8 @@ from typing import IO, Any, Literal
 from xml.etree.ElementTree import ParseError, iterparse
 from xml.parsers import expat
 
+import attrs
+
 from .spreadsheets import (
     MAX_CELL_CHARS,
     CellIssue,
@@ -53,15 +57,15 @@ from .spreadsheets import (
 )
 
 __all__ = [
+    "MAX_CELLS",
     "MAX_COMPRESSION_RATIO",
     "MAX_MEMBER_BYTES",
     "MAX_MERGED_CELLS",
     "MAX_PART_BYTES",
+    "MAX_ROWS",
     "MAX_ROW_ELEMENTS",
     "MAX_SHARED_STRINGS",
-    "MAX_SHEET_CELLS",
     "MAX_SHEET_COLUMNS",
-    "MAX_SHEET_ROWS",
     "MAX_UNCOMPRESSED_BYTES",
     "MAX_XLSX_BYTES",
     "MAX_ZIP_MEMBERS",
@@ -86,15 +90,16 @@ size, once it is over :data:`RATIO_FREE_BYTES` (Apache POI's zip-bomb check: 100
 Real sheets grow 5 to 25 times."""
 RATIO_FREE_BYTES = 102_400
 """Uncompressed size up to which a file's compression ratio is not checked."""
-MAX_SHEET_ROWS = 1_048_576
-"""Most rows in one sheet (Excel's limit), rows made by merged ranges included."""
+MAX_ROWS = 2_000_000
+"""Most rows in all the sheets of one workbook, rows made by merged ranges included (a full
+Excel sheet has 1,048,576)."""
 MAX_SHEET_COLUMNS = 16_384
 """Most columns in one sheet (Excel's limit, XFD)."""
-MAX_SHEET_CELLS = 20_000_000
-"""Most cells held for one sheet: every cell up to the last one of each row, empty ones and
-those filled from merged ranges included."""
+MAX_CELLS = 20_000_000
+"""Most cells held for all the sheets of one workbook: every cell up to the last one of each row,
+empty ones and those filled from merged ranges included."""
 MAX_MERGED_CELLS = 10_000_000
-"""Most cells covered by the merged ranges of one sheet, counted before any is filled."""
+"""Most cells covered by the merged ranges of one workbook, counted before any is filled."""
 MAX_SHARED_STRINGS = 5_000_000
 """Most entries in a workbook's shared-string table."""
 MAX_ROW_ELEMENTS = 200_000
@@ -105,6 +110,40 @@ _SUSPECT = "可能已损坏或是恶意文件"
 
 def _too_long(chars: int) -> CellIssue:
     return CellIssue(f"单元格有 {chars} 个字符, 超过上限 {MAX_CELL_CHARS}")
+
+
+@attrs.define
+class _Budget:
+    """What the sheets read so far have taken of the workbook's :data:`MAX_ROWS`,
+    :data:`MAX_CELLS` and :data:`MAX_MERGED_CELLS`."""
+
+    rows: int = 0
+    cells: int = 0
+    merged: int = 0
+
+    def row(self, where: str) -> None:
+        self.rows += 1
+        if self.rows > MAX_ROWS:
+            msg = f"{where}: 行数 (各工作表合计, 含合并单元格所占的行) 超过上限 {MAX_ROWS}"
+            raise TableError(msg)
+
+    def more_cells(self, more: int, where: str) -> None:
+        self.cells += more
+        if self.cells > MAX_CELLS:
+            msg = (
+                f"{where}: 单元格 (各工作表合计, 含空单元格和合并单元格的填充) "
+                f"超过上限 {MAX_CELLS} 个"
+            )
+            raise TableError(msg)
+
+    def merge(self, cells: int, ref: str, where: str) -> None:
+        self.merged += cells
+        if self.merged > MAX_MERGED_CELLS:
+            msg = (
+                f"{where}: 合并单元格 (到 {ref} 为止) 共 {self.merged} 格, 超过上限 "
+                f"{MAX_MERGED_CELLS} 格; 请取消不必要的合并后另存"
+            )
+            raise TableError(msg)
 
 
 def _too_big(label: str, member: str, size: int, limit: int) -> TableError:
@@ -280,7 +319,7 @@ def _workbook(archive: _Archive) -> tuple[Any, list[Any], list[tuple[str, str]]]
     part = package.find(SHARED_STRINGS)
     strings = _shared_strings(archive, part.PartName[1:]) if part is not None else []
     names = set(archive.namelist())
-    sheets: list[tuple[str, str]] = []
+    sheets: dict[str, str] = {}  # member -> title
     for sheet in parser.sheets:
         rel = parser.rels.get(sheet.id) if sheet.id else None
         if rel is not None and "chartsheet" in str(rel.Type):
@@ -288,12 +327,24 @@ def _workbook(archive: _Archive) -> tuple[Any, list[Any], list[tuple[str, str]]]
         if rel is None or rel.target not in names:
             msg = f"{archive.label}: 不是可读的 XLSX 文件: 找不到工作表「{sheet.name}」的内容"
             raise TableError(msg)
-        sheets.append((str(sheet.name), str(rel.target)))
-    return parser.wb, strings, sheets
+        if rel.target in sheets:
+            # one part read once: a part listed many times would be parsed as many times
+            msg = (
+                f"{archive.label}: 不是可读的 XLSX 文件: 工作表「{sheets[rel.target]}」和"
+                f"「{sheet.name}」是同一内容 {rel.target}"
+            )
+            raise TableError(msg)
+        sheets[str(rel.target)] = str(sheet.name)
+    return parser.wb, strings, [(title, member) for member, title in sheets.items()]
 
 
 def _sheet_rows(
-    archive: _Archive, member: str, book: Any, strings: Sequence[Any], where: str
+    archive: _Archive,
+    member: str,
+    book: Any,
+    strings: Sequence[Any],
+    budget: _Budget,
+    where: str,
 ) -> list[Numbered]:
     from openpyxl.utils.cell import range_boundaries
     from openpyxl.worksheet._reader import FORMULA_TAG, ROW_TAG, WorkSheetParser
@@ -325,13 +376,10 @@ def _sheet_rows(
     merge_tag = f"{{{SHEET_MAIN_NS}}}mergeCell"
     rows: list[tuple[int, list[Any]]] = []
     ranges: list[tuple[int, int, int, int]] = []
-    cells = merged = 0
     with archive.stream(member) as source:
         for element in _elements(source, 3, where):
             if element.tag == ROW_TAG:
-                if len(rows) >= MAX_SHEET_ROWS:
-                    msg = f"{where}: 行数超过上限 {MAX_SHEET_ROWS}"
-                    raise TableError(msg)
+                budget.row(where)
                 number, parsed = parser.parse_row(element)
                 parser.row_dimensions.clear()  # row heights: not needed, and one per row
                 values: list[Any] = []
@@ -344,7 +392,7 @@ def _sheet_rows(
                                 f"超过上限 {MAX_SHEET_COLUMNS} 列"
                             )
                             raise TableError(msg)
-                        cells = _more_cells(cells, column - len(values), where)
+                        budget.more_cells(column - len(values), where)
                         values.extend([None] * (column - len(values)))
                     values[column - 1] = cell["value"]
                 rows.append((int(number), values))
@@ -355,31 +403,18 @@ def _sheet_rows(
                     msg = f"{where}: 不是可读的 XLSX 文件: 合并单元格的范围 {ref!r} 无效"
                     raise TableError(msg)
                 min_col, min_row, max_col, max_row = bounds
-                merged += max(max_col - min_col + 1, 0) * max(max_row - min_row + 1, 0)
-                if merged > MAX_MERGED_CELLS:
-                    msg = (
-                        f"{where}: 合并单元格 (到 {ref} 为止) 共 {merged} 格, 超过上限 "
-                        f"{MAX_MERGED_CELLS} 格; 请取消不必要的合并后另存"
-                    )
-                    raise TableError(msg)
+                area = max(max_col - min_col + 1, 0) * max(max_row - min_row + 1, 0)
+                budget.merge(area, ref, where)
                 ranges.append((min_col, min_row, max_col, max_row))
     if ranges:
-        _fill_merged(rows, ranges, cells, where)
+        _fill_merged(rows, ranges, budget, where)
     return [(number, number, values, None) for number, values in rows]
-
-
-def _more_cells(cells: int, more: int, where: str) -> int:
-    cells += more
-    if cells > MAX_SHEET_CELLS:
-        msg = f"{where}: 单元格 (含空单元格和合并单元格的填充) 超过上限 {MAX_SHEET_CELLS} 个"
-        raise TableError(msg)
-    return cells
 
 
 def _fill_merged(
     rows: list[tuple[int, list[Any]]],
     ranges: list[tuple[int, int, int, int]],
-    cells: int,
+    budget: _Budget,
     where: str,
 ) -> None:
     by_number = dict(rows)
@@ -391,14 +426,12 @@ def _fill_merged(
         for r in range(min_row, max_row + 1):
             values = by_number.get(r)
             if values is None:
-                if len(by_number) >= MAX_SHEET_ROWS:
-                    msg = f"{where}: 行数 (含合并单元格所占的行) 超过上限 {MAX_SHEET_ROWS}"
-                    raise TableError(msg)
+                budget.row(where)
                 values = []
                 by_number[r] = values
                 rows.append((r, values))
             if len(values) < max_col:
-                cells = _more_cells(cells, max_col - len(values), where)
+                budget.more_cells(max_col - len(values), where)
                 values.extend([None] * (max_col - len(values)))
             for c in range(min_col - 1, max_col):
                 if values[c] is None:
@@ -470,6 +503,7 @@ def _tables(
         msg = f"{label}: 文件过大 ({size} 字节, 上限 {MAX_XLSX_BYTES} 字节)"
         raise TableError(msg)
     tables: list[RawTable] = []
+    budget = _Budget()
     archive: _Archive | None = None
     try:
         with warnings.catch_warnings(), _Archive(fh, label) as archive:
@@ -479,7 +513,7 @@ def _tables(
             book, strings, sheets = _workbook(archive)
             for title, member in sheets:
                 where = f"{label}:{title}"
-                rows = _sheet_rows(archive, member, book, strings, where)
+                rows = _sheet_rows(archive, member, book, strings, budget, where)
                 try:
                     tables.append(build_table(label, title, rows, is_header, search_rows, None))
                 except HeaderNotFound:
