@@ -52,6 +52,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "io.jsonl",
         "io.parquet",
         "io.spreadsheets",
+        "io.workbooks",
         "io.headermaps",
         "io.tables",
         "io.decision_log",

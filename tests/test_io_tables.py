@@ -154,13 +154,21 @@ def test_utf_encodings_and_bom_stripped(
     assert not r.stats.warnings
 
 
-def test_undecodable_csv_is_refused(lib: fr.Library, hm: HeaderMap, tmp_path: Path) -> None:
+def test_undecodable_csv_lines_are_rejected_rows(
+    lib: fr.Library, hm: HeaderMap, tmp_path: Path
+) -> None:
     path = tmp_path / "x.csv"
-    path.write_bytes(b"\xe6\x88\xb7,name\r\n\xff\xfe\xff\r\n")
-    with pytest.raises(TableError, match="无法识别文件编码"):
+    path.write_bytes("户编号,姓名\r\n".encode() + b"H1,\xff\xfe\xff\r\n" + "H2,韦某\r\n".encode())
+    for forced in (None, "utf-8"):
+        r = reader(lib, hm, encoding=forced)
+        bad, good = r.read([path])
+        assert bad.source.endswith(":2")
+        assert "第 2 行不是 utf-8 编码 (第 21 字节起)" in (bad.error or "")
+        assert good.record == {"household_id": "H2", "members": [{"name": "韦某"}]}
+        assert r.stats.balanced
+    path.write_bytes(b"\xe6\x88\xb7\xe7\xbc\x96\xe5\x8f\xb7,\xff\r\nH1,x\r\n")
+    with pytest.raises(TableError, match="表头行不能使用: 第 1 行不是 utf-8 编码"):
         list(reader(lib, hm).read([path]))
-    with pytest.raises(TableError, match="第 2 行不是 utf-8 编码"):
-        list(reader(lib, hm, encoding="utf-8").read([path]))
 
 
 # --------------------------------------------------------------------------- headers

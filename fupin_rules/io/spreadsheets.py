@@ -1,17 +1,20 @@
-"""Raw rows from CSV and XLSX files, and spreadsheets written so that no cell can run.
+"""Raw rows from CSV files, the tables they and worksheets make, and spreadsheets written so
+that no cell can run.
 
 Reading gives :class:`RawTable` objects: the header row and the data rows of one CSV file or one
-worksheet, each row with its place (``file:line`` or ``file:sheet:row``). Nothing here knows about
-records; :mod:`fupin_rules.io.tables` maps the columns to fields and builds the records.
+worksheet (:mod:`fupin_rules.io.workbooks` reads XLSX), each row with its place (``file:line``
+or ``file:sheet:row``). Nothing here knows about records; :mod:`fupin_rules.io.tables` maps the
+columns to fields and builds the records. No file, however made, crashes or hangs a read: a file
+that cannot be read is a :class:`TableError` naming it, a row that cannot be used a
+:class:`RawRow` with an ``error`` (rejected with that reason), and every bound is a module
+constant (``MAX_...``, listed in docs/data-io.md).
 
-* CSV: the encoding is detected (UTF-8 with or without BOM, UTF-16 with BOM, then GB18030, which
-  also reads GBK and GB2312 files and keeps characters such as 䶮 that GBK lacks) or forced.
-  A file that decodes in none of them is refused naming the byte where it fails, rather than read
-  with replacement characters.
-* XLSX: openpyxl in read-only mode, streaming the sheet XML. Cached formula values are used; a
-  formula cell that has none (a file written by a program and never opened in Excel) becomes a
-  :class:`CellIssue`, not an empty cell. Error values (``#N/A``) are issues too. Merged ranges are
-  filled with their top-left value. Fully empty rows are skipped and counted.
+CSV: the encoding is detected (UTF-8 with or without BOM, UTF-16 with BOM, then GB18030, which
+also reads GBK and GB2312 files and keeps characters such as 䶮 that GBK lacks) or forced; when
+some lines decode in neither, the encoding in which more lines decode is used. A row is rejected,
+and the rest of the file read, when it has a line that does not decode, a NUL or a BOM, more or
+fewer cells than the header (trailing empty cells aside), or a cell longer than
+:data:`MAX_CELL_CHARS`. Nothing is read with replacement characters.
 
 Writing: :func:`safe_text` and :func:`write_xlsx` make every text cell plain text (cells that begin
 with ``=``, ``+``, ``-``, ``@``, tab or CR are stored as strings with Excel's quote-prefix flag, so
@@ -27,7 +30,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,15 +43,20 @@ from .jsonl import write_atomic
 
 __all__ = [
     "MAX_CELL_CHARS",
+    "MAX_CSV_BYTES",
     "CellIssue",
+    "HeaderNotFound",
+    "HeaderTest",
+    "Numbered",
     "RawRow",
     "RawTable",
     "TableError",
+    "build_table",
+    "column_letter",
     "csv_cell",
     "decode_csv_bytes",
     "detect_encoding",
     "read_csv_table",
-    "read_xlsx_tables",
     "safe_text",
     "visible",
     "write_xlsx",
@@ -57,7 +65,8 @@ __all__ = [
 MAX_CSV_BYTES = 1_000_000_000
 """Largest CSV file read, in bytes."""
 MAX_CELL_CHARS = 32_767
-"""Excel's limit on the characters of one cell; longer text is cut with a marker."""
+"""Excel's limit on the characters of one cell: longer text is cut with a marker when written,
+and a longer cell read from a CSV or XLSX file rejects its row."""
 
 _ENCODING_ALIASES = {
     "gbk": "gb18030",
@@ -74,7 +83,8 @@ _ENCODING_ALIASES = {
 
 
 class TableError(UsageError):
-    """A whole input file cannot be read as a table (encoding, missing or duplicate columns)."""
+    """A whole input file cannot be read as a table (encoding, missing or duplicate columns, a
+    broken or hostile file, a limit passed)."""
 
 
 @attrs.frozen
@@ -92,6 +102,9 @@ class RawRow:
     number: int
     """Line (CSV) or row (XLSX) number, 1-based."""
     values: tuple[Any, ...]
+    error: str | None = None
+    """Why the row cannot be used at all (a line that does not decode, cells that do not line up
+    with the header ...): the row is rejected with this reason."""
 
 
 @attrs.frozen
@@ -116,58 +129,176 @@ class RawTable:
 HeaderTest = Callable[[Sequence[Any]], bool]
 """Whether a row is the header row (looks for the required column)."""
 
+Numbered = tuple[int, int, list[Any], str | None]
+"""A row as read: its first and last line (a quoted CSV cell may hold line breaks; a sheet's
+row is one), its values, and why it cannot be used (None: it can)."""
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of the column at 0-based ``index``: 0 is ``A``, 26 is ``AA``."""
+    letters = ""
+    number = index + 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
 
 # --------------------------------------------------------------------------- CSV
+
+
+def _undecodable(lines: Sequence[bytes], encoding: str) -> list[int]:
+    bad = []
+    for i, line in enumerate(lines):
+        try:
+            line.decode(encoding)
+        except UnicodeDecodeError:
+            bad.append(i)
+    return bad
 
 
 def detect_encoding(data: bytes) -> str:
     """The encoding of CSV bytes: ``utf-8-sig``, ``utf-16``, ``utf-8`` or ``gb18030``.
 
-    Raises :class:`TableError` if the bytes are none of them."""
+    When some lines decode in neither UTF-8 nor GB18030, the one in which fewer lines fail
+    (UTF-8 on a tie); those lines are then rejected rows."""
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    lines = data.splitlines()
+    fewer = len(_undecodable(lines, "gb18030")) < len(_undecodable(lines, "utf-8"))
+    return "gb18030" if fewer else "utf-8"
+
+
+def _encoding(data: bytes, encoding: str | None) -> str:
+    if encoding is None:
+        return detect_encoding(data)
+    encoding = _ENCODING_ALIASES.get(encoding.lower().replace("_", "-"), encoding)
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        return "utf-8"
-    try:
-        data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        msg = (
-            f"无法识别文件编码: 既不是 UTF-8 也不是 GB18030/GBK (第 {exc.start} 字节起出错); "
-            "请用 --encoding 指定, 或在 Excel 中另存为 “CSV UTF-8”"
-        )
+        b"\n".decode(encoding)  # a text encoding (not rot13 or zlib)
+    except UnicodeError:
+        pass  # one byte is not a whole character (UTF-16)
+    except (LookupError, ValueError):
+        msg = f"未知的编码 {encoding!r}; 可用 utf-8、gb18030 (含 gbk)"
         raise TableError(msg) from None
-    return "gb18030"
+    if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    return encoding
 
 
 def decode_csv_bytes(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
-    """Decode a CSV file's bytes strictly: (text, encoding used). GBK is read as GB18030."""
-    if encoding is None:
-        try:
-            encoding = detect_encoding(data)
-        except TableError as exc:
-            raise TableError(f"{name}: {exc}") from None
-    else:
-        encoding = _ENCODING_ALIASES.get(encoding.lower().replace("_", "-"), encoding)
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            msg = f"未知的编码 {encoding!r}; 可用 utf-8、gb18030 (含 gbk)"
-            raise TableError(msg) from None
-        if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
-            encoding = "utf-8-sig"
+    """Decode a CSV file's bytes strictly: (text, encoding used). GBK is read as GB18030.
+
+    Raises :class:`TableError` naming the first line that does not decode (the reader,
+    :func:`read_csv_table`, rejects such lines one by one instead)."""
+    used = _encoding(data, encoding)
     try:
-        text = data.decode(encoding)
+        text = data.decode(used)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        msg = f"{name}: 第 {line} 行不是 {encoding} 编码 (第 {exc.start} 字节)"
+        msg = f"{name}: 第 {line} 行不是 {used} 编码 (第 {exc.start} 字节)"
         raise TableError(msg) from None
-    return text.removeprefix("\ufeff"), encoding
+    return text.removeprefix("\ufeff"), used
+
+
+def _decoded(data: bytes, name: str, used: str, problems: dict[int, str]) -> tuple[str, list[str]]:
+    try:
+        text = data.decode(used)
+    except UnicodeDecodeError as exc:
+        # Line by line needs encodings in which a line break is always the byte it is in
+        # ASCII (UTF-8, GB18030, ...); UTF-16 is refused whole, naming the line.
+        rest = "utf-8" if used == "utf-8-sig" else used
+        if "\r\n".encode(rest) != b"\r\n":
+            number = data[: exc.start].count(b"\n") + 1
+            msg = f"{name}: 第 {number} 行不是 {used} 编码 (第 {exc.start} 字节)"
+            raise TableError(msg) from None
+        lines = []
+        offset = 0
+        for i, raw in enumerate(data.splitlines(keepends=True)):
+            try:
+                lines.append(raw.decode(used if i == 0 else rest))
+            except UnicodeDecodeError as bad:
+                # Replacement characters only hold the line's quotes and commas in place for
+                # the CSV parser; the row is rejected, its text never used.
+                lines.append(raw.decode(used if i == 0 else rest, errors="replace"))
+                problems[i] = f"不是 {used} 编码 (第 {offset + bad.start} 字节起)"
+            offset += len(raw)
+        return "".join(lines), lines
+    return text, io.StringIO(text, newline="").readlines()
+
+
+def _csv_lines(
+    data: bytes, name: str, encoding: str | None
+) -> tuple[list[str], str, dict[int, str]]:
+    """The lines of a CSV file (each with its line break), the encoding, and the lines that
+    cannot be used (0-based index -> reason)."""
+    used = _encoding(data, encoding)
+    problems: dict[int, str] = {}
+    try:
+        text, lines = _decoded(data, name, used, problems)
+    except UnicodeError:
+        # codecs that fail otherwise than at a byte they cannot decode (punycode, idna)
+        msg = f"{name}: 无法按 {used} 编码读取; 请用 --encoding 指定 utf-8 或 gb18030"
+        raise TableError(msg) from None
+    if lines and lines[0].startswith("\ufeff"):
+        lines[0] = lines[0][1:]
+    if "\x00" in text or "\ufeff" in text:
+        # a BOM begins a file: at the start of a later line, another file was appended
+        for i, line in enumerate(lines):
+            if "\x00" in line:
+                problems.setdefault(i, "含有空字符 (NUL), 文件可能已损坏")
+            elif i and line.startswith("\ufeff"):
+                problems.setdefault(i, "以字节顺序标记 (BOM, U+FEFF) 开头, 可能是两个文件拼接而成")
+    return lines, used, problems
+
+
+def _csv_rows(lines: list[str], delimiter: str, problems: dict[int, str]) -> list[Numbered]:
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    out: list[Numbered] = []
+    start = 0
+    while True:
+        try:
+            for values in reader:
+                end = reader.line_num
+                error = None
+                if problems:
+                    found = next((i for i in range(start, end) if i in problems), None)
+                    if found is not None:
+                        error = f"第 {found + 1} 行{problems[found]}"
+                # no cell is longer than the lines that hold it
+                if error is None and (end > start + 1 or len(lines[start]) > MAX_CELL_CHARS):
+                    error = _too_long(values, start + 1, end)
+                out.append((start + 1, end, values, error))
+                start = end
+        except csv.Error:
+            # the csv module's own cap on one field; the parser goes on at the next line
+            end = reader.line_num
+            error = f"有超过 {csv.field_size_limit()} 个字符的单元格 (可能是引号没有闭合)"
+            out.append((start + 1, end, [], f"第 {_lines(start + 1, end)} 行{error}"))
+            start = end
+            continue
+        return out
+
+
+def _too_long(values: Sequence[str], first: int, last: int) -> str | None:
+    for i, v in enumerate(values):
+        if len(v) > MAX_CELL_CHARS:
+            return (
+                f"第 {_lines(first, last)} 行第 {column_letter(i)} 列有 {len(v)} 个字符, "
+                f"超过单元格上限 {MAX_CELL_CHARS}"
+            )
+    return None
+
+
+def _lines(first: int, last: int) -> str:
+    return str(first) if last <= first else f"{first}-{last}"
 
 
 def read_csv_table(
@@ -189,146 +320,58 @@ def read_csv_table(
     except OSError as exc:
         msg = f"{label}: 无法读取: {exc.strerror or exc}"
         raise TableError(msg) from exc
-    text, used = decode_csv_bytes(data, label, encoding)
-    first = text.split("\n", 1)[0]
+    lines, used, problems = _csv_lines(data, label, encoding)
+    first = lines[0] if lines else ""
     delimiter = "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    numbered: list[tuple[int, list[Any]]] = []
-    previous_end = 0
-    try:
-        for row in reader:
-            numbered.append((previous_end + 1, list(row)))
-            previous_end = reader.line_num
-    except csv.Error as exc:
-        msg = f"{label}:{previous_end + 1}: CSV 格式错误: {exc}"
-        raise TableError(msg) from None
-    return _table(label, None, numbered, is_header, search_rows, used)
-
-
-# --------------------------------------------------------------------------- XLSX
-
-
-def _xlsx_rows(ws: Any, wb: Any) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
-
-    class _Parser(WorkSheetParser):  # type: ignore[misc]
-        def parse_cell(self, element: Any) -> dict[str, Any]:
-            cell: dict[str, Any] = super().parse_cell(element)
-            if cell["data_type"] == "e":
-                cell["value"] = CellIssue(f"单元格是错误值 {cell['value']}")
-            elif cell["value"] is None and element.find(FORMULA_TAG) is not None:
-                cell["value"] = CellIssue(
-                    "单元格是公式但没有计算结果 (文件未经 Excel 计算保存); "
-                    "请在 Excel 中打开并保存后再导入"
-                )
-            return cell
-
-    rows: list[tuple[int, list[Any]]] = []
-    with ws._get_source() as src:
-        parser = _Parser(
-            src,
-            ws._shared_strings,
-            data_only=True,
-            epoch=wb.epoch,
-            date_formats=wb._date_formats,
-            timedelta_formats=wb._timedelta_formats,
-        )
-        for idx, cells in parser.parse():
-            values: list[Any] = []
-            for cell in cells:
-                column = int(cell["column"])
-                while len(values) < column - 1:
-                    values.append(None)
-                values.append(cell["value"])
-            rows.append((int(idx), values))
-        merged = parser.merged_cells
-    if merged is not None and merged.mergeCell:
-        _fill_merged(rows, [str(m.ref) for m in merged.mergeCell])
-    return iter(rows)
-
-
-def _fill_merged(rows: list[tuple[int, list[Any]]], refs: list[str]) -> None:
-    from openpyxl.utils.cell import range_boundaries
-
-    by_number = dict(rows)
-    for ref in refs:
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
-        top = by_number.get(min_row)
-        value = top[min_col - 1] if top is not None and len(top) >= min_col else None
-        if value is None:
-            continue
-        for r in range(min_row, max_row + 1):
-            values = by_number.get(r)
-            if values is None:
-                values = []
-                by_number[r] = values
-                rows.append((r, values))
-            for c in range(min_col, max_col + 1):
-                while len(values) < c:
-                    values.append(None)
-                if values[c - 1] is None:
-                    values[c - 1] = value
-    rows.sort(key=lambda item: item[0])
-
-
-def read_xlsx_tables(
-    path: str | Path,
-    *,
-    name: str | None = None,
-    is_header: HeaderTest | None = None,
-    search_rows: int = 10,
-    skipped: list[str] | None = None,
-) -> list[RawTable]:
-    """Every worksheet of an XLSX file that has a header row (``is_header``), as tables.
-
-    Sheets without one (an instructions sheet) are named in ``skipped``. Raises
-    :class:`TableError` if the file cannot be opened or no sheet has a header row."""
-    import openpyxl
-
-    label = name or str(path)
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        msg = f"{label}: 不是可读的 XLSX 文件 ({exc})"
-        raise TableError(msg) from exc
-    tables: list[RawTable] = []
-    try:
-        for ws in wb.worksheets:
-            if not hasattr(ws, "_get_source"):
-                continue
-            rows = list(_xlsx_rows(ws, wb))
-            try:
-                tables.append(_table(label, ws.title, rows, is_header, search_rows, None))
-            except _NoHeader:
-                if skipped is not None:
-                    skipped.append(f"{label}:{ws.title}")
-    finally:
-        wb.close()
-    if not tables:
-        raise _NoHeader(label)
-    return tables
-
-
-class _NoHeader(TableError):
-    pass
+    rows = _csv_rows(lines, delimiter, problems)
+    return build_table(label, None, rows, is_header, search_rows, used, aligned=True)
 
 
 def _blank(values: Sequence[Any]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
-def _table(
+def _width(values: Sequence[Any]) -> int:
+    """How many cells, trailing empty ones not counted."""
+    n = len(values)
+    while n and _blank(values[n - 1 : n]):
+        n -= 1
+    return n
+
+
+def _misaligned(values: Sequence[Any], width: int) -> str | None:
+    # A row with fewer cells than the header, or more non-empty ones, has lost or gained a
+    # separator (a comma or line break in an unquoted cell): its cells are not in their columns.
+    count = len(values)
+    if count > width and not _blank(values[width:]):
+        count = _width(values)
+    elif count >= width:
+        return None
+    return f"有 {count} 个单元格, 而表头有 {width} 列 (内容中的逗号、引号或换行可能没有加引号)"
+
+
+class HeaderNotFound(TableError):
+    """No header row where one was looked for (in the first rows of a file or a sheet)."""
+
+
+def build_table(
     file: str,
     sheet: str | None,
-    numbered: Sequence[tuple[int, list[Any]]],
+    numbered: Sequence[Numbered],
     is_header: HeaderTest | None,
     search_rows: int,
     encoding: str | None,
+    *,
+    aligned: bool = False,
 ) -> RawTable:
+    """The table in rows as read: the header row (the first row ``is_header`` accepts among the
+    first ``search_rows`` non-empty ones), then every data row, fully empty ones counted. With
+    ``aligned`` (CSV), a row whose cells do not line up with the header is rejected; a sheet's
+    cells always know their column."""
     start = None
     seen = 0
-    for i, (_, values) in enumerate(numbered):
-        if _blank(values):
+    for i, (_, _, values, error) in enumerate(numbered):
+        if error is None and _blank(values):
             continue
         seen += 1
         if is_header is None or is_header(values):
@@ -338,23 +381,32 @@ def _table(
             break
     where = f"{file}:{sheet}" if sheet is not None else file
     if start is None:
-        raise _NoHeader(f"{where}: 前 {search_rows} 行中没有找到表头行")
-    header_row, header_values = numbered[start]
+        raise HeaderNotFound(f"{where}: 前 {search_rows} 行中没有找到表头行")
+    header_row, _, header_values, header_error = numbered[start]
+    if header_error is not None:
+        msg = (
+            f"{where}: 表头行不能使用: {header_error}; "
+            "若是编码不对, 请用 --encoding 指定, 或在 Excel 中另存为 “CSV UTF-8”"
+        )
+        raise TableError(msg)
     headers = tuple("" if v is None else str(v).removeprefix("\ufeff") for v in header_values)
+    width = _width(header_values)
     rows: list[RawRow] = []
     blank = 0
-    prefix = where
-    for number, values in numbered[start + 1 :]:
-        if _blank(values):
+    for number, last, values, error in numbered[start + 1 :]:
+        if error is None and _blank(values):
             blank += 1
             continue
-        rows.append(RawRow(source=f"{prefix}:{number}", number=number, values=tuple(values)))
+        if error is None and aligned:
+            problem = _misaligned(values, width)
+            error = None if problem is None else f"第 {_lines(number, last)} 行{problem}"
+        rows.append(RawRow(f"{where}:{number}", number, tuple(values), error))
     return RawTable(
         file=file,
         sheet=sheet,
         headers=headers,
         header_row=header_row,
-        rows=rows,
+        rows=tuple(rows),
         blank_rows=blank,
         encoding=encoding,
     )

@@ -9,11 +9,15 @@ record per household with a ``members`` list.
 Nothing is lost: every data row ends in exactly one record, or in the rejected list (an
 :class:`~fupin_rules.io.jsonl.InputRecord` with ``error`` set) with its row and the reason:
 
+* a row the file's reader could not use (:attr:`~fupin_rules.io.spreadsheets.RawRow.error`): a
+  CSV line that does not decode or holds a NUL or a BOM, cells that do not line up with the
+  header, a cell over 32,767 characters;
 * no 户编号;
 * a household column whose value differs from the household's first row (an empty cell is
   not a difference: merged cells and "same as above" rows are fine);
-* a cell that cannot be used: a formula without a value, ``#N/A``, an ID number stored as a
-  number (an 18-digit number has lost its last digits in Excel).
+* a cell that cannot be used: a formula without a value, ``#N/A``, text over 32,767
+  characters, an ID number stored as a number (an 18-digit number has lost its last digits
+  in Excel).
 
 ``InputRecord.rows`` says how many input rows each item accounts for, so that
 ``rows read == sum(item.rows for item in items)`` always (:attr:`ReadStats.balanced`).
@@ -39,11 +43,13 @@ from .headermaps import HeaderMap, normalise_header
 from .jsonl import InputRecord
 from .spreadsheets import (
     CellIssue,
+    HeaderNotFound,
     RawTable,
     TableError,
+    column_letter,
     read_csv_table,
-    read_xlsx_tables,
 )
+from .workbooks import read_xlsx_tables
 
 __all__ = [
     "TABLE_SUFFIXES",
@@ -287,7 +293,7 @@ class TableReader:
         duplicates: list[str] = []
         for i, header in enumerate(table.headers):
             norm = normalise_header(header)
-            letter = _column_letter(i)
+            letter = column_letter(i)
             if not norm:
                 bound.append(None)
                 if any(i < len(r.values) and r.values[i] not in (None, "") for r in table.rows):
@@ -295,7 +301,7 @@ class TableReader:
                 continue
             field = hm.columns.get(norm)
             if norm in seen:
-                text = f"「{header}」(第 {_column_letter(seen[norm])} 列和第 {letter} 列)"
+                text = f"「{header}」(第 {column_letter(seen[norm])} 列和第 {letter} 列)"
                 if field is not None:
                     duplicates.append(text)
                 else:
@@ -355,10 +361,8 @@ class TableReader:
                     search_rows=hm.header_search_rows,
                     skipped=skipped,
                 )
-            except TableError as exc:
-                if "没有找到表头行" in str(exc) or str(exc) == label:
-                    raise self._no_header(label) from None
-                raise
+            except HeaderNotFound:
+                raise self._no_header(label) from None
             for sheet in skipped:
                 self.stats.warnings.append(f"{sheet}: 没有找到表头行, 整张工作表未导入")
             return tables
@@ -373,10 +377,8 @@ class TableReader:
                         search_rows=hm.header_search_rows,
                     )
                 ]
-            except TableError as exc:
-                if "没有找到表头行" in str(exc):
-                    raise self._no_header(label) from None
-                raise
+            except HeaderNotFound:
+                raise self._no_header(label) from None
         if suffix == ".xls":
             msg = f"{label}: 不支持旧版 .xls 文件, 请在 Excel 中另存为 .xlsx"
             raise TableError(msg)
@@ -422,6 +424,9 @@ class TableReader:
         groups: dict[str, _Group] = {}
         out: list[tuple[int, InputRecord]] = []
         for row in table.rows:
+            if row.error is not None:
+                out.append(_rejected(row.number, row.source, row.error))
+                continue
             top: dict[str, Any] = {}
             items: dict[str, dict[str, Any]] = {}
             reasons: list[str] = []
@@ -505,12 +510,6 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "、".join(_show(v) for v in value)
     return repr(value) if isinstance(value, str) else str(value)
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return str(get_column_letter(index + 1))
 
 
 # --------------------------------------------------------------------------- records -> rows

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..io.spreadsheets import RawTable, TableError, read_csv_table, read_xlsx_tables
+from ..io.spreadsheets import RawTable, TableError, read_csv_table
+from ..io.workbooks import read_xlsx_tables
 from ..library import load_library
 
 __all__ = ["DIVISIONS", "division_names", "read_division_names"]
@@ -52,6 +53,9 @@ def _from_table(table: RawTable) -> dict[str, str]:
     assert name_at is not None
     found: dict[str, str] = {}
     for row in table.rows:
+        if row.error is not None:
+            msg = f"{row.source}: 该行无法读取: {row.error}"
+            raise UsageError(msg)
         values = list(row.values) + [None] * (max(code_at, name_at) + 1 - len(row.values))
         code, name = _digits(values[code_at]), _digits(values[name_at])
         if code.isdigit() and len(code) in {6, 9, 12} and name:

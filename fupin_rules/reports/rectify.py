@@ -22,7 +22,8 @@ import attrs
 
 from .._frozen import freeze
 from ..errors import UsageError
-from ..io.spreadsheets import RawTable, TableError, read_csv_table, read_xlsx_tables
+from ..io.spreadsheets import RawTable, TableError, read_csv_table
+from ..io.workbooks import read_xlsx_tables
 from .problems import COLUMNS, RECTIFICATION, ProblemLine, ProblemList
 
 __all__ = [
@@ -197,6 +198,9 @@ def read_returned(paths: Iterable[str | Path]) -> Returned:
                 continue  # the comparison of the list before: not problems to match
             fields = [_TITLES.get(h.strip()) for h in table.headers]
             for row in table.rows:
+                if row.error is not None:
+                    warnings.append(f"{row.source}: 该行无法读取, 未对照 ({row.error})")
+                    continue
                 cells = {
                     f: _text(v) for f, v in zip(fields, row.values, strict=False) if f is not None
                 }
