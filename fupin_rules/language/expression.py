@@ -18,8 +18,8 @@ import simpleeval
 from ..errors import EvaluationError, ExpressionError, Problem
 from . import reference, rows, syntax
 from . import tree as t
-from .check import Checker, Refused
-from .limits import MAX_DEPTH, MAX_LENGTH, MAX_NODES
+from .check import Checker, Hints, Refused
+from .limits import MAX_DEPTH, MAX_LENGTH, MAX_NODES, NumberLimits, number_limits
 from .types import Scope, Type
 
 __all__ = ["Expression", "compile_expression"]
@@ -79,12 +79,16 @@ def compile_expression(
     line: int | None = None,
     column: int | None = None,
     path: str = "",
+    numbers: NumberLimits | None = None,
+    hints: Hints | None = None,
 ) -> Expression:
     """Parse and check ``source`` in ``scope``; return an :class:`Expression`.
 
     ``expect`` is the type the result must have (``boolean`` for tests and conditions,
     ``number`` or ``None`` for derived fields). ``file``, ``line``, ``column`` and ``path``
-    locate the expression in its rule file; problems are reported there.
+    locate the expression in its rule file; problems are reported there. ``numbers`` bounds
+    its number literals (default: :func:`.limits.number_limits`); ``hints`` is the budget for
+    suggesting close names, shared by the expressions of one rule set (default: its own).
     Raises :class:`ExpressionError` for anything refused.
     """
     text = source.strip() if isinstance(source, str) else ""
@@ -144,7 +148,12 @@ def compile_expression(
             )
     if _depth(parsed) > MAX_DEPTH:
         raise refuse(None, f"表达式嵌套超过 {MAX_DEPTH} 层", "请拆成派生字段", "expr.limit")
-    checker = Checker(scope=scope, source=_wrap(text))
+    checker = Checker(
+        scope=scope,
+        source=_wrap(text),
+        numbers=numbers if numbers is not None else number_limits(),
+        hints=hints if hints is not None else Hints(),
+    )
     try:
         checked = checker.check(parsed.body)
         kind = checked.type.kind
