@@ -3,7 +3,10 @@
 The schemas in ``schemas/`` describe each kind of file (rule sets, code lists, calendars,
 header maps). :func:`document_problems` validates a :class:`~fupin_rules._yaml.YamlDocument`
 against one of them and turns each JSON Schema error into a plain-language
-:class:`~fupin_rules.errors.Problem`, pointing at the offending key where there is one.
+:class:`~fupin_rules.errors.Problem`, pointing at the offending key where there is one. It also
+holds every number in the file to the rule language's bounds on written numbers
+(:class:`~fupin_rules.language.limits.NumberLimits`): every file of every kind passes here
+before any of its content is used.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -18,10 +22,11 @@ import attrs
 import jsonschema
 
 from ._resources import bundled_schemas_dir
-from ._yaml import YamlDocument
-from .errors import Problem
+from ._yaml import YamlDocument, walk
+from .errors import Problem, format_path
+from .language.limits import NumberLimits, number_limits
 
-__all__ = ["document_problems", "load_schema", "validator_for"]
+__all__ = ["document_problems", "load_schema", "number_problems", "validator_for"]
 
 _TYPE_NAMES = {
     "string": "文本",
@@ -177,10 +182,39 @@ def _problem(
     return doc.problem(path, error.message, code=f"schema.{kind}")
 
 
-def document_problems(doc: YamlDocument, schema_name: str) -> list[Problem]:
-    """Every schema problem of ``doc`` against the bundled schema ``schema_name``."""
+def number_problems(doc: YamlDocument, numbers: NumberLimits | None = None) -> list[Problem]:
+    """A problem at each number of ``doc`` beyond ``numbers`` (default:
+    :func:`~fupin_rules.language.limits.number_limits`), placed where the number is written."""
+    limits = numbers if numbers is not None else number_limits()
+    out = []
+    for path, value in walk(doc.data):
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            continue
+        breach = limits.breach(value)
+        if breach is not None:
+            line, column = doc.locate_value(path)
+            out.append(
+                Problem(
+                    breach.message,
+                    file=doc.file,
+                    line=line,
+                    column=column,
+                    path=format_path(path),
+                    hint=breach.hint,
+                    code=f"yaml.number-{breach.kind}",
+                )
+            )
+    return out
+
+
+def document_problems(
+    doc: YamlDocument, schema_name: str, *, numbers: NumberLimits | None = None
+) -> list[Problem]:
+    """Every schema problem of ``doc`` against the bundled schema ``schema_name``, and every
+    number beyond ``numbers`` (:func:`number_problems`)."""
     validator = validator_for(schema_name)
-    problems = [p for e in validator.iter_errors(doc.data) for p in _problems(doc, e)]
+    problems = number_problems(doc, numbers)
+    problems += [p for e in validator.iter_errors(doc.data) for p in _problems(doc, e)]
     # A bad date fails both "format" and "pattern": say it once.
     dated = {(p.line, p.column, p.path) for p in problems if p.code == "schema.format"}
     problems = [
