@@ -3,7 +3,6 @@ their place in the file, sources and citations, parameters by date, embedded exa
 
 from __future__ import annotations
 
-import difflib
 import string
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -13,6 +12,8 @@ import attrs
 from .._yaml import YamlDocument
 from ..errors import ExpressionError, Problem, format_path
 from ..language import BOOLEAN, NUMBER, STRING, Expression, Scope, compile_expression
+from ..language.check import Hints
+from ..language.limits import NumberLimits, number_limits
 from ..model import Citation, Example, Parameter, ParameterValue, Source, Template
 from ..records import RecordSchema
 from .canonical import BEGINNING, TYPE_ZH, matches
@@ -32,6 +33,10 @@ class Parts:
     schemas: Mapping[str, RecordSchema]
     problems: list[Problem] = attrs.field(factory=list)
     resolved_schema: RecordSchema = attrs.field(init=False)
+    numbers: NumberLimits = attrs.field(factory=number_limits)
+    """The bounds on the number literals of its expressions."""
+    hints: Hints = attrs.field(factory=Hints)
+    """The one budget for suggesting close names, for every expression and template."""
 
     def compile(
         self, piece: Piece, key: str, scope: Scope, *, expect: str | None = "boolean"
@@ -48,6 +53,8 @@ class Parts:
                 line=line,
                 column=column,
                 path=format_path(path),
+                numbers=self.numbers,
+                hints=self.hints,
             )
         except ExpressionError as exc:
             self.problems.append(exc.problem)
@@ -94,7 +101,7 @@ class Parts:
                 )
                 continue
             if scope.lookup(field) is None and not dotted and field not in extra:
-                close = difflib.get_close_matches(field, scope.names(), n=2, cutoff=0.6)
+                close = self.hints.in_scope(field, scope, n=2)
                 self.problems.append(
                     piece.problem(
                         key,
