@@ -292,6 +292,10 @@ def read_yaml_text(text: str, name: str = "<string>") -> YamlDocument:
         where = ""
         at: tuple[int | None, int | None] = (None, None)
         if isinstance(position, int):
+            # libyaml counts the position in bytes of UTF-8, PyYAML's reader in characters.
+            if yaml.__with_libyaml__:
+                encoded = text.encode("utf-8", "surrogatepass")
+                position = len(encoded[:position].decode("utf-8", "ignore"))
             where, at = f" (第 {position + 1} 个字符)", _text_position(text, position)
         raise RuleFileError(
             [

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -182,16 +183,25 @@ def test_a_file_over_the_size_limit_says_where_it_reaches_it(tmp_path: Path) -> 
     assert str(MAX_BYTES) in problem.message
 
 
-def test_reader_refusals_without_a_node_have_a_place_too(tmp_path: Path) -> None:
-    """Bad bytes and forbidden characters are placed at their line and column."""
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_reader_refusals_without_a_node_have_a_place_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, libyaml: bool
+) -> None:
+    """Bad bytes and forbidden characters are placed at their line and column, by libyaml's
+    parser (which counts bytes) and PyYAML's (which counts characters) alike."""
+    if libyaml and not yaml.__with_libyaml__:
+        pytest.skip("libyaml is not installed")
+    monkeypatch.setattr(yaml, "__with_libyaml__", libyaml)
     path = tmp_path / "gbk.yaml"
     path.write_bytes("a: 1\nb: 中文\n".encode() + "c: 测试\n".encode("gbk"))
     with pytest.raises(RuleFileError) as info:
         read_yaml(path)
     assert [(p.code, p.line, p.column) for p in info.value.problems] == [("yaml.encoding", 3, 4)]
     with pytest.raises(RuleFileError) as info:
-        read_yaml_text("a: b\nc: \x07d\n", "r.yaml")
-    assert [(p.code, p.line, p.column) for p in info.value.problems] == [("yaml.character", 2, 4)]
+        read_yaml_text("a: 中文说明\nc: 中\x07d\n", "r.yaml")
+    (problem,) = info.value.problems
+    assert (problem.code, problem.line, problem.column) == ("yaml.character", 2, 5)
+    assert "第 13 个字符" in problem.message
 
 
 # --------------------------------------------------------------------------- the bounds
@@ -340,3 +350,27 @@ def test_the_reader_converts_every_number_the_widest_setting_allows() -> None:
     assert len(widest) <= MAX_NUMBER_TEXT
     assert read_yaml_text(f"a: {widest}\n").data == {"a": Decimal(widest)}
     assert sys.get_int_max_str_digits() == 0 or sys.get_int_max_str_digits() > MAX_NUMBER_TEXT
+
+
+@pytest.mark.parametrize("name", ["chained-products", "parameter-at-bound"])
+def test_products_beyond_the_bound_fail_the_record_in_every_backend(
+    tmp_path: Path, name: str
+) -> None:
+    """Products chained through derived fields, or of a parameter at the bound, fail the
+    record (unknown, with the reason) in rows, the reference and columns alike."""
+    from fupin_rules.evaluation import evaluate_reference
+
+    columnar = pytest.importorskip("fupin_rules.columnar")
+    folder = _library(tmp_path, (HOSTILE / f"{name}.yaml").read_text(encoding="utf-8"))
+    rs = fr.load_library(folder, schemas=SCHEMAS).get("demo.hostile", version="2016")
+    records = [
+        {"household_id": f"H{i}", "household_size": 1, "net_income": income}
+        for i, income in enumerate([0, 2, 999999, 999999999999, Decimal("999999999999.5")])
+    ]
+    rows = [rs.evaluate(r) for r in records]
+    reference = [evaluate_reference(rs, r) for r in records]
+    columns, _, _ = columnar.evaluate_records(rs, records)
+    assert [r.outcome for r in rows] == [r.outcome for r in reference] == columns
+    beyond = [r for r in rows if r.outcome == "invalid"]
+    assert beyond
+    assert all("计算结果超出范围" in r.findings[0].message for r in beyond)
