@@ -1,9 +1,11 @@
 """Compiling an expression: text in, a checked :class:`Expression` out, or a refusal.
 
 An expression is parsed once, when its rule file is loaded, limited in size
-(:mod:`.limits`), checked (:mod:`.check`) and translated into a generated Python function
-(:mod:`.rows`). :meth:`Expression.interpret` runs the reference interpreter
-(:mod:`.reference`) on the same checked tree.
+(:mod:`.limits`), checked (:mod:`.check`) and given its canonical text. Its own generated Python
+function (:mod:`.rows`) is made when it is first evaluated on its own (records are evaluated by
+the rule set's plan, which generates its code from the checked trees): generating it for every
+expression of a large file would double the time to check it. :meth:`Expression.interpret` runs
+the reference interpreter (:mod:`.reference`) on the same checked tree.
 """
 
 from __future__ import annotations
@@ -37,9 +39,12 @@ class Expression:
     names: tuple[str, ...]
     text: str
     """The canonical text (codes for labels, exact literals): what fingerprints hash."""
-    _fn: Callable[[Mapping[str, Any]], Any] = attrs.field(repr=False, alias="fn")
-    python: str = attrs.field(repr=False)
-    """The generated Python source of the row evaluator (for review and debugging)."""
+    _fn: _RowFunction = attrs.field(repr=False, alias="fn")
+
+    @property
+    def python(self) -> str:
+        """The generated Python source of the row evaluator (for review and debugging)."""
+        return self._fn.python
 
     def evaluate(self, env: Mapping[str, Any]) -> Any:
         """Evaluate on ``env`` (names to values). Raises EvaluationError on bad data."""
@@ -49,6 +54,32 @@ class Expression:
         """Evaluate with the reference interpreter (simpleeval) on the same checked tree."""
         python = syntax.to_python(self.tree)
         return _explained(lambda e: reference.interpret(python, self.source, e), env)
+
+
+class _RowFunction:
+    """The row evaluator of a checked tree, generated on its first call (or when its source is
+    asked for); the same function every time after."""
+
+    __slots__ = ("_fn", "_python", "_tree")
+
+    def __init__(self, tree: t.Node) -> None:
+        self._tree = tree
+        self._fn: Callable[[Mapping[str, Any]], Any] | None = None
+        self._python = ""
+
+    def _generated(self) -> Callable[[Mapping[str, Any]], Any]:
+        # Two threads may both generate it: the same function from the same tree, either kept.
+        if self._fn is None:
+            self._fn, self._python = rows.compile_expression_function(self._tree)
+        return self._fn
+
+    def __call__(self, env: Mapping[str, Any]) -> Any:
+        return (self._fn or self._generated())(env)
+
+    @property
+    def python(self) -> str:
+        self._generated()
+        return self._python
 
 
 def _explained(run: Callable[[Mapping[str, Any]], Any], env: Mapping[str, Any]) -> Any:
@@ -172,15 +203,13 @@ def compile_expression(
         raise refuse(exc.node, exc.message, exc.hint, exc.code) from None
     except RecursionError:
         raise refuse(None, "表达式嵌套过深", None, "expr.limit") from None
-    fn, python = rows.compile_expression_function(checked)
     return Expression(
         source=text,
         tree=checked,
         type=checked.type,
         names=tuple(checker.names),
         text=syntax.canonical_text(checked),
-        fn=fn,
-        python=python,
+        fn=_RowFunction(checked),
     )
 
 
