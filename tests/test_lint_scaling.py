@@ -20,6 +20,7 @@ import pytest
 import fupin_rules as fr
 from fupin_rules._yaml import read_yaml_text
 from fupin_rules.cli import main
+from fupin_rules.language import rows
 from fupin_rules.language.limits import MAX_HINT_COMPARISONS
 from fupin_rules.loading.resolve import Resolved, resolve
 
@@ -174,3 +175,30 @@ def test_a_chain_of_revisions_longer_than_the_recursion_limit_resolves() -> None
     assert len(last.files) == n
     assert len(done) == n
     assert all(resolve("x", v, docs, problems, done) is done[v] for v in docs)
+
+
+def test_an_expression_generates_its_own_function_on_first_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading compiles no expression's own row function (records are evaluated by the plan);
+    evaluating an expression on its own generates it once."""
+    generated = []
+    original = rows.compile_expression_function
+
+    def counting(node: Any) -> Any:
+        generated.append(node)
+        return original(node)
+
+    monkeypatch.setattr(rows, "compile_expression_function", counting)
+    shutil.copytree(FIXTURES / "lib" / "codes", tmp_path / "codes")
+    (tmp_path / "r.yaml").write_text(large_ruleset(50), encoding="utf-8")
+    rs = fr.load_library(tmp_path, schemas=SCHEMAS).get("demo.hostile", version="2016")
+    assert generated == []
+    record = {"household_id": "H", "household_size": 1, "net_income": 100, "housing_area": 20}
+    assert rs.evaluate(record).outcome == "pass"
+    test = rs.criteria[0].test
+    env = {"net_income": 100, "line": 1, "housing_area": 20, "household_size": 1}
+    assert test.evaluate(env) is True
+    assert test.evaluate(env) is True
+    assert "def _expression(_e)" in test.python
+    assert generated == [test.tree]
