@@ -352,12 +352,12 @@ def test_the_reader_converts_every_number_the_widest_setting_allows() -> None:
     assert sys.get_int_max_str_digits() == 0 or sys.get_int_max_str_digits() > MAX_NUMBER_TEXT
 
 
-@pytest.mark.parametrize("name", ["chained-products", "parameter-at-bound"])
+@pytest.mark.parametrize("name", ["chained-products", "literal-at-bound", "parameter-at-bound"])
 def test_products_beyond_the_bound_fail_the_record_in_every_backend(
     tmp_path: Path, name: str
 ) -> None:
-    """Products chained through derived fields, or of a parameter at the bound, fail the
-    record (unknown, with the reason) in rows, the reference and columns alike."""
+    """Products chained through derived fields, or with a parameter or literal at the bound,
+    fail the record (unknown, with the reason) in rows, the reference and columns alike."""
     from fupin_rules.evaluation import evaluate_reference
 
     columnar = pytest.importorskip("fupin_rules.columnar")
