@@ -69,9 +69,12 @@ class _RowFunction:
 
     def _generated(self) -> Callable[[Mapping[str, Any]], Any]:
         # Two threads may both generate it: the same function from the same tree, either kept.
-        if self._fn is None:
-            self._fn, self._python = rows.compile_expression_function(self._tree)
-        return self._fn
+        # The source is set first, so that a function seen set has its source beside it.
+        fn = self._fn
+        if fn is None:
+            fn, self._python = rows.compile_expression_function(self._tree)
+            self._fn = fn
+        return fn
 
     def __call__(self, env: Mapping[str, Any]) -> Any:
         return (self._fn or self._generated())(env)
