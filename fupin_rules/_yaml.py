@@ -242,10 +242,9 @@ def _text_position(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
-def _too_large(name: str, line: int, column: int, size: int | None) -> Problem:
-    shown = f" ({size} 字节)" if size is not None else ""
+def _too_large(name: str, line: int, column: int, size: int) -> Problem:
     return Problem(
-        f"文件过大{shown}, 上限 {MAX_BYTES} 字节 (在这里达到上限)",
+        f"文件过大 ({size} 字节), 上限 {MAX_BYTES} 字节 (在这里达到上限)",
         file=name,
         line=line,
         column=column,
