@@ -7,8 +7,16 @@ It reads YAML the way policy staff expect and refuses what would surprise them:
   ``1:20`` stays text, dates stay text (checked later by the schema), numbers with a leading zero
   (``01``) stay text because they are nearly always codes; decimals become exact ``Decimal``.
 * Duplicate keys, anchors and aliases (the "billion laughs" bomb), explicit tags (``!!python/...``),
-  ``NaN``/``inf``, nesting deeper than :data:`MAX_DEPTH` and files over :data:`MAX_BYTES` are
-  refused with a :class:`~fupin_rules.errors.Problem` naming the line and column.
+  ``NaN``/``inf``, nesting deeper than :data:`MAX_DEPTH`, keys and values longer than
+  :data:`MAX_SCALAR`, numbers written longer than :data:`MAX_NUMBER_TEXT` and files over
+  :data:`MAX_BYTES` are refused with a :class:`~fupin_rules.errors.Problem` naming the line and
+  column.
+
+These are the reader's own bounds: what it takes to read a file at little cost (a number is
+converted only once its text is known to be short, so that ``0x`` and 100,000 digits costs
+nothing). The bounds on the numbers themselves (their magnitude, their digits) are the rule
+language's (``fupin_rules.language.limits``), checked with each file's schema
+(``fupin_rules.schemas.document_problems``), since this foundation cannot import the language.
 
 :func:`read_yaml` returns a :class:`YamlDocument`: the plain data and a map from field paths to
 (line, column), used to point every later problem (schema, names, expressions) at its place.
@@ -18,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +43,26 @@ from .errors import Problem, RuleFileError, format_path
 __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
+    "MAX_NUMBER_TEXT",
+    "MAX_SCALAR",
     "YamlDocument",
     "locate",
     "problem_at",
     "read_yaml",
     "read_yaml_text",
+    "walk",
 ]
 
 MAX_BYTES = 5_000_000
 """Largest rule file accepted, in bytes."""
 MAX_DEPTH = 64
 """Deepest nesting of mappings and lists accepted."""
+MAX_SCALAR = 10_000
+"""Longest key or value accepted, in characters (the longest text in the bundled standards is
+a few hundred); a longer one is refused as it is read, before anything else looks at it."""
+MAX_NUMBER_TEXT = 120
+"""Longest number text converted, in characters: more than any number within the rule
+language's bounds needs (``fupin_rules.language.limits.DIGITS_CEILING`` digits)."""
 
 Path_ = tuple[str | int, ...]
 
@@ -184,29 +201,27 @@ def read_yaml(path: str | Path, *, display_name: str | None = None) -> YamlDocum
     p = Path(path)
     try:
         size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise RuleFileError(
-                [
-                    Problem(
-                        f"文件过大 ({size} 字节), 上限 {MAX_BYTES} 字节",
-                        file=name,
-                        code="yaml.too-large",
-                    )
-                ]
-            )
-        raw = p.read_bytes()
+        with p.open("rb") as fh:
+            # No more than one byte past the limit is read, whatever the file's size.
+            raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise RuleFileError(
             [Problem(f"无法读取文件: {exc.strerror or exc}", file=name, code="file.unreadable")]
         ) from exc
+    if len(raw) > MAX_BYTES:
+        line, column = _byte_position(raw, MAX_BYTES)
+        raise RuleFileError([_too_large(name, line, column, max(size, len(raw)))])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line, column = _byte_position(raw, exc.start)
         raise RuleFileError(
             [
                 Problem(
                     f"文件不是 UTF-8 编码 (第 {exc.start} 字节)",
                     file=name,
+                    line=line,
+                    column=column,
                     hint="请用 UTF-8 保存规则文件",
                     code="yaml.encoding",
                 )
@@ -215,12 +230,37 @@ def read_yaml(path: str | Path, *, display_name: str | None = None) -> YamlDocum
     return read_yaml_text(text, name)
 
 
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    """Line and column (1-based, in characters) of byte ``offset`` of ``raw``."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[start:offset].decode("utf-8", "ignore")) + 1
+    return raw.count(b"\n", 0, offset) + 1, column
+
+
+def _text_position(text: str, offset: int) -> tuple[int, int]:
+    """Line and column (1-based) of character ``offset`` of ``text``."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
+def _too_large(name: str, line: int, column: int, size: int) -> Problem:
+    return Problem(
+        f"文件过大 ({size} 字节), 上限 {MAX_BYTES} 字节 (在这里达到上限)",
+        file=name,
+        line=line,
+        column=column,
+        hint="把内容拆到几个文件中 (修订版可用 extends), 或删去不需要的部分",
+        code="yaml.too-large",
+    )
+
+
 def read_yaml_text(text: str, name: str = "<string>") -> YamlDocument:
     """Read YAML from a string; see :func:`read_yaml`."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise RuleFileError(
-            [Problem(f"文件过大, 上限 {MAX_BYTES} 字节", file=name, code="yaml.too-large")]
-        )
+    if len(text) > MAX_BYTES // 4:
+        encoded = text.encode("utf-8", "surrogatepass")
+        if len(encoded) > MAX_BYTES:
+            limit = len(encoded[:MAX_BYTES].decode("utf-8", "ignore"))
+            line, column = _text_position(text, limit)
+            raise RuleFileError([_too_large(name, line, column, len(encoded))])
     builder = _Builder(name)
     try:
         data = builder.document(_events(text))
@@ -248,9 +288,24 @@ def read_yaml_text(text: str, name: str = "<string>") -> YamlDocument:
         ) from None
     except yaml.YAMLError as exc:
         position = getattr(exc, "position", None)
-        where = f" (第 {position + 1} 个字符)" if isinstance(position, int) else ""
+        where = ""
+        at: tuple[int | None, int | None] = (None, None)
+        if isinstance(position, int):
+            # libyaml counts the position in bytes of UTF-8, PyYAML's reader in characters.
+            if yaml.__with_libyaml__:
+                encoded = text.encode("utf-8", "surrogatepass")
+                position = len(encoded[:position].decode("utf-8", "ignore"))
+            where, at = f" (第 {position + 1} 个字符)", _text_position(text, position)
         raise RuleFileError(
-            [Problem(f"文件含有 YAML 不允许的字符{where}", file=name, code="yaml.character")]
+            [
+                Problem(
+                    f"文件含有 YAML 不允许的字符{where}",
+                    file=name,
+                    line=at[0],
+                    column=at[1],
+                    code="yaml.character",
+                )
+            ]
         ) from None
     if builder.problems:
         raise RuleFileError(builder.problems)
@@ -316,6 +371,10 @@ class _Builder:
                 key_mark: Any = key_event.start_mark
                 if key_event.anchor:
                     raise _AliasRefused(key_mark)
+                if len(key) > MAX_SCALAR:
+                    self.problems.append(_too_long(self.name, key_mark, len(key), path))
+                    self.node(parser, parser.get_event(), (*path, "?"), depth + 1)
+                    continue
                 if key == "<<" and not key_event.style:
                     self.problems.append(
                         _at(self.name, key_mark, "不支持合并键 <<", None, "yaml.merge")
@@ -358,11 +417,14 @@ class _Builder:
         self.value_marks[path] = (line, column)
         if bad_tag:
             return None
+        if len(event.value) > MAX_SCALAR:
+            self.problems.append(_too_long(self.name, mark, len(event.value), path))
+            return None
         if tag in (None, "!"):
             tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
         end: Any = event.end_mark
         node = ScalarNode(tag, event.value, mark, end, style)
-        return _scalar(node, self.problems, self.name)
+        return _scalar(node, self.problems, self.name, path)
 
 
 _SYNTAX = (
@@ -394,15 +456,34 @@ def _explain_syntax(problem: str) -> str:
     return problem
 
 
-def _at(name: str, mark: Any, message: str, hint: str | None, code: str) -> Problem:
+def _at(
+    name: str, mark: Any, message: str, hint: str | None, code: str, path: Path_ = ()
+) -> Problem:
     if mark is None:
-        return Problem(message, file=name, hint=hint, code=code)
+        return Problem(message, file=name, hint=hint, code=code, path=format_path(path))
     return Problem(
-        message, file=name, line=mark.line + 1, column=mark.column + 1, hint=hint, code=code
+        message,
+        file=name,
+        line=mark.line + 1,
+        column=mark.column + 1,
+        path=format_path(path),
+        hint=hint,
+        code=code,
     )
 
 
-def _scalar(node: ScalarNode, problems: list[Problem], name: str) -> Any:
+def _too_long(name: str, mark: Any, length: int, path: Path_) -> Problem:
+    return _at(
+        name,
+        mark,
+        f"文字过长 ({length} 个字符), 上限 {MAX_SCALAR} 个字符",
+        "长篇的说明请写在文档里, 这里写简短的文字或注明出处",
+        "yaml.too-long",
+        path,
+    )
+
+
+def _scalar(node: ScalarNode, problems: list[Problem], name: str, path: Path_) -> Any:
     text: str = node.value
     tag = node.tag
     if tag == "tag:yaml.org,2002:str" or node.style is not None:
@@ -415,20 +496,41 @@ def _scalar(node: ScalarNode, problems: list[Problem], name: str) -> Any:
         return text.lower() == "true"
     if tag == "tag:yaml.org,2002:null":
         return None
+    if tag in {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"} and len(text) > MAX_NUMBER_TEXT:
+        # Checked before converting: Python converts decimal digits in quadratic time.
+        problems.append(
+            _at(
+                name,
+                node.start_mark,
+                f"数字写得过长 ({len(text)} 个字符), 上限 {MAX_NUMBER_TEXT} 个字符",
+                "检查是否多写了数字",
+                "yaml.number-too-long",
+                path,
+            )
+        )
+        return None
     if tag == "tag:yaml.org,2002:int":
         if text.startswith("0o"):
             return int(text[2:], 8)
         if text.startswith("0x"):
             return int(text[2:], 16)
-        if len(text.lstrip("+-")) > 30:
-            problems.append(_at(name, node.start_mark, "数字位数过多", None, "yaml.number"))
-            return None
         return int(text)
     if tag == "tag:yaml.org,2002:float":
-        if len(text) > 40:
-            problems.append(_at(name, node.start_mark, "数字位数过多", None, "yaml.number"))
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            # The only short float text Decimal cannot read: an exponent beyond its range.
+            problems.append(
+                _at(
+                    name,
+                    node.start_mark,
+                    f"数值 {text} 的指数过大",
+                    "检查指数 (e 后面的数)",
+                    "yaml.number-too-large",
+                    path,
+                )
+            )
             return None
-        return Decimal(text)
     return text
 
 

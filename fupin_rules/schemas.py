@@ -3,7 +3,10 @@
 The schemas in ``schemas/`` describe each kind of file (rule sets, code lists, calendars,
 header maps). :func:`document_problems` validates a :class:`~fupin_rules._yaml.YamlDocument`
 against one of them and turns each JSON Schema error into a plain-language
-:class:`~fupin_rules.errors.Problem`, pointing at the offending key where there is one.
+:class:`~fupin_rules.errors.Problem`, pointing at the offending key where there is one. It also
+holds every number in the file to the rule language's bounds on written numbers
+(:class:`~fupin_rules.language.limits.NumberLimits`): every file of every kind passes here
+before any of its content is used.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -18,10 +22,11 @@ import attrs
 import jsonschema
 
 from ._resources import bundled_schemas_dir
-from ._yaml import YamlDocument
-from .errors import Problem
+from ._yaml import YamlDocument, walk
+from .errors import Problem, format_path
+from .language.limits import NumberLimits, number_limits
 
-__all__ = ["document_problems", "load_schema", "validator_for"]
+__all__ = ["document_problems", "load_schema", "number_problems", "validator_for"]
 
 _TYPE_NAMES = {
     "string": "文本",
@@ -49,7 +54,29 @@ def validator_for(name: str) -> jsonschema.protocols.Validator:
     cls = jsonschema.validators.validator_for(schema)
     # The bundled schemas are checked against their metaschema by the test suite
     # (tests/test_schemas.py), not on every load.
-    return cls(dict(schema), format_checker=cls.FORMAT_CHECKER)
+    return cls(_inlined(schema, schema.get("$defs", {})), format_checker=cls.FORMAT_CHECKER)
+
+
+_ANNOTATIONS = frozenset({"description", "title", "$comment", "default", "examples"})
+
+
+def _inlined(schema: Any, defs: Mapping[str, Any], expanding: frozenset[str] = frozenset()) -> Any:
+    """``schema`` with each local ``{"$ref": "#/$defs/x"}`` replaced by the definition itself,
+    so that validating a large file does not resolve a reference at every criterion (a third
+    of the time to check it). The same errors come out: a failing keyword is met in the same
+    definition, whose description gives the hints; annotations written beside the reference
+    (a ``description`` for editors) are left out. A reference with other keywords beside it, one
+    that is not local, or one to a definition being expanded (recursion) is kept."""
+    if isinstance(schema, list):
+        return [_inlined(s, defs, expanding) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    ref = schema.get("$ref")
+    name = ref.removeprefix("#/$defs/") if isinstance(ref, str) else ""
+    beside = set(schema) - {"$ref"}
+    if name in defs and name not in expanding and beside <= _ANNOTATIONS:
+        return _inlined(defs[name], defs, expanding | {name})
+    return {k: _inlined(v, defs, expanding) for k, v in schema.items()}
 
 
 def _typename(value: Any) -> str:
@@ -177,10 +204,39 @@ def _problem(
     return doc.problem(path, error.message, code=f"schema.{kind}")
 
 
-def document_problems(doc: YamlDocument, schema_name: str) -> list[Problem]:
-    """Every schema problem of ``doc`` against the bundled schema ``schema_name``."""
+def number_problems(doc: YamlDocument, numbers: NumberLimits | None = None) -> list[Problem]:
+    """A problem at each number of ``doc`` beyond ``numbers`` (default:
+    :func:`~fupin_rules.language.limits.number_limits`), placed where the number is written."""
+    limits = numbers if numbers is not None else number_limits()
+    out = []
+    for path, value in walk(doc.data):
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            continue
+        breach = limits.breach(value)
+        if breach is not None:
+            line, column = doc.locate_value(path)
+            out.append(
+                Problem(
+                    breach.message,
+                    file=doc.file,
+                    line=line,
+                    column=column,
+                    path=format_path(path),
+                    hint=breach.hint,
+                    code=f"yaml.number-{breach.kind}",
+                )
+            )
+    return out
+
+
+def document_problems(
+    doc: YamlDocument, schema_name: str, *, numbers: NumberLimits | None = None
+) -> list[Problem]:
+    """Every schema problem of ``doc`` against the bundled schema ``schema_name``, and every
+    number beyond ``numbers`` (:func:`number_problems`)."""
     validator = validator_for(schema_name)
-    problems = [p for e in validator.iter_errors(doc.data) for p in _problems(doc, e)]
+    problems = number_problems(doc, numbers)
+    problems += [p for e in validator.iter_errors(doc.data) for p in _problems(doc, e)]
     # A bad date fails both "format" and "pattern": say it once.
     dated = {(p.line, p.column, p.path) for p in problems if p.code == "schema.format"}
     problems = [

@@ -2,25 +2,33 @@
 
 It accepts an allow-list of Python expression syntax, resolves every name in its scope, applies
 the type rules of the language's table (:mod:`.table`), and translates code labels written in
-an expression into their codes. Everything else is refused with a message for policy staff and
-the node it concerns, so that the caller can place it at file, line and column.
+an expression into their codes. It holds every number literal to the bounds on written numbers
+(:class:`.limits.NumberLimits`), and every constant to the rule of the operation it is given to
+(:class:`.table.ConstantRule`): a constant that would make the expression fail on every record
+is refused now. Everything else is refused with a message for policy staff and the node it
+concerns, so that the caller can place it at file, line and column.
 """
 
 from __future__ import annotations
 
 import ast
+import decimal
 import difflib
+import operator
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import attrs
 
+from . import runtime
 from . import tree as t
-from .limits import MAX_INT_DIGITS, MAX_OPTIONS, MAX_STRING
+from .limits import DECIMALS, MAX_HINT_COMPARISONS, MAX_OPTIONS, MAX_STRING, NumberLimits
 from .syntax import BINARY_AST, COMPARE_AST
-from .table import FUNCTIONS, Function, Strategy
+from .table import FUNCTIONS, KIND_CONSTANTS, OPERATORS, ConstantRule, Function, Strategy
 from .types import BOOLEAN, NUMBER, STRING, Scope, Type
 
-__all__ = ["Checker", "Refused"]
+__all__ = ["Checker", "Hints", "Refused"]
 
 
 class Refused(Exception):
@@ -53,6 +61,40 @@ _REFUSED_BINARY = {
 }
 _COMPARE = {node: symbol for symbol, node in COMPARE_AST.items()}
 _BRACKETS = {ast.List: "list", ast.Tuple: "tuple", ast.Set: "set"}
+_PYTHON_OPS: dict[str, Callable[[Any, Any], Any]] = {"+": operator.add, "-": operator.sub}
+"""The operators the table leaves to Python (``Operator.runtime`` None), for constants."""
+_FOLDED = {"+", "-", "*"}
+"""The operators whose constant results are computed at load, as evaluation computes them."""
+_NOT_CONSTANT = object()
+
+
+@attrs.define
+class Hints:
+    """Close names offered for an unknown name (``是否要找: ...``), within a budget.
+
+    Finding close names compares the unknown name with every name in scope, so thousands of
+    unknown names in a scope of thousands of names would take minutes. One budget is shared by
+    every expression and template of a rule set (the loader passes it); once ``budget``
+    comparisons are spent, unknown names are still reported, without close names.
+    """
+
+    budget: int = MAX_HINT_COMPARISONS
+
+    def close(
+        self, word: str, size: int, candidates: Callable[[], Sequence[str]], n: int = 3
+    ) -> list[str]:
+        """Up to ``n`` names of ``candidates`` (``size`` of them, counted before they are
+        listed) close to ``word``, or none once the budget is spent."""
+        if size > self.budget:
+            return []
+        self.budget -= size
+        return difflib.get_close_matches(word, candidates(), n=n, cutoff=0.6)
+
+    def in_scope(self, word: str, scope: Scope, extra: Sequence[str] = (), n: int = 3) -> list[str]:
+        """Up to ``n`` names of ``scope`` (and ``extra``) close to ``word``."""
+        tables = (scope.fields, scope.derived, scope.parameters, scope.criteria, scope.items)
+        size = sum(map(len, tables)) + len(extra) + 1
+        return self.close(word, size, lambda: [*scope.names(), *extra], n)
 
 
 @attrs.define
@@ -64,6 +106,11 @@ class Checker:
     locals: dict[str, Type] = attrs.field(factory=dict)
     names: list[str] = attrs.field(factory=list)
     """The names of the scope the expression reads, in the order first met."""
+    numbers: NumberLimits = attrs.field(factory=NumberLimits)
+    """The bounds on number literals."""
+    hints: Hints = attrs.field(factory=Hints)
+    values: dict[t.Node, Any] = attrs.field(factory=dict)
+    """The value of each constant arithmetic node checked so far (see :meth:`_constant`)."""
 
     def check(self, node: ast.expr) -> t.Node:
         """The checked tree of ``node``. Raises :class:`Refused`."""
@@ -79,17 +126,23 @@ class Checker:
         if isinstance(value, bool):
             return t.Const(value, BOOLEAN)
         if isinstance(value, int):
-            if len(str(abs(value))) > MAX_INT_DIGITS:
-                raise Refused(node, "数字位数过多", code="expr.limit")
+            # Python has converted the literal already, at little cost: an expression is at
+            # most MAX_LENGTH characters.
+            self._bounded(node, value)
             return t.Const(value, NUMBER)
         if isinstance(value, float):
-            text = ast.get_source_segment(self.source, node) or repr(value)
+            text = (ast.get_source_segment(self.source, node) or repr(value)).replace("_", "")
             try:
-                exact = Decimal(text.replace("_", ""))
+                exact = Decimal(text)
             except InvalidOperation:
-                raise Refused(node, f"无法识别的数字 {text}") from None
-            if not exact.is_finite() or len(text) > MAX_INT_DIGITS + 10:
-                raise Refused(node, "数字过大或不是有限数", code="expr.limit")
+                # The only float literal Decimal cannot read: an exponent beyond its range.
+                raise Refused(
+                    node,
+                    f"数值 {text[:32]} 的指数过大",
+                    "检查指数 (e 后面的数)",
+                    "expr.number-too-large",
+                ) from None
+            self._bounded(node, exact)
             return t.Const(exact, NUMBER)
         if isinstance(value, str):
             if len(value) > MAX_STRING:
@@ -107,8 +160,7 @@ class Checker:
             return t.Const(_BOOLEAN_NAMES[name], BOOLEAN, written=name)
         found = self.scope.lookup(name)
         if found is None:
-            candidates = [*self.scope.names(), *self.locals]
-            close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+            close = self.hints.in_scope(name, self.scope, list(self.locals))
             hint = "是否要找: " + ", ".join(close) if close else None
             if name in FUNCTIONS:
                 hint = f"{name} 是函数, 请写成 {name}(...)"
@@ -145,7 +197,7 @@ class Checker:
             target = t.Name(base.id, "item", item)
         fields = item.fields or {}
         if node.attr not in fields:
-            close = difflib.get_close_matches(node.attr, list(fields), n=3, cutoff=0.6)
+            close = self.hints.close(node.attr, len(fields), lambda: list(fields))
             hint = "是否要找: " + ", ".join(close) if close else None
             raise Refused(node, f"成员没有字段 {node.attr!r}", hint, "expr.unknown-name")
         return t.Attr(target, node.attr, fields[node.attr])
@@ -164,7 +216,13 @@ class Checker:
                 raise Refused(
                     node, f"负号只能用于数值, 这里是{operand.type.describe()}", code="expr.type"
                 )
-            return t.Unary("-" if isinstance(node.op, ast.USub) else "+", operand, NUMBER)
+            negative = isinstance(node.op, ast.USub)
+            result = t.Unary("-" if negative else "+", operand, NUMBER)
+            value = self._constant(operand)
+            if value is not _NOT_CONSTANT:
+                with decimal.localcontext(DECIMALS):
+                    self.values[result] = -value if negative else value
+            return result
         raise Refused(node, "不支持按位取反 ~", code="expr.syntax")
 
     def _check_BinOp(self, node: ast.BinOp) -> t.Node:
@@ -181,7 +239,51 @@ class Checker:
                 f"算术运算需要数值, 这里是{left.type.describe()}和{right.type.describe()}",
                 code="expr.type",
             )
-        return t.Binary(op, left, right, NUMBER)
+        result = t.Binary(op, left, right, NUMBER)
+        spec = OPERATORS[op]
+        a, b = self._constant(left), self._constant(right)
+        if spec.divisor is not None and b is not _NOT_CONSTANT:
+            self._meets(node.right, spec.divisor, b, "除数无效")
+        if op in _FOLDED and a is not _NOT_CONSTANT and b is not _NOT_CONSTANT:
+            run = spec.runtime or _PYTHON_OPS[op]
+            try:
+                with decimal.localcontext(DECIMALS):
+                    self.values[result] = run(a, b)
+            except runtime.EXPLAINED as exc:
+                raise Refused(
+                    node,
+                    f"常量运算在每条记录上都会失败: {exc}",
+                    "检查数字是否写错",
+                    "expr.constant",
+                ) from None
+        return result
+
+    def _constant(self, node: t.Node) -> Any:
+        """The value of ``node`` if it is a constant: a literal, or ``+``, ``-``, ``*`` and
+        signs of constant numbers (computed when checked); else a marker that it is not."""
+        if isinstance(node, t.Const):
+            return node.value
+        return self.values.get(node, _NOT_CONSTANT)
+
+    def _meets(self, node: ast.expr, rule: ConstantRule, value: Any, what: str) -> None:
+        """Refuse the constant ``value`` (written at ``node``) if ``rule`` does."""
+        try:
+            rule.check(value)
+        except runtime.EXPLAINED as exc:
+            raise Refused(node, f"{what}: {exc}", rule.hint, "expr.constant") from None
+
+    def _kind_constant(self, other: t.Node, node: ast.expr, checked: t.Node) -> None:
+        """A constant compared with ``other`` meets the rule of ``other``'s kind (a text
+        compared with a date is a real date)."""
+        rule = KIND_CONSTANTS.get(other.type.kind)
+        value = self._constant(checked)
+        if rule is not None and value is not _NOT_CONSTANT:
+            self._meets(node, rule, value, f"与{other.type.describe()}比较的常量无效")
+
+    def _bounded(self, node: ast.expr, value: int | Decimal) -> None:
+        breach = self.numbers.breach(value)
+        if breach is not None:
+            raise Refused(node, breach.message, breach.hint, f"expr.number-{breach.kind}")
 
     def _check_Compare(self, node: ast.Compare) -> t.Node:
         operands: list[t.Node] = [self.check(node.left)]
@@ -205,6 +307,8 @@ class Checker:
                         f"不能比较{left.type.describe()}和{right.type.describe()}",
                         code="expr.type",
                     )
+                self._kind_constant(left, right_node, right)
+                self._kind_constant(right, left_node, left)
             operands.append(right)
             ops.append(symbol)
             sources.append(right_node)
@@ -251,6 +355,7 @@ class Checker:
                     code="expr.type",
                 )
             assert isinstance(const, t.Const)
+            self._kind_constant(left, elt, const)
             items.append(const)
         return left, t.Options.of(tuple(items), bracket, Type("list"))
 
@@ -296,7 +401,7 @@ class Checker:
         name = node.func.id
         function = FUNCTIONS.get(name)
         if function is None:
-            close = difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.6)
+            close = self.hints.close(name, len(FUNCTIONS), lambda: list(FUNCTIONS))
             hint = "是否要找: " + ", ".join(close) if close else "可用函数见 docs/rule-language.md"
             raise Refused(node, f"未知函数 {name!r}", hint, "expr.unknown-function")
         if node.keywords:
@@ -325,6 +430,10 @@ class Checker:
                     f"{name}() 的第 {i + 1} 个参数须是{_kinds(kinds)}, 这里是{arg.type.describe()}",
                     code="expr.type",
                 )
+            rule = function.constant_rule(i)
+            value = self._constant(arg)
+            if rule is not None and value is not _NOT_CONSTANT:
+                self._meets(args[i], rule, value, f"{name}() 的第 {i + 1} 个参数无效")
         if function.dated:
             self._read("as_of")
         return t.Call(name, checked, _result(function, checked))
@@ -342,6 +451,10 @@ class Checker:
         a, b = target.type, default.type
         if b.kind != a.kind and not (b.textual and a.textual):
             raise Refused(args[1], f"默认值类型须与字段相同 ({a.describe()})", code="expr.type")
+        rule = KIND_CONSTANTS.get(a.kind)
+        value = self._constant(default)
+        if rule is not None and value is not _NOT_CONSTANT:
+            self._meets(args[1], rule, value, f"{function.name}() 的默认值无效")
         return t.Call(function.name, (target, default), a)
 
     def _aggregate(self, function: Function, arg: ast.expr) -> t.Node:

@@ -1,9 +1,11 @@
 """Compiling an expression: text in, a checked :class:`Expression` out, or a refusal.
 
 An expression is parsed once, when its rule file is loaded, limited in size
-(:mod:`.limits`), checked (:mod:`.check`) and translated into a generated Python function
-(:mod:`.rows`). :meth:`Expression.interpret` runs the reference interpreter
-(:mod:`.reference`) on the same checked tree.
+(:mod:`.limits`), checked (:mod:`.check`) and given its canonical text. Its own generated Python
+function (:mod:`.rows`) is made when it is first evaluated on its own (records are evaluated by
+the rule set's plan, which generates its code from the checked trees): generating it for every
+expression of a large file would double the time to check it. :meth:`Expression.interpret` runs
+the reference interpreter (:mod:`.reference`) on the same checked tree.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import simpleeval
 from ..errors import EvaluationError, ExpressionError, Problem
 from . import reference, rows, syntax
 from . import tree as t
-from .check import Checker, Refused
-from .limits import MAX_DEPTH, MAX_LENGTH, MAX_NODES
+from .check import Checker, Hints, Refused
+from .limits import MAX_DEPTH, MAX_LENGTH, MAX_NODES, NumberLimits, number_limits
 from .types import Scope, Type
 
 __all__ = ["Expression", "compile_expression"]
@@ -37,9 +39,12 @@ class Expression:
     names: tuple[str, ...]
     text: str
     """The canonical text (codes for labels, exact literals): what fingerprints hash."""
-    _fn: Callable[[Mapping[str, Any]], Any] = attrs.field(repr=False, alias="fn")
-    python: str = attrs.field(repr=False)
-    """The generated Python source of the row evaluator (for review and debugging)."""
+    _fn: _RowFunction = attrs.field(repr=False, alias="fn")
+
+    @property
+    def python(self) -> str:
+        """The generated Python source of the row evaluator (for review and debugging)."""
+        return self._fn.python
 
     def evaluate(self, env: Mapping[str, Any]) -> Any:
         """Evaluate on ``env`` (names to values). Raises EvaluationError on bad data."""
@@ -49,6 +54,35 @@ class Expression:
         """Evaluate with the reference interpreter (simpleeval) on the same checked tree."""
         python = syntax.to_python(self.tree)
         return _explained(lambda e: reference.interpret(python, self.source, e), env)
+
+
+class _RowFunction:
+    """The row evaluator of a checked tree, generated on its first call (or when its source is
+    asked for); the same function every time after."""
+
+    __slots__ = ("_fn", "_python", "_tree")
+
+    def __init__(self, tree: t.Node) -> None:
+        self._tree = tree
+        self._fn: Callable[[Mapping[str, Any]], Any] | None = None
+        self._python = ""
+
+    def _generated(self) -> Callable[[Mapping[str, Any]], Any]:
+        # Two threads may both generate it: the same function from the same tree, either kept.
+        # The source is set first, so that a function seen set has its source beside it.
+        fn = self._fn
+        if fn is None:
+            fn, self._python = rows.compile_expression_function(self._tree)
+            self._fn = fn
+        return fn
+
+    def __call__(self, env: Mapping[str, Any]) -> Any:
+        return (self._fn or self._generated())(env)
+
+    @property
+    def python(self) -> str:
+        self._generated()
+        return self._python
 
 
 def _explained(run: Callable[[Mapping[str, Any]], Any], env: Mapping[str, Any]) -> Any:
@@ -79,12 +113,16 @@ def compile_expression(
     line: int | None = None,
     column: int | None = None,
     path: str = "",
+    numbers: NumberLimits | None = None,
+    hints: Hints | None = None,
 ) -> Expression:
     """Parse and check ``source`` in ``scope``; return an :class:`Expression`.
 
     ``expect`` is the type the result must have (``boolean`` for tests and conditions,
     ``number`` or ``None`` for derived fields). ``file``, ``line``, ``column`` and ``path``
-    locate the expression in its rule file; problems are reported there.
+    locate the expression in its rule file; problems are reported there. ``numbers`` bounds
+    its number literals (default: :func:`.limits.number_limits`); ``hints`` is the budget for
+    suggesting close names, shared by the expressions of one rule set (default: its own).
     Raises :class:`ExpressionError` for anything refused.
     """
     text = source.strip() if isinstance(source, str) else ""
@@ -144,7 +182,12 @@ def compile_expression(
             )
     if _depth(parsed) > MAX_DEPTH:
         raise refuse(None, f"表达式嵌套超过 {MAX_DEPTH} 层", "请拆成派生字段", "expr.limit")
-    checker = Checker(scope=scope, source=_wrap(text))
+    checker = Checker(
+        scope=scope,
+        source=_wrap(text),
+        numbers=numbers if numbers is not None else number_limits(),
+        hints=hints if hints is not None else Hints(),
+    )
     try:
         checked = checker.check(parsed.body)
         kind = checked.type.kind
@@ -163,15 +206,13 @@ def compile_expression(
         raise refuse(exc.node, exc.message, exc.hint, exc.code) from None
     except RecursionError:
         raise refuse(None, "表达式嵌套过深", None, "expr.limit") from None
-    fn, python = rows.compile_expression_function(checked)
     return Expression(
         source=text,
         tree=checked,
         type=checked.type,
         names=tuple(checker.names),
         text=syntax.canonical_text(checked),
-        fn=fn,
-        python=python,
+        fn=_RowFunction(checked),
     )
 
 

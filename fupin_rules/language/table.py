@@ -6,7 +6,10 @@ For each node kind, operator and function this table says
 * its **evaluation strategy** (:class:`Strategy`): which operands are evaluated, in what order,
   what short-circuits, and how a missing value (or any other failure on the record) makes the
   result *unknown*,
-* its **run-time operation** (:mod:`.runtime`): exact decimal arithmetic, dates, ID numbers.
+* its **run-time operation** (:mod:`.runtime`): exact decimal arithmetic, dates, ID numbers,
+* which **constants** it accepts (:class:`ConstantRule`): a constant argument that would make
+  the operation fail on every record (``age('2016-02-30')``, ``round(x, 11)``, ``x / 0``) is
+  refused when its file loads, by the operation's own rule.
 
 The checker (:mod:`.check`) applies the type rules; the evaluators translate the strategies and
 operations: the generated row code (:mod:`.rows`), the reference interpreter on simpleeval
@@ -29,8 +32,10 @@ from .types import BOOLEAN, DATE, KINDS, NUMBER, STRING, Type
 
 __all__ = [
     "FUNCTIONS",
+    "KIND_CONSTANTS",
     "NODES",
     "OPERATORS",
+    "ConstantRule",
     "Function",
     "NodeKind",
     "Operator",
@@ -97,6 +102,36 @@ NODES: Mapping[str, NodeKind] = {
 
 
 @attrs.frozen
+class ConstantRule:
+    """Which constants an operand or argument accepts: ``check`` is the run-time operation's
+    own rule, applied to the constant when its file loads; it raises what the operation would
+    raise on every record (:data:`.runtime.EXPLAINED`), and the expression is refused."""
+
+    check: Callable[[Any], object]
+    hint: str
+
+
+_DATE_TEXT = ConstantRule(runtime.date, "日期写成 YYYY-MM-DD, 且须是真实存在的日期")
+_ID_HINT = "身份证号码为 18 位: 17 位数字和一位校验码 (数字或 X)"
+
+
+def _round_digits(digits: Any) -> object:
+    """The rule of ``round``'s places: those ``round_`` accepts."""
+    return runtime.round_(0, digits)
+
+
+def _divisor(divisor: Any) -> object:
+    """The rule of a divisor: one ``div`` accepts (not zero)."""
+    return runtime.div(0, divisor)
+
+
+KIND_CONSTANTS: Mapping[str, ConstantRule] = {"date": _DATE_TEXT}
+"""The rule for a constant where a value of a kind is expected (a text read as a date must be
+a real date): for a function's parameter of that one kind, and for either side of a comparison
+with a value of that kind (``birth_date < '2016-02-30'``)."""
+
+
+@attrs.frozen
 class Operator:
     """An arithmetic operator: numbers in, a number out (``+`` also joins two texts)."""
 
@@ -105,6 +140,8 @@ class Operator:
     """The run-time operation, or None where Python's own operator on ``int``/``Decimal`` is
     already the exact one (``+``, ``-``; such a result is bounded by its operands)."""
     doc: str
+    divisor: ConstantRule | None = None
+    """The rule a constant right operand must meet (a divisor: not zero)."""
 
 
 OPERATORS: Mapping[str, Operator] = {
@@ -113,12 +150,31 @@ OPERATORS: Mapping[str, Operator] = {
         Operator("+", None, "精确加法; 两个文本相加为连接"),
         Operator("-", None, "精确减法"),
         Operator("*", runtime.mul, "精确乘法; 结果超出范围时无法判定"),
-        Operator("/", runtime.div, "精确小数除法 (28 位有效数字); 除数为零时无法判定"),
-        Operator("//", runtime.floordiv, "精确商向下取整: -7 // 2 == -4"),
-        Operator("%", runtime.mod, "a - b * (a // b), 与 b 同号: -7 % 3 == 2"),
+        Operator(
+            "/",
+            runtime.div,
+            "精确小数除法 (28 位有效数字); 除数为零时无法判定",
+            ConstantRule(_divisor, "除数不能为 0"),
+        ),
+        Operator(
+            "//",
+            runtime.floordiv,
+            "精确商向下取整: -7 // 2 == -4",
+            ConstantRule(_divisor, "除数不能为 0"),
+        ),
+        Operator(
+            "%",
+            runtime.mod,
+            "a - b * (a // b), 与 b 同号: -7 % 3 == 2",
+            ConstantRule(_divisor, "除数不能为 0"),
+        ),
     )
 }
-"""The arithmetic operators; every one is :attr:`Strategy.STRICT`."""
+"""The arithmetic operators; every one is :attr:`Strategy.STRICT`. Constant ``+``, ``-`` and
+``*`` (``1e20 * 1e20``) are computed when their file loads, by these operations in the
+language's decimal context (:data:`.limits.DECIMALS`): one that fails (beyond
+:data:`.limits.MAX_MAGNITUDE`) is refused. A quotient is not computed (its divisor is checked):
+what follows from it is left to evaluation."""
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in")
 """The operators of a comparison chain."""
@@ -151,6 +207,16 @@ class Function:
     decides: bool | None = None
     """For :attr:`Strategy.ITEMS_UNTIL`: the element value at which it stops, and which is
     then its answer (``any``: true, ``all``: false)."""
+    constants: tuple[ConstantRule | None, ...] = ()
+    """Per parameter, the rule a constant argument must meet where it is not that of the
+    parameter's kind (:data:`KIND_CONSTANTS`)."""
+
+    def constant_rule(self, index: int) -> ConstantRule | None:
+        """The rule a constant given as argument ``index`` must meet, if any."""
+        if index < len(self.constants) and self.constants[index] is not None:
+            return self.constants[index]
+        kinds = self.params[index] if index < len(self.params) else frozenset()
+        return KIND_CONSTANTS.get(next(iter(kinds))) if len(kinds) == 1 else None
 
     @property
     def aggregate(self) -> bool:
@@ -216,6 +282,7 @@ FUNCTIONS: Mapping[str, Function] = {
             runtime.round_,
             "四舍五入到 n 位小数",
             optional=1,
+            constants=(None, ConstantRule(_round_digits, "位数写 0 到 10 的整数, 如 round(x, 2)")),
         ),
         Function(
             "age", (_DATE,), NUMBER, Strategy.STRICT, runtime.age_at, "评估日期时的周岁", dated=True
@@ -254,6 +321,7 @@ FUNCTIONS: Mapping[str, Function] = {
             Strategy.STRICT,
             runtime.id_birth_date,
             "身份证号码中的出生日期",
+            constants=(ConstantRule(runtime.id_birth_date, _ID_HINT),),
         ),
         Function(
             "id_sex",
@@ -262,6 +330,7 @@ FUNCTIONS: Mapping[str, Function] = {
             Strategy.STRICT,
             runtime.id_sex,
             "身份证号码第 17 位对应的性别",
+            constants=(ConstantRule(runtime.id_sex, _ID_HINT),),
         ),
     )
 }

@@ -29,7 +29,7 @@ from ..schemas import document_problems
 from .build import Builder
 from .canonical import override_parameters
 from .engine import ENGINE
-from .resolve import resolve
+from .resolve import Resolved, resolve
 
 __all__ = ["ENGINE", "build_codelist", "build_rulesets", "override_parameters"]
 
@@ -106,16 +106,19 @@ def build_rulesets(
     built: list[RuleSet] = []
     for rid in sorted(by_id):
         versions = by_id[rid]
+        done: dict[str, Resolved] = {}
+        ruleset_versions = []
         for version in sorted(versions):
-            resolved = resolve(rid, version, versions, (), problems)
+            resolved = resolve(rid, version, versions, problems, done)
             if resolved is None:
                 continue
             builder = Builder(resolved=resolved, schemas=schemas)
             rs = builder.build()
             problems.extend(builder.problems)
             if rs is not None:
-                built.append(rs)
-        problems.extend(_overlaps([b for b in built if b.id == rid], versions))
+                ruleset_versions.append(rs)
+        built.extend(ruleset_versions)
+        problems.extend(_overlaps(ruleset_versions, versions))
     return _ended(built), _unique(problems)
 
 

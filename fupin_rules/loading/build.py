@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 import attrs
 
@@ -67,19 +68,22 @@ class Builder(Parts):
         param_types = {n: PARAM_TYPES[p.type] for n, p in parameters.items()}
         derived: list[Derived] = []
         derived_types: dict[str, Type] = {}
+        # Each derived field is compiled in a scope of the fields, the parameters and the
+        # derived fields before it: a read-only view of the table as it grows (a copy per field
+        # would cost n^2 for n fields). Nothing keeps the scope beyond each compile.
+        earlier = Scope(
+            fields=schema.fields,
+            derived=MappingProxyType(derived_types),
+            parameters=param_types,
+            codelists=codelists,
+        )
         for name, p in r.derived.items():
             if name in taken or name in param_types:
                 self.problems.append(
                     p.problem(None, f"派生字段名 {name!r} 与记录字段或参数重名", code="name.clash")
                 )
                 continue
-            scope = Scope(
-                fields=schema.fields,
-                derived=dict(derived_types),
-                parameters=param_types,
-                codelists=codelists,
-            )
-            expr = self.compile(p, "expr", scope, expect=None)
+            expr = self.compile(p, "expr", earlier, expect=None)
             if expr is None:
                 # Reported once here; its uses are checked as if it had any type.
                 derived_types[name] = Type("any", label=p.data["label"])

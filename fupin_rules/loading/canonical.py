@@ -13,8 +13,9 @@ import attrs
 from .._canonical import fingerprint, plain
 from .._frozen import thaw
 from ..errors import UsageError
-from ..language import MAX_MAGNITUDE, Expression
+from ..language import Expression
 from ..language import tree as t
+from ..language.limits import number_limits
 from ..model import (
     Criterion,
     DatasetCheck,
@@ -261,16 +262,21 @@ def override_parameters(rs: RuleSet, overrides: Mapping[str, Any]) -> RuleSet:
             msg = f"{rs.key} 没有参数 {name!r}{hint}"
             raise UsageError(msg)
         p = params[name]
-        if isinstance(value, str) and p.type in {"number", "integer"}:
+        text = isinstance(value, str) and p.type in {"number", "integer"}
+        if text:
             try:
                 value = Decimal(value.replace(",", ""))
             except (ArithmeticError, InvalidOperation):
                 msg = f"参数 {name} 须为数值, 得到 {value!r}"
                 raise UsageError(msg) from None
-            if not value.is_finite() or abs(value) >= MAX_MAGNITUDE:
-                msg = f"参数 {name} 须为有限的数值 (绝对值小于 {MAX_MAGNITUDE:.0E}), 得到 {value!r}"
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            # Held to the bounds of a number written in a rule file, as the value it replaces.
+            breach = number_limits().breach(value)
+            if breach is not None:
+                msg = f"参数 {name}: {breach.message} ({breach.hint})"
                 raise UsageError(msg)
-            if p.type == "integer" and value == value.to_integral_value():
+            integral = isinstance(value, Decimal) and value == value.to_integral_value()
+            if text and p.type == "integer" and integral:
                 value = int(value)
         if not matches(p.type, value):
             msg = f"参数 {name} 须为{p.type}, 得到 {value!r}"

@@ -3,7 +3,6 @@ their place in the file, sources and citations, parameters by date, embedded exa
 
 from __future__ import annotations
 
-import difflib
 import string
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -13,15 +12,22 @@ import attrs
 from .._yaml import YamlDocument
 from ..errors import ExpressionError, Problem, format_path
 from ..language import BOOLEAN, NUMBER, STRING, Expression, Scope, compile_expression
+from ..language.check import Hints
+from ..language.limits import NumberLimits, number_limits
 from ..model import Citation, Example, Parameter, ParameterValue, Source, Template
 from ..records import RecordSchema
 from .canonical import BEGINNING, TYPE_ZH, matches
 from .resolve import Piece, Resolved
 
-__all__ = ["PARAM_TYPES", "Parts", "item_field"]
+__all__ = ["MAX_EXAMPLE_VALUES", "PARAM_TYPES", "Parts", "item_field"]
 
 PARAM_TYPES = {"number": NUMBER, "integer": NUMBER, "string": STRING, "boolean": BOOLEAN}
 """The expression type of each parameter type."""
+MAX_EXAMPLE_VALUES = 1_000_000
+"""Most values the records of a rule set's examples may hold together, each example with the
+``example_base`` merged in (every scalar, list and mapping counts one). A base of m values
+shared by n examples makes n × m values to build and evaluate: far more than the file's size
+(a 300 KB file can make a hundred million), so it is bounded by itself."""
 
 
 @attrs.define
@@ -32,6 +38,10 @@ class Parts:
     schemas: Mapping[str, RecordSchema]
     problems: list[Problem] = attrs.field(factory=list)
     resolved_schema: RecordSchema = attrs.field(init=False)
+    numbers: NumberLimits = attrs.field(factory=number_limits)
+    """The bounds on the number literals of its expressions."""
+    hints: Hints = attrs.field(factory=Hints)
+    """The one budget for suggesting close names, for every expression and template."""
 
     def compile(
         self, piece: Piece, key: str, scope: Scope, *, expect: str | None = "boolean"
@@ -48,6 +58,8 @@ class Parts:
                 line=line,
                 column=column,
                 path=format_path(path),
+                numbers=self.numbers,
+                hints=self.hints,
             )
         except ExpressionError as exc:
             self.problems.append(exc.problem)
@@ -94,7 +106,7 @@ class Parts:
                 )
                 continue
             if scope.lookup(field) is None and not dotted and field not in extra:
-                close = difflib.get_close_matches(field, scope.names(), n=2, cutoff=0.6)
+                close = self.hints.in_scope(field, scope, n=2)
                 self.problems.append(
                     piece.problem(
                         key,
@@ -213,6 +225,25 @@ class Parts:
         """The embedded examples, their expectations checked against ``criteria``."""
         out = []
         base = r.example_base.data if r.example_base else {}
+        sizes = {k: _size(v) for k, v in base.items()}
+        whole = sum(sizes.values())
+        total = 0
+        for p in r.examples:
+            own = p.data["record"]
+            total += whole + _size(own) - sum(sizes.get(k, 0) for k in own)
+        if total > MAX_EXAMPLE_VALUES:
+            message = (
+                f"样例的记录合计过大: {len(r.examples)} 个样例 (与 example_base 合并后)"
+                f" 共 {total} 个值, 上限 {MAX_EXAMPLE_VALUES}"
+            )
+            hint = "减小 example_base (如成员列表), 或减少样例"
+            doc, _ = r.examples[0].origin
+            self.problems.append(
+                r.example_base.problem(None, message, hint=hint, code="example.too-large")
+                if r.example_base
+                else doc.problem(("examples",), message, hint=hint, code="example.too-large")
+            )
+            return []
         for p in r.examples:
             d = p.data
             expect = d["expect"]
@@ -251,6 +282,15 @@ class Parts:
                 )
             )
         return out
+
+
+def _size(value: Any) -> int:
+    """How many values ``value`` holds (itself included)."""
+    if isinstance(value, dict):
+        return 1 + sum(_size(v) for v in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_size(v) for v in value)
+    return 1
 
 
 def item_field(name: str, scope: Scope) -> bool:

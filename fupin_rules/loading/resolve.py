@@ -82,16 +82,61 @@ def resolve(
     rid: str,
     version: str,
     docs: Mapping[str, YamlDocument],
-    stack: tuple[str, ...],
     problems: list[Problem],
+    done: dict[str, Resolved] | None = None,
 ) -> Resolved | None:
     """Version ``version`` of ``rid`` with its bases merged in (``docs``: the versions by
-    name; ``stack``: the versions being resolved, to find cycles), or None with the problems
-    added to ``problems``."""
+    name), or None with the problems added to ``problems``.
+
+    ``done`` keeps each version resolved for the next call, so that resolving every version of
+    a chain of revisions merges each version once, not once per later version; the chain is
+    walked in a loop, so its length is not bounded by Python's recursion limit.
+    """
+    done = {} if done is None else done
+    chain = [version]
+    seen = {version}
+    while chain[-1] not in done:
+        doc = docs[chain[-1]]
+        base_version = doc.data.get("extends")
+        if base_version is None:
+            break
+        if base_version in seen:
+            cycle = " -> ".join((*chain, base_version))
+            problems.append(
+                doc.problem(("extends",), f"extends 形成循环: {cycle}", code="extends.cycle")
+            )
+            return None
+        if base_version not in docs:
+            known = ", ".join(sorted(docs)) or "无"
+            problems.append(
+                doc.problem(
+                    ("extends",),
+                    f"找不到被修订的版本 {rid}@{base_version}",
+                    hint=f"已有版本: {known}",
+                    code="extends.missing",
+                )
+            )
+            return None
+        chain.append(base_version)
+        seen.add(base_version)
+    base = done[chain.pop()] if chain[-1] in done else None
+    for name in reversed(chain):
+        base = done[name] = _merge(rid, name, base, docs, problems)
+    return base
+
+
+def _merge(
+    rid: str,
+    version: str,
+    base: Resolved | None,
+    docs: Mapping[str, YamlDocument],
+    problems: list[Problem],
+) -> Resolved:
+    """Version ``version`` merged over ``base`` (its resolved base; None for none)."""
     doc = docs[version]
     data = doc.data
     base_version = data.get("extends")
-    if base_version is None:
+    if base is None:
         resolved = Resolved(
             id=rid,
             version=version,
@@ -106,26 +151,6 @@ def resolve(
             files=[],
         )
     else:
-        if base_version in (*stack, version):
-            chain = " -> ".join((*stack, version, base_version))
-            problems.append(
-                doc.problem(("extends",), f"extends 形成循环: {chain}", code="extends.cycle")
-            )
-            return None
-        if base_version not in docs:
-            known = ", ".join(sorted(docs)) or "无"
-            problems.append(
-                doc.problem(
-                    ("extends",),
-                    f"找不到被修订的版本 {rid}@{base_version}",
-                    hint=f"已有版本: {known}",
-                    code="extends.missing",
-                )
-            )
-            return None
-        base = resolve(rid, base_version, docs, (*stack, version), problems)
-        if base is None:
-            return None
         resolved = copy.copy(base)
         resolved.version = version
         resolved.top = Piece(
