@@ -30,7 +30,7 @@ RECORD_SCHEMAS = sorted((SCHEMAS / "records").glob("*.schema.json"))
 
 EXPECTED_STANDARDS = {
     "gx.household.exit": {"2016", "2017", "2018"},
-    "gx.village.exit": {"2016", "2018"},
+    "gx.village.exit": {"2016", "2017", "2018"},
     "gx.county.exit": {"2016", "2017"},
     "gx.household.identification": {"2017"},
 }
