@@ -128,7 +128,7 @@ def _dated_changes(before: list[Any], after: list[Any]) -> str:
 
 
 def _parameter_values(param: Mapping[str, Any]) -> str:
-    """A parameter's values as one line: ``2 万元`` or ``自 2017-01-01: 2; 自 2020-01-01: 5 万元``."""
+    """A parameter's values on one line: ``60 %`` or ``自 2017-01-01: 2; 自 2020-01-01: 5 万元``."""
     parts = []
     for v in param.get("values") or ():
         shown = "无已确认的值" if v["value"] is None else _show(v["value"])
