@@ -377,6 +377,11 @@ def make_household(
                 break
 
     attribute = "04" if dibao else _pick(rng, [("01", 0.9), ("06", 0.1)])
+    if attribute == "06" and any(
+        m["labour_skill"] in {"01", "02"} and 16 <= REFERENCE_YEAR - int(m["birth_date"][:4]) <= 65
+        for m in members
+    ):
+        attribute = "01"  # 特困供养 (五保) households have no working-age member able to work
     if (scenario == "pass" and rng.random() < 0.5) or (scenario != "pass" and rng.random() < 0.15):
         # exited: either rightly, or (for failing scenarios) a suspected wrongful exit
         exit_status = "1"
