@@ -105,3 +105,58 @@ def test_2018_keeps_the_2017_tests_and_splits_the_village_items(bundled: fr.Libr
         assert fields <= {"label", "severity", "sources", "unconfirmed", "note", "not_applicable",
                           "pass", "fail"}, fields  # fmt: skip
         assert {c.kind for c in diff(a, b)} <= {"ruleset", "criterion"}
+
+
+# The made-up "poverty line" series of domain notes §9.6 (2800 × 1.06ⁿ, and a Hubei projection):
+# none of their values may stand in any rule file as a parameter value.
+MADE_UP_LINES = {2968, 3146, 3335, 3535, 3747, 3072, 3255, 3449, 3655, 3873, 4103}
+
+
+def test_no_made_up_poverty_line_is_encoded(bundled: fr.Library) -> None:
+    for rs in bundled:
+        for name, param in rs.parameters.items():
+            for value in param.values:
+                assert value.value not in MADE_UP_LINES, f"{rs.key} {name} from {value.start}"
+
+
+def test_every_source_says_what_kind_it_is(bundled: fr.Library) -> None:
+    kinds = {"official", "news", "third-party", "translation", "code", "inferred"}
+    for rs in bundled:
+        for source in rs.sources:
+            assert source.reliability in kinds, f"{rs.key} {source.id}"
+
+
+def test_2017_criteria_cite_the_certification_tables(bundled: fr.Library) -> None:
+    """Every criterion of the 2017 household and village versions cites the 2017 table, and none
+    cites the machine translation any more."""
+    for sid, table in (
+        ("gx.household.exit", "pgfp_2017_table"),
+        ("gx.village.exit", "pgfp_village_2017"),
+    ):
+        rs = bundled.get(sid, version="2017")
+        for c in rs.criteria:
+            ids = [cit.source.id for cit in c.citations]
+            assert table in ids, f"{sid} {c.id}"
+            assert not any(cit.source.reliability == "translation" for cit in c.citations), c.id
+
+
+@pytest.mark.parametrize(
+    ("number", "as_of", "outcome"),
+    [
+        ("11010519491231002X", "2018-11-20", "pass"),
+        ("440524188001010014", "2018-11-20", "fail"),  # born 1880: before 1900
+        ("120223198902021249", "1989-02-02", "pass"),  # born on the evaluation date
+        ("120223198902021249", "1989-02-01", "fail"),  # born after the evaluation date
+        ("11010519491231002X ", "2018-11-20", "fail"),
+        ("110105491231002", "2018-11-20", "fail"),  # 15 digits: to be upgraded
+    ],
+)
+def test_quality_id_check(bundled: fr.Library, number: str, as_of: str, outcome: str) -> None:
+    rs = bundled.get("cn.record.quality", version="2014")
+    record = {
+        "household_id": "H1",
+        "division_code": "451025101201",
+        "household_size": 1,
+        "members": [{"name": "某", "relation": "01", "id_number": number}],
+    }
+    assert rs.evaluate(record, as_of=as_of).finding("id_number_valid").outcome == outcome
