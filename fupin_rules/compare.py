@@ -123,12 +123,10 @@ def _dated_changes(before: list[Any], after: list[Any]) -> str:
                 return "无已确认的值"
             return _show(v["value"]) + (" [未确认]" if v.get("unconfirmed") else "")
 
-        before, after = show(x), show(y)
+        was, now = show(x), show(y)
         # the same value with other sources or notes: say so rather than "0.5 → 0.5"
         parts.append(
-            f"自 {day}: {after} (依据或说明改变)"
-            if before == after
-            else f"自 {day}: {before} → {after}"
+            f"自 {day}: {now} (依据或说明改变)" if was == now else f"自 {day}: {was} → {now}"
         )
     return "; ".join(parts) or "(仅依据不同)"
 
