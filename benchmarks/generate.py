@@ -103,6 +103,9 @@ def household(rng: random.Random, n: int, *, missing: float = 0.02) -> dict[str,
                 del rec[key]
             else:
                 rec[key] = None
+    if rec.get("drinking_water_source") is not None:
+        # 是否解决安全饮用水, which the 2017 tables read; derived, so no random draw moves
+        rec["safe_drinking_water"] = rec["drinking_water_source"] in WATER[:5]
     rec["members"] = [_member(rng, i, n) for i in range(size)]
     return rec
 

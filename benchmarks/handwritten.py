@@ -1,4 +1,5 @@
-"""The 2018 household exit standard (gx.household.exit@2018) written by hand in Python.
+"""The 2018 household exit standard (gx.household.exit@2018 as frozen in ``benchmarks/rules``)
+written by hand in Python.
 
 The baseline of issue 6: the same nine per-criterion outcomes the engine gives (pass, fail,
 not_applicable, unknown), computed the way a programmer would write them for one standard,

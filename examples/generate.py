@@ -36,8 +36,8 @@ REFERENCE_YEAR = 2018
 INCOME_LINE = 2952  # the line the 2018 rule set uses (an unconfirmed floor; see the rule file)
 
 # Household scenarios and their share of all households. Every failing scenario breaks exactly
-# one criterion of gx.household.exit (2016 and 2018 versions alike), except "food_clothing",
-# which only fails under the 2018 version, and "multiple", which breaks two.
+# one criterion of gx.household.exit (2016, 2017 and 2018 versions alike), except "food_clothing",
+# which fails from the 2017 version on, and "multiple", which breaks two.
 SCENARIOS: list[tuple[str, int]] = [  # share in thousandths; they add up to 1000
     ("pass", 555),
     ("low_income", 120),
@@ -377,6 +377,11 @@ def make_household(
                 break
 
     attribute = "04" if dibao else _pick(rng, [("01", 0.9), ("06", 0.1)])
+    if attribute == "06" and any(
+        m["labour_skill"] in {"01", "02"} and 16 <= REFERENCE_YEAR - int(m["birth_date"][:4]) <= 65
+        for m in members
+    ):
+        attribute = "01"  # 特困供养 (五保) households have no working-age member able to work
     if (scenario == "pass" and rng.random() < 0.5) or (scenario != "pass" and rng.random() < 0.15):
         # exited: either rightly, or (for failing scenarios) a suspected wrongful exit
         exit_status = "1"
@@ -417,6 +422,9 @@ def make_household(
         "forest_area": forest,
         **flags,
         "receives_dibao": dibao,
+        # 2017 on, only A/B-class 低保 counts as a stable income: households without labour get
+        # class A; the few with labour and 低保 get C (they have an income source of their own)
+        **({"dibao_class": "A" if not labour else "C"} if dibao else {}),
         "receives_tekun": False,
         "food_clothing_secure": "food_clothing" not in failures,
         "dangerous_house": "dangerous_house" in failures,
@@ -465,7 +473,8 @@ def make_village(
     """A village record. Counts are plausible, not aggregated from the household file."""
     households = rng.randint(320, 720)
     population = households * rng.randint(36, 44) // 10
-    share = {"housing": 0.97, "water": 0.97, "electricity": 0.995, "insured": 0.975}
+    # shares above the 98% the 2017 tables require (95% in 2016) unless the kind breaks one
+    share = {"housing": 0.985, "water": 0.985, "electricity": 0.995, "insured": 0.985}
     kind = ("pass", "pass", "reference_only", "incidence", "housing", "pass", "water", "pass",
             "reference_only", "incidence_at_3", "pass", "medical")[index % 12]  # fmt: skip
     if kind == "housing":
@@ -481,6 +490,9 @@ def make_village(
         population -= population % 100
         remaining = population * 3 // 100
     ref_fail = kind == "reference_only"
+    large = [nv for nv in v["naturals"] if nv["households"] >= 20]
+    water_solved = int(households * share["water"])
+    poor_total = poor_households + poor_households // 2  # with those already exited
     return {
         "village_id": v["division_code"],
         "division_code": v["division_code"],
@@ -499,6 +511,10 @@ def make_village(
         "featured_industry_count": 0 if ref_fail and index % 2 == 0 else rng.randint(1, 4),
         "featured_industries": "砂糖橘、桑蚕、林下养鸡",
         "poor_households_without_industry": 0,
+        "poor_households_registered": poor_total,
+        "poor_households_with_industry": 0 if ref_fail else poor_total - poor_total // 10,
+        "poor_households_no_labour_or_away": poor_total // 20,
+        "industry_cooperative_or_base": not ref_fail,
         "households_housing_secured": int(households * share["housing"]),
         "residents_medically_insured": int(population * share["insured"]),
         "dropouts_due_to_poverty": 0,
@@ -507,16 +523,33 @@ def make_village(
         "road_hardened": True,
         "road_roadbed_width": 4.5,
         "road_pavement_width": rng.choice([3.0, 3.5, 3.5, 4.0]),
-        "households_water_solved": int(households * share["water"]),
+        # the big hamlet without a road (natural village 1) is one of them
+        "large_natural_villages": len(large),
+        "large_natural_villages_road_ok": sum(1 for nv in large if nv["road_access"]),
+        "households_water_solved": water_solved,
+        "households_safe_water": water_solved,
         "households_electricity": int(households * share["electricity"]),
         "committee_office": True,
         "notice_board": True,
-        "health_room": rng.random() < 0.85,
+        "health_room": (health_room := rng.random() < 0.85),
         "health_care_within_5km": True,
+        "standard_health_room": health_room,
+        "township_seat_village": index % 4 == 0,
+        "basketball_court": True,
+        "culture_room_or_stage": True,
+        "broadband": True,
+        "pension_insured_rate": 92.5,
+        "pension_60plus_paid_rate": 100,
+        "poor_households_dibao_eligible": poor_households // 3,
+        "poor_households_dibao_enrolled": poor_households // 3,
         "tv_channels_available": not ref_fail,
-        "households_tv": households - rng.randint(0, 15),
+        "households_tv": (tv := households - rng.randint(0, 15)),
+        "households_tv_or_online": households if not ref_fail else tv,
         "collective_income": 0 if ref_fail else round(rng.uniform(1.0, 8.0), 1),
+        "village_cooperative": not ref_fail,
         "committee_assessed_good": True,
+        "committee_performs_duties": True,
+        "weak_party_org_situations": 0,
         "natural_villages": [
             {
                 "natural_village_id": nv["natural_village_id"],

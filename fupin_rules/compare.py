@@ -21,6 +21,7 @@ from ._canonical import dumps, fingerprint, plain
 from .evaluation import parse_day
 from .io.inputs import Rows, input_kind, read_inputs, units
 from .io.tables import TableReader
+from .loading.canonical import BEGINNING
 from .model import Result, RuleSet
 from .parallel import columns_installed
 
@@ -79,6 +80,8 @@ class Change:
     def __str__(self) -> str:
         what = f"{_KIND_ZH[self.kind]} {self.name}"
         if self.change == "added":
+            if self.kind == "parameter" and isinstance(self.after, Mapping):
+                return f"+ 新增{what}: {_parameter_values(self.after)}"
             return f"+ 新增{what}"
         if self.change == "removed":
             return f"- 删除{what}"
@@ -120,8 +123,23 @@ def _dated_changes(before: list[Any], after: list[Any]) -> str:
                 return "无已确认的值"
             return _show(v["value"]) + (" [未确认]" if v.get("unconfirmed") else "")
 
-        parts.append(f"自 {day}: {show(x)} → {show(y)}")
+        was, now = show(x), show(y)
+        # the same value with other sources or notes: say so rather than "0.5 → 0.5"
+        parts.append(
+            f"自 {day}: {now} (依据或说明改变)" if was == now else f"自 {day}: {was} → {now}"
+        )
     return "; ".join(parts) or "(仅依据不同)"
+
+
+def _parameter_values(param: Mapping[str, Any]) -> str:
+    """A parameter's values on one line: ``60 %`` or ``自 2017-01-01: 2; 自 2020-01-01: 5 万元``."""
+    parts = []
+    for v in param.get("values") or ():
+        shown = "无已确认的值" if v["value"] is None else _show(v["value"])
+        shown += " [未确认]" if v.get("unconfirmed") else ""
+        parts.append(shown if v["from"] == BEGINNING else f"自 {v['from']}: {shown}")
+    unit = f" {param['unit']}" if param.get("unit") else ""
+    return "; ".join(parts) + unit if parts else "(无)"
 
 
 def _show(value: Any) -> str:
@@ -148,7 +166,8 @@ def _compare_items(
     for name, new in after.items():
         old = before.get(name)
         if old is None:
-            yield Change(kind, name, "added")
+            # an added parameter carries its values, which the line shows
+            yield Change(kind, name, "added", after=new if kind == "parameter" else None)
             continue
         for key in sorted(set(old) | set(new)):
             if old.get(key) != new.get(key):

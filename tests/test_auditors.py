@@ -210,20 +210,24 @@ def test_a_version_inserted_between_two_leaves_both_as_they_were(tmp_path: Path)
     standards, schemas = _copy(tmp_path)
     before = _fingerprints(standards, schemas)
     folder = standards / "gx.household.exit"
-    # A 2017 revision that changes nothing, between 2016 and 2018; 2018 now revises it.
-    (folder / "2017.yaml").write_text(
-        'kind: ruleset\nid: gx.household.exit\nversion: "2017"\nextends: "2016"\n'
-        'title: 插入的版本\neffective:\n  from: "2017-06-01"\n'
+    # A revision that changes nothing, between 2017 and 2018; 2018 now revises it, and 2017
+    # ends where it starts.
+    (folder / "2018a.yaml").write_text(
+        'kind: ruleset\nid: gx.household.exit\nversion: "2018a"\nextends: "2017"\n'
+        'title: 插入的版本\neffective:\n  from: "2018-03-01"\n'
         "sources:\n  - id: inserted\n    title: 未被任何指标引用的文件\n",
         encoding="utf-8",
     )
-    text16 = (folder / "2016.yaml").read_text("utf-8").replace('  until: "2018-09-29"\n', "")
-    (folder / "2016.yaml").write_text(text16, encoding="utf-8")
-    text18 = (folder / "2018.yaml").read_text("utf-8").replace('extends: "2016"', 'extends: "2017"')
+    text17 = (folder / "2017.yaml").read_text("utf-8").replace('  until: "2018-09-29"\n', "")
+    (folder / "2017.yaml").write_text(text17, encoding="utf-8")
+    text18 = (folder / "2018.yaml").read_text("utf-8").replace('extends: "2017"', 'extends: "2018a"')
     (folder / "2018.yaml").write_text(text18, encoding="utf-8")
-    after = _fingerprints(standards, schemas)
+    lib = fr.load_library(standards, schemas=schemas)
+    after = {rs.key: rs.fingerprint for rs in lib}
     assert {k: after[k] for k in before} == before
-    assert after["gx.household.exit@2017"] not in before.values()
+    assert after["gx.household.exit@2018a"] not in before.values()
+    assert lib.get("gx.household.exit", version="2017").effective_until == "2018-02-28"
+    assert lib.get("gx.household.exit", version="2018a").effective_until == "2018-09-29"
 
 
 def test_only_the_schema_fields_a_version_reads_are_in_its_fingerprint(tmp_path: Path) -> None:
@@ -254,8 +258,10 @@ def test_the_fingerprint_states_the_fields_it_reads(bundled: fr.Library) -> None
     rs = bundled.get("gx.household.exit", version="2018")
     part = rs.canonical["record_schema"]
     assert part["subject"] == "household"
-    assert "per_capita_net_income" in part["reads"] and "household_id" in part["reads"]
+    assert "per_capita_net_income" in part["reads"]
+    assert "household_id" in part["reads"]
     assert "head_name" not in part["reads"]
     assert set(part["schema"]["properties"]) == set(part["reads"])
-    assert "effective" in rs.canonical and set(rs.canonical["effective"]) == {"from"}
+    assert "effective" in rs.canonical
+    assert set(rs.canonical["effective"]) == {"from"}
     assert "extends" not in rs.canonical

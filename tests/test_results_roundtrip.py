@@ -109,13 +109,13 @@ def test_a_failed_income_test_says_what_it_would_take(rs: fr.RuleSet) -> None:
     record["per_capita_net_income"] = line - 215
     finding = rs.evaluate(record).finding("income_above_line")
     assert finding.outcome == "fail"
-    assert finding.hints == ("「家庭人均纯收入」还差 215 元 (标准: 高于 2952 元)",)
+    assert finding.hints == ("「家庭稳定年人均纯收入」还差 215 元 (标准: 高于 2952 元)",)
     record["per_capita_net_income"] = Decimal(line) - Decimal("0.5")
     finding = rs.evaluate(record).finding("income_above_line")
-    assert finding.hints == ("「家庭人均纯收入」还差 0.5 元 (标准: 高于 2952 元)",)
+    assert finding.hints == ("「家庭稳定年人均纯收入」还差 0.5 元 (标准: 高于 2952 元)",)
     record["per_capita_net_income"] = line
     finding = rs.evaluate(record).finding("income_above_line")
-    assert finding.hints == ("「家庭人均纯收入」恰为 2952 元, 须高于此标准",)
+    assert finding.hints == ("「家庭稳定年人均纯收入」恰为 2952 元, 须高于此标准",)
     passed = rs.evaluate(SAMPLE[0]).finding("income_above_line")
     assert passed.outcome == "pass"
     assert passed.hints == ()

@@ -29,8 +29,8 @@ CODELIST_FILES = sorted((STANDARDS / "codes").glob("*.yaml"))
 RECORD_SCHEMAS = sorted((SCHEMAS / "records").glob("*.schema.json"))
 
 EXPECTED_STANDARDS = {
-    "gx.household.exit": {"2016", "2018"},
-    "gx.village.exit": {"2016", "2018"},
+    "gx.household.exit": {"2016", "2017", "2018"},
+    "gx.village.exit": {"2016", "2017", "2018"},
     "gx.county.exit": {"2016", "2017"},
     "gx.household.identification": {"2017"},
 }
@@ -253,7 +253,8 @@ def test_example_records_use_declared_fields(key: tuple[str, str]) -> None:
     props = schema["properties"]
     member_props = props.get("members", {}).get("items", {}).get("properties", {})
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    base = doc.get("example_base", {})
+    # example_base is inherited from the base version unless this file writes one
+    base = next((d["example_base"] for d in reversed(_chain(doc)) if "example_base" in d), {})
     for ex in doc.get("examples", []):
         record = {**base, **ex["record"]}
         unknown = set(record) - set(props)
@@ -267,7 +268,7 @@ def test_example_records_use_declared_fields(key: tuple[str, str]) -> None:
 
 def test_income_line_boundaries_are_examples() -> None:
     """Income exactly at the line fails "超过"; 13.0 m² per person passes."""
-    for version in ("2016", "2018"):
+    for version in ("2016", "2017", "2018"):
         doc = RULESETS[("gx.household.exit", version)]
         names = [e["name"] for e in doc["examples"]]
         assert any("恰好等于标准" in n for n in names)
@@ -286,8 +287,11 @@ def test_versions_never_overlap() -> None:
 
 
 def test_national_line_by_year() -> None:
-    """2011-2016 confirmed; later years marked unconfirmed with a note."""
-    values = RULESETS[("gx.household.exit", "2018")]["parameters"]["income_line"]["values"]
+    """2011-2016 confirmed; later years marked unconfirmed with a note. The series is written
+    once, in the first version; the revisions inherit it."""
+    values = RULESETS[("gx.household.exit", "2016")]["parameters"]["income_line"]["values"]
+    for version in ("2017", "2018"):
+        assert "income_line" not in RULESETS[("gx.household.exit", version)].get("parameters", {})
     by_year = {v["from"][:4]: v for v in values}
     confirmed = {"2011": 2536, "2012": 2625, "2013": 2736, "2014": 2800, "2015": 2855, "2016": 2952}
     for year, amount in confirmed.items():
@@ -301,9 +305,9 @@ def test_national_line_by_year() -> None:
 def test_2018_revisions_hold_only_the_delta() -> None:
     for sid in ("gx.household.exit", "gx.village.exit"):
         doc = RULESETS[(sid, "2018")]
-        assert doc["extends"] == "2016"
+        assert doc["extends"] == "2017"
         assert "subject" not in doc
-        base_ids = {c["id"] for c in RULESETS[(sid, "2016")]["criteria"]}
+        base_ids = set(_resolved(RULESETS[(sid, "2017")])["criteria"])
         for c in doc.get("criteria", []):
             assert c["id"] in base_ids
             assert "test" not in c or c.get("unconfirmed"), c["id"]

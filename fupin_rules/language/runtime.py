@@ -228,13 +228,14 @@ def length(value: Any) -> int:
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^[0-9]{17}[0-9Xx]$")
+_ID_RE = re.compile(r"[0-9]{17}[0-9Xx]")
+"""Matched whole (``fullmatch``): ``$`` would let a trailing newline through."""
 
 
 def id_valid(value: Any) -> bool:
     """Whether ``value`` is an 18-character resident ID number with a valid GB 11643 check
     character and a real birth date."""
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
         return False
     weighted = sum(int(c) * w for c, w in zip(value[:17], _ID_WEIGHTS, strict=True))
     if _ID_CHECK[weighted % 11] != value[17].upper():
@@ -248,7 +249,7 @@ def id_valid(value: Any) -> bool:
 
 def id_birth_date(value: Any) -> str:
     """The birth date in an ID number, as ISO text; a malformed number fails."""
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
         msg = f"身份证号格式不对: {value!r}"
         raise EvaluationError(msg)
     text = f"{value[6:10]}-{value[10:12]}-{value[12:14]}"
@@ -258,7 +259,7 @@ def id_birth_date(value: Any) -> str:
 
 def id_sex(value: Any) -> str:
     """'男' if the 17th digit of an ID number is odd, else '女'; a malformed number fails."""
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
         msg = f"身份证号格式不对: {value!r}"
         raise EvaluationError(msg)
     return "男" if int(value[16]) % 2 else "女"

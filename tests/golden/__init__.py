@@ -28,12 +28,14 @@ HERE = Path(__file__).resolve().parent
 
 HOUSEHOLD_EXIT = ("-s", "gx.household.exit")
 OLD, NEW = ("--as-of", "2017-11-20"), ("--as-of", "2018-11-20")
+V2016 = ("--version", "2016")  # the 2017 versions are in force on 2017-11-20
 HOUSEHOLDS, VILLAGES = "households.jsonl", "villages.jsonl"
 EXPORT = "../fixtures/io/national_export.xlsx"
 PARAM = ("--param", "income_line=3535")
 
 CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("household-exit-2016.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *OLD, HOUSEHOLDS)),
+    ("household-exit-2016.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *V2016, *OLD, HOUSEHOLDS)),
+    ("household-exit-2017.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *OLD, HOUSEHOLDS)),
     ("household-exit-2018.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *NEW, HOUSEHOLDS)),
     ("household-exit-2018-brief.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *NEW, "--brief", HOUSEHOLDS)),
     (
@@ -45,7 +47,8 @@ CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "household-identification-2017.jsonl",
         ("evaluate", "-s", "gx.household.identification", *NEW, HOUSEHOLDS),
     ),
-    ("village-exit-2016.jsonl", ("evaluate", "-s", "gx.village.exit", *OLD, VILLAGES)),
+    ("village-exit-2016.jsonl", ("evaluate", "-s", "gx.village.exit", *V2016, *OLD, VILLAGES)),
+    ("village-exit-2017.jsonl", ("evaluate", "-s", "gx.village.exit", *OLD, VILLAGES)),
     ("village-exit-2018.jsonl", ("evaluate", "-s", "gx.village.exit", *NEW, VILLAGES)),
     ("household-exit-2018-explain.txt", ("explain", *HOUSEHOLD_EXIT, *NEW, HOUSEHOLDS)),
     (
