@@ -84,6 +84,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "calendar.lint",
         "calendar.render",
         "events.steps",
+        "events.subject",
         "events.check",
         "events.reading",
     ),

@@ -44,7 +44,7 @@ from .procedures import (
     load_procedure_document,
     select_procedure,
 )
-from .year import SubjectState, SubjectYear, apply_event, record_after, years_of
+from .year import SubjectState, SubjectYear, apply_event, marks_found, record_after, years_of
 
 __all__ = [
     "EVENT_SCHEMA",
@@ -68,6 +68,7 @@ __all__ = [
     "link_problems",
     "load_procedure_document",
     "mark_label",
+    "marks_found",
     "member_key",
     "read_event",
     "record_after",

@@ -24,7 +24,14 @@ from ..calendar.moments import Moment, parse_moment
 from ..errors import UsageError
 from .model import MARKS, Event, member_key
 
-__all__ = ["SubjectState", "SubjectYear", "apply_event", "record_after", "years_of"]
+__all__ = [
+    "SubjectState",
+    "SubjectYear",
+    "apply_event",
+    "marks_found",
+    "record_after",
+    "years_of",
+]
 
 Sets = Callable[[Event], Mapping[str, Any]]
 """The marks an event sets by its type (from its procedure)."""
@@ -116,6 +123,23 @@ def record_after(record: Mapping[str, Any] | None, event: Event) -> Mapping[str,
     return after
 
 
+def marks_found(state: SubjectState, event: Event) -> SubjectState:
+    """``state`` with the marks ``event``'s own record shows (the record as the event found
+    the subject), where no event set them: what the event found, marks and all."""
+    if event.record is None:
+        return state
+    marks = dict(state.marks)
+    origins = dict(state.origins)
+    recorded = set(state.recorded)
+    for mark in MARKS:
+        value = event.record.get(mark)
+        if value is not None and (mark not in marks or mark in recorded):
+            marks[mark] = value
+            origins[mark] = event.id
+            recorded.add(mark)
+    return attrs.evolve(state, marks=marks, origins=origins, recorded=frozenset(recorded))
+
+
 def apply_event(state: SubjectState, event: Event, sets: Mapping[str, Any] = EMPTY) -> SubjectState:
     """The state after ``event``, applied to ``state`` (the state it found).
 
@@ -127,16 +151,8 @@ def apply_event(state: SubjectState, event: Event, sets: Mapping[str, Any] = EMP
         msg = f"事项 {event.id} 的对象是 {event.subject_id}, 不是 {state.id}"
         raise UsageError(msg)
     found = event.record if event.record is not None else state.record
-    marks = dict(state.marks)
-    origins = dict(state.origins)
-    recorded = set(state.recorded)
-    if event.record is not None:
-        for mark in MARKS:
-            value = event.record.get(mark)
-            if value is not None and (mark not in marks or mark in recorded):
-                marks[mark] = value
-                origins[mark] = event.id
-                recorded.add(mark)
+    seen = marks_found(state, event)
+    marks, origins, recorded = dict(seen.marks), dict(seen.origins), set(seen.recorded)
     for mark, value in (*sets.items(), *event.marks.items()):
         marks[mark] = value
         origins[mark] = event.id
