@@ -64,6 +64,7 @@ class Requirement:
     citations: tuple[Citation, ...]
     unconfirmed: bool
     path: Path_
+    """Where its values are written in the file (for problems)."""
 
 
 @attrs.frozen
@@ -344,8 +345,9 @@ class _Builder:
                 self.problem(where, "须写 equals 或 in 二者之一", "procedure.requirement")
                 continue
             allowed = (r["equals"],) if "equals" in r else tuple(r["in"])
+            values_at = (*where, "equals" if "equals" in r else "in")
             for value in allowed:
-                self._mark_value(r["mark"], value, where)
+                self._mark_value(r["mark"], value, values_at)
             requires.append(
                 Requirement(
                     mark=r["mark"],
@@ -354,7 +356,7 @@ class _Builder:
                     message=r.get("message"),
                     citations=self._cites(r.get("sources") or (), (*where, "sources")),
                     unconfirmed=bool(r.get("unconfirmed", False)),
-                    path=where,
+                    path=values_at,
                 )
             )
         sets = dict(spec.get("sets") or {})
@@ -381,7 +383,7 @@ class _Builder:
         if (mark in _BOOLEAN_MARKS) != isinstance(value, bool):
             want = "true 或 false" if mark in _BOOLEAN_MARKS else "文本 (如 未脱贫)"
             self.problem(
-                path, f"标注 {mark} 的取值应为{want}, 实际为 {value!r}", "procedure.mark-value"
+                path, f"标注 {mark} 的取值应为 {want}, 实际为 {value!r}", "procedure.mark-value"
             )
 
     def _steps(
