@@ -85,8 +85,7 @@ def test_every_broken_event_is_one_invalid_result_with_its_place(
     second = results[-1]
     assert (second.record_id, second.outcome) == ("G2", "fail")
     assert second.finding("state").items[0].message == (
-        "只有未脱贫 (含预脱贫、返贫) 的户才能脱贫退出:"
-        " 此前脱贫标志 (村: 退出状态)为 已脱贫(享受政策) (据事项 G1)"
+        "只有未脱贫 (含预脱贫、返贫) 的户才能脱贫退出: 此前脱贫标志为 已脱贫(享受政策) (据事项 G1)"
     )
 
 

@@ -115,7 +115,7 @@ def test_a_return_to_poverty_finds_the_exit(bundled: fr.Library) -> None:
     alone = _batch(bundled, back)["R1"].finding("state")
     assert (
         alone.items[0].message
-        == "不是脱贫户 (或退出户), 不能返贫纳入: 此前脱贫标志 (村: 退出状态)为 未脱贫 (据本事项所附记录)"
+        == "不是脱贫户 (或退出户), 不能返贫纳入: 此前脱贫标志为 未脱贫 (据本事项所附记录)"
     )
 
 

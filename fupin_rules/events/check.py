@@ -320,7 +320,11 @@ class EventChecker:
             return make_finding("standard", "unknown", str(exc), severity=severity)
         result = rs.evaluate(thaw(record), as_of=event.day, source=event.source)
         outcome = _STANDARD_OUTCOMES[result.outcome]
-        bad = [f for f in result.findings if f.outcome in {"fail", "unknown"}]
+        bad = (
+            [f for f in result.findings if f.outcome in {"fail", "unknown"}]
+            if result.outcome != "pass"
+            else []
+        )
         items = [
             ItemFinding(
                 index=rs.criteria.index(rs.criterion(f.criterion)),

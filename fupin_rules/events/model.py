@@ -68,11 +68,15 @@ def kind_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
-def mark_label(mark: str) -> str:
-    """A status mark as staff read it (``planned_exit`` -> 计划脱贫 (摘帽))."""
+def mark_label(mark: str, kind: str | None = None) -> str:
+    """A status mark as staff read it (``planned_exit`` -> 计划脱贫 (摘帽)); for a subject
+    ``kind`` where the name differs by kind (``exit_status``: 户 脱贫标志, 村 退出状态)."""
     marks: Mapping[str, Any] = _properties()["changes"]["properties"]["marks"]["properties"]
     found = marks.get(mark)
-    return str(found["title"]) if isinstance(found, Mapping) else mark
+    if not isinstance(found, Mapping):
+        return mark
+    by_kind = found.get("x-labels") or {}
+    return str(by_kind.get(kind) or found["title"])
 
 
 def member_key(member: Mapping[str, Any]) -> str | None:

@@ -41,11 +41,10 @@ class TableForm:
 
 def table_event(item: InputRecord, form: TableForm, date: str | None) -> InputRecord:
     """The event one household of a form stands for (the item as it is, if its rows were
-    refused; refused with :data:`NO_DATE` without a date)."""
+    refused). Without a date it is refused with :data:`NO_DATE`, the event (without its
+    date) kept with the reason, so that its result still names the household."""
     if item.error is not None:
         return item
-    if date is None:
-        return InputRecord(source=item.source, error=NO_DATE, rows=item.rows)
     record = item.record
     household = str(record.get("household_id"))
     spec = form.spec
@@ -57,12 +56,16 @@ def table_event(item: InputRecord, form: TableForm, date: str | None) -> InputRe
         "event_id": f"{form.event_type}:{household}",
         "type": form.event_type,
         "subject": {"kind": "household", "id": household},
-        "date": date,
-        "changes": changes,
-        "steps": [{"step": spec.step, "date": date, "documents": [spec.document]}],
     }
+    if date is not None:
+        data["date"] = date
+    data["changes"] = changes
+    if date is not None:
+        data["steps"] = [{"step": spec.step, "date": date, "documents": [spec.document]}]
     if record.get("division_code") is not None:
         data["division_code"] = record["division_code"]
+    if date is None:
+        return InputRecord(source=item.source, record=data, error=NO_DATE, rows=item.rows)
     return InputRecord(source=item.source, record=data, rows=item.rows)
 
 

@@ -78,7 +78,7 @@ class SubjectChecks:
             if r.subject not in (None, subject):
                 continue
             value = seen.marks.get(r.mark)
-            label = mark_label(r.mark)
+            label = mark_label(r.mark, subject)
             if value is None:
                 skipped.append(label)
                 continue
@@ -110,9 +110,11 @@ class SubjectChecks:
             message = f"与此前的状态相符 (此前的事项: {'、'.join(seen.events)})"
         elif judged:
             message = "与所附记录的状态相符"
+        elif skipped:
+            message = f"此前没有该对象的事项和记录, 未核对{'、'.join(skipped)}"
         else:
             message = "此前没有该对象的事项和记录, 未核对状态"
-        if skipped:
+        if skipped and (items or judged):
             message += f"; 此前状态不明, 未核对: {'、'.join(skipped)}"
         return make_finding(
             "state",
@@ -186,13 +188,13 @@ class SubjectChecks:
                 continue
             kind = event.subject_kind
             if self._norm(kind, mark, shown) != self._norm(kind, mark, seen.marks[mark]):
+                label, was = mark_label(mark, kind), self._shown(kind, mark, shown)
                 items.append(
                     ItemFinding(
                         index=0,
                         item_id=mark,
                         outcome="fail",
-                        message=f"所附记录的{mark_label(mark)}为 {self._shown(kind, mark, shown)},"
-                        f" 但事项 {seen.origins[mark]} 已使其为"
+                        message=f"所附记录的{label}为 {was}, 但事项 {seen.origins[mark]} 已使其为"
                         f" {self._shown(kind, mark, seen.marks[mark])}",
                         values={"mark": mark},
                     )
@@ -218,7 +220,7 @@ class SubjectChecks:
                 label = _CHANGE_LABELS[name]
             else:
                 stated = name in event.marks
-                label = f"标注「{mark_label(name)}」(changes.marks.{name})"
+                label = f"标注「{mark_label(name, event.subject_kind)}」(changes.marks.{name})"
             if not stated:
                 items.append(
                     ItemFinding(n, name, "fail", f"「{kind.label}」须写明{label}", values={})
@@ -245,11 +247,13 @@ class SubjectChecks:
                 parts.append(f"新增成员 {len(event.added)} 名")
             if event.removed:
                 parts.append(f"减少成员 {len(event.removed)} 名")
+            if parts:
+                parts[-1] += ", 原因和日期齐全"
             parts += [
-                f"{mark_label(m)}: {self._shown(event.subject_kind, m, v)}"
+                f"标注{mark_label(m, event.subject_kind)}为 {self._shown(event.subject_kind, m, v)}"
                 for m, v in sorted(event.marks.items())
             ]
-            message = "、".join(parts) + ", 原因、日期和标注齐全"
+            message = "; ".join(parts)
         return make_finding(
             "changes",
             "fail" if items else ("pass" if changed else "not_applicable"),
