@@ -3,6 +3,7 @@ broken one is ``invalid`` with its reasons and its place; the batch goes on."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -20,7 +21,7 @@ from fupin_rules.events.check import EVENT_CHECK, EventChecker
 from fupin_rules.io.jsonl import InputRecord, read_jsonl
 
 from .conftest import ROOT
-from .test_events_support import event, exit_event
+from .test_events_support import event, exit_event, record
 
 BROKEN = [
     ("{not json", "不是有效的 JSON: 此处应有用双引号括起的键 (第 2 列)"),
@@ -145,3 +146,58 @@ def test_output_is_byte_identical_whatever_the_hash_seed() -> None:
     done = subprocess.run(argv, capture_output=True, env=env, check=True, cwd=ROOT)
     assert done.stdout.decode("utf-8") == out.getvalue()
     assert out.getvalue().count("\n") == 12
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            out += _paths(item, (*path, i))
+    return out
+
+
+@given(st.data())
+def test_any_value_anywhere_in_an_event_gives_one_result(
+    bundled: fr.Library, data: st.DataObject
+) -> None:
+    """An event with any JSON value put at any place (the record, a step, a mark, a date)
+    gives exactly one result and never an exception."""
+    base = exit_event("2018-11-20", event_id="F1")
+    base["changes"] = {
+        "members_added": [{"name": "某", "increase_reason": "嫁入", "increase_date": "2018-09-01"}],
+        "marks": {"planned_exit": True},
+    }
+    path = data.draw(st.sampled_from([p for p in _paths(base) if p]))
+    parent = functools.reduce(lambda value, key: value[key], path[:-1], base)
+    parent[path[-1]] = data.draw(_JSON)
+    items = [
+        InputRecord(source="f:1", record=base),
+        InputRecord(source="f:2", record=exit_event("2018-11-21", event_id="F2")),
+    ]
+    results = EventChecker(bundled).check_all(items)
+    assert [r.source for r in results] == ["f:1", "f:2"]
+    assert json.loads(results[0].to_json())["source"] == "f:1"
+
+
+def test_odd_values_in_a_record_are_reported_not_raised(bundled: fr.Library) -> None:
+    """A mapping where a mark's text belongs, text where the members belong: the standard says
+    the record is invalid; the state check compares without failing."""
+    household = record("exits_2018")
+    household["exit_status"] = {"code": "0"}
+    household["members"] = "杨英光"
+    result = EventChecker(bundled).check(exit_event("2018-11-20", record=household))
+    assert result.outcome == "fail"
+    assert result.finding("standard").outcome == "unknown"
+    assert result.finding("state").outcome == "fail"

@@ -83,7 +83,7 @@ class SubjectChecks:
                 skipped.append(label)
                 continue
             judged += 1
-            allowed = {self._norm(subject, r.mark, a) for a in r.allowed}
+            allowed = [self._norm(subject, r.mark, a) for a in r.allowed]
             if self._norm(subject, r.mark, value) in allowed:
                 continue
             origin = seen.origins.get(r.mark)
