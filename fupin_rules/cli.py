@@ -22,6 +22,7 @@ from .compare import diff, impact_of, impact_pairs
 from .decision import OUTCOME_LABELS
 from .errors import FupinRulesError, RuleFileError, UsageError
 from .evaluation import parse_day
+from .events.cli import register_events_command
 from .explain import evaluate_items, explain_text
 from .io import atomic_output
 from .io.commands import register as register_io_commands
@@ -495,6 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
 _EXTENSIONS: tuple[Callable[[Any, Callable[..., argparse.ArgumentParser]], None], ...] = (
     register_calendar_command,
     register_io_commands,
+    register_events_command,
 )
 """Functions that add more subcommands (calendar, check, convert), each given the subparsers
 and the ``command(name, handler, help, epilog)`` helper."""

@@ -24,6 +24,7 @@ from ._yaml import YamlDocument, read_yaml
 from .calendar.loading import load_calendar_document, select_calendar
 from .errors import NotFoundError, Problem, RuleFileError, UsageError
 from .evaluation import parse_day
+from .events.procedures import link_problems, load_procedure_document, mark_values_of
 from .io.headermaps import load_headermap_document
 from .loading import build_codelist, build_rulesets
 from .model import RuleSet
@@ -31,7 +32,7 @@ from .records import CodeList, RecordSchema, load_record_schema
 
 __all__ = ["KINDS", "Library", "files_of_kind", "load_library", "rule_files"]
 
-KINDS = ("ruleset", "codelist", "calendar", "headermap")
+KINDS = ("ruleset", "codelist", "calendar", "headermap", "procedure")
 """The kinds of file a library holds (the ``kind:`` key of each YAML file)."""
 
 
@@ -48,6 +49,8 @@ class Library:
     headermaps: Mapping[str, tuple[Any, ...]] = attrs.field(converter=freeze)
     """id -> header-map versions (see :mod:`fupin_rules.io`)."""
     roots: tuple[str, ...]
+    procedures: Mapping[str, tuple[Any, ...]] = attrs.field(factory=dict, converter=freeze)
+    """id -> procedure versions (see :mod:`fupin_rules.events`)."""
 
     def ids(self) -> list[str]:
         """The ids of all standards, sorted."""
@@ -224,6 +227,14 @@ def load_library(
     problems.extend(found)
     calendars = _load_calendars(docs["calendar"], problems)
     headermaps = _load_headermaps(docs["headermap"], problems)
+    procedures = _load_procedures(
+        docs["procedure"],
+        problems,
+        calendars=calendars,
+        standards={rs.id: rs.subject for rs in rulesets},
+        headermaps=headermaps,
+        record_schemas=record_schemas,
+    )
     if problems:
         raise RuleFileError(problems)
     grouped: dict[str, list[RuleSet]] = {}
@@ -239,6 +250,7 @@ def load_library(
         calendars=calendars,
         headermaps=headermaps,
         roots=tuple(str(r) for r in roots),
+        procedures=procedures,
     )
 
 
@@ -297,3 +309,29 @@ def _load_headermaps(
     if not docs:
         return {}
     return _load_kind(docs, problems, load_headermap_document)
+
+
+def _load_procedures(
+    docs: Sequence[YamlDocument],
+    problems: list[Problem],
+    *,
+    calendars: Mapping[str, tuple[Any, ...]],
+    standards: Mapping[str, str],
+    headermaps: Mapping[str, tuple[Any, ...]],
+    record_schemas: Mapping[str, RecordSchema],
+) -> dict[str, tuple[Any, ...]]:
+    if not docs:
+        return {}
+    procedures = _load_kind(docs, problems, load_procedure_document)
+    problems.extend(
+        link_problems(
+            procedures,
+            calendar_actions={
+                k: frozenset(a for c in cs for a in c.actions) for k, cs in calendars.items()
+            },
+            standards=standards,
+            headermaps=headermaps,
+            mark_values=mark_values_of(record_schemas),
+        )
+    )
+    return procedures

@@ -60,6 +60,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "calendar.parts",
         "calendar.model",
         "calendar.loading",
+        "events",
+        "events.model",
+        "events.procedures",
+        "events.year",
     ),
     # 4. applying a rule set to a record; what findings tell beyond outcomes
     ("evaluation", "hints"),
@@ -82,11 +86,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "testing",
         "calendar.lint",
         "calendar.render",
+        "events.steps",
+        "events.subject",
+        "events.check",
+        "events.reading",
     ),
     # 8. problem lists
-    ("reports", "reports.*"),
+    ("reports", "reports.*", "events.report"),
     # 9. subcommands
-    ("io.commands", "calendar.cli", "calendar"),
+    ("io.commands", "calendar.cli", "calendar", "events.cli"),
     # 10. the command line and the package's public face
     ("cli", ""),
 )

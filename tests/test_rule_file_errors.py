@@ -160,7 +160,7 @@ CASES = {
     "wrong-kind": (
         {"r.yaml": HEADER.replace("kind: ruleset", "kind: rulest") + GOOD_CRITERION},
         [
-            "r.yaml:1:1: kind: kind 应为 ruleset、codelist、calendar、headermap 之一, 实际是 'rulest' (提示: 每个规则文件的第一项写 kind: ruleset (或 codelist、calendar、headermap))"
+            "r.yaml:1:1: kind: kind 应为 ruleset、codelist、calendar、headermap、procedure 之一, 实际是 'rulest' (提示: 每个规则文件的第一项写 kind: ruleset (或 codelist、calendar、headermap))"
         ],
     ),
     "extends-missing": (

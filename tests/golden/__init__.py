@@ -32,6 +32,7 @@ V2016 = ("--version", "2016")  # the 2017 versions are in force on 2017-11-20
 HOUSEHOLDS, VILLAGES = "households.jsonl", "villages.jsonl"
 EXPORT = "../fixtures/io/national_export.xlsx"
 PARAM = ("--param", "income_line=3535")
+EVENTS = "../fixtures/events/golden-events.jsonl"
 
 CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("household-exit-2016.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *V2016, *OLD, HOUSEHOLDS)),
@@ -55,6 +56,9 @@ CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "household-exit-impact.txt",
         ("impact", *HOUSEHOLD_EXIT, "--from", "2016", "--to", "2018", *NEW, HOUSEHOLDS),
     ),
+    ("events-2018.jsonl", ("events", "check", EVENTS)),
+    ("events-2018-brief.jsonl", ("events", "check", "--brief", EVENTS)),
+    ("events-2018-problems.md", ("events", "check", "--problems", "-", EVENTS)),
 )
 """Expected file name (under ``expected/``) and the command that writes it (input paths
 relative to this folder)."""
