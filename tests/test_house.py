@@ -80,10 +80,20 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "calendar.lint",
         "calendar.render",
     ),
-    # 8. problem lists
-    ("reports",),
+    # 8. outputs: problem lists, the site of the standards
+    (
+        "reports",
+        "site.prose",
+        "site.html",
+        "site.layout",
+        "site.standards",
+        "site.changes",
+        "site.timeline",
+        "site.batches",
+        "site.build",
+    ),
     # 9. subcommands
-    ("io.commands", "calendar.cli", "calendar"),
+    ("io.commands", "calendar.cli", "calendar", "site.cli", "site"),
     # 10. the command line and the package's public face
     ("cli", ""),
 )
