@@ -137,6 +137,49 @@ def test_every_link_resolves_and_nothing_is_fetched(files: dict[str, bytes]) -> 
     assert "@import" not in style
 
 
+_VOID = {"br", "meta", "link", "rect", "polygon", "line", "path", "circle"}
+_BLOCKS = {"div", "ul", "ol", "li", "table", "section", "p", "h1", "h2", "h3", "dl", "svg"}
+
+
+class _Nesting(HTMLParser):
+    """Every element closed in order, and no block inside a paragraph."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.problems: list[str] = []
+        self.feed(text)
+        self.close()
+        if self.open:
+            self.problems.append(f"left open: {self.open}")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCKS and "p" in self.open:
+            self.problems.append(f"<{tag}> inside <p> at line {self.getpos()[0]}")
+        if tag not in _VOID:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """A self-closed element (``<rect .../>``) opens nothing."""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID:
+            return
+        if not self.open or self.open[-1] != tag:
+            self.problems.append(f"</{tag}> closes {self.open[-1:]} at line {self.getpos()[0]}")
+            return
+        self.open.pop()
+
+
+def test_pages_are_well_formed(files: dict[str, bytes]) -> None:
+    problems = {
+        path: found
+        for path in files
+        if path.endswith((".html", ".svg")) and (found := _Nesting(_text(files, path)).problems)
+    }
+    assert problems == {}
+
+
 def test_a_version_page_words_each_criterion(bundled: fr.Library, files: dict[str, bytes]) -> None:
     rs = bundled.get("gx.household.exit", version="2016")
     page = _text(files, "standards/gx.household.exit/2016.html")

@@ -232,7 +232,7 @@ def _section(lib: Library, tally: Tally, up: str) -> str:
     ]
     totals = tally.totals
     head = ["记录数", *(OUTCOME_LABELS[k] for k in OUTCOMES), "达标率"]
-    parts.append(table(head, [_counts_row(totals)], numeric=range(len(head))))
+    parts.append(table(head, [_counts_row(totals)], numeric=range(len(head)), cls="compact"))
     parts.append(_villages(tally))
     parts.append(_criteria(tally, rs, sum(totals.values())))
     return "\n".join(parts)

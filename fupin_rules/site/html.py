@@ -76,6 +76,7 @@ table { border-collapse: collapse; width: 100%; margin: 0.5em 0 1em; font-size: 
 th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: var(--soft); font-weight: 600; }
 table.named td:first-child { width: 15em; }
+table.compact { width: auto; min-width: 40em; }
 table.changes { table-layout: fixed; }
 table.changes th:nth-child(1) { width: 14em; }
 table.changes th:nth-child(2) { width: 7em; }

@@ -163,40 +163,44 @@ def _facts(lib: Library, rs: RuleSet, up: str) -> str:
 
 def _decision(rs: RuleSet, words: Words) -> str:
     d = rs.decision
-    passed, failed = d.conclusion("pass"), d.conclusion("fail")
-    invalid = OUTCOME_LABELS["invalid"]
-    lines = []
+    passed, failed = esc(d.conclusion("pass")), esc(d.conclusion("fail"))
+    kinds = set(d.severities)
+    blocks = []
     if d.veto:
-        lines.append(f"任一「一票否决」指标不达标, 即为「{esc(failed)}」。")
+        blocks.append(f"<p>任一「一票否决」指标不达标, 即为「{failed}」。</p>")
     if d.method == "all":
-        lines.append(
-            f"「必须达标」和「一票否决」的指标全部达标 (或不适用), 即为「{esc(passed)}」;"
-            f" 其中任一项不达标, 即为「{esc(failed)}」。「参考指标」只报告, 不影响结论。"
+        counted = "「必须达标」和「一票否决」的指标" if "veto" in kinds else "「必须达标」的指标"
+        blocks.append(
+            f"<p>{counted}全部达标 (或不适用), 即为「{passed}」; 其中任一项不达标, 即为"
+            f"「{failed}」。</p>"
         )
     elif d.method == "points":
-        lines.append(
-            f"每项达标的指标得其分值, 合计不低于 {esc(display(d.threshold))} 分即为"
-            f"「{esc(passed)}」, 否则为「{esc(failed)}」。"
+        blocks.append(
+            f"<p>每项达标的指标得其分值, 合计不低于 {esc(display(d.threshold))} 分即为"
+            f"「{passed}」, 否则为「{failed}」。</p>"
         )
     elif d.expression is not None:
         test = clause_html(describe(d.expression.tree, words))
-        lines.append(
-            f"下列条件成立即为「{esc(passed)}」, 否则为「{esc(failed)}」:"
+        blocks.append(
+            f"<p>下列条件成立即为「{passed}」, 否则为「{failed}」:</p>"
             f'<div class="test">{test}</div>'
             f'<p class="expr">表达式: <code>{esc(d.expression.text)}</code></p>'
         )
-    lines.append(
-        f"有指标因缺少数据无法判定、结论因此不能确定时, 结果为「{esc(invalid)}」(无法判定)。"
+    if "reference" in kinds and d.method == "all":
+        blocks.append("<p>「参考指标」只报告, 不影响结论。</p>")
+    blocks.append(
+        "<p>有指标因缺少数据无法判定、结论因此不能确定时, 结果为"
+        f"「{esc(OUTCOME_LABELS['invalid'])}」(无法判定)。</p>"
     )
-    body = "".join(f"<p>{x}</p>" for x in lines)
     if rs.applies_if is not None:
         scope = clause_html(describe(rs.applies_if.tree, words))
-        body = (
+        blocks.insert(
+            0,
             f"<p>只评估符合下列条件的记录, 其余为「{esc(OUTCOME_LABELS['not_applicable'])}」:</p>"
             f'<div class="test">{scope}</div>'
-            f'<p class="expr">表达式: <code>{esc(rs.applies_if.text)}</code></p>' + body
+            f'<p class="expr">表达式: <code>{esc(rs.applies_if.text)}</code></p>',
         )
-    return f'<h2 id="decision">判定</h2>{body}'
+    return f'<h2 id="decision">判定</h2>{"".join(blocks)}'
 
 
 def _criterion(rs: RuleSet, c: Criterion, words: Words) -> str:
