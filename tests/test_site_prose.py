@@ -207,6 +207,7 @@ def test_decision_expressions_name_criteria(bundled: fr.Library) -> None:
     assert rs.decision.expression is not None
     clause = describe(rs.decision.expression.tree, Words.of(rs))
     assert plain(clause.items[0]) == "家庭人均纯收入低于识别标准 达标或不适用"
+    assert clause.items[0].pieces[0].link == "criterion-income_below_line"
     assert clause.items[1].join == "not_all"
 
 

@@ -64,7 +64,7 @@ class Piece:
     """``name`` (a label), ``value`` (a constant or a parameter's value), ``mark``
     (:data:`UNCONFIRMED`), ``code`` (canonical text where there are no words), or ``text``."""
     link: str | None = None
-    """The anchor, on the version's page, of the derived field or parameter named."""
+    """The anchor, on the version's page, of the derived field, parameter or criterion named."""
 
 
 @attrs.frozen
@@ -234,7 +234,10 @@ def _condition(node: t.Node, words: Words) -> list[Piece]:
     if isinstance(node, t.Const):
         return [_text("总是成立" if node.value else "总不成立")]
     if isinstance(node, t.Name) and node.role == "criterion":
-        return [Piece(_criterion_label(words, node.id), "name"), _text(" 达标或不适用")]
+        return [
+            Piece(_criterion_label(words, node.id), "name", f"criterion-{node.id}"),
+            _text(" 达标或不适用"),
+        ]
     if isinstance(node, t.Call) and node.function == "has":
         return [_text("已填写 "), *_value(node.args[0], words)]
     if isinstance(node, t.Call) and node.function == "coalesce":
@@ -262,7 +265,10 @@ def _negated(node: t.Node, words: Words) -> list[Piece]:
     if isinstance(node, t.Unary) and node.op == "not":
         return _condition(node.operand, words)
     if isinstance(node, t.Name) and node.role == "criterion":
-        return [Piece(_criterion_label(words, node.id), "name"), _text(" 不达标")]
+        return [
+            Piece(_criterion_label(words, node.id), "name", f"criterion-{node.id}"),
+            _text(" 不达标"),
+        ]
     if isinstance(node, t.Name | t.Attr) and node.type.kind == "boolean":
         return [*_value(node, words), _text(" 为 否")]
     if isinstance(node, t.Call) and node.function == "has":
@@ -466,7 +472,7 @@ def _name(node: t.Name, words: Words) -> list[Piece]:
     if node.role == "context":
         return [Piece("评估日期", "name")]
     if node.role == "criterion":
-        return [Piece(_criterion_label(words, node.id), "name")]
+        return [Piece(_criterion_label(words, node.id), "name", f"criterion-{node.id}")]
     return [_text("该项")]
 
 

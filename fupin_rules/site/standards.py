@@ -110,7 +110,8 @@ def version_page(lib: Library, rs: RuleSet) -> str:
     path = layout.version_page(rs.id, rs.version)
     up = "../" * layout.depth(path)
     body = [_facts(lib, rs, up), _decision(rs, words)]
-    body.append(f"<h2>指标 ({len(rs.criteria)} 项)</h2>")
+    body.append(f'<h2 id="criteria">指标 ({len(rs.criteria)} 项)</h2>')
+    body.append(_overview(rs))
     body.extend(_criterion(rs, c, words) for c in rs.criteria)
     body.append(_parameters(rs))
     body.append(_derived(rs, words))
@@ -201,6 +202,20 @@ def _decision(rs: RuleSet, words: Words) -> str:
             f'<p class="expr">表达式: <code>{esc(rs.applies_if.text)}</code></p>',
         )
     return f'<h2 id="decision">判定</h2>{"".join(blocks)}'
+
+
+def _overview(rs: RuleSet) -> str:
+    """One line per criterion, linking to its section below."""
+    rows = [
+        [
+            f'<a href="#criterion-{href(c.id)}">{esc(c.label)}</a>',
+            esc(c.group or ""),
+            esc(SEVERITY_LABELS[c.severity]),
+            mark(c.unconfirmed),
+        ]
+        for c in rs.criteria
+    ]
+    return table(["指标", "分组", "性质", "确认"], rows, cls="compact")
 
 
 def _criterion(rs: RuleSet, c: Criterion, words: Words) -> str:
