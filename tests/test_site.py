@@ -334,7 +334,7 @@ def test_the_results_page_counts_outcomes_per_village(
         )
         assert row in page
     assert "共 301 行, 其中 1 行不是评估结果, 未计入" in page
-    assert "第 302 行" in page
+    assert "第 302 行: 不是 JSON" in page
 
 
 def test_the_results_page_lists_the_criteria_that_failed_most(
@@ -373,6 +373,15 @@ def test_results_of_rules_not_in_the_library_say_so(
     path.write_text(json.dumps(first, ensure_ascii=False) + "\n", encoding="utf-8")
     page = site_files(bundled, path)["results/old.html"].decode()
     assert "本规则库中没有产生这些结果的版本" in page
+
+
+def test_lines_that_are_not_results_say_why(bundled: fr.Library, tmp_path: Path) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_text('{"household_id": "4510991022010000001"}\n[1, 2]\n', encoding="utf-8")
+    page = site_files(bundled, path)["results/records.html"].decode()
+    assert "第 1 行: 不是评估结果: 缺少 outcome" in page
+    assert "第 2 行: 不是评估结果" in page
+    assert "文件中没有评估结果" in page
 
 
 def test_many_villages_are_charted_by_township(

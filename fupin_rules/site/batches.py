@@ -9,12 +9,14 @@ the problem lists split them (:func:`fupin_rules.reports.division_parts`).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
 
+from .._frozen import deep_freeze, freeze
 from ..decision import CRITERION_LABELS, OUTCOME_LABELS, OUTCOMES
 from ..errors import FupinRulesError, UsageError
 from ..library import Library
@@ -59,31 +61,24 @@ def place_of(record_id: str | None) -> Place:
     return division_parts(record_id[:12] if record_id else None)
 
 
-@attrs.define
+@attrs.frozen
 class Tally:
-    """What one rule set said about the records of a batch."""
+    """What one rule set said about the records of a batch (read-only)."""
 
     ruleset: str
     """``id@version``."""
-    fingerprints: set[str] = attrs.field(factory=set)
-    dates: set[str] = attrs.field(factory=set)
-    places: dict[Place, Counter[str]] = attrs.field(factory=dict)
-    criteria: Counter[tuple[str, str]] = attrs.field(factory=Counter)
-    """(criterion, outcome) -> how many records."""
-    order: dict[str, int] = attrs.field(factory=dict)
-    labels: dict[str, str] = attrs.field(factory=dict)
-
-    def add(self, result: Result) -> None:
-        """Count one result."""
-        self.fingerprints.add(result.fingerprint)
-        self.dates.add(result.as_of)
-        self.places.setdefault(place_of(result.record_id), Counter())[result.outcome] += 1
-        for cid, outcome in result.outcomes:
-            self.order.setdefault(cid, len(self.order))
-            self.criteria[(cid, outcome)] += 1
-        if result.findings:
-            for f in result.findings:
-                self.labels.setdefault(f.criterion, f.label)
+    fingerprints: tuple[str, ...]
+    """Every fingerprint the results carry, sorted."""
+    dates: tuple[str, ...]
+    """Every evaluation date, sorted."""
+    places: Mapping[Place, Mapping[str, int]] = attrs.field(converter=deep_freeze)
+    """Records per outcome, per (county, township, village)."""
+    criteria: Mapping[tuple[str, str], int] = attrs.field(converter=freeze)
+    """How many records each (criterion, outcome) has."""
+    order: tuple[str, ...]
+    """The criteria, in the order the results list them."""
+    labels: Mapping[str, str] = attrs.field(converter=freeze)
+    """Criterion labels the results carry (full results; brief ones have none)."""
 
     @property
     def totals(self) -> Counter[str]:
@@ -92,6 +87,40 @@ class Tally:
         for counts in self.places.values():
             total.update(counts)
         return total
+
+
+class _Counting:
+    """A :class:`Tally` being counted, result by result."""
+
+    def __init__(self, ruleset: str) -> None:
+        self.ruleset = ruleset
+        self.fingerprints: set[str] = set()
+        self.dates: set[str] = set()
+        self.places: dict[Place, Counter[str]] = {}
+        self.criteria: Counter[tuple[str, str]] = Counter()
+        self.order: dict[str, None] = {}
+        self.labels: dict[str, str] = {}
+
+    def add(self, result: Result) -> None:
+        self.fingerprints.add(result.fingerprint)
+        self.dates.add(result.as_of)
+        self.places.setdefault(place_of(result.record_id), Counter())[result.outcome] += 1
+        for cid, outcome in result.outcomes:
+            self.order.setdefault(cid)
+            self.criteria[(cid, outcome)] += 1
+        for f in result.findings:
+            self.labels.setdefault(f.criterion, f.label)
+
+    def done(self) -> Tally:
+        return Tally(
+            self.ruleset,
+            tuple(sorted(self.fingerprints)),
+            tuple(sorted(self.dates)),
+            {p: dict(c) for p, c in sorted(self.places.items())},
+            self.criteria,
+            tuple(self.order),
+            self.labels,
+        )
 
 
 @attrs.frozen
@@ -104,6 +133,7 @@ class Batch:
     """The file's name, as the page shows it."""
     lines: int
     tallies: tuple[Tally, ...]
+    """One per rule set (``id@version``) the file has results of, sorted."""
     unreadable: tuple[tuple[int, str], ...]
     """(line number, why) for each line that is not a result."""
 
@@ -111,7 +141,7 @@ class Batch:
 def read_batch(path: str | Path, name: str) -> Batch:
     """Count the results in a JSON Lines file written by ``fupin-rules evaluate``."""
     file = Path(path)
-    tallies: dict[str, Tally] = {}
+    counting: dict[str, _Counting] = {}
     unreadable: list[tuple[int, str]] = []
     lines = 0
     try:
@@ -126,12 +156,18 @@ def read_batch(path: str | Path, name: str) -> Batch:
             lines += 1
             try:
                 result = Result.from_json(line)
-            except (ValueError, KeyError, TypeError, FupinRulesError) as exc:
-                unreadable.append((number, f"不是评估结果 ({type(exc).__name__})"))
+            except json.JSONDecodeError:
+                unreadable.append((number, "不是 JSON"))
                 continue
-            tallies.setdefault(result.ruleset, Tally(result.ruleset)).add(result)
-    ordered = tuple(tallies[k] for k in sorted(tallies))
-    return Batch(name, file.name, lines, ordered, tuple(unreadable))
+            except KeyError as exc:
+                unreadable.append((number, f"不是评估结果: 缺少 {exc.args[0]}"))
+                continue
+            except (ValueError, TypeError, FupinRulesError):
+                unreadable.append((number, "不是评估结果"))
+                continue
+            counting.setdefault(result.ruleset, _Counting(result.ruleset)).add(result)
+    tallies = tuple(counting[k].done() for k in sorted(counting))
+    return Batch(name, file.name, lines, tallies, tuple(unreadable))
 
 
 # ----------------------------------------------------------------------------- charts
@@ -197,7 +233,7 @@ def _share(part: int, whole: int) -> str:
 
 def _ruleset(lib: Library, tally: Tally) -> RuleSet | None:
     """The library's version that produced these results (by fingerprint), if it has it."""
-    for fp in sorted(tally.fingerprints):
+    for fp in tally.fingerprints:
         try:
             return lib.by_fingerprint(fp)
         except FupinRulesError:
@@ -218,9 +254,7 @@ def _section(lib: Library, tally: Tally, up: str) -> str:
     if rs is not None:
         target = href(up + layout.version_page(rs.id, rs.version))
         heading = f'<a href="{target}">{heading}</a>'
-    prints = "、".join(
-        f"<code>{esc(short_fingerprint(f))}</code>" for f in sorted(tally.fingerprints)
-    )
+    prints = "、".join(f"<code>{esc(short_fingerprint(f))}</code>" for f in tally.fingerprints)
     found = (
         "规则库中有产生这些结果的版本"
         if rs is not None
@@ -228,7 +262,7 @@ def _section(lib: Library, tally: Tally, up: str) -> str:
     )
     parts = [
         f"<h2>{heading}</h2>",
-        f"<p>评估日期 {esc('、'.join(sorted(tally.dates)))}; 指纹 {prints}; {esc(found)}。</p>",
+        f"<p>评估日期 {esc('、'.join(tally.dates))}; 指纹 {prints}; {esc(found)}。</p>",
     ]
     totals = tally.totals
     head = ["记录数", *(OUTCOME_LABELS[k] for k in OUTCOMES), "达标率"]
@@ -261,31 +295,32 @@ def _villages(tally: Tally) -> str:
 
 def _criteria(tally: Tally, rs: RuleSet | None, records: int) -> str:
     labels = dict(tally.labels)
-    order = dict(tally.order)
+    order = {cid: i for i, cid in enumerate(tally.order)}
     if rs is not None:
         for i, c in enumerate(rs.criteria):
             labels.setdefault(c.id, c.label)
             order[c.id] = i
+
+    def count(cid: str, outcome: str) -> int:
+        return tally.criteria.get((cid, outcome), 0)
+
     failed = sorted(
-        (cid for cid in order if tally.criteria[(cid, "fail")]),
-        key=lambda cid: (-tally.criteria[(cid, "fail")], order[cid]),
+        (cid for cid in order if count(cid, "fail")),
+        key=lambda cid: (-count(cid, "fail"), order[cid]),
     )
     if not failed:
         return "<h3>未达标最多的指标</h3><p>没有指标未达标。</p>"
     fail, unknown = CRITERION_LABELS["fail"], CRITERION_LABELS["unknown"]
-    bars = [
-        (cid, _short(labels.get(cid, cid)), {"fail": tally.criteria[(cid, "fail")]})
-        for cid in failed
-    ]
+    bars = [(cid, _short(labels.get(cid, cid)), {"fail": count(cid, "fail")}) for cid in failed]
     chart = bar_chart(
         bars, ("fail",), {"fail": fail}, title=f"未达标的指标 ({tally.ruleset})", label_width=300
     )
     rows = [
         [
             f"{esc(labels.get(cid, cid))}<br><code>{esc(cid)}</code>",
-            str(tally.criteria[(cid, "fail")]),
-            _share(tally.criteria[(cid, "fail")], records),
-            str(tally.criteria[(cid, "unknown")]),
+            str(count(cid, "fail")),
+            _share(count(cid, "fail"), records),
+            str(count(cid, "unknown")),
         ]
         for cid in failed
     ]

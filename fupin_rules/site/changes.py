@@ -17,7 +17,7 @@ from ..display import display
 from ..model import RuleSet
 from . import layout
 from .html import SEVERITY_LABELS, clause_html, esc, href, mark, page, table
-from .prose import Words, describe, formula
+from .prose import ALWAYS, Words, describe, formula, unit_text
 from .standards import period_text
 
 __all__ = ["GROUPS", "changes_page", "group_of"]
@@ -182,7 +182,7 @@ def _sides(change: Change, a: RuleSet, b: RuleSet) -> tuple[str, str]:
         return SEVERITY_LABELS.get(change.before, ""), SEVERITY_LABELS.get(change.after, "")
     if field == "values":
         p = b.parameters.get(change.name) or a.parameters.get(change.name)
-        unit = f" {esc(p.unit)}" if p is not None and p.unit and p.unit != "%" else ""
+        unit = esc(unit_text(p.unit if p is not None else None))
         return _dated(change.before, change.after, unit), _dated(change.after, change.before, unit)
     if field == "effective":
         return _period(change.before), _period(change.after)
@@ -224,9 +224,9 @@ def _whole(change: Change, rs: RuleSet) -> str:
         return clause_html(formula(d.expr.tree, words), base)
     if change.kind == "parameter":
         p = rs.parameters[change.name]
-        unit = f" {esc(p.unit)}" if p.unit and p.unit != "%" else esc(p.unit or "")
+        unit = esc(unit_text(p.unit))
         return "<br>".join(
-            ("" if v.start == "0001-01-01" else f"{esc(v.start)} 起: ")
+            ("" if v.start == ALWAYS else f"{esc(v.start)} 起: ")
             + ("无已确认的值" if v.value is None else esc(display(v.value)) + unit)
             + " "
             + mark(v.unconfirmed)

@@ -28,6 +28,7 @@ from ..language.syntax import canonical_text
 from ..model import Parameter, ParameterValue, RuleSet
 
 __all__ = [
+    "ALWAYS",
     "JOIN_LEADS",
     "UNCONFIRMED",
     "WORDED_FUNCTIONS",
@@ -37,8 +38,12 @@ __all__ = [
     "describe",
     "formula",
     "plain",
+    "unit_text",
     "value_in_period",
 ]
+
+ALWAYS = "0001-01-01"
+"""The start of a parameter written with one value (no date): shown without a date."""
 
 UNCONFIRMED = "未经来源确认"
 """The mark shown wherever a criterion, a parameter value, a source or a date is unconfirmed."""
@@ -86,6 +91,11 @@ def plain(clause: Clause | Sequence[Piece]) -> str:
     return f"{JOIN_LEADS[clause.join]} {items}"
 
 
+def unit_text(unit: str | None) -> str:
+    """A unit as written after a number: ``" 元"``, but ``"%"`` close up, nothing for none."""
+    return "" if not unit else unit if unit == "%" else " " + unit
+
+
 def value_in_period(p: Parameter, start: str, until: str | None) -> tuple[ParameterValue, ...]:
     """The values of ``p`` in force at some time from ``start`` to ``until`` (None: open)."""
     found = []
@@ -94,10 +104,6 @@ def value_in_period(p: Parameter, start: str, until: str | None) -> tuple[Parame
         if (until is None or v.start <= until) and (nxt is None or nxt > start):
             found.append(v)
     return tuple(found)
-
-
-_ALWAYS = "0001-01-01"
-"""The start of a parameter written with one value (no date)."""
 
 
 @attrs.frozen(eq=False)
@@ -123,8 +129,7 @@ class Words:
 
     def unit(self, name: str) -> str:
         """The unit of a derived field or parameter as written after a number (``" 元"``)."""
-        unit = unit_of(self.rs, name) or ""
-        return unit if unit in {"", "%"} else " " + unit
+        return unit_text(unit_of(self.rs, name))
 
     def parameter(self, name: str) -> list[Piece]:
         """A parameter's label and the value in force (the latest in the period, with its
@@ -139,7 +144,7 @@ class Words:
         last = values[-1]
         shown = "无已确认的值" if last.value is None else display(last.value) + self.unit(name)
         pieces += [Piece(" ("), Piece(shown, "value")]
-        if last.start != _ALWAYS:
+        if last.start != ALWAYS:
             pieces.append(Piece(f", {last.start} 起"))
         if last.unconfirmed:
             pieces += [Piece(", "), Piece(UNCONFIRMED, "mark")]

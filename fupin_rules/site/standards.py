@@ -24,15 +24,12 @@ from .html import (
     source_line,
     table,
 )
-from .prose import UNCONFIRMED, Words, describe, formula, value_in_period
+from .prose import ALWAYS, UNCONFIRMED, Words, describe, formula, unit_text, value_in_period
 
 __all__ = ["Entry", "index_page", "period_text", "subject_label", "version_page"]
 
 Entry = tuple[str, str]
 """A page listed on the index: (title, path from the root)."""
-
-_ALWAYS = "0001-01-01"
-"""The start of a parameter written with one value (no date)."""
 
 
 def period_text(start: str, until: str | None) -> str:
@@ -265,11 +262,11 @@ def _parameters(rs: RuleSet) -> str:
 
 def _values(rs: RuleSet, p: Parameter) -> str:
     used = set(value_in_period(p, rs.effective_from, rs.effective_until))
-    unit = f" {esc(p.unit)}" if p.unit and p.unit != "%" else esc(p.unit or "")
+    unit = esc(unit_text(p.unit))
     items = []
     for v in p.values:
         shown = "无已确认的值" if v.value is None else esc(display(v.value)) + unit
-        when = "" if v.start == _ALWAYS else f"{esc(v.start)} 起: "
+        when = "" if v.start == ALWAYS else f"{esc(v.start)} 起: "
         value = f"<b>{shown}</b>" if v in used else f'<span class="muted">{shown}</span>'
         text = f"{when}{value} {mark(v.unconfirmed)}"
         if v.citations:
