@@ -289,8 +289,8 @@ def _rows(items: Sequence[Change], a: RuleSet, b: RuleSet) -> str:
             [
                 _label(change, a, b),
                 esc(what),
-                f'<div class="before">{before}</div>',
-                f'<div class="after">{after}</div>',
+                before if change.change == "added" else f'<div class="before">{before}</div>',
+                after if change.change == "removed" else f'<div class="after">{after}</div>',
             ]
         )
     head = ["项目", "变化", f"原 ({esc(a.version)} 版)", f"新 ({esc(b.version)} 版)"]

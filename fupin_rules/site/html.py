@@ -77,6 +77,7 @@ th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vert
 th { background: var(--soft); font-weight: 600; }
 table.named td:first-child { width: 15em; }
 table.compact { width: auto; min-width: 40em; }
+code.id { white-space: nowrap; }
 table.changes { table-layout: fixed; }
 table.changes th:nth-child(1) { width: 14em; }
 table.changes th:nth-child(2) { width: 7em; }

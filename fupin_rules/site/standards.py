@@ -55,7 +55,7 @@ def index_page(lib: Library, calendars: Sequence[Entry], batches: Sequence[Entry
             first = ""
             if i == 0:
                 first = (
-                    f'<td rowspan="{len(versions)}"><code>{esc(rid)}</code><br>'
+                    f'<td rowspan="{len(versions)}"><code class="id">{esc(rid)}</code><br>'
                     f"{esc(subject_label(rs))}</td>"
                 )
             link = f'<a href="{href(layout.version_page(rid, rs.version))}">{esc(rs.title)}</a>'
@@ -68,7 +68,7 @@ def index_page(lib: Library, calendars: Sequence[Entry], batches: Sequence[Entry
             rows.append(
                 f"<tr>{first}<td>{esc(rs.version)}</td><td>{link}</td>"
                 f"<td>{when} {mark(rs.effective_unconfirmed)}</td>"
-                f"<td><code>{esc(short_fingerprint(rs.fingerprint))}</code></td>"
+                f'<td><code class="id">{esc(short_fingerprint(rs.fingerprint))}</code></td>'
                 f"<td>{change}</td></tr>"
             )
     head = "".join(
