@@ -31,6 +31,7 @@ from .io.inputs import input_kind, read_inputs
 from .library import Library, load_library
 from .model import RuleSet
 from .parallel import evaluate_inputs, spec_from_args
+from .site import register_site_command
 from .testing import run_examples
 
 __all__ = ["main"]
@@ -497,6 +498,7 @@ _EXTENSIONS: tuple[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]
     register_calendar_command,
     register_io_commands,
     register_events_command,
+    register_site_command,
 )
 """Functions that add more subcommands (calendar, check, convert), each given the subparsers
 and the ``command(name, handler, help, epilog)`` helper."""

@@ -220,7 +220,9 @@ def test_a_version_inserted_between_two_leaves_both_as_they_were(tmp_path: Path)
     )
     text17 = (folder / "2017.yaml").read_text("utf-8").replace('  until: "2018-09-29"\n', "")
     (folder / "2017.yaml").write_text(text17, encoding="utf-8")
-    text18 = (folder / "2018.yaml").read_text("utf-8").replace('extends: "2017"', 'extends: "2018a"')
+    text18 = (
+        (folder / "2018.yaml").read_text("utf-8").replace('extends: "2017"', 'extends: "2018a"')
+    )
     (folder / "2018.yaml").write_text(text18, encoding="utf-8")
     lib = fr.load_library(standards, schemas=schemas)
     after = {rs.key: rs.fingerprint for rs in lib}

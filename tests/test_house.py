@@ -91,10 +91,22 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "events.check",
         "events.reading",
     ),
-    # 8. problem lists
-    ("reports", "reports.*", "events.report"),
+    # 8. outputs: problem lists, the site of the standards
+    (
+        "reports",
+        "reports.*",
+        "events.report",
+        "site.prose",
+        "site.html",
+        "site.layout",
+        "site.standards",
+        "site.changes",
+        "site.timeline",
+        "site.batches",
+        "site.build",
+    ),
     # 9. subcommands
-    ("io.commands", "calendar.cli", "calendar", "events.cli"),
+    ("io.commands", "calendar.cli", "calendar", "events.cli", "site.cli", "site"),
     # 10. the command line and the package's public face
     ("cli", ""),
 )
