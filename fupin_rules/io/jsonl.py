@@ -10,30 +10,56 @@ import contextlib
 import io
 import json
 import os
+import re
+import shutil
+import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import IO, Any, TextIO, TypeVar
 
 import attrs
 
 from .._canonical import dumps
+from ..errors import FileError
+
+_fcntl: Any
+try:  # POSIX: temporary files are locked while in use (see TEMP_TAG)
+    import fcntl as _fcntl
+except ImportError:  # pragma: no cover - Windows
+    _fcntl = None
 
 __all__ = [
+    "NESTING",
+    "TEMP_TAG",
     "InputRecord",
     "atomic_output",
+    "block_lines",
+    "lone_surrogate",
+    "open_input",
     "parse_json_record",
     "raw_lines_of",
     "read_jsonl",
+    "reading",
+    "remove_stale",
     "result_line",
+    "scratch_folder",
+    "utf8_json",
     "write_atomic",
     "write_jsonl",
 ]
 
+_T = TypeVar("_T")
+
 MAX_LINE = 10_000_000
-"""Longest accepted line, in characters."""
+"""Longest accepted line, in characters (its line end included)."""
+
+NESTING = 100
+"""A record nested this deep or deeper is refused (``记录嵌套过深``) when reading, checking or
+evaluating it runs out of Python's recursion; real records nest four levels. (Nesting too deep
+for the JSON reader itself, about 1,000 levels, is refused as ``嵌套层数过多``.)"""
 
 
 @attrs.frozen
@@ -122,13 +148,32 @@ def read_jsonl(
     source: str | Path | IO[str] | IO[bytes], name: str | None = None
 ) -> Iterator[InputRecord]:
     """Yield one :class:`InputRecord` per non-blank line of a JSON Lines file or stream
-    (a binary stream or file is read as UTF-8, a leading BOM skipped)."""
+    (a binary stream or file is read as UTF-8, a leading BOM skipped). A file that cannot be
+    opened or read raises :class:`~fupin_rules.errors.FileError` naming it."""
     if isinstance(source, str | Path):
         label = name or str(source)
-        with open(source, "rb") as fh:
-            yield from _records(fh, label)
+        with open_input(source) as fh:
+            yield from reading(_records(fh, label), source)
     else:
-        yield from _records(source, name or "<stdin>")
+        yield from reading(_records(source, name or "<stdin>"), name or "标准输入")
+
+
+def open_input(path: str | Path) -> IO[bytes]:
+    """``path`` opened for reading bytes; :class:`~fupin_rules.errors.FileError` if it
+    cannot be."""
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise FileError(path, "读取", exc) from exc
+
+
+def reading(items: Iterator[_T], path: str | Path) -> Iterator[_T]:
+    """``items``, read from ``path``: an error of the system while reading it is raised as
+    :class:`~fupin_rules.errors.FileError` naming the file."""
+    try:
+        yield from items
+    except OSError as exc:
+        raise FileError(path, "读取", exc) from exc
 
 
 def _records(fh: IO[str] | IO[bytes], label: str) -> Iterator[InputRecord]:
@@ -144,12 +189,13 @@ def _records(fh: IO[str] | IO[bytes], label: str) -> Iterator[InputRecord]:
 
 BLOCK_BYTES = 1 << 18
 """About how much of a JSON Lines stream is read at once (whole lines, so usually a little
-less; a longer line is read whole)."""
+less; a longer line is read whole, up to :data:`MAX_LINE` characters)."""
 
 Block = tuple[str, int, str, str | None]
 """``(label, lines before it, text, error)``: whole lines of one stream and how many lines
-of the stream came before them; or, for bytes that are not UTF-8, empty text and the reason
-(the line holding those bytes gets the next number, and the stream ends there)."""
+of the stream came before them; or, for one line that cannot be read (bytes that are not
+UTF-8, a line over :data:`MAX_LINE` characters), empty text and the reason: that line gets
+the next number, and the stream goes on after it."""
 
 Line = tuple[str, Any, str | None]
 """``(source, text, error)``: one raw line to parse, labelled ``file:line``, or the reason
@@ -162,50 +208,122 @@ _BOM = "\ufeff"
 def blocks_of(fh: IO[str] | IO[bytes], label: str, size: int = BLOCK_BYTES) -> Iterator[Block]:
     """The text of a JSON Lines stream in blocks of whole lines.
 
-    Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r``. A binary stream is decoded as
-    UTF-8 after a leading BOM; bytes that are not UTF-8 end the stream: the lines before the
-    one holding them come as usual, then an error block for that line. The reading of
-    ``fupin-rules evaluate`` (one job or many) and of :func:`read_jsonl`.
+    Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r``. A binary stream is decoded as UTF-8
+    after a leading BOM, a block at a time; only a block that does not decode is split into
+    lines, and each line that is not UTF-8 becomes an error block of its own, the lines around
+    it read as usual. A line longer than :data:`MAX_LINE` is not held: it becomes an error
+    block too. A text stream that fails to decode cannot be read further (its decoder has
+    failed): an error block says so and the stream ends. The reading of ``fupin-rules
+    evaluate`` (one job or many) and of :func:`read_jsonl`.
     """
     number = 0
-    pending: list[Any] = []
+    pending: list[Any] = []  # the start of a line that has not ended yet
+    held = 0
+    skipping = False  # inside a line too long to hold
     first = True
     while True:
         try:
             data: Any = fh.read(size)
         except UnicodeDecodeError as exc:  # a text stream that could not decode
-            yield (label, number, "", f"不是 UTF-8 编码: {exc.reason}")
+            reason = f"不是 UTF-8 编码: {exc.reason}; 这一行之后的内容无法读取"
+            yield (label, number, "", reason)
             return
         if first and data:
             first = False
             data = _without_bom(fh, data, size)
             if not data:
                 continue  # the stream began with its BOM alone
+        if skipping:
+            eof = not data
+            data = pending[0] + data if pending else data
+            pending = []
+            end = len(data) if eof else _first_end(data)
+            if not end and not eof:  # still inside the long line
+                if data[-1:] in ("\r", b"\r"):
+                    pending = [data[-1:]]  # a "\n" may follow it
+                continue
+            yield (label, number, "", _too_long())
+            number += 1
+            skipping = False
+            data = data[end:]
+            if eof:
+                return
+            if not data:
+                continue
+        if pending and data and pending[-1][-1:] in ("\r", b"\r"):
+            last = pending.pop()  # whether its final "\r" ends a line shows only now
+            held -= len(last)
+            data = last + data
         cut = _last_end(data) if data else len(data)
         if data and cut == 0:
             pending.append(data)  # no line ends here yet
+            held += len(data)
+            if held > _line_limit(data):
+                skipping = True
+                pending = [data[-1:]] if data[-1:] in ("\r", b"\r") else []
+                held = 0
             continue
         head = data[:cut] if data else data
         piece = head[:0].join([*pending, head]) if pending else head
         pending = [data[cut:]] if data and cut < len(data) else []
+        held = len(pending[0]) if pending else 0
         if piece:
-            if isinstance(piece, bytes):
-                try:
-                    text = piece.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    # (the bad byte is no line end, so a \\r just before it ends a line)
-                    good = piece[: _last_end(piece[: exc.start + 1])].decode("utf-8")
-                    if good:
-                        yield (label, number, good, None)
-                    reason = f"不是 UTF-8 编码: {exc.reason}"
-                    yield (label, number + _count(good), "", reason)
-                    return
-            else:
-                text = piece
-            yield (label, number, text, None)
-            number += _count(text)
+            for block in _decoded(label, number, piece):
+                yield block
+                number += block_lines(block)
         if not data:
             return
+
+
+def _line_limit(data: str | bytes) -> int:
+    """How much of one line is held before it is refused as too long: :data:`MAX_LINE`
+    characters, which UTF-8 writes in at most four bytes each (a longer line of fewer bytes is
+    read whole and refused by :func:`parse_json_record`)."""
+    return MAX_LINE if isinstance(data, str) else 4 * MAX_LINE
+
+
+def _too_long() -> str:
+    return f"行过长 (超过 {MAX_LINE} 字符)"
+
+
+def _decoded(label: str, number: int, piece: str | bytes) -> Iterator[Block]:
+    """The blocks of ``piece``, whole lines starting after line ``number``: one block if it
+    decodes (the usual case, at C speed), else line by line, each line that is not UTF-8 an
+    error block of its own."""
+    if isinstance(piece, str):
+        yield (label, number, piece, None)
+        return
+    try:
+        yield (label, number, piece.decode("utf-8"), None)
+        return
+    except UnicodeDecodeError as exc:
+        # The bytes before the line holding the bad byte decode (the bad byte is no line end,
+        # so a "\r" just before it ends a line).
+        start = _last_end(piece[: exc.start + 1])
+    good = piece[:start].decode("utf-8")
+    if good:
+        yield (label, number, good, None)
+        number += _count(good)
+    run: list[str] = []  # consecutive lines that decode, given as one block
+    for line in piece[start:].splitlines(keepends=True):  # at \n, \r\n and \r only
+        try:
+            run.append(line.decode("utf-8"))
+            continue
+        except UnicodeDecodeError as exc:
+            bad = exc.start
+        if run:
+            text = "".join(run)
+            yield (label, number, text, None)
+            number += _count(text)
+            run = []
+        reason = (
+            f"不是 UTF-8 编码: 第 {bad + 1} 个字节 (0x{line[bad]:02X}) 无法按 UTF-8 读取"
+            " (文件可能是 GBK 编码, 请另存为 UTF-8)"
+        )
+        yield (label, number, "", reason)
+        number += 1
+    if run:
+        yield (label, number, "".join(run), None)
 
 
 def _without_bom(fh: IO[Any], data: Any, size: int) -> Any:
@@ -228,10 +346,31 @@ def _last_end(data: str | bytes) -> int:
     return max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
 
 
+def _first_end(data: str | bytes) -> int:
+    """Where the first complete line of ``data`` ends (0: none yet; a final ``\\r`` is not an
+    end yet)."""
+    if isinstance(data, str):
+        found = (data.find("\n"), data.find("\r", 0, len(data) - 1))
+        pair = data.find("\r\n")
+    else:
+        found = (data.find(b"\n"), data.find(b"\r", 0, len(data) - 1))
+        pair = data.find(b"\r\n")
+    ends = [i for i in found if i >= 0]
+    if not ends:
+        return 0
+    i = min(ends)
+    return i + 2 if i == pair else i + 1
+
+
 def _count(text: str) -> int:
     """How many lines ``text`` holds or starts."""
     ends = text.count("\n") + text.count("\r") - text.count("\r\n")
     return ends + (1 if text and text[-1] not in "\r\n" else 0)
+
+
+def block_lines(block: Block) -> int:
+    """How many lines of its stream ``block`` holds, blank ones included."""
+    return 1 if block[3] is not None else _count(block[2])
 
 
 def lines_of(block: Block) -> Iterator[Line]:
@@ -253,49 +392,12 @@ def raw_lines_of(fh: IO[str] | IO[bytes], label: str) -> Iterator[Line]:
         yield from lines_of(block)
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | Path | None, *, encoding: str = "utf-8") -> Iterator[TextIO]:
-    """Write text to ``path`` atomically (or to standard output for None or ``-``).
-
-    The text goes to a temporary file in the same folder, renamed over ``path`` only when the
-    block ends without error; an interrupted run leaves the old file (or none), never half of one.
-    """
-    if path is None or str(path) == "-":
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    with _replacing(Path(path), "w", encoding) as fh:
-        yield fh
-
-
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, as :func:`atomic_output` writes text."""
-    with _replacing(Path(path), "wb", None) as fh:
-        fh.write(data)
-
-
-@contextlib.contextmanager
-def _replacing(target: Path, mode: str, encoding: str | None) -> Iterator[Any]:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        newline = "" if encoding is not None else None
-        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def write_jsonl(items: Iterable[Any], out: TextIO) -> int:
-    """Write each item as one deterministic JSON line; return how many were written."""
+    """Write each item as one deterministic JSON line (:func:`utf8_json`); return how many
+    were written."""
     n = 0
     for item in items:
-        out.write(dumps(item))
+        out.write(utf8_json(dumps(item)))
         out.write("\n")
         n += 1
     return n
@@ -311,5 +413,222 @@ def json_line(value: Any) -> str:
 
 def result_line(result: Any, *, findings: bool = True) -> str:
     """The JSON line of one result (``dumps(result.to_dict())``), without its newline;
-    ``findings=False``: criterion outcomes only (see :meth:`fupin_rules.Result.to_json`)."""
-    return str(result.to_json(findings=findings))
+    ``findings=False``: criterion outcomes only (see :meth:`fupin_rules.Result.to_json`).
+    The text may hold a lone surrogate from the record: see :func:`utf8_json`."""
+    try:
+        return str(result.to_json(findings=findings))
+    except (TypeError, ValueError):
+        # Result.to_json can refuse a result whose record id holds a lone surrogate (orjson
+        # refuses the text; its fallback meets the findings orjson already wrote); the plain
+        # data gives the same text by the standard library's encoder.
+        return dumps(result.to_dict(findings=findings))
+
+
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (which UTF-8 cannot encode)."""
+    return _LONE.search(text) is not None
+
+
+def utf8_json(text: str) -> str:
+    """JSON text that UTF-8 can carry: each lone surrogate (``"\\ud800"`` in a record's
+    JSON reads as one) written back as its ``\\uXXXX`` escape.
+
+    Outside strings JSON text is ASCII, so a surrogate can only stand inside a string, where
+    the escape means the same character: Python's ``json`` reads the line back to the very
+    string the record held. (Readers that insist on Unicode scalar values may replace it with
+    U+FFFD; a pair of surrogates is read as the one character it encodes.)
+    """
+    if _LONE.search(text) is None:
+        return text
+    return _LONE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# --------------------------------------------------------------------------- files
+#
+# Temporary files and folders are named so that one left behind by a killed run can be told
+# from one in use: each is locked (flock) by the process that made it for as long as it is in
+# use, and the lock goes with the process however it ends, SIGKILL included. The next run that
+# writes the same output (or makes the same kind of folder) removes those nobody holds.
+
+TEMP_TAG = "fupin-rules"
+"""What every temporary file and folder of fupin-rules has in its name:
+``.<output name>.fupin-rules-<8 hex>.tmp`` beside an output being written, and
+``<temp dir>/fupin-rules-<kind>-<8 hex>`` for working folders (``jobs``: the results of
+``--jobs`` workers; ``rules``: rule files shipped to a Dask worker)."""
+
+_STALE_NAME = re.compile(r"[0-9a-f]{8}")
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path | None, *, encoding: str = "utf-8") -> Iterator[TextIO]:
+    """Write text to ``path`` atomically (or to standard output for None or ``-``).
+
+    The text goes to a temporary file in the same folder (see :data:`TEMP_TAG`), renamed over
+    ``path`` only when the block ends without error; an interrupted run leaves the old file (or
+    none), never half of one, and the temporary file is removed (a killed run's is removed the
+    next time ``path`` is written). A new file gets the mode a plain ``open(path, "w")`` would
+    give it (0666 less the umask); a file written over keeps its mode. An error of the system
+    while writing (a full disk) is raised as :class:`~fupin_rules.errors.FileError` naming
+    ``path``.
+    """
+    if path is None or str(path) == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    with _replacing(Path(path), encoding) as fh:
+        yield fh
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, as :func:`atomic_output` writes text."""
+    with _replacing(Path(path), None) as fh:
+        fh.write(data)
+
+
+class _Target(io.FileIO):
+    """The temporary file of an output: its write errors name the output."""
+
+    def __init__(self, fd: int, target: Path) -> None:
+        super().__init__(fd, "w")
+        self.target = target
+
+    def write(self, data: Any) -> int:
+        try:
+            return super().write(data)
+        except OSError as exc:
+            raise FileError(self.target, "写入", exc, _KEPT) from exc
+
+
+_KEPT = "原有的文件 (若有) 未改动"
+
+
+@contextlib.contextmanager
+def _replacing(target: Path, encoding: str | None) -> Iterator[Any]:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(target.parent, f".{target.name}.{TEMP_TAG}-", ".tmp")
+        fd, tmp = _claim(lambda token: target.parent / f".{target.name}.{TEMP_TAG}-{token}.tmp")
+    except OSError as exc:
+        raise FileError(target, "写入", exc, _KEPT) from exc
+    fh: Any = None
+    try:
+        with contextlib.suppress(FileNotFoundError):  # written over: keep the file's mode
+            os.fchmod(fd, stat.S_IMODE(os.stat(target).st_mode))
+        fh = io.BufferedWriter(_Target(fd, target))
+        if encoding is not None:
+            fh = io.TextIOWrapper(fh, encoding=encoding, newline="")
+        yield fh
+        try:
+            fh.flush()
+            os.fsync(fd)
+            # Renamed while still open (and locked) where the system allows it, so that no other
+            # run can take it for a stale file between closing and renaming.
+            if os.name == "posix":
+                os.replace(tmp, target)
+            fh.close()
+            if os.name != "posix":
+                os.replace(tmp, target)
+        except OSError as exc:
+            raise FileError(target, "写入", exc, _KEPT) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    finally:
+        if fh is None:
+            os.close(fd)
+        else:
+            with contextlib.suppress(Exception):  # already failed: closing only frees the file
+                fh.close()
+
+
+@contextlib.contextmanager
+def scratch_folder(kind: str) -> Iterator[Path]:
+    """A private working folder ``<temp dir>/fupin-rules-<kind>-<8 hex>`` (see
+    :data:`TEMP_TAG`), removed with everything in it however the block ends; one a killed run
+    left behind is removed the next time a folder of this kind is made."""
+    base = Path(tempfile.gettempdir())
+    prefix = f"{TEMP_TAG}-{kind}-"
+    try:
+        remove_stale(base, prefix, "")
+        fd, path = _claim(lambda token: base / f"{prefix}{token}", folder=True)
+    except OSError as exc:
+        note = "可设置环境变量 TMPDIR 指向空间足够、可写的目录"
+        raise FileError(base, "写入", exc, note) from exc
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        os.close(fd)
+
+
+def _claim(name: Callable[[str], Path], *, folder: bool = False) -> tuple[int, Path]:
+    """Make a new file (or folder) named ``name(token)``, locked by this process, and return
+    its descriptor and path. A file gets mode 0666 less the umask, as ``open`` gives."""
+    while True:
+        path = name(os.urandom(4).hex())
+        try:
+            if folder:
+                os.mkdir(path, 0o700)
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            else:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        if _lock(fd, wait=True) and _same(fd, path):
+            return fd, path
+        os.close(fd)  # removed as stale by another run before we held it: take another name
+
+
+def remove_stale(folder: Path, prefix: str, suffix: str) -> None:
+    """Remove the files and folders of ``folder`` named ``<prefix><8 hex><suffix>`` that this
+    user made and no process holds (see :data:`TEMP_TAG`)."""
+    if _fcntl is None:
+        return  # without locks a stale file cannot be told from one in use
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(prefix)]
+    except OSError:
+        return
+    for entry in entries:
+        token = entry.name[len(prefix) : len(entry.name) - len(suffix)]
+        if not entry.name.endswith(suffix) or not _STALE_NAME.fullmatch(token):
+            continue
+        with contextlib.suppress(OSError):
+            is_dir = entry.is_dir(follow_symlinks=False)
+            flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(entry.path, flags | (getattr(os, "O_DIRECTORY", 0) if is_dir else 0))
+            try:
+                if os.fstat(fd).st_uid != os.getuid() or not _lock(fd, wait=False):
+                    continue
+                if not _same(fd, Path(entry.path)):
+                    continue
+                if is_dir:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            finally:
+                os.close(fd)
+
+
+def _lock(fd: int, *, wait: bool) -> bool:
+    """Lock ``fd`` for this process (the lock goes when the process does); False if another
+    holds it. Where the system has no locks, only this process's own files count as held."""
+    if _fcntl is None:
+        return wait
+    try:
+        _fcntl.flock(fd, _fcntl.LOCK_EX | (0 if wait else _fcntl.LOCK_NB))
+    except OSError:
+        return False
+    return True
+
+
+def _same(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        here, there = os.fstat(fd), os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
