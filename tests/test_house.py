@@ -66,6 +66,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 7. runs over many records, comparisons, examples, calendar outputs, the input layer
     (
         "io.inputs",
+        "tally",
         "columnar",
         "arrow",
         "parallel",

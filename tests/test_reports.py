@@ -233,8 +233,9 @@ def test_interrupted_xlsx_write_leaves_no_file(
 
     monkeypatch.setattr(writer.os, "fsync", boom)
     out = tmp_path / "p.xlsx"
-    with pytest.raises(KeyboardInterrupt):
-        run("check", "--as-of", "2018-12-01", str(XLSX), "-o", str(out))
+    code, _, err = run("check", "--as-of", "2018-12-01", str(XLSX), "-o", str(out))
+    assert code == 130
+    assert err.endswith("已中断 (Ctrl-C); 结果文件未写出, 原有的文件 (若有) 未改动\n")
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
 
