@@ -61,7 +61,6 @@ from .io.jsonl import (
     BLOCK_BYTES,
     NESTING,
     Line,
-    lone_surrogate,
     parse_json_record,
     result_line,
     scratch_folder,
@@ -86,6 +85,8 @@ __all__ = [
     "evaluate_unit",
     "register",
     "spec_from_args",
+    "unit_bytes",
+    "write_bytes",
 ]
 
 
@@ -197,17 +198,35 @@ def evaluate_unit(rs: RuleSet, unit: Unit, *, findings: bool = True) -> tuple[st
     written without findings (``--brief``) are evaluated by whole columns where numpy is
     installed (:func:`fupin_rules.arrow.evaluate_arrow`: the same results); should that
     raise, the rows are evaluated one by one and the error is kept as an internal error."""
+    data, tally = unit_bytes(rs, unit, findings=findings)
+    return data.decode("utf-8"), tally
+
+
+def unit_bytes(rs: RuleSet, unit: Unit, *, findings: bool = True) -> tuple[bytes, Tally]:
+    """:func:`evaluate_unit` as the UTF-8 bytes that are written (what workers and one job
+    write, and Dask splits into lines)."""
     if isinstance(unit, Rows) and not findings and columns_installed():
         try:
-            return _by_columns(rs, unit)
+            text, tally = _by_columns(rs, unit)
         except Exception as exc:  # noqa: BLE001 - a bug of the column path: rows answer instead
             lines = list(lines_of_unit(unit))
             failure = Failure.of(exc, _span(lines))
-            text, tally = evaluate_lines(rs, lines, findings=False)
-            return text, Tally(errors=1, failures=(failure,)) + tally
-    text, tally = evaluate_lines(rs, lines_of_unit(unit), findings=findings)
+            text, tally = _lines(rs, lines, findings=False)
+            tally = Tally(errors=1, failures=(failure,)) + tally
+        return _encoded(text), tally
+    text, tally = _lines(rs, lines_of_unit(unit), findings=findings)
     blank = lines_in_unit(unit) - tally.results
-    return text, attrs.evolve(tally, blank=blank) if blank else tally
+    return _encoded(text), attrs.evolve(tally, blank=blank) if blank else tally
+
+
+def _encoded(text: str) -> bytes:
+    """``text`` in UTF-8, a lone surrogate (which only a record's string can bring) written
+    as its JSON escape (:func:`~fupin_rules.io.jsonl.utf8_json`): one encoding of the whole
+    output, which the output needs anyway, checks every line."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return utf8_json(text).encode("utf-8")
 
 
 def _by_columns(rs: RuleSet, unit: Rows) -> tuple[str, Tally]:
@@ -220,7 +239,7 @@ def _by_columns(rs: RuleSet, unit: Rows) -> tuple[str, Tally]:
         counts[result.outcome] += 1
         parts.append(result_line(result, findings=False))
         parts.append("\n")
-    return utf8_json("".join(parts)), Tally.of(counts)
+    return "".join(parts), Tally.of(counts)
 
 
 def _span(lines: Sequence[Line]) -> str:
@@ -243,6 +262,12 @@ def evaluate_lines(
     :func:`~fupin_rules.io.jsonl.utf8_json`) and its :class:`Tally` (what one job does for
     each line). ``findings=False``: outcomes only. Whatever goes wrong with one line, it gets
     its result and the next line is read."""
+    text, tally = _lines(rs, lines, findings=findings)
+    return _encoded(text).decode("utf-8"), tally
+
+
+def _lines(rs: RuleSet, lines: Iterable[Line], *, findings: bool) -> tuple[str, Tally]:
+    """:func:`evaluate_lines` before encoding (the text may hold lone surrogates)."""
     parts: list[str] = []
     counts: Counter[str] = Counter()
     unreadable = failed = 0
@@ -260,9 +285,6 @@ def evaluate_lines(
             else:
                 result = rs.evaluate(record, source=source)
             line = result_line(result, findings=findings)
-            # A lone surrogate can come only from a "\u" escape, a row, or the file's name.
-            if not isinstance(text, str) or "\\u" in text or lone_surrogate(source):
-                line = utf8_json(line)
             unreadable += error is not None
         except Exception as exc:  # noqa: BLE001 - one record's failure is that record's result
             result, line, failure = _contained(rs, exc, source, record, findings)
@@ -295,7 +317,7 @@ def _contained(
         failure = Failure.of(exc, source, record_id)
         reason = f"内部错误: {failure.error} (这是 fupin-rules 的缺陷, 不是记录的问题; 请报告)"
     result = attrs.evolve(rejected(rs, reason, source=source), record_id=record_id)
-    return result, utf8_json(result_line(result, findings=findings)), failure
+    return result, result_line(result, findings=findings), failure
 
 
 def _record_id(rs: RuleSet, record: Any) -> str | None:
@@ -351,10 +373,10 @@ def _work(unit: Unit, findings: bool, folder: str) -> tuple[str, Tally]:
     writing it again, which cost the parent about a third of a core with two workers.
     """
     assert _WORKER_SPEC is not None
-    text, tally = evaluate_unit(_WORKER_SPEC.resolve(), unit, findings=findings)
+    data, tally = unit_bytes(_WORKER_SPEC.resolve(), unit, findings=findings)
     fd, name = tempfile.mkstemp(suffix=".jsonl", dir=folder)
     with os.fdopen(fd, "wb") as fh:
-        fh.write(text.encode("utf-8"))
+        fh.write(data)
     return name, tally
 
 
@@ -423,8 +445,8 @@ class _Workers:
         except BrokenProcessPool:
             self.solo.shutdown(wait=True)
             self.solo = None
-            text, tally = _crashed(self.spec.resolve(), unit, self.findings)
-            out.write(text)
+            data, tally = _crashed(self.spec.resolve(), unit, self.findings)
+            write_bytes(data, out)
             return tally
         except OSError as exc:
             raise FileError(self.folder, "写入", exc, _TMPDIR) from exc
@@ -441,7 +463,7 @@ class _Workers:
 _TMPDIR = "可设置环境变量 TMPDIR 指向空间足够、可写的目录"
 
 
-def _crashed(rs: RuleSet, unit: Unit, findings: bool) -> tuple[str, Tally]:
+def _crashed(rs: RuleSet, unit: Unit, findings: bool) -> tuple[bytes, Tally]:
     """The ``invalid`` results of a unit that killed its worker twice."""
     lines = list(lines_of_unit(unit))
     span = _span(lines)
@@ -450,7 +472,7 @@ def _crashed(rs: RuleSet, unit: Unit, findings: bool) -> tuple[str, Tally]:
         " 请单独评估这一批记录, 查明原因"
     )
     parts = [
-        utf8_json(result_line(rejected(rs, reason, source=source), findings=findings)) + "\n"
+        result_line(rejected(rs, reason, source=source), findings=findings) + "\n"
         for source, _, _ in lines
     ]
     failure = Failure(source=span, record_id=None, error="工作进程两次异常终止 (进程被杀死)")
@@ -461,7 +483,7 @@ def _crashed(rs: RuleSet, unit: Unit, findings: bool) -> tuple[str, Tally]:
         errors=1,
         failures=(failure,),
     )
-    return "".join(parts), tally
+    return _encoded("".join(parts)), tally
 
 
 AUTO_JOBS_RECORDS = 20_000
@@ -515,8 +537,8 @@ def evaluate_parallel(
     if jobs == 1:
         rs = spec.resolve()
         for unit in work:
-            text, t = evaluate_unit(rs, unit, findings=findings)
-            out.write(text)
+            data, t = unit_bytes(rs, unit, findings=findings)
+            write_bytes(data, out)
             tally += t
         return tally
     methods = multiprocessing.get_all_start_methods()
@@ -546,10 +568,9 @@ def _drain(name: str, out: TextIO) -> None:
 def _append(name: str, out: TextIO) -> None:
     """Append the UTF-8 file ``name`` to ``out``: by ``sendfile`` where ``out`` is a UTF-8
     text stream over a file descriptor, else by reading and writing."""
-    raw = getattr(out, "buffer", None)
-    utf8 = (getattr(out, "encoding", "") or "").lower().replace("-", "") == "utf8"
+    raw = _raw(out)
     with open(name, "rb") as src:
-        if raw is None or not utf8:
+        if raw is None:
             out.write(src.read().decode("utf-8"))
             return
         out.flush()
@@ -559,6 +580,23 @@ def _append(name: str, out: TextIO) -> None:
         if rest:
             raw.write(rest)
             raw.flush()
+
+
+def write_bytes(data: bytes, out: TextIO) -> None:
+    """Write the UTF-8 ``data`` to the text stream ``out`` (to the bytes under it where it
+    is a UTF-8 stream over bytes, so that they are not decoded to be encoded again)."""
+    raw = _raw(out)
+    if raw is None:
+        out.write(data.decode("utf-8"))
+        return
+    out.flush()
+    raw.write(data)
+
+
+def _raw(out: TextIO) -> Any:
+    """The byte stream under ``out`` if ``out`` writes UTF-8 to one, else None."""
+    utf8 = (getattr(out, "encoding", "") or "").lower().replace("-", "") == "utf8"
+    return getattr(out, "buffer", None) if utf8 else None
 
 
 def _sendfile(src: Any, raw: Any) -> int:
@@ -597,10 +635,10 @@ def evaluate_inputs(
     """
     if tables is not None:
         items = read_inputs(inputs, tables=tables)
-        text, tally = evaluate_lines(
+        text, tally = _lines(
             spec.resolve(), ((i.source, i.record, i.error) for i in items), findings=findings
         )
-        out.write(text)
+        write_bytes(_encoded(text), out)
         return tally
     chosen = auto_jobs(inputs) if jobs is None else jobs
     return evaluate_parallel(spec, inputs, out, jobs=chosen, findings=findings)

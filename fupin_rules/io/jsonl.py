@@ -37,7 +37,6 @@ __all__ = [
     "InputRecord",
     "atomic_output",
     "block_lines",
-    "lone_surrogate",
     "open_input",
     "parse_json_record",
     "raw_lines_of",
@@ -425,11 +424,6 @@ def result_line(result: Any, *, findings: bool = True) -> str:
 
 
 _LONE = re.compile("[\ud800-\udfff]")
-
-
-def lone_surrogate(text: str) -> bool:
-    """Whether ``text`` holds a lone surrogate (which UTF-8 cannot encode)."""
-    return _LONE.search(text) is not None
 
 
 def utf8_json(text: str) -> str:
