@@ -59,11 +59,11 @@ from .io.inputs import (
 )
 from .io.jsonl import (
     BLOCK_BYTES,
-    NESTING,
     Line,
     parse_json_record,
     result_line,
     scratch_folder,
+    shielded,
     utf8_json,
 )
 from .io.parquet import parquet_rows
@@ -288,12 +288,9 @@ def _lines(rs: RuleSet, lines: Iterable[Line], *, findings: bool) -> tuple[str, 
             unreadable += error is not None
         except Exception as exc:  # noqa: BLE001 - one record's failure is that record's result
             result, line, failure = _contained(rs, exc, source, record, findings)
-            if failure is None:
-                unreadable += 1
-            else:
-                failed += 1
-                if len(failures) < FAILURES_KEPT:
-                    failures.append(failure)
+            failed += 1
+            if len(failures) < FAILURES_KEPT:
+                failures.append(failure)
         counts[result.outcome] += 1
         parts.append(line)
         parts.append("\n")
@@ -305,17 +302,12 @@ def _lines(rs: RuleSet, lines: Iterable[Line], *, findings: bool) -> tuple[str, 
 
 def _contained(
     rs: RuleSet, exc: Exception, source: str, record: Any, findings: bool
-) -> tuple[Result, str, Failure | None]:
+) -> tuple[Result, str, Failure]:
     """The ``invalid`` result of a record whose reading, checking, evaluation or writing
-    raised ``exc``, its line, and the internal error (None: a record nested too deep to
-    check, which is a fault of the record, not of the program)."""
+    raised ``exc`` (a bug), its line, and the internal error."""
     record_id = _record_id(rs, record)
-    failure: Failure | None = None
-    if isinstance(exc, RecursionError) and _depth(record) >= NESTING:
-        reason = f"记录嵌套过深 ({_depth(record)} 层), 无法检查"
-    else:
-        failure = Failure.of(exc, source, record_id)
-        reason = f"内部错误: {failure.error} (这是 fupin-rules 的缺陷, 不是记录的问题; 请报告)"
+    failure = Failure.of(exc, source, record_id)
+    reason = f"内部错误: {failure.error} (这是 fupin-rules 的缺陷, 不是记录的问题; 请报告)"
     result = attrs.evolve(rejected(rs, reason, source=source), record_id=record_id)
     return result, result_line(result, findings=findings), failure
 
@@ -325,23 +317,6 @@ def _record_id(rs: RuleSet, record: Any) -> str | None:
         return rs.record_schema.record_id(record)
     except Exception:  # noqa: BLE001 - the record is what failed: its id only helps find it
         return None
-
-
-def _depth(value: Any) -> int:
-    """How deep containers nest in ``value`` (without recursion: it may be too deep for it)."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, Mapping):
-            children: Iterable[Any] = item.values()
-        elif isinstance(item, list | tuple):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 # --------------------------------------------------------------------------- workers
@@ -356,6 +331,8 @@ def _init_worker(spec: RuleSetSpec, parent: int) -> None:
     # done; a worker left without its parent (SIGKILLed) stops by itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # forked while the parent held them back
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
@@ -401,21 +378,29 @@ class _Workers:
         self.pool = self._start(jobs)
         self.solo: ProcessPoolExecutor | None = None
 
+    # Pools are started, fed and stopped shielded from Ctrl-C and SIGTERM: an interrupt raised
+    # inside the executor's own locking would leave it unable to shut down.
+
     def _start(self, workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            workers,
-            mp_context=self.ctx,
-            initializer=_init_worker,
-            initargs=(self.spec, os.getpid()),
-        )
+        with shielded():
+            return ProcessPoolExecutor(
+                workers,
+                mp_context=self.ctx,
+                initializer=_init_worker,
+                initargs=(self.spec, os.getpid()),
+            )
+
+    def _submit(self, pool: ProcessPoolExecutor, unit: Unit) -> Future[tuple[str, Tally]]:
+        with shielded():  # the first submit forks the workers and starts the pool's threads
+            return pool.submit(_work, unit, self.findings, str(self.folder))
 
     def submit(self, unit: Unit) -> _Pending:
         """Hand ``unit`` to a worker."""
         try:
-            job = self.pool.submit(_work, unit, self.findings, str(self.folder))
+            job = self._submit(self.pool, unit)
         except BrokenProcessPool:
             self._restart()
-            job = self.pool.submit(_work, unit, self.findings, str(self.folder))
+            job = self._submit(self.pool, unit)
         return unit, job, self.pool
 
     def take(self, pending: _Pending, out: TextIO) -> Tally:
@@ -433,7 +418,8 @@ class _Workers:
         return tally
 
     def _restart(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        with shielded():
+            self.pool.shutdown(wait=True, cancel_futures=True)
         self.pool = self._start(self.jobs)
 
     def _again(self, unit: Unit, out: TextIO) -> Tally:
@@ -441,9 +427,10 @@ class _Workers:
         if self.solo is None:
             self.solo = self._start(1)
         try:
-            name, tally = self.solo.submit(_work, unit, self.findings, str(self.folder)).result()
+            name, tally = self._submit(self.solo, unit).result()
         except BrokenProcessPool:
-            self.solo.shutdown(wait=True)
+            with shielded():
+                self.solo.shutdown(wait=True)
             self.solo = None
             data, tally = _crashed(self.spec.resolve(), unit, self.findings)
             write_bytes(data, out)
@@ -455,9 +442,10 @@ class _Workers:
 
     def close(self) -> None:
         """Stop the workers (each finishes the unit it is on) and wait for them."""
-        for pool in (self.pool, self.solo):
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+        with shielded():
+            for pool in (self.pool, self.solo):
+                if pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
 
 
 _TMPDIR = "可设置环境变量 TMPDIR 指向空间足够、可写的目录"
@@ -544,7 +532,7 @@ def evaluate_parallel(
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with scratch_folder("jobs") as folder:
-        workers = _Workers(ctx, jobs, spec, findings, folder)
+        workers = _Workers(ctx, jobs, spec, findings, folder)  # no process yet: none to stop
         try:
             pending: deque[_Pending] = deque()
             for unit in work:

@@ -1,7 +1,8 @@
 """JSON Lines in and out.
 
-Numbers with a fraction are read as exact ``Decimal``; ``NaN``/``Infinity``, duplicate keys and
-absurd nesting are refused per line (the line becomes a rejected record, the run goes on).
+Numbers with a fraction are read as exact ``Decimal``; ``NaN``/``Infinity``, duplicate keys,
+nesting deeper than :data:`NESTING`, lines longer than :data:`MAX_LINE` and bytes that are not
+UTF-8 are refused per line (the line becomes a rejected record, the run goes on).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +40,7 @@ __all__ = [
     "InputRecord",
     "atomic_output",
     "block_lines",
+    "nesting",
     "open_input",
     "parse_json_record",
     "raw_lines_of",
@@ -45,6 +49,7 @@ __all__ = [
     "remove_stale",
     "result_line",
     "scratch_folder",
+    "shielded",
     "utf8_json",
     "write_atomic",
     "write_jsonl",
@@ -55,10 +60,10 @@ _T = TypeVar("_T")
 MAX_LINE = 10_000_000
 """Longest accepted line, in characters (its line end included)."""
 
-NESTING = 100
-"""A record nested this deep or deeper is refused (``记录嵌套过深``) when reading, checking or
-evaluating it runs out of Python's recursion; real records nest four levels. (Nesting too deep
-for the JSON reader itself, about 1,000 levels, is refused as ``嵌套层数过多``.)"""
+NESTING = 64
+"""Deepest accepted nesting of arrays and objects in a record (real records nest four levels):
+a deeper record is refused when it is read, so that no check or evaluation can run out of
+Python's recursion on it, in any process (which would make the outcome depend on the stack)."""
 
 
 @attrs.frozen
@@ -121,7 +126,7 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
     if len(text) > MAX_LINE:
         return None, f"行过长 ({len(text)} 字符)"
     try:
-        return _DECODER.decode(text), None
+        value = _DECODER.decode(text)
     except _Refused as exc:
         return None, str(exc)
     except json.JSONDecodeError as exc:
@@ -141,6 +146,29 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
             limit = sys.get_int_max_str_digits()
             return None, f"不是有效的 JSON: 整数位数过多 (超过 {limit} 位)"
         return None, f"不是有效的 JSON: {exc}"
+    # Nesting deeper than NESTING needs that many brackets: only then is the value walked.
+    if text.count("[") + text.count("{") > NESTING:
+        depth = nesting(value)
+        if depth > NESTING:
+            return None, f"嵌套层数过多 ({depth} 层, 至多 {NESTING} 层)"
+    return value, None
+
+
+def nesting(value: Any) -> int:
+    """How deep arrays and objects nest in ``value`` (walked without recursion)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def read_jsonl(
@@ -222,7 +250,7 @@ def blocks_of(fh: IO[str] | IO[bytes], label: str, size: int = BLOCK_BYTES) -> I
     first = True
     while True:
         try:
-            data: Any = fh.read(size)
+            data: Any = _read(fh, size)
         except UnicodeDecodeError as exc:  # a text stream that could not decode
             reason = f"不是 UTF-8 编码: {exc.reason}; 这一行之后的内容无法读取"
             yield (label, number, "", reason)
@@ -325,12 +353,33 @@ def _decoded(label: str, number: int, piece: str | bytes) -> Iterator[Block]:
         yield (label, number, "".join(run), None)
 
 
+def _read(fh: IO[Any], size: int) -> Any:
+    """``fh.read(size)``, one system call at a time where the stream allows it: a pipe that
+    gives less than ``size`` and then waits would otherwise hold a signal (Ctrl-C, SIGTERM)
+    until more comes, for ever if nothing does. The same data either way."""
+    read1 = getattr(fh, "read1", None)
+    if read1 is None:
+        return fh.read(size)
+    data = read1(size)
+    if len(data) >= size or not data:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < size:
+        more = read1(size - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return data[:0].join(parts)
+
+
 def _without_bom(fh: IO[Any], data: Any, size: int) -> Any:
     """The first data read from a stream, without the BOM it may start with."""
     if isinstance(data, str):
         return data[1:] if data.startswith(_BOM) else data
     while len(data) < 3 and b"\xef\xbb\xbf".startswith(data):
-        more = fh.read(size)
+        more = _read(fh, size)
         if not more:
             break
         data += more
@@ -501,42 +550,50 @@ _KEPT = "原有的文件 (若有) 未改动"
 
 @contextlib.contextmanager
 def _replacing(target: Path, encoding: str | None) -> Iterator[Any]:
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale(target.parent, f".{target.name}.{TEMP_TAG}-", ".tmp")
-        fd, tmp = _claim(lambda token: target.parent / f".{target.name}.{TEMP_TAG}-{token}.tmp")
-    except OSError as exc:
-        raise FileError(target, "写入", exc, _KEPT) from exc
+    fd: int | None = None
+    tmp: Path | None = None
     fh: Any = None
     try:
-        with contextlib.suppress(FileNotFoundError):  # written over: keep the file's mode
-            os.fchmod(fd, stat.S_IMODE(os.stat(target).st_mode))
-        fh = io.BufferedWriter(_Target(fd, target))
-        if encoding is not None:
-            fh = io.TextIOWrapper(fh, encoding=encoding, newline="")
+        with shielded():  # made and handed over whole, or not at all
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                remove_stale(target.parent, f".{target.name}.{TEMP_TAG}-", ".tmp")
+                fd, tmp = _claim(
+                    lambda token: target.parent / f".{target.name}.{TEMP_TAG}-{token}.tmp"
+                )
+                with contextlib.suppress(FileNotFoundError):  # written over: keep its mode
+                    os.fchmod(fd, stat.S_IMODE(os.stat(target).st_mode))
+            except OSError as exc:
+                raise FileError(target, "写入", exc, _KEPT) from exc
+            fh = io.BufferedWriter(_Target(fd, target))
+            if encoding is not None:
+                fh = io.TextIOWrapper(fh, encoding=encoding, newline="")
         yield fh
         try:
             fh.flush()
             os.fsync(fd)
-            # Renamed while still open (and locked) where the system allows it, so that no other
-            # run can take it for a stale file between closing and renaming.
-            if os.name == "posix":
-                os.replace(tmp, target)
-            fh.close()
-            if os.name != "posix":
-                os.replace(tmp, target)
+            with shielded():  # renamed and counted as done, or neither
+                # Renamed while still open (and locked) where the system allows it, so that
+                # no other run can take it for a stale file between closing and renaming.
+                if os.name == "posix":
+                    os.replace(tmp, target)
+                fh.close()
+                if os.name != "posix":
+                    os.replace(tmp, target)
+                tmp = None
         except OSError as exc:
             raise FileError(target, "写入", exc, _KEPT) from exc
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
     finally:
-        if fh is None:
-            os.close(fd)
-        else:
+        if fh is not None:
             with contextlib.suppress(Exception):  # already failed: closing only frees the file
                 fh.close()
+        elif fd is not None:
+            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -546,17 +603,39 @@ def scratch_folder(kind: str) -> Iterator[Path]:
     left behind is removed the next time a folder of this kind is made."""
     base = Path(tempfile.gettempdir())
     prefix = f"{TEMP_TAG}-{kind}-"
+    claimed: tuple[int, Path] | None = None
     try:
-        remove_stale(base, prefix, "")
-        fd, path = _claim(lambda token: base / f"{prefix}{token}", folder=True)
-    except OSError as exc:
-        note = "可设置环境变量 TMPDIR 指向空间足够、可写的目录"
-        raise FileError(base, "写入", exc, note) from exc
-    try:
-        yield path
+        with shielded():
+            try:
+                remove_stale(base, prefix, "")
+                claimed = _claim(lambda token: base / f"{prefix}{token}", folder=True)
+            except OSError as exc:
+                note = "可设置环境变量 TMPDIR 指向空间足够、可写的目录"
+                raise FileError(base, "写入", exc, note) from exc
+        yield claimed[1]
     finally:
-        shutil.rmtree(path, ignore_errors=True)
-        os.close(fd)
+        if claimed is not None:
+            with shielded():
+                shutil.rmtree(claimed[1], ignore_errors=True)
+                os.close(claimed[0])
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back until the block ends (then they act at once), so that
+    what the block makes or takes apart (a temporary file, a pool of workers and its threads)
+    is never left half done. Threads started in the block inherit the hold, so the signals go
+    to the main thread, where the command's handlers act. Where the system cannot hold
+    signals, or off the main thread, the block runs as it is."""
+    hold = getattr(signal, "pthread_sigmask", None)
+    if hold is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = hold(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        hold(signal.SIG_SETMASK, before)
 
 
 def _claim(name: Callable[[str], Path], *, folder: bool = False) -> tuple[int, Path]:
