@@ -442,8 +442,10 @@ def build_parser() -> argparse.ArgumentParser:
         "  fupin-rules evaluate -s gx.household.exit --version 2016 --as-of 2017-11-30 old.jsonl\n"
         "  fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 导出.xlsx -o r.jsonl\n"
         "  cat households.jsonl | fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 -\n"
-        "\n无法解析的行输出为 invalid 结果并注明行号; 表格 (每名成员一行) 按户编号合成一户,"
-        " 无法合成的行也输出为 invalid 结果; 全部行都有结果时退出码为 0。",
+        "\n无法读取或解析的行 (如不是 UTF-8 编码、不是 JSON) 输出为 invalid 结果并注明行号,"
+        " 其后各行照常评估; 表格 (每名成员一行) 按户编号合成一户, 无法合成的行也输出为 invalid"
+        " 结果。退出码: 0 全部行都有结果; 3 内部错误 (所涉记录写为 invalid 结果, 其余照常评估);"
+        " 4 文件无法读写; 130、143 被中断 (结果文件不写出, 原有文件不变)。",
     )
     _add_selection(p)
     p.add_argument(
