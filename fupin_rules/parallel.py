@@ -47,6 +47,7 @@ import attrs
 from ._cpus import available_cpus
 from .errors import FileError, UsageError
 from .evaluation import rejected
+from .io.files import scratch_folder, shielded
 from .io.inputs import (
     CHUNK_LINES,
     Rows,
@@ -57,15 +58,7 @@ from .io.inputs import (
     read_inputs,
     units,
 )
-from .io.jsonl import (
-    BLOCK_BYTES,
-    Line,
-    parse_json_record,
-    result_line,
-    scratch_folder,
-    shielded,
-    utf8_json,
-)
+from .io.jsonl import BLOCK_BYTES, Line, parse_json_record, result_line, utf8_json
 from .io.parquet import parquet_rows
 from .io.tables import TableReader
 from .library import load_library

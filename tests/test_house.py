@@ -47,6 +47,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 3. readers of files and documents; calendars as data
     (
         "io",
+        "io.files",
         "io.jsonl",
         "io.parquet",
         "io.spreadsheets",

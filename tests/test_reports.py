@@ -226,7 +226,7 @@ def test_invalid_record_listed_once_per_reason(lib: fr.Library) -> None:
 def test_interrupted_xlsx_write_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import fupin_rules.io.jsonl as writer  # every atomic write goes through it
+    import fupin_rules.io.files as writer  # every atomic write goes through it
 
     def boom(*_: object, **__: object) -> None:
         raise KeyboardInterrupt

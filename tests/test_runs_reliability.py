@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 import fupin_rules as fr
 from fupin_rules import cli, parallel
 from fupin_rules.cli import main
-from fupin_rules.io import inputs, jsonl
-from fupin_rules.io.jsonl import atomic_output, scratch_folder
+from fupin_rules.io import files, inputs, jsonl
+from fupin_rules.io.files import atomic_output, scratch_folder
 
 from .conftest import ROOT
 
@@ -423,7 +423,7 @@ def test_a_full_disk_is_named_and_leaves_the_old_output(
     def full(_: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(jsonl.os, "fsync", full)
+    monkeypatch.setattr(files.os, "fsync", full)
     code, _, err = _run("evaluate", *DAY, str(path), "-o", str(out))
     assert (code, err) == (
         4,
@@ -453,7 +453,7 @@ def test_no_permission_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         raise PermissionError(errno.EACCES, "Permission denied", str(file))
 
     with monkeypatch.context() as mp:
-        mp.setattr(jsonl, "open", refused, raising=False)  # the module's open, not builtins'
+        mp.setattr(files, "open", refused, raising=False)  # the module's open, not builtins'
         code, _, err = _run("evaluate", *DAY, str(path), "-o", str(out))
     assert (code, err) == (4, f"错误: 无法读取 {path}: 没有权限 (EACCES)\n")
     real_open = os.open
@@ -463,7 +463,7 @@ def test_no_permission_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             raise PermissionError(errno.EACCES, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(jsonl.os, "open", no_temp)
+    monkeypatch.setattr(files.os, "open", no_temp)
     code, _, err = _run("evaluate", *DAY, str(path), "-o", str(out))
     assert (code, err) == (
         4,

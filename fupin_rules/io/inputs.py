@@ -26,6 +26,7 @@ from typing import Any, Literal
 import attrs
 
 from ..errors import UsageError
+from .files import open_input, reading
 from .jsonl import (
     BLOCK_BYTES,
     Block,
@@ -34,9 +35,7 @@ from .jsonl import (
     block_lines,
     blocks_of,
     lines_of,
-    open_input,
     read_jsonl,
-    reading,
 )
 from .parquet import PARQUET_SUFFIXES, parquet_batches, read_parquet, rows_of
 from .tables import TABLE_SUFFIXES, TableReader
