@@ -1,15 +1,22 @@
 """The ``fupin-rules`` command. Thin: it parses arguments and calls the library.
 
-Exit codes: 0 done (whatever the outcomes of the records); 1 the check asked for found
-problems (lint, failing examples, a calendar check out of window); 2 a usage error or a broken
-rule file (nothing was evaluated).
+Exit codes (docs/cli.md#exit-codes): 0 done (whatever the outcomes of the records); 1 the
+check asked for found problems (lint, failing examples, a calendar check out of window); 2 a
+usage error or a broken rule file (nothing was evaluated); 3 an internal error (a bug; for
+``evaluate``, the records it hit are ``invalid`` results and the others were evaluated); 4 a
+file could not be read or written (a full disk, a missing permission); 130 interrupted
+(Ctrl-C); 143 terminated (SIGTERM). Output files are then left as they were.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import signal
 import sys
+import threading
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -20,7 +27,7 @@ from ._version import __version__
 from .calendar import register_calendar_command
 from .compare import diff, impact_of, impact_pairs
 from .decision import OUTCOME_LABELS
-from .errors import FupinRulesError, RuleFileError, UsageError
+from .errors import FileError, FupinRulesError, RuleFileError, UsageError
 from .evaluation import parse_day
 from .events.cli import register_events_command
 from .explain import evaluate_items, explain_text
@@ -32,6 +39,7 @@ from .library import Library, load_library
 from .model import RuleSet
 from .parallel import evaluate_inputs, spec_from_args
 from .site import register_site_command
+from .tally import Tally
 from .testing import run_examples
 
 __all__ = ["main"]
@@ -216,7 +224,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if reader is not None and args.jobs not in (None, 0, 1):
         err.write("注意: 表格输入在一个进程中读取和评估, --jobs 不起作用\n")
     with _output(args.output, out) as fh:
-        counts, rejected_lines = evaluate_inputs(
+        tally = evaluate_inputs(
             spec_from_args(args, rs),
             args.inputs,
             fh,
@@ -226,21 +234,45 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     if reader is not None:
         err.write(reader.stats.summary() + "\n")
-    total = sum(counts.values())
-    summary = "、".join(
+    err.write(_evaluate_summary(rs, tally, tables=reader is not None) + "\n")
+    if not tally.errors:
+        return 0
+    err.write(
+        f"运行中出现 {tally.errors} 处内部错误; 所涉记录已写为 invalid 结果并注明原因,"
+        " 其余记录照常评估:\n"
+    )
+    for failure in tally.failures:
+        name = f" (编号 {failure.record_id})" if failure.record_id else ""
+        err.write(f"  {failure.source}{name}: {failure.error}\n")
+        if _debug(args) and failure.trace:
+            err.write("    " + failure.trace.rstrip().replace("\n", "\n    ") + "\n")
+    if tally.errors > len(tally.failures):
+        err.write(f"  (另有 {tally.errors - len(tally.failures)} 处未列出)\n")
+    err.write(_REPORT + "\n")
+    return _INTERNAL
+
+
+def _evaluate_summary(rs: RuleSet, tally: Tally, *, tables: bool) -> str:
+    """The line ``evaluate`` ends with: what was read, evaluated and rejected (they add up)
+    and the outcomes. For tables the reader's line before it says what was read."""
+    rejected = f"拒收 {tally.rejected} 行"
+    if tally.failed or tally.crashed:
+        kinds = (
+            (tally.unreadable, "无法读成记录"),
+            (tally.failed, "内部错误"),
+            (tally.crashed, "工作进程终止"),
+        )
+        rejected += " (" + "、".join(f"{label} {n}" for n, label in kinds if n) + ")"
+    blank = f", 空行 {tally.blank} 行" if tally.blank else ""
+    read = "" if tables else f"读入 {tally.read} 行: "
+    counts = tally.counts
+    outcomes = "、".join(
         f"{OUTCOME_LABELS[k]} {counts[k]}" for k in ("pass", "fail", "not_applicable", "invalid")
     )
-    err.write(
+    return (
         f"{rs.key} (评估日期 {rs.default_as_of or rs.effective_from}, 指纹 {rs.fingerprint[:19]}): "
-        f"读入 {total} 条记录: {summary}"
-        + (
-            f" (其中 {rejected_lines} 行{'拒收' if reader is not None else '无法解析'})"
-            if rejected_lines
-            else ""
-        )
-        + "\n"
+        f"{read}评估 {tally.evaluated} 条记录, {rejected}{blank}; 结果: {outcomes}"
     )
-    return 0
 
 
 @contextlib.contextmanager
@@ -339,6 +371,10 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 # --------------------------------------------------------------------------- parser
 
+_DEBUG_HELP = (
+    "出现内部错误时显示调用栈 (traceback), 供报告问题 (也可设置环境变量 FUPIN_RULES_DEBUG=1)"
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``fupin-rules`` command."""
@@ -355,6 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"fupin-rules {__version__}")
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -365,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
             name, help=help_text, description=help_text, epilog=epilog, formatter_class=_Formatter
         )
         p.set_defaults(handler=handler)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
         return p
 
     p = command(
@@ -406,8 +444,10 @@ def build_parser() -> argparse.ArgumentParser:
         "  fupin-rules evaluate -s gx.household.exit --version 2016 --as-of 2017-11-30 old.jsonl\n"
         "  fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 导出.xlsx -o r.jsonl\n"
         "  cat households.jsonl | fupin-rules evaluate -s gx.household.exit --as-of 2018-11-20 -\n"
-        "\n无法解析的行输出为 invalid 结果并注明行号; 表格 (每名成员一行) 按户编号合成一户,"
-        " 无法合成的行也输出为 invalid 结果; 全部行都有结果时退出码为 0。",
+        "\n无法读取或解析的行 (如不是 UTF-8 编码、不是 JSON) 输出为 invalid 结果并注明行号,"
+        " 其后各行照常评估; 表格 (每名成员一行) 按户编号合成一户, 无法合成的行也输出为 invalid"
+        " 结果。退出码: 0 全部行都有结果; 3 内部错误 (所涉记录写为 invalid 结果, 其余照常评估);"
+        " 4 文件无法读写; 130、143 被中断 (结果文件不写出, 原有文件不变)。",
     )
     _add_selection(p)
     p.add_argument(
@@ -504,6 +544,48 @@ _EXTENSIONS: tuple[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]
 and the ``command(name, handler, help, epilog)`` helper."""
 
 
+_INTERNAL = 3
+_FILES = 4
+_INTERRUPTED = 130
+_TERMINATED = 143
+
+_REPORT = (
+    f"这是 fupin-rules 的缺陷, 不是数据或规则文件的问题。请报告给 fupin-rules 的维护者,"
+    f" 附上所用的命令和版本 (fupin-rules {__version__}); 加 --debug 或设置环境变量"
+    " FUPIN_RULES_DEBUG=1 重新运行可显示调用栈 (traceback)。请勿附上户的个人信息。"
+)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every ``finally`` runs: temporary files go,
+    outputs are left as they were. (A BaseException: no ``except Exception`` keeps it.)"""
+
+
+@contextlib.contextmanager
+def _terminable() -> Iterator[None]:
+    """SIGTERM raises :class:`_Terminated` while the command runs (a second one kills)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise _Terminated
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def _debug(args: argparse.Namespace) -> bool:
+    """Whether to show tracebacks: ``--debug`` or ``FUPIN_RULES_DEBUG`` set (not 0)."""
+    return bool(getattr(args, "debug", False)) or os.environ.get(
+        "FUPIN_RULES_DEBUG", ""
+    ).strip() not in ("", "0")
+
+
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
@@ -513,18 +595,37 @@ def main(
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if getattr(args, "as_of", None):
-            args.as_of = parse_day(args.as_of)
-        handler: Handler = args.handler
-        return handler(args, out, err)
+        with _terminable():
+            if getattr(args, "as_of", None):
+                args.as_of = parse_day(args.as_of)
+            handler: Handler = args.handler
+            return handler(args, out, err)
     except RuleFileError as exc:
         err.write(f"规则文件有误, 未做任何评估:\n{exc}\n")
         return 2
+    except FileError as exc:
+        err.write(f"错误: {exc}\n")
+        return _FILES
     except FupinRulesError as exc:
         err.write(f"错误: {exc}\n")
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # not a named file: standard input or output
+        where = exc.filename or "标准输入或输出"
+        err.write(f"错误: {FileError(where, '读写', exc)}\n")
+        return _FILES
+    except KeyboardInterrupt:
+        err.write("已中断 (Ctrl-C); 结果文件未写出, 原有的文件 (若有) 未改动\n")
+        return _INTERRUPTED
+    except _Terminated:
+        err.write("已终止 (SIGTERM); 结果文件未写出, 原有的文件 (若有) 未改动\n")
+        return _TERMINATED
+    except Exception as exc:  # noqa: BLE001 - a bug: said so, with how to report it
+        if _debug(args):
+            err.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        err.write(f"内部错误: {type(exc).__name__}: {exc}\n{_REPORT}\n")
+        return _INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

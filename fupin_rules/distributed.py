@@ -34,7 +34,7 @@ from ._files import rule_files
 from ._resources import bundled_schemas_dir, bundled_standards_dir
 from .io.inputs import units
 from .model import RuleSet
-from .parallel import RuleSetSpec, evaluate_unit
+from .parallel import RuleSetSpec, unit_bytes
 
 __all__ = ["evaluate_files", "evaluate_jsonl", "evaluate_partition", "ship"]
 
@@ -75,9 +75,9 @@ def evaluate_partition(paths: Sequence[str], spec: RuleSetSpec, findings: bool =
     """Evaluate the JSON Lines files of one partition: one output line per input line
     (``findings=False``: criterion outcomes only, as ``evaluate --brief``)."""
     rs = spec.resolve()
-    text = "".join(evaluate_unit(rs, unit, findings=findings)[0] for unit in units(list(paths)))
+    data = b"".join(unit_bytes(rs, unit, findings=findings)[0] for unit in units(list(paths)))
     # One result per "\n" (a result may hold U+2028 and the like, which splitlines splits at).
-    return [line + "\n" for line in text.split("\n")[:-1]]
+    return [line.decode("utf-8") + "\n" for line in data.split(b"\n")[:-1]]
 
 
 def evaluate_files(spec: RuleSetSpec, paths: Sequence[str | Path], *, findings: bool = True) -> Any:

@@ -9,6 +9,8 @@ catches all of them::
     ├── ExpressionError      an expression is refused (syntax, unknown name, unsafe, too big)
     ├── NotFoundError        an unknown standard id, version, or no version in force that day
     ├── UsageError           a caller passed something unusable (bad date, bad option)
+    ├── FileError            a file could not be read or written (disk full, no permission);
+    │                        names the file, keeps the OSError as its cause
     └── EvaluationError      an expression failed on one record (caught per record, never
                              escapes evaluate_many: the record's result says what went wrong)
 
@@ -18,6 +20,8 @@ and ``str(problem)`` renders them as ``file:line:column: path: message (hint)``.
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterable, Sequence
 
 import attrs
@@ -25,6 +29,7 @@ import attrs
 __all__ = [
     "EvaluationError",
     "ExpressionError",
+    "FileError",
     "FupinRulesError",
     "NotFoundError",
     "Problem",
@@ -144,3 +149,39 @@ class EvaluationError(FupinRulesError):
     def __init__(self, message: str, *, fields: Sequence[str] = ()) -> None:
         self.fields = tuple(fields)
         super().__init__(message)
+
+
+_WHY = {
+    errno.ENOSPC: "磁盘空间已满",
+    errno.EDQUOT: "超出了磁盘配额",
+    errno.EFBIG: "文件超出了允许的大小",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.EROFS: "所在的文件系统只读",
+    errno.ENOENT: "文件或所在目录不存在",
+    errno.ENOTDIR: "路径中有一部分不是目录",
+    errno.EISDIR: "这是一个目录, 不是文件",
+    errno.EIO: "磁盘或设备读写出错",
+    errno.EMFILE: "同时打开的文件过多",
+    errno.ENAMETOOLONG: "文件名过长",
+}
+"""What an operating-system error means, as policy staff read it (others: the system's words)."""
+
+
+class FileError(FupinRulesError):
+    """A file could not be read or written: a full disk, a missing permission, a device error.
+
+    ``path`` is the file (or folder) concerned, ``errno`` the system's error number (None if
+    unknown); the :class:`OSError` is the ``__cause__``. The message names the file and the
+    reason in Chinese, e.g. ``无法写入 out.jsonl: 磁盘空间已满 (ENOSPC)``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], action: str, error: OSError, note: str = ""):
+        self.path = os.fspath(path)
+        self.errno = error.errno
+        self.action = action
+        """``读取`` (reading) or ``写入`` (writing)."""
+        code = errno.errorcode.get(error.errno or 0)
+        why = _WHY.get(error.errno or 0) or error.strerror or str(error) or type(error).__name__
+        text = f"无法{action} {self.path}: {why}" + (f" ({code})" if code else "")
+        super().__init__(text + (f"; {note}" if note else ""))

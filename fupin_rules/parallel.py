@@ -15,33 +15,56 @@ loading the files. A worker whose rule set has another fingerprint refuses to ru
 workers provably use the rules the parent chose.
 
 At most ``2 * jobs`` units are in flight, so memory stays flat however long the input.
+
+Nothing stops a run or loses a line (P1 of the reliability promises): an exception raised
+while one record is read, checked, evaluated or written makes that record an ``invalid``
+result with the reason (``内部错误: ...``) and the run goes on, the error kept in the run's
+:class:`Tally`; a worker that dies (the out-of-memory killer's SIGKILL) loses nothing either:
+its unit is run again, alone in a fresh worker, and only if it kills that one too is each of
+its records an ``invalid`` result naming the crash. Workers never outlive the run: they stop
+when the parent's run ends, however it ends.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import io
 import multiprocessing
 import os
+import signal
 import tempfile
+import threading
+import time
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
-from multiprocessing.pool import AsyncResult
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TextIO
 
 import attrs
 
 from ._cpus import available_cpus
-from .errors import UsageError
+from .errors import FileError, UsageError
 from .evaluation import rejected
-from .io.inputs import CHUNK_LINES, Rows, Unit, input_kind, lines_of_unit, read_inputs, units
-from .io.jsonl import BLOCK_BYTES, Line, parse_json_record, result_line
+from .io.files import scratch_folder, shielded
+from .io.inputs import (
+    CHUNK_LINES,
+    Rows,
+    Unit,
+    input_kind,
+    lines_in_unit,
+    lines_of_unit,
+    read_inputs,
+    units,
+)
+from .io.jsonl import BLOCK_BYTES, Line, parse_json_record, result_line, utf8_json
 from .io.parquet import parquet_rows
 from .io.tables import TableReader
 from .library import load_library
 from .model import RuleSet
+from .results import Result
+from .tally import FAILURES_KEPT, Failure, Tally
 
 __all__ = [
     "AUTO_JOBS_MAX",
@@ -55,6 +78,8 @@ __all__ = [
     "evaluate_unit",
     "register",
     "spec_from_args",
+    "unit_bytes",
+    "write_bytes",
 ]
 
 
@@ -110,13 +135,13 @@ class RuleSetSpec:
         found = _REGISTRY.get(self.key)
         if found is not None:
             return found
-        rules: list[str] | None = list(self.rules) if self.rules else None
-        schemas = self.schemas
         if self.files is not None:
-            root = _materialise(self.files)
-            rules = [str(root / "rules")]
-            schemas = str(root / "schemas")
-        lib = load_library(rules, schemas=schemas)
+            # Shipped files are needed only while they load: their folder goes right after.
+            with scratch_folder("rules") as root:
+                _materialise(self.files, root)
+                lib = load_library([str(root / "rules")], schemas=str(root / "schemas"))
+        else:
+            lib = load_library(list(self.rules) if self.rules else None, schemas=self.schemas)
         rs = lib.get(self.standard, as_of=self.as_of, version=self.version)
         if self.params:
             rs = rs.with_parameters(dict(self.params))
@@ -135,21 +160,15 @@ class RuleSetSpec:
         return (self.fingerprint, self.as_of, self.standard)
 
 
-def _materialise(files: Mapping[str, str]) -> Path:
-    """Write shipped rule files into a folder named by their content (once per process)."""
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode("utf-8") + b"\0" + files[name].encode("utf-8") + b"\0")
-    root = Path(tempfile.gettempdir()) / f"fupin-rules-{digest.hexdigest()[:24]}-{os.getpid()}"
-    if not root.exists():
-        for name, text in files.items():
-            target = (root / name).resolve()
-            if root.resolve() not in target.parents:
-                msg = f"shipped file name outside its folder: {name!r}"
-                raise ValueError(msg)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-    return root
+def _materialise(files: Mapping[str, str], root: Path) -> None:
+    """Write shipped rule files into the folder ``root``."""
+    for name, text in files.items():
+        target = (root / name).resolve()
+        if root.resolve() not in target.parents:
+            msg = f"shipped file name outside its folder: {name!r}"
+            raise ValueError(msg)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
 
 
 _REGISTRY: dict[tuple[str, str | None, str], RuleSet] = {}
@@ -167,24 +186,61 @@ def register(spec: RuleSetSpec, rs: RuleSet) -> None:
 # --------------------------------------------------------------------------- lines
 
 
-def evaluate_unit(
-    rs: RuleSet, unit: Unit, *, findings: bool = True
-) -> tuple[str, Counter[str], int]:
-    """:func:`evaluate_lines` of a unit of work. Parquet rows written without findings
-    (``--brief``) are evaluated by whole columns where numpy is installed
-    (:func:`fupin_rules.arrow.evaluate_arrow`: the same results)."""
-    if isinstance(unit, Rows) and not findings and columns_installed():
-        # numpy and pyarrow are optional: the column path is imported only when it runs.
-        from .arrow import evaluate_arrow
+def evaluate_unit(rs: RuleSet, unit: Unit, *, findings: bool = True) -> tuple[str, Tally]:
+    """:func:`evaluate_lines` of a unit of work, its blank lines counted too. Parquet rows
+    written without findings (``--brief``) are evaluated by whole columns where numpy is
+    installed (:func:`fupin_rules.arrow.evaluate_arrow`: the same results); should that
+    raise, the rows are evaluated one by one and the error is kept as an internal error."""
+    data, tally = unit_bytes(rs, unit, findings=findings)
+    return data.decode("utf-8"), tally
 
-        parts: list[str] = []
-        counts: Counter[str] = Counter()
-        for result in evaluate_arrow(rs, unit.batch, label=unit.label, start=unit.start):
-            counts[result.outcome] += 1
-            parts.append(result_line(result, findings=False))
-            parts.append("\n")
-        return "".join(parts), counts, 0
-    return evaluate_lines(rs, lines_of_unit(unit), findings=findings)
+
+def unit_bytes(rs: RuleSet, unit: Unit, *, findings: bool = True) -> tuple[bytes, Tally]:
+    """:func:`evaluate_unit` as the UTF-8 bytes that are written (what workers and one job
+    write, and Dask splits into lines)."""
+    if isinstance(unit, Rows) and not findings and columns_installed():
+        try:
+            text, tally = _by_columns(rs, unit)
+        except Exception as exc:  # noqa: BLE001 - a bug of the column path: rows answer instead
+            lines = list(lines_of_unit(unit))
+            failure = Failure.of(exc, _span(lines))
+            text, tally = _lines(rs, lines, findings=False)
+            tally = Tally(errors=1, failures=(failure,)) + tally
+        return _encoded(text), tally
+    text, tally = _lines(rs, lines_of_unit(unit), findings=findings)
+    blank = lines_in_unit(unit) - tally.results
+    return _encoded(text), attrs.evolve(tally, blank=blank) if blank else tally
+
+
+def _encoded(text: str) -> bytes:
+    """``text`` in UTF-8, a lone surrogate (which only a record's string can bring) written
+    as its JSON escape (:func:`~fupin_rules.io.jsonl.utf8_json`): one encoding of the whole
+    output, which the output needs anyway, checks every line."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return utf8_json(text).encode("utf-8")
+
+
+def _by_columns(rs: RuleSet, unit: Rows) -> tuple[str, Tally]:
+    # numpy and pyarrow are optional: the column path is imported only when it runs.
+    from .arrow import evaluate_arrow
+
+    parts: list[str] = []
+    counts: Counter[str] = Counter()
+    for result in evaluate_arrow(rs, unit.batch, label=unit.label, start=unit.start):
+        counts[result.outcome] += 1
+        parts.append(result_line(result, findings=False))
+        parts.append("\n")
+    return "".join(parts), Tally.of(counts)
+
+
+def _span(lines: Sequence[Line]) -> str:
+    """The sources of ``lines``, first to last."""
+    if not lines:
+        return ""
+    first, last = lines[0][0], lines[-1][0]
+    return first if first == last else f"{first} 至 {last}"
 
 
 def columns_installed() -> bool:
@@ -194,53 +250,221 @@ def columns_installed() -> bool:
 
 def evaluate_lines(
     rs: RuleSet, lines: Iterable[Line], *, findings: bool = True
-) -> tuple[str, Counter[str], int]:
-    """Evaluate raw lines: the output text, outcome counts and the number of lines that were
-    not records (what one job does for each line). ``findings=False``: outcomes only."""
+) -> tuple[str, Tally]:
+    """Evaluate raw lines: the output text (one line per input line, which UTF-8 can carry:
+    :func:`~fupin_rules.io.jsonl.utf8_json`) and its :class:`Tally` (what one job does for
+    each line). ``findings=False``: outcomes only. Whatever goes wrong with one line, it gets
+    its result and the next line is read."""
+    text, tally = _lines(rs, lines, findings=findings)
+    return _encoded(text).decode("utf-8"), tally
+
+
+def _lines(rs: RuleSet, lines: Iterable[Line], *, findings: bool) -> tuple[str, Tally]:
+    """:func:`evaluate_lines` before encoding (the text may hold lone surrogates)."""
     parts: list[str] = []
     counts: Counter[str] = Counter()
-    bad = 0
+    unreadable = failed = 0
+    failures: list[Failure] = []
     for source, text, error in lines:
         record = None
-        if error is None:
-            if isinstance(text, str):
-                record, error = parse_json_record(text)
-            else:  # a row read from Parquet
-                record = text
-        if error is not None:
-            bad += 1
-            result = rejected(rs, error, source=source)
-        else:
-            result = rs.evaluate(record, source=source)
+        try:
+            if error is None:
+                if isinstance(text, str):
+                    record, error = parse_json_record(text)
+                else:  # a row read from Parquet, a record assembled from a table
+                    record = text
+            if error is not None:
+                result = rejected(rs, error, source=source)
+            else:
+                result = rs.evaluate(record, source=source)
+            line = result_line(result, findings=findings)
+            unreadable += error is not None
+        except Exception as exc:  # noqa: BLE001 - one record's failure is that record's result
+            result, line, failure = _contained(rs, exc, source, record, findings)
+            failed += 1
+            if len(failures) < FAILURES_KEPT:
+                failures.append(failure)
         counts[result.outcome] += 1
-        parts.append(result_line(result, findings=findings))
+        parts.append(line)
         parts.append("\n")
-    return "".join(parts), counts, bad
+    tally = Tally.of(
+        counts, unreadable=unreadable, failed=failed, errors=failed, failures=tuple(failures)
+    )
+    return "".join(parts), tally
+
+
+def _contained(
+    rs: RuleSet, exc: Exception, source: str, record: Any, findings: bool
+) -> tuple[Result, str, Failure]:
+    """The ``invalid`` result of a record whose reading, checking, evaluation or writing
+    raised ``exc`` (a bug), its line, and the internal error."""
+    record_id = _record_id(rs, record)
+    failure = Failure.of(exc, source, record_id)
+    reason = f"内部错误: {failure.error} (这是 fupin-rules 的缺陷, 不是记录的问题; 请报告)"
+    result = attrs.evolve(rejected(rs, reason, source=source), record_id=record_id)
+    return result, result_line(result, findings=findings), failure
+
+
+def _record_id(rs: RuleSet, record: Any) -> str | None:
+    try:
+        return rs.record_schema.record_id(record)
+    except Exception:  # noqa: BLE001 - the record is what failed: its id only helps find it
+        return None
 
 
 # --------------------------------------------------------------------------- workers
 
-_WORKER_RS: RuleSet | None = None
+_WORKER_SPEC: RuleSetSpec | None = None
 
 
-def _init_worker(spec: RuleSetSpec) -> None:
-    global _WORKER_RS  # one rule set per worker process
-    _WORKER_RS = spec.resolve()
+def _init_worker(spec: RuleSetSpec, parent: int) -> None:
+    global _WORKER_SPEC  # one rule set per worker process, resolved by its first unit
+    _WORKER_SPEC = spec
+    # The parent stops the run (Ctrl-C, SIGTERM) and then its workers, once their units are
+    # done; a worker left without its parent (SIGKILLed) stops by itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # forked while the parent held them back
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
-def _work(unit: Unit, findings: bool, folder: str) -> tuple[str, Counter[str], int]:
-    """Evaluate one chunk into a file of ``folder``; return its name and the counts.
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
+
+
+def _work(unit: Unit, findings: bool, folder: str) -> tuple[str, Tally]:
+    """Evaluate one chunk into a file of ``folder``; return its name and the tally.
 
     The output goes through a file, not back through the pool's pipe: the parent then moves
     it into the output inside the kernel (``sendfile``) instead of receiving, unpickling and
     writing it again, which cost the parent about a third of a core with two workers.
     """
-    assert _WORKER_RS is not None
-    text, counts, bad = evaluate_unit(_WORKER_RS, unit, findings=findings)
+    assert _WORKER_SPEC is not None
+    data, tally = unit_bytes(_WORKER_SPEC.resolve(), unit, findings=findings)
     fd, name = tempfile.mkstemp(suffix=".jsonl", dir=folder)
     with os.fdopen(fd, "wb") as fh:
-        fh.write(text.encode("utf-8"))
-    return name, counts, bad
+        fh.write(data)
+    return name, tally
+
+
+_Pending = tuple[Unit, "Future[tuple[str, Tally]]", ProcessPoolExecutor]
+
+
+class _Workers:
+    """The worker processes of one run, and what is done when one of them dies.
+
+    A dead worker breaks its pool: every unit it had not finished comes back as
+    ``BrokenProcessPool``. The run goes on in a new pool, and each lost unit is run again,
+    alone, in a worker of its own (so that a unit that kills its worker is told from one that
+    was only in the same pool); a unit that kills that worker too is answered in this
+    process, each record ``invalid`` with the crash as its reason.
+    """
+
+    def __init__(
+        self, ctx: Any, jobs: int, spec: RuleSetSpec, findings: bool, folder: Path
+    ) -> None:
+        self.ctx, self.jobs, self.spec = ctx, jobs, spec
+        self.findings, self.folder = findings, folder
+        self.pool = self._start(jobs)
+        self.solo: ProcessPoolExecutor | None = None
+
+    # Pools are started, fed and stopped shielded from Ctrl-C and SIGTERM: an interrupt raised
+    # inside the executor's own locking would leave it unable to shut down.
+
+    def _start(self, workers: int) -> ProcessPoolExecutor:
+        with shielded():
+            return ProcessPoolExecutor(
+                workers,
+                mp_context=self.ctx,
+                initializer=_init_worker,
+                initargs=(self.spec, os.getpid()),
+            )
+
+    def _submit(self, pool: ProcessPoolExecutor, unit: Unit) -> Future[tuple[str, Tally]]:
+        with shielded():  # the first submit forks the workers and starts the pool's threads
+            return pool.submit(_work, unit, self.findings, str(self.folder))
+
+    def submit(self, unit: Unit) -> _Pending:
+        """Hand ``unit`` to a worker."""
+        try:
+            job = self._submit(self.pool, unit)
+        except BrokenProcessPool:
+            self._restart()
+            job = self._submit(self.pool, unit)
+        return unit, job, self.pool
+
+    def take(self, pending: _Pending, out: TextIO) -> Tally:
+        """Wait for a unit's results and append them to ``out``."""
+        unit, job, pool = pending
+        try:
+            name, tally = job.result()
+        except BrokenProcessPool:
+            if pool is self.pool:
+                self._restart()
+            return self._again(unit, out)
+        except OSError as exc:
+            raise FileError(self.folder, "写入", exc, _TMPDIR) from exc
+        _drain(name, out)
+        return tally
+
+    def _restart(self) -> None:
+        with shielded():
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = self._start(self.jobs)
+
+    def _again(self, unit: Unit, out: TextIO) -> Tally:
+        """Run a lost unit once more, alone; if it kills that worker too, reject its records."""
+        if self.solo is None:
+            self.solo = self._start(1)
+        try:
+            name, tally = self._submit(self.solo, unit).result()
+        except BrokenProcessPool:
+            with shielded():
+                self.solo.shutdown(wait=True)
+            self.solo = None
+            data, tally = _crashed(self.spec.resolve(), unit, self.findings)
+            write_bytes(data, out)
+            return tally
+        except OSError as exc:
+            raise FileError(self.folder, "写入", exc, _TMPDIR) from exc
+        _drain(name, out)
+        return tally
+
+    def close(self) -> None:
+        """Stop the workers (each finishes the unit it is on) and wait for them."""
+        with shielded():
+            for pool in (self.pool, self.solo):
+                if pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
+
+
+_TMPDIR = "可设置环境变量 TMPDIR 指向空间足够、可写的目录"
+
+
+def _crashed(rs: RuleSet, unit: Unit, findings: bool) -> tuple[bytes, Tally]:
+    """The ``invalid`` results of a unit that killed its worker twice."""
+    lines = list(lines_of_unit(unit))
+    span = _span(lines)
+    reason = (
+        f"未评估: 评估这一批记录 ({span}) 的工作进程两次异常终止 (可能是内存不足被系统终止);"
+        " 请单独评估这一批记录, 查明原因"
+    )
+    parts = [
+        result_line(rejected(rs, reason, source=source), findings=findings) + "\n"
+        for source, _, _ in lines
+    ]
+    failure = Failure(source=span, record_id=None, error="工作进程两次异常终止 (进程被杀死)")
+    tally = Tally.of(
+        {"invalid": len(lines)},
+        crashed=len(lines),
+        blank=lines_in_unit(unit) - len(lines),
+        errors=1,
+        failures=(failure,),
+    )
+    return _encoded("".join(parts)), tally
 
 
 AUTO_JOBS_RECORDS = 20_000
@@ -279,62 +503,55 @@ def evaluate_parallel(
     block_bytes: int = BLOCK_BYTES,
     chunk_lines: int = CHUNK_LINES,
     findings: bool = True,
-) -> tuple[Counter[str], int]:
+) -> Tally:
     """Evaluate JSON Lines (or Parquet) ``inputs`` with ``jobs`` processes (0: one per core),
-    writing the results to ``out`` in input order. Returns outcome counts and the
-    unparsable-line count. ``findings=False`` writes criterion outcomes instead of findings
-    (``--brief``). ``block_bytes`` and ``chunk_lines``: the units of work (see :func:`units`).
+    writing the results to ``out`` in input order; return the run's :class:`Tally`.
+    ``findings=False`` writes criterion outcomes instead of findings (``--brief``).
+    ``block_bytes`` and ``chunk_lines``: the units of work (see :func:`units`).
     """
     if jobs < 0:
         msg = f"--jobs 须为非负整数, 得到 {jobs}"
         raise UsageError(msg)
     jobs = jobs or available_cpus()
     work = units(inputs, block_bytes=block_bytes, chunk_lines=chunk_lines)
-    counts: Counter[str] = Counter()
-    bad = 0
+    tally = Tally()
     if jobs == 1:
         rs = spec.resolve()
         for unit in work:
-            text, c, b = evaluate_unit(rs, unit, findings=findings)
-            out.write(text)
-            counts.update(c)
-            bad += b
-        return counts, bad
+            data, t = unit_bytes(rs, unit, findings=findings)
+            write_bytes(data, out)
+            tally += t
+        return tally
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pending: deque[AsyncResult[tuple[str, Counter[str], int]]] = deque()
-    with (
-        tempfile.TemporaryDirectory(prefix="fupin-rules-jobs-") as folder,
-        ctx.Pool(jobs, initializer=_init_worker, initargs=(spec,)) as pool,
-    ):
-        for unit in work:
-            pending.append(pool.apply_async(_work, (unit, findings, folder)))
-            while len(pending) >= 2 * jobs:
-                bad += _drain(pending.popleft(), out, counts)
-        while pending:
-            bad += _drain(pending.popleft(), out, counts)
-    return counts, bad
+    with scratch_folder("jobs") as folder:
+        workers = _Workers(ctx, jobs, spec, findings, folder)  # no process yet: none to stop
+        try:
+            pending: deque[_Pending] = deque()
+            for unit in work:
+                pending.append(workers.submit(unit))
+                while len(pending) >= 2 * jobs:
+                    tally += workers.take(pending.popleft(), out)
+            while pending:
+                tally += workers.take(pending.popleft(), out)
+        finally:
+            workers.close()
+    return tally
 
 
-def _drain(
-    job: AsyncResult[tuple[str, Counter[str], int]], out: TextIO, counts: Counter[str]
-) -> int:
-    name, c, b = job.get()
+def _drain(name: str, out: TextIO) -> None:
     try:
         _append(name, out)
     finally:
         os.unlink(name)
-    counts.update(c)
-    return b
 
 
 def _append(name: str, out: TextIO) -> None:
     """Append the UTF-8 file ``name`` to ``out``: by ``sendfile`` where ``out`` is a UTF-8
     text stream over a file descriptor, else by reading and writing."""
-    raw = getattr(out, "buffer", None)
-    utf8 = (getattr(out, "encoding", "") or "").lower().replace("-", "") == "utf8"
+    raw = _raw(out)
     with open(name, "rb") as src:
-        if raw is None or not utf8:
+        if raw is None:
             out.write(src.read().decode("utf-8"))
             return
         out.flush()
@@ -344,6 +561,23 @@ def _append(name: str, out: TextIO) -> None:
         if rest:
             raw.write(rest)
             raw.flush()
+
+
+def write_bytes(data: bytes, out: TextIO) -> None:
+    """Write the UTF-8 ``data`` to the text stream ``out`` (to the bytes under it where it
+    is a UTF-8 stream over bytes, so that they are not decoded to be encoded again)."""
+    raw = _raw(out)
+    if raw is None:
+        out.write(data.decode("utf-8"))
+        return
+    out.flush()
+    raw.write(data)
+
+
+def _raw(out: TextIO) -> Any:
+    """The byte stream under ``out`` if ``out`` writes UTF-8 to one, else None."""
+    utf8 = (getattr(out, "encoding", "") or "").lower().replace("-", "") == "utf8"
+    return getattr(out, "buffer", None) if utf8 else None
 
 
 def _sendfile(src: Any, raw: Any) -> int:
@@ -371,10 +605,10 @@ def evaluate_inputs(
     jobs: int | None = None,
     findings: bool = True,
     tables: TableReader | None = None,
-) -> tuple[Counter[str], int]:
+) -> Tally:
     """What ``fupin-rules evaluate`` does: every input (none: standard input) evaluated, one
     result line per record or rejected line or row, in input order, written to ``out``.
-    Returns outcome counts and how many lines or rows were rejected before evaluation.
+    Returns the run's :class:`Tally`.
 
     Tables (read by ``tables``: households assembled from member rows across a whole file)
     are read and evaluated in this process; JSON Lines and Parquet by :func:`evaluate_parallel`
@@ -382,11 +616,11 @@ def evaluate_inputs(
     """
     if tables is not None:
         items = read_inputs(inputs, tables=tables)
-        text, counts, rejected_lines = evaluate_lines(
+        text, tally = _lines(
             spec.resolve(), ((i.source, i.record, i.error) for i in items), findings=findings
         )
-        out.write(text)
-        return counts, rejected_lines
+        write_bytes(_encoded(text), out)
+        return tally
     chosen = auto_jobs(inputs) if jobs is None else jobs
     return evaluate_parallel(spec, inputs, out, jobs=chosen, findings=findings)
 

@@ -140,7 +140,10 @@ def test_evaluate_one_line_out_per_line_in(tmp_path: Path) -> None:
         (f"{src}:5", "fail"),
     ]
     assert results[1]["reasons"][0].startswith("不是有效的 JSON")
-    assert "读入 4 条记录: 达标 1、未达标 1、不适用 0、无效 2 (其中 1 行无法解析)" in err
+    assert (
+        "读入 5 行: 评估 3 条记录, 拒收 1 行, 空行 1 行; 结果: 达标 1、未达标 1、不适用 0、无效 2"
+        in err
+    )
 
 
 def test_evaluate_output_is_byte_identical_across_runs(tmp_path: Path) -> None:
@@ -318,7 +321,7 @@ def test_spreadsheets_are_read_by_the_record_commands(tmp_path: Path) -> None:
     assert code == 0
     assert out.splitlines() == want
     assert reader.stats.summary() in err
-    assert f"(其中 {reader.stats.rejected_rows} 行拒收)" in err
+    assert f"评估 {reader.stats.records} 条记录, 拒收 {reader.stats.rejected_rows} 行;" in err
     code, again, err = run("evaluate", "-s", "gx.household.exit", "-j", "2", *day, table)
     assert again == out
     assert "--jobs 不起作用" in err

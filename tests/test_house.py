@@ -49,6 +49,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 3. readers of files and documents; calendars as data
     (
         "io",
+        "io.files",
         "io.jsonl",
         "io.parquet",
         "io.spreadsheets",
@@ -74,6 +75,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 7. runs over many records, comparisons, examples, calendar outputs, the input layer
     (
         "io.inputs",
+        "tally",
         "columnar",
         "arrow",
         "parallel",

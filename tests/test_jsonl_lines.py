@@ -4,7 +4,7 @@
 ``read_jsonl``. Whatever the block size, every line must come out exactly as Python's own
 universal-newline reader gives it (``\\n``, ``\\r\\n`` and a lone ``\\r`` end a line; a BOM at
 the start is skipped; blank lines are counted but not returned), and bytes that are not UTF-8
-must be reported at the line that holds them.
+must be reported at the line that holds them, the rest of the stream read as usual.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import io
 import itertools
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fupin_rules.io import read_jsonl
-from fupin_rules.io.jsonl import blocks_of, lines_of, parse_json_record, raw_lines_of
+from fupin_rules.io import jsonl, read_jsonl
+from fupin_rules.io.jsonl import block_lines, blocks_of, lines_of, parse_json_record, raw_lines_of
 
 
 def _reference(data: bytes, label: str) -> list[tuple[str, str]]:
@@ -62,27 +63,97 @@ def test_blocks_give_the_lines_of_the_line_reader(
         assert c[1] == b[1] + len(io.StringIO(b[2], newline="").readlines())
 
 
-@settings(max_examples=200, deadline=None)
+_BAD = st.sampled_from(
+    [b"\xff", b"\xfe\xff", b"\xe6\x88", b"\xc0\xaf", b"\xed\xa0\x80", b"\xb7\xf1"]
+)
+"""Bytes that are not UTF-8: invalid, a character cut short, overlong, an encoded
+surrogate, GBK."""
+
+
+@settings(max_examples=300, deadline=None)
 @given(
-    before=st.lists(st.sampled_from(['{"a": 1}', "", "户户", " "]), max_size=8),
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(['{"a": 1}', "", "户户", " ", '{"b": "户"}']),
+            st.one_of(st.none(), st.tuples(_BAD, st.integers(0, 12))),
+        ),
+        max_size=12,
+    ),
     end=st.sampled_from(["\n", "\r\n", "\r"]),
-    prefix=st.sampled_from(["", '{"b": "', "户"]),
+    last_end=st.booleans(),
     size=st.integers(1, 40),
 )
-def test_bad_utf8_is_reported_at_its_line(
-    before: list[str], end: str, prefix: str, size: int
+def test_each_line_that_is_not_utf8_is_rejected_alone(
+    lines: list[tuple[str, tuple[bytes, int] | None]], end: str, last_end: bool, size: int
 ) -> None:
-    """The lines before the bad bytes come as usual; then one error for the line holding
-    them; nothing after it."""
-    good = "".join(line + end for line in before)
-    data = good.encode("utf-8") + prefix.encode("utf-8") + b"\xff\xfe" + b'"}\n{"c": 2}\n'
+    """Every line holding bytes that are not UTF-8 gives one error, at its own number; every
+    other line comes as the line reader gives it, before and after; the stream is read to its
+    end (a bad byte never ends a file)."""
+    data = b""
+    expected: list[tuple[str, str | None, bool]] = []
+    count = 0  # lines in the stream: an empty last line without an end is none
+    for i, (text, bad) in enumerate(lines):
+        ending = end if last_end or i < len(lines) - 1 else ""
+        raw = text.encode("utf-8")
+        if bad is not None:
+            at = min(bad[1], len(raw))
+            raw = raw[:at] + bad[0] + raw[at:]
+            expected.append((f"f:{i + 1}", None, True))
+        elif text.strip():
+            expected.append((f"f:{i + 1}", text + ending, False))
+        data += raw + ending.encode("utf-8")
+        count += 1 if raw or ending else 0
     got = _read(data, size)
-    assert [(s, t) for s, t, _ in got[:-1]] == _reference(good.encode("utf-8"), "f")
-    source, text, error = got[-1]
-    assert text is None
-    assert error is not None
-    assert "UTF-8" in error
-    assert source == f"f:{len(before) + 1}"
+    assert [(s, t, e is not None) for s, t, e in got] == expected
+    assert all("不是 UTF-8 编码: 第 " in e for _, _, e in got if e is not None)
+    blocks = list(blocks_of(io.BytesIO(data), "f", size))
+    assert sum(block_lines(b) for b in blocks) == count
+
+
+def test_a_bad_byte_is_named_with_its_column() -> None:
+    data = '{"a": 1}\n{"name": "户'.encode() + b"\xff" + b'"}\n{"c": 2}\n'
+    assert _read(data, 1 << 18) == [
+        ("f:1", '{"a": 1}\n', None),
+        (
+            "f:2",
+            None,
+            "不是 UTF-8 编码: 第 14 个字节 (0xFF) 无法按 UTF-8 读取 (文件可能是 GBK 编码, 请另存为 UTF-8)",
+        ),
+        ("f:3", '{"c": 2}\n', None),
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    lines=st.lists(
+        st.sampled_from(
+            ['{"a": 1}', "", "x" * 30, '"' + "户" * 10 + '"', '"yyyyyyy"', "z" * 100, "户" * 20]
+        ),
+        max_size=8,
+    ),
+    end=st.sampled_from(["\n", "\r\n", "\r"]),
+    size=st.integers(1, 16),
+)
+def test_a_line_too_long_is_refused_without_being_held(
+    lines: list[str], end: str, size: int
+) -> None:
+    """A line over MAX_LINE characters (10 here, its end included) is one error at its number, whatever its
+    bytes; the lines after it are read as usual."""
+    data = "".join(line + end for line in lines).encode("utf-8")
+    got = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(jsonl, "MAX_LINE", 10)
+        for source, text, error in _read(data, size):
+            if error is None and text is not None:
+                _, error = parse_json_record(text)
+            got.append((source, error))
+    expected = []
+    for i, line in enumerate(lines):
+        if len(line + end) > 10:
+            expected.append((f"f:{i + 1}", "行过长"))
+        elif line.strip():
+            expected.append((f"f:{i + 1}", None))
+    assert [(s, e[:3] if e else None) for s, e in got] == expected
 
 
 def test_text_streams_and_files_read_alike(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ def test_jobs_give_the_bytes_of_one_job(data: Path, tmp_path: Path, jobs: str) -
     assert code1 == code2 == 0
     assert one.read_bytes() == many.read_bytes()
     assert err1 == err2
-    assert "(其中 2 行无法解析)" in err1
+    assert "读入 304 行: 评估 301 条记录, 拒收 2 行, 空行 1 行;" in err1
     assert len(one.read_text(encoding="utf-8").splitlines()) == 303  # 304 lines, one blank
 
 
@@ -61,11 +61,11 @@ def test_small_chunks_keep_order(data: Path) -> None:
     rs = lib.get("gx.household.exit", as_of="2018-11-20")
     spec = parallel.RuleSetSpec.of(rs, as_of="2018-11-20")
     a, b = io.StringIO(), io.StringIO()
-    ca, ba = parallel.evaluate_parallel(spec, [str(data)], a, jobs=1)
-    cb, bb = parallel.evaluate_parallel(spec, [str(data)], b, jobs=2, block_bytes=3000)
+    ta = parallel.evaluate_parallel(spec, [str(data)], a, jobs=1)
+    tb = parallel.evaluate_parallel(spec, [str(data)], b, jobs=2, block_bytes=3000)
     assert a.getvalue() == b.getvalue()
-    assert (ca, ba) == (cb, bb)
-    assert sum(ca.values()) == 303
+    assert ta == tb
+    assert (ta.results, ta.unreadable, ta.blank, ta.read) == (303, 2, 1, 304)
 
 
 def test_raw_lines_number_lines_as_the_reader_does(data: Path) -> None:
@@ -75,10 +75,23 @@ def test_raw_lines_number_lines_as_the_reader_does(data: Path) -> None:
 
 
 def test_bad_utf8_is_one_rejected_line(tmp_path: Path) -> None:
+    """A line that is not UTF-8 is one invalid result at its number; the lines after it are
+    evaluated (it used to end the file there), with one job or two."""
+    import json
+
     path = tmp_path / "bad.jsonl"
     path.write_bytes(b'{"household_id": "A"}\n\xff\xfe\n{"household_id": "B"}\n')
     base = ["evaluate", "-s", "gx.household.exit", "--as-of", "2018-11-20", str(path)]
-    assert _run(base)[1:] == _run([*base, "-j", "2"])[1:]
+    code, out, err = _run(base)
+    assert (code, out, err) == _run([*base, "-j", "2"])
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [(r["source"], r["record_id"]) for r in results] == [
+        (f"{path}:1", "A"),
+        (f"{path}:2", None),
+        (f"{path}:3", "B"),
+    ]
+    assert results[1]["reasons"][0].startswith("不是 UTF-8 编码: 第 1 个字节 (0xFF)")
+    assert "读入 3 行: 评估 2 条记录, 拒收 1 行;" in err
 
 
 def test_worker_refuses_other_rules() -> None:

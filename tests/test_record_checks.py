@@ -258,13 +258,19 @@ def test_a_number_beyond_the_limits_from_a_json_line_is_never_evaluated() -> Non
 
 
 def test_a_record_nested_without_end_is_invalid() -> None:
-    """A line the JSON reader still takes, nested 900 deep, made the record check recurse past
-    Python's limit and stop the batch; now the record is invalid with the reason."""
+    """A record nested 900 deep made the record check recurse past Python's limit and stop
+    the batch. The JSON Lines reader now refuses such a line itself; a record given through
+    the API is invalid with the reason."""
     rs = fr.load_library().get("gx.household.exit", as_of="2018-11-20")
     line = '{"household_id": "H1", "extra": ' + "[" * 900 + "]" * 900 + "}"
-    record, error = parse_json_record(line)
-    assert error is None
-    assert rs.evaluate(record).reasons == ("记录: 嵌套层数过多, 无法检查",)
+    _, error = parse_json_record(line)
+    assert error == "嵌套层数过多 (901 层, 至多 64 层)"
+    deep: list[object] = []
+    for _ in range(900):
+        deep = [deep]
+    assert rs.evaluate({"household_id": "H1", "extra": deep}).reasons == (
+        "记录: 嵌套层数过多, 无法检查",
+    )
 
 
 def test_the_float_limits_are_the_decimal_ones() -> None:

@@ -237,15 +237,16 @@ def test_invalid_record_listed_once_per_reason(lib: fr.Library) -> None:
 def test_interrupted_xlsx_write_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import fupin_rules.io.jsonl as writer  # every atomic write goes through it
+    import fupin_rules.io.files as writer  # every atomic write goes through it
 
     def boom(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(writer.os, "fsync", boom)
     out = tmp_path / "p.xlsx"
-    with pytest.raises(KeyboardInterrupt):
-        run("check", "--as-of", "2018-12-01", str(XLSX), "-o", str(out))
+    code, _, err = run("check", "--as-of", "2018-12-01", str(XLSX), "-o", str(out))
+    assert code == 130
+    assert err.endswith("已中断 (Ctrl-C); 结果文件未写出, 原有的文件 (若有) 未改动\n")
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
 

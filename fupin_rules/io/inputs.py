@@ -26,7 +26,17 @@ from typing import Any, Literal
 import attrs
 
 from ..errors import UsageError
-from .jsonl import BLOCK_BYTES, Block, InputRecord, Line, blocks_of, lines_of, read_jsonl
+from .files import open_input, reading
+from .jsonl import (
+    BLOCK_BYTES,
+    Block,
+    InputRecord,
+    Line,
+    block_lines,
+    blocks_of,
+    lines_of,
+    read_jsonl,
+)
 from .parquet import PARQUET_SUFFIXES, parquet_batches, read_parquet, rows_of
 from .tables import TABLE_SUFFIXES, TableReader
 
@@ -37,6 +47,7 @@ __all__ = [
     "Unit",
     "check_inputs",
     "input_kind",
+    "lines_in_unit",
     "lines_of_unit",
     "raw_lines",
     "read_inputs",
@@ -66,9 +77,11 @@ def input_kind(path: str | Path) -> InputKind:
 
 
 def check_inputs(paths: Sequence[str], *, tables: bool = False) -> None:
-    """Refuse, before anything is read, an input that is missing, or a table where only
-    records are read (``tables`` False: the units of :func:`units`, which would otherwise
-    read a spreadsheet as broken JSON lines)."""
+    """Refuse, before anything is read, an input that is missing
+    (:class:`~fupin_rules.errors.UsageError`) or cannot be opened
+    (:class:`~fupin_rules.errors.FileError`), or a table where only records are read
+    (``tables`` False: the units of :func:`units`, which would otherwise read a spreadsheet
+    as broken JSON lines)."""
     for p in paths:
         kind = input_kind(p)
         if kind == "stdin":
@@ -76,6 +89,7 @@ def check_inputs(paths: Sequence[str], *, tables: bool = False) -> None:
         if not Path(p).is_file():
             msg = f"输入文件不存在: {p}"
             raise UsageError(msg)
+        open_input(p).close()
         if kind == "table" and not tables:
             msg = (
                 f"{p} 是表格文件; 这里读 JSON Lines (.jsonl) 或 Parquet。请先转换: "
@@ -144,13 +158,13 @@ def units(
     for p in paths:
         kind = input_kind(p)
         if kind == "stdin":
-            yield from blocks_of(_stdin(), "<stdin>", block_bytes)
+            yield from reading(blocks_of(_stdin(), "<stdin>", block_bytes), "标准输入")
         elif kind == "parquet":
             for batch, start in parquet_batches(p, p, chunk_lines):
                 yield Rows(p, start, batch)
         else:
-            with open(p, "rb") as fh:
-                yield from blocks_of(fh, p, block_bytes)
+            with open_input(p) as fh:
+                yield from reading(blocks_of(fh, p, block_bytes), p)
 
 
 def lines_of_unit(unit: Unit) -> Iterable[Line]:
@@ -158,6 +172,13 @@ def lines_of_unit(unit: Unit) -> Iterable[Line]:
     if isinstance(unit, Rows):
         return [(src, record, None) for src, record in rows_of(unit.batch, unit.label, unit.start)]
     return lines_of(unit)
+
+
+def lines_in_unit(unit: Unit) -> int:
+    """How many lines (blank ones included) or rows of its input ``unit`` holds."""
+    if isinstance(unit, Rows):
+        return int(unit.batch.num_rows)
+    return block_lines(unit)
 
 
 def raw_lines(paths: Sequence[str]) -> Iterator[Line]:

@@ -1,17 +1,17 @@
-"""JSON Lines in and out.
+"""JSON Lines in and out (files are opened and written by :mod:`fupin_rules.io.files`;
+``atomic_output`` and ``write_atomic`` are also found here, where they used to be).
 
-Numbers with a fraction are read as exact ``Decimal``; ``NaN``/``Infinity``, duplicate keys and
-absurd nesting are refused per line (the line becomes a rejected record, the run goes on).
+Numbers with a fraction are read as exact ``Decimal``; ``NaN``/``Infinity``, duplicate keys,
+nesting deeper than :data:`NESTING`, lines longer than :data:`MAX_LINE` and bytes that are not
+UTF-8 are refused per line (the line becomes a rejected record, the run goes on).
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import os
+import re
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -20,20 +20,30 @@ from typing import IO, Any, TextIO
 import attrs
 
 from .._canonical import dumps
+from .files import atomic_output, open_input, reading, write_atomic
 
 __all__ = [
+    "NESTING",
     "InputRecord",
     "atomic_output",
+    "block_lines",
+    "nesting",
     "parse_json_record",
     "raw_lines_of",
     "read_jsonl",
     "result_line",
+    "utf8_json",
     "write_atomic",
     "write_jsonl",
 ]
 
 MAX_LINE = 10_000_000
-"""Longest accepted line, in characters."""
+"""Longest accepted line, in characters (its line end included)."""
+
+NESTING = 64
+"""Deepest accepted nesting of arrays and objects in a record (real records nest four levels):
+a deeper record is refused when it is read, so that no check or evaluation can run out of
+Python's recursion on it, in any process (which would make the outcome depend on the stack)."""
 
 
 @attrs.frozen
@@ -96,7 +106,7 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
     if len(text) > MAX_LINE:
         return None, f"行过长 ({len(text)} 字符)"
     try:
-        return _DECODER.decode(text), None
+        value = _DECODER.decode(text)
     except _Refused as exc:
         return None, str(exc)
     except json.JSONDecodeError as exc:
@@ -116,19 +126,43 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
             limit = sys.get_int_max_str_digits()
             return None, f"不是有效的 JSON: 整数位数过多 (超过 {limit} 位)"
         return None, f"不是有效的 JSON: {exc}"
+    # Nesting deeper than NESTING needs that many brackets: only then is the value walked.
+    if text.count("[") + text.count("{") > NESTING:
+        depth = nesting(value)
+        if depth > NESTING:
+            return None, f"嵌套层数过多 ({depth} 层, 至多 {NESTING} 层)"
+    return value, None
+
+
+def nesting(value: Any) -> int:
+    """How deep arrays and objects nest in ``value`` (walked without recursion)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def read_jsonl(
     source: str | Path | IO[str] | IO[bytes], name: str | None = None
 ) -> Iterator[InputRecord]:
     """Yield one :class:`InputRecord` per non-blank line of a JSON Lines file or stream
-    (a binary stream or file is read as UTF-8, a leading BOM skipped)."""
+    (a binary stream or file is read as UTF-8, a leading BOM skipped). A file that cannot be
+    opened or read raises :class:`~fupin_rules.errors.FileError` naming it."""
     if isinstance(source, str | Path):
         label = name or str(source)
-        with open(source, "rb") as fh:
-            yield from _records(fh, label)
+        with open_input(source) as fh:
+            yield from reading(_records(fh, label), source)
     else:
-        yield from _records(source, name or "<stdin>")
+        yield from reading(_records(source, name or "<stdin>"), name or "标准输入")
 
 
 def _records(fh: IO[str] | IO[bytes], label: str) -> Iterator[InputRecord]:
@@ -144,12 +178,13 @@ def _records(fh: IO[str] | IO[bytes], label: str) -> Iterator[InputRecord]:
 
 BLOCK_BYTES = 1 << 18
 """About how much of a JSON Lines stream is read at once (whole lines, so usually a little
-less; a longer line is read whole)."""
+less; a longer line is read whole, up to :data:`MAX_LINE` characters)."""
 
 Block = tuple[str, int, str, str | None]
 """``(label, lines before it, text, error)``: whole lines of one stream and how many lines
-of the stream came before them; or, for bytes that are not UTF-8, empty text and the reason
-(the line holding those bytes gets the next number, and the stream ends there)."""
+of the stream came before them; or, for one line that cannot be read (bytes that are not
+UTF-8, a line over :data:`MAX_LINE` characters), empty text and the reason: that line gets
+the next number, and the stream goes on after it."""
 
 Line = tuple[str, Any, str | None]
 """``(source, text, error)``: one raw line to parse, labelled ``file:line``, or the reason
@@ -162,50 +197,143 @@ _BOM = "\ufeff"
 def blocks_of(fh: IO[str] | IO[bytes], label: str, size: int = BLOCK_BYTES) -> Iterator[Block]:
     """The text of a JSON Lines stream in blocks of whole lines.
 
-    Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r``. A binary stream is decoded as
-    UTF-8 after a leading BOM; bytes that are not UTF-8 end the stream: the lines before the
-    one holding them come as usual, then an error block for that line. The reading of
-    ``fupin-rules evaluate`` (one job or many) and of :func:`read_jsonl`.
+    Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r``. A binary stream is decoded as UTF-8
+    after a leading BOM, a block at a time; only a block that does not decode is split into
+    lines, and each line that is not UTF-8 becomes an error block of its own, the lines around
+    it read as usual. A line longer than :data:`MAX_LINE` is not held: it becomes an error
+    block too. A text stream that fails to decode cannot be read further (its decoder has
+    failed): an error block says so and the stream ends. The reading of ``fupin-rules
+    evaluate`` (one job or many) and of :func:`read_jsonl`.
     """
     number = 0
-    pending: list[Any] = []
+    pending: list[Any] = []  # the start of a line that has not ended yet
+    held = 0
+    skipping = False  # inside a line too long to hold
     first = True
     while True:
         try:
-            data: Any = fh.read(size)
+            data: Any = _read(fh, size)
         except UnicodeDecodeError as exc:  # a text stream that could not decode
-            yield (label, number, "", f"不是 UTF-8 编码: {exc.reason}")
+            reason = f"不是 UTF-8 编码: {exc.reason}; 这一行之后的内容无法读取"
+            yield (label, number, "", reason)
             return
         if first and data:
             first = False
             data = _without_bom(fh, data, size)
             if not data:
                 continue  # the stream began with its BOM alone
+        if skipping:
+            eof = not data
+            data = pending[0] + data if pending else data
+            pending = []
+            end = len(data) if eof else _first_end(data)
+            if not end and not eof:  # still inside the long line
+                if data[-1:] in ("\r", b"\r"):
+                    pending = [data[-1:]]  # a "\n" may follow it
+                continue
+            yield (label, number, "", _too_long())
+            number += 1
+            skipping = False
+            data = data[end:]
+            if eof:
+                return
+            if not data:
+                continue
+        if pending and data and pending[-1][-1:] in ("\r", b"\r"):
+            last = pending.pop()  # whether its final "\r" ends a line shows only now
+            held -= len(last)
+            data = last + data
         cut = _last_end(data) if data else len(data)
         if data and cut == 0:
             pending.append(data)  # no line ends here yet
+            held += len(data)
+            if held > _line_limit(data):
+                skipping = True
+                pending = [data[-1:]] if data[-1:] in ("\r", b"\r") else []
+                held = 0
             continue
         head = data[:cut] if data else data
         piece = head[:0].join([*pending, head]) if pending else head
         pending = [data[cut:]] if data and cut < len(data) else []
+        held = len(pending[0]) if pending else 0
         if piece:
-            if isinstance(piece, bytes):
-                try:
-                    text = piece.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    # (the bad byte is no line end, so a \\r just before it ends a line)
-                    good = piece[: _last_end(piece[: exc.start + 1])].decode("utf-8")
-                    if good:
-                        yield (label, number, good, None)
-                    reason = f"不是 UTF-8 编码: {exc.reason}"
-                    yield (label, number + _count(good), "", reason)
-                    return
-            else:
-                text = piece
-            yield (label, number, text, None)
-            number += _count(text)
+            for block in _decoded(label, number, piece):
+                yield block
+                number += block_lines(block)
         if not data:
             return
+
+
+def _line_limit(data: str | bytes) -> int:
+    """How much of one line is held before it is refused as too long: :data:`MAX_LINE`
+    characters, which UTF-8 writes in at most four bytes each (a longer line of fewer bytes is
+    read whole and refused by :func:`parse_json_record`)."""
+    return MAX_LINE if isinstance(data, str) else 4 * MAX_LINE
+
+
+def _too_long() -> str:
+    return f"行过长 (超过 {MAX_LINE} 字符)"
+
+
+def _decoded(label: str, number: int, piece: str | bytes) -> Iterator[Block]:
+    """The blocks of ``piece``, whole lines starting after line ``number``: one block if it
+    decodes (the usual case, at C speed), else line by line, each line that is not UTF-8 an
+    error block of its own."""
+    if isinstance(piece, str):
+        yield (label, number, piece, None)
+        return
+    try:
+        yield (label, number, piece.decode("utf-8"), None)
+        return
+    except UnicodeDecodeError as exc:
+        # The bytes before the line holding the bad byte decode (the bad byte is no line end,
+        # so a "\r" just before it ends a line).
+        start = _last_end(piece[: exc.start + 1])
+    good = piece[:start].decode("utf-8")
+    if good:
+        yield (label, number, good, None)
+        number += _count(good)
+    run: list[str] = []  # consecutive lines that decode, given as one block
+    for line in piece[start:].splitlines(keepends=True):  # at \n, \r\n and \r only
+        try:
+            run.append(line.decode("utf-8"))
+            continue
+        except UnicodeDecodeError as exc:
+            bad = exc.start
+        if run:
+            text = "".join(run)
+            yield (label, number, text, None)
+            number += _count(text)
+            run = []
+        reason = (
+            f"不是 UTF-8 编码: 第 {bad + 1} 个字节 (0x{line[bad]:02X}) 无法按 UTF-8 读取"
+            " (文件可能是 GBK 编码, 请另存为 UTF-8)"
+        )
+        yield (label, number, "", reason)
+        number += 1
+    if run:
+        yield (label, number, "".join(run), None)
+
+
+def _read(fh: IO[Any], size: int) -> Any:
+    """``fh.read(size)``, one system call at a time where the stream allows it: a pipe that
+    gives less than ``size`` and then waits would otherwise hold a signal (Ctrl-C, SIGTERM)
+    until more comes, for ever if nothing does. The same data either way."""
+    read1 = getattr(fh, "read1", None)
+    if read1 is None:
+        return fh.read(size)
+    data = read1(size)
+    if len(data) >= size or not data:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < size:
+        more = read1(size - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return data[:0].join(parts)
 
 
 def _without_bom(fh: IO[Any], data: Any, size: int) -> Any:
@@ -213,7 +341,7 @@ def _without_bom(fh: IO[Any], data: Any, size: int) -> Any:
     if isinstance(data, str):
         return data[1:] if data.startswith(_BOM) else data
     while len(data) < 3 and b"\xef\xbb\xbf".startswith(data):
-        more = fh.read(size)
+        more = _read(fh, size)
         if not more:
             break
         data += more
@@ -228,10 +356,31 @@ def _last_end(data: str | bytes) -> int:
     return max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
 
 
+def _first_end(data: str | bytes) -> int:
+    """Where the first complete line of ``data`` ends (0: none yet; a final ``\\r`` is not an
+    end yet)."""
+    if isinstance(data, str):
+        found = (data.find("\n"), data.find("\r", 0, len(data) - 1))
+        pair = data.find("\r\n")
+    else:
+        found = (data.find(b"\n"), data.find(b"\r", 0, len(data) - 1))
+        pair = data.find(b"\r\n")
+    ends = [i for i in found if i >= 0]
+    if not ends:
+        return 0
+    i = min(ends)
+    return i + 2 if i == pair else i + 1
+
+
 def _count(text: str) -> int:
     """How many lines ``text`` holds or starts."""
     ends = text.count("\n") + text.count("\r") - text.count("\r\n")
     return ends + (1 if text and text[-1] not in "\r\n" else 0)
+
+
+def block_lines(block: Block) -> int:
+    """How many lines of its stream ``block`` holds, blank ones included."""
+    return 1 if block[3] is not None else _count(block[2])
 
 
 def lines_of(block: Block) -> Iterator[Line]:
@@ -253,49 +402,12 @@ def raw_lines_of(fh: IO[str] | IO[bytes], label: str) -> Iterator[Line]:
         yield from lines_of(block)
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | Path | None, *, encoding: str = "utf-8") -> Iterator[TextIO]:
-    """Write text to ``path`` atomically (or to standard output for None or ``-``).
-
-    The text goes to a temporary file in the same folder, renamed over ``path`` only when the
-    block ends without error; an interrupted run leaves the old file (or none), never half of one.
-    """
-    if path is None or str(path) == "-":
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    with _replacing(Path(path), "w", encoding) as fh:
-        yield fh
-
-
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, as :func:`atomic_output` writes text."""
-    with _replacing(Path(path), "wb", None) as fh:
-        fh.write(data)
-
-
-@contextlib.contextmanager
-def _replacing(target: Path, mode: str, encoding: str | None) -> Iterator[Any]:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        newline = "" if encoding is not None else None
-        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def write_jsonl(items: Iterable[Any], out: TextIO) -> int:
-    """Write each item as one deterministic JSON line; return how many were written."""
+    """Write each item as one deterministic JSON line (:func:`utf8_json`); return how many
+    were written."""
     n = 0
     for item in items:
-        out.write(dumps(item))
+        out.write(utf8_json(dumps(item)))
         out.write("\n")
         n += 1
     return n
@@ -311,5 +423,29 @@ def json_line(value: Any) -> str:
 
 def result_line(result: Any, *, findings: bool = True) -> str:
     """The JSON line of one result (``dumps(result.to_dict())``), without its newline;
-    ``findings=False``: criterion outcomes only (see :meth:`fupin_rules.Result.to_json`)."""
-    return str(result.to_json(findings=findings))
+    ``findings=False``: criterion outcomes only (see :meth:`fupin_rules.Result.to_json`).
+    The text may hold a lone surrogate from the record: see :func:`utf8_json`."""
+    try:
+        return str(result.to_json(findings=findings))
+    except (TypeError, ValueError):
+        # Result.to_json can refuse a result whose record id holds a lone surrogate (orjson
+        # refuses the text; its fallback meets the findings orjson already wrote); the plain
+        # data gives the same text by the standard library's encoder.
+        return dumps(result.to_dict(findings=findings))
+
+
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def utf8_json(text: str) -> str:
+    """JSON text that UTF-8 can carry: each lone surrogate (``"\\ud800"`` in a record's
+    JSON reads as one) written back as its ``\\uXXXX`` escape.
+
+    Outside strings JSON text is ASCII, so a surrogate can only stand inside a string, where
+    the escape means the same character: Python's ``json`` reads the line back to the very
+    string the record held. (Readers that insist on Unicode scalar values may replace it with
+    U+FFFD; a pair of surrogates is read as the one character it encodes.)
+    """
+    if _LONE.search(text) is None:
+        return text
+    return _LONE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
