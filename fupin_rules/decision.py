@@ -12,7 +12,8 @@ batches) takes its outcome codes and its decisions from here:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Literal
 
 import attrs
@@ -60,23 +61,31 @@ PER_ITEM = 4
 OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "invalid", "not_applicable")
 """Record outcomes by code (in columns)."""
 
-OUTCOME_LABELS: dict[str, str] = {
-    "pass": "达标",
-    "fail": "未达标",
-    "invalid": "无效",
-    "not_applicable": "不适用",
-}
+OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "pass": "达标",
+        "fail": "未达标",
+        "invalid": "无效",
+        "not_applicable": "不适用",
+    }
+)
 """Record outcomes as staff read them (counts, summaries)."""
-CRITERION_LABELS: dict[str, str] = {
-    "pass": "达标",
-    "fail": "未达标",
-    "not_applicable": "不适用",
-    "unknown": "无法判定",
-}
+CRITERION_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "pass": "达标",
+        "fail": "未达标",
+        "not_applicable": "不适用",
+        "unknown": "无法判定",
+    }
+)
 """Criterion outcomes as staff read them."""
-CRITERION_MARKS: dict[str, str] = {"pass": "✓", "fail": "✗", "not_applicable": "-", "unknown": "?"}
+CRITERION_MARKS: Mapping[str, str] = MappingProxyType(
+    {"pass": "✓", "fail": "✗", "not_applicable": "-", "unknown": "?"}
+)
 """One-character marks of criterion outcomes (explanations, result workbooks)."""
-SEVERITY_TAGS: dict[str, str] = {"blocking": "", "reference": " [参考指标]", "veto": " [一票否决]"}
+SEVERITY_TAGS: Mapping[str, str] = MappingProxyType(
+    {"blocking": "", "reference": " [参考指标]", "veto": " [一票否决]"}
+)
 """How a criterion's severity is shown after its label."""
 
 

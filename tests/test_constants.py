@@ -18,7 +18,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fupin_rules import evaluation
 from fupin_rules.errors import EvaluationError, ExpressionError, Problem
 from fupin_rules.language import DATE, NUMBER, STRING, Scope, compile_expression
 from fupin_rules.language.check import Hints
@@ -189,10 +188,3 @@ def test_constant_arithmetic_is_refused_exactly_when_evaluation_would_fail(
     }
     with_names = template.format(*names) + " > 0"
     assert (refused is not None) == _fails(with_names, values, scope)
-
-
-def test_constants_are_computed_in_the_context_evaluation_runs_in() -> None:
-    """The checker's context is the evaluation's (evaluation keeps its own copy)."""
-    ours = (DECIMALS.prec, DECIMALS.rounding, DECIMALS.Emax, DECIMALS.Emin)
-    theirs = evaluation._DECIMALS
-    assert ours == (theirs.prec, theirs.rounding, theirs.Emax, theirs.Emin)

@@ -27,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fupin_rules as fr
-from fupin_rules import cli, parallel
+from fupin_rules import cli_options, parallel
 from fupin_rules.cli import main
 from fupin_rules.io import files, inputs, jsonl
 from fupin_rules.io.files import atomic_output, scratch_folder
@@ -312,7 +312,7 @@ def test_an_internal_error_outside_evaluate_is_named_not_a_traceback(
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(cli, "load_library", broken)
+    monkeypatch.setattr(cli_options, "load_library", broken)
     code, _, err = _run("list")
     assert code == 3
     assert err.startswith("内部错误: RuntimeError: kaput\n这是 fupin-rules 的缺陷")

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import TextIO
 
 from ..calendar.moments import parse_moment
+from ..cli_options import add_rules, library_of
 from ..errors import UsageError
 from ..io.commands import select_headermap
 from ..io.inputs import input_kind
 from ..io.jsonl import atomic_output
 from ..io.tables import TableReader
-from ..library import Library, load_library
+from ..library import Library
 from ..reports import FORMATS, Format, write_problem_list
 from .check import EventChecker
 from .model import event_types
@@ -106,7 +107,7 @@ def run_events_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.date is not None:
         parse_moment(args.date)  # refused at once (UsageError) if it is no moment
     fmt = _problem_format(args) if args.problems else None
-    lib = load_library(args.rules or None, schemas=args.schemas)
+    lib = library_of(args)
     checker = EventChecker(
         lib, calendar=args.calendar, at=args.at, parameters=_parameters(args.param)
     )
@@ -184,10 +185,4 @@ def register_events_command(sub: object, command: Callable[..., argparse.Argumen
     p.add_argument("--type", metavar="TYPE", help="表格中事项的类型 (默认按表头识别)")
     p.add_argument("--date", metavar="DATE", help="表格的填表日期, 即表格中各事项的日期")
     p.add_argument("--encoding", metavar="ENC", help="CSV 编码 (默认自动识别 UTF-8/GB18030)")
-    p.add_argument(
-        "--rules",
-        action="append",
-        metavar="PATH",
-        help="规则文件或目录 (默认: 随库附带的 standards/); 可多次使用",
-    )
-    p.add_argument("--schemas", metavar="DIR", help="记录结构目录 (默认: 随库附带的 schemas/)")
+    add_rules(p)

@@ -15,8 +15,9 @@ from .._canonical import dumps
 from .._files import rule_files
 from .._resources import bundled_standards_dir
 from .._yaml import read_yaml
+from ..cli_options import add_rules, library_of
 from ..errors import NotFoundError, UsageError
-from ..library import Library, load_library
+from ..library import Library
 from ..model import RuleSet
 from ..progress import progress
 from ..reports import (
@@ -76,7 +77,7 @@ _CONVERT_EPILOG = """\
 
 
 def _library(args: argparse.Namespace) -> Library:
-    return load_library(args.rules or None, schemas=args.schemas)
+    return library_of(args)
 
 
 def _bundled_headermaps() -> dict[str, list[HeaderMap]]:
@@ -283,13 +284,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     table_options(p)
     p.add_argument("-o", "--output", metavar="OUT", help="输出文件 (原子写入)")
-    p.add_argument(
-        "--rules",
-        action="append",
-        metavar="PATH",
-        help="规则文件或目录 (默认: 随库附带的 standards/); 可多次使用",
-    )
-    p.add_argument("--schemas", metavar="DIR", help="记录结构目录 (默认: 随库附带的 schemas/)")
+    add_rules(p)
 
 
 def register(sub: object, command: Callable[..., argparse.ArgumentParser]) -> None:

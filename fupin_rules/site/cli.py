@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from ..library import load_library
+from ..cli_options import add_rules, library_of
 from .build import build_site
 
 __all__ = ["register_site_command", "run_site_command"]
@@ -32,7 +32,7 @@ DIR 已存在时, 须为空文件夹或以前由本命令生成的网站 (整体
 def run_site_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Build the site the parsed ``args`` ask for; report where it is."""
     del err
-    lib = load_library(args.rules or None, schemas=args.schemas)
+    lib = library_of(args)
     files = build_site(lib, args.output, results=args.results or None)
     index = Path(args.output) / "index.html"
     out.write(f"网站已写入 {args.output}: {len(files)} 个文件; 首页 {index}\n")
@@ -52,10 +52,4 @@ def register_site_command(sub: object, command: Callable[..., argparse.ArgumentP
         metavar="FILE",
         help="evaluate 写出的结果文件 (JSON Lines), 每个文件一页; 可多次使用",
     )
-    p.add_argument(
-        "--rules",
-        action="append",
-        metavar="PATH",
-        help="规则文件或目录 (默认: 随库附带的 standards/); 可多次使用",
-    )
-    p.add_argument("--schemas", metavar="DIR", help="记录结构目录 (默认: 随库附带的 schemas/)")
+    add_rules(p)
