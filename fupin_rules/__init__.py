@@ -13,6 +13,7 @@ The public names are listed in ``__all__``; everything else is internal and may 
 from __future__ import annotations
 
 from ._version import __version__
+from .dated import DatedEvaluator
 from .errors import (
     EvaluationError,
     ExpressionError,
@@ -26,9 +27,11 @@ from .language import id_valid
 from .library import Library, load_library
 from .model import Criterion, Finding, Parameter, Result, RuleSet, Source
 from .testing import run_examples
+from .verify import Verdict, verify
 
 __all__ = [
     "Criterion",
+    "DatedEvaluator",
     "EvaluationError",
     "ExpressionError",
     "Finding",
@@ -42,8 +45,10 @@ __all__ = [
     "RuleSet",
     "Source",
     "UsageError",
+    "Verdict",
     "__version__",
     "id_valid",
     "load_library",
     "run_examples",
+    "verify",
 ]

@@ -12,32 +12,36 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import os
 import signal
 import sys
 import threading
 import traceback
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from ._canonical import dumps
 from ._version import __version__
+from .audit_commands import LogSpool
+from .audit_commands import register as register_audit_commands
 from .calendar import register_calendar_command
-from .compare import diff, impact_of, impact_pairs
+from .cli_options import add_rules, library_of, output_stream
+from .compare_commands import register as register_compare_commands
+from .dated import DatedEvaluator, out_of_period
 from .decision import OUTCOME_LABELS
 from .errors import FileError, FupinRulesError, RuleFileError, UsageError
 from .evaluation import parse_day
 from .events.cli import register_events_command
 from .explain import evaluate_items, explain_text
-from .io import atomic_output
 from .io.commands import register as register_io_commands
 from .io.commands import table_options, table_reader
 from .io.inputs import input_kind, read_inputs
 from .library import Library, load_library
 from .model import RuleSet
 from .parallel import evaluate_inputs, spec_from_args
+from .properties import TRIES, check_properties
 from .site import register_site_command
 from .tally import Tally
 from .testing import run_examples
@@ -56,8 +60,7 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
 
 def _library(args: argparse.Namespace) -> Library:
-    rules = getattr(args, "rules", None)
-    return load_library(rules or None, schemas=getattr(args, "schemas", None))
+    return library_of(args)
 
 
 def _ruleset(args: argparse.Namespace, lib: Library) -> RuleSet:
@@ -65,6 +68,12 @@ def _ruleset(args: argparse.Namespace, lib: Library) -> RuleSet:
         msg = "请给出 --as-of 日期 (选用当日施行的版本) 或 --version 版本号"
         raise UsageError(msg)
     rs = lib.get(args.standard, as_of=args.as_of, version=args.version)
+    overrides = _overrides(args)
+    return rs.with_parameters(overrides) if overrides else rs
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, str]:
+    """The ``--param NAME=VALUE`` values."""
     overrides: dict[str, str] = {}
     for item in args.param or ():
         name, sep, value = item.partition("=")
@@ -72,7 +81,26 @@ def _ruleset(args: argparse.Namespace, lib: Library) -> RuleSet:
             msg = f"--param 须写成 名称=值, 得到 {item!r}"
             raise UsageError(msg)
         overrides[name.strip()] = value.strip()
-    return rs.with_parameters(overrides) if overrides else rs
+    return overrides
+
+
+def _dated(args: argparse.Namespace, lib: Library) -> tuple[RuleSet, DatedEvaluator]:
+    """``--as-of-field``: each record under the version in force on its own date (``--as-of``
+    for records without one), and the newest version, which names unreadable lines."""
+    if args.version is not None:
+        msg = "--as-of-field 按各记录自己的日期选用版本, 不能与 --version 同用"
+        raise UsageError(msg)
+    dated = DatedEvaluator(
+        lib, args.standard, args.as_of_field, default=args.as_of, parameters=_overrides(args)
+    )
+    fields = dated.base.record_schema.fields
+    if args.as_of_field not in fields:
+        close = difflib.get_close_matches(args.as_of_field, list(fields), n=3)
+        msg = f"--as-of-field: 记录结构中没有字段 {args.as_of_field!r}" + (
+            f" (是否要找: {', '.join(close)}?)" if close else ""
+        )
+        raise UsageError(msg)
+    return dated.base, dated
 
 
 def _spreadsheets(paths: Sequence[str]) -> bool:
@@ -93,17 +121,7 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="指定参数值 (如来源未确认的年度标准), 可多次使用; 结果的指纹随之改变",
     )
-    _add_rules(p)
-
-
-def _add_rules(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--rules",
-        action="append",
-        metavar="PATH",
-        help="规则文件或目录 (默认: 随库附带的 standards/); 可多次使用",
-    )
-    p.add_argument("--schemas", metavar="DIR", help="记录结构目录 (默认: 随库附带的 schemas/)")
+    add_rules(p)
 
 
 # --------------------------------------------------------------------------- commands
@@ -214,27 +232,55 @@ def _cmd_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"{report.total} 个样例: {report.total - len(report.failures)} 个通过, "
         f"{len(report.failures)} 个失败\n"
     )
-    return 1 if report.failures else 0
+    if args.no_properties:
+        return 1 if report.failures else 0
+    checked = check_properties(lib, rulesets)
+    for broken in checked.failures:
+        out.write(str(broken) + "\n")
+    for line in checked.skipped:
+        out.write(f"未检验: {line}\n")
+    if args.verbose:
+        for line in checked.held:
+            out.write(f"成立: {line}\n")
+    if checked.total:
+        out.write(
+            f"{checked.total} 条性质 (每条试 {TRIES} 条生成的记录): {len(checked.held)} 条成立, "
+            f"{len(checked.failures)} 条不成立"
+            + (f", {len(checked.skipped)} 条未检验" if checked.skipped else "")
+            + "\n"
+        )
+    return 1 if report.failures or checked.failures else 0
 
 
 def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     lib = _library(args)
-    rs = _ruleset(args, lib)
+    dated = None
+    if args.as_of_field:
+        rs, dated = _dated(args, lib)
+    else:
+        rs = _ruleset(args, lib)
+        if args.version is not None and args.as_of is not None:
+            warning = out_of_period(rs, parse_day(args.as_of))
+            if warning:
+                err.write(warning + " (审计时按历史版本重跑可以如此; 否则请核对 --version)\n")
     reader = table_reader(args, lib, rs) if _spreadsheets(args.inputs) else None
-    if reader is not None and args.jobs not in (None, 0, 1):
-        err.write("注意: 表格输入在一个进程中读取和评估, --jobs 不起作用\n")
-    with _output(args.output, out) as fh:
+    if (reader is not None or dated is not None) and args.jobs not in (None, 0, 1):
+        err.write("注意: 表格输入和 --as-of-field 在一个进程中读取和评估, --jobs 不起作用\n")
+    with output_stream(args.output, out) as fh, _logged(fh, args.log) as sink:
         tally = evaluate_inputs(
             spec_from_args(args, rs),
             args.inputs,
-            fh,
+            sink,
             jobs=args.jobs,
             findings=not args.brief,
             tables=reader,
+            dated=dated,
         )
     if reader is not None:
         err.write(reader.stats.summary() + "\n")
-    err.write(_evaluate_summary(rs, tally, tables=reader is not None) + "\n")
+    err.write(_evaluate_summary(rs, tally, tables=reader is not None, dated=dated) + "\n")
+    if args.log:
+        err.write(f"决策日志: 追加 {tally.results} 行 → {args.log}\n")
     if not tally.errors:
         return 0
     err.write(
@@ -252,7 +298,21 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return _INTERNAL
 
 
-def _evaluate_summary(rs: RuleSet, tally: Tally, *, tables: bool) -> str:
+@contextlib.contextmanager
+def _logged(fh: TextIO, log: str | None) -> Iterator[TextIO]:
+    """``fh``, and with ``--log`` every result's decision-log line appended once the output
+    is complete (an interrupted run logs nothing)."""
+    if log is None:
+        yield fh
+        return
+    with LogSpool(fh, log) as spool:
+        yield cast(TextIO, spool)  # a text stream: write() and flush() are what is used
+        spool.commit()
+
+
+def _evaluate_summary(
+    rs: RuleSet, tally: Tally, *, tables: bool, dated: DatedEvaluator | None = None
+) -> str:
     """The line ``evaluate`` ends with: what was read, evaluated and rejected (they add up)
     and the outcomes. For tables the reader's line before it says what was read."""
     rejected = f"拒收 {tally.rejected} 行"
@@ -269,21 +329,14 @@ def _evaluate_summary(rs: RuleSet, tally: Tally, *, tables: bool) -> str:
     outcomes = "、".join(
         f"{OUTCOME_LABELS[k]} {counts[k]}" for k in ("pass", "fail", "not_applicable", "invalid")
     )
-    return (
-        f"{rs.key} (评估日期 {rs.default_as_of or rs.effective_from}, 指纹 {rs.fingerprint[:19]}): "
-        f"{read}评估 {tally.evaluated} 条记录, {rejected}{blank}; 结果: {outcomes}"
-    )
-
-
-@contextlib.contextmanager
-def _output(path: str | None, out: TextIO) -> Iterator[TextIO]:
-    """The command's output stream for ``-o PATH`` (written atomically), or ``out``."""
-    if path is None or path == "-":
-        yield out
-        out.flush()
-        return
-    with atomic_output(path) as fh:
-        yield fh
+    if dated is not None:
+        label = rs.record_schema.label(dated.field)
+        fallback = f", 无日期的按 {dated.default}" if dated.default else ""
+        head = f"{rs.id} (各记录按「{label}」({dated.field}) 的日期选用版本和参数{fallback})"
+    else:
+        day = rs.default_as_of or rs.effective_from
+        head = f"{rs.key} (评估日期 {day}, 指纹 {rs.fingerprint[:19]})"
+    return f"{head}: {read}评估 {tally.evaluated} 条记录, {rejected}{blank}; 结果: {outcomes}"
 
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -303,69 +356,6 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.id is not None and not shown:
         msg = f"输入中没有编号为 {args.id!r} 的记录"
         raise UsageError(msg)
-    return 0
-
-
-def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    before, after = args.from_ or args.before, args.to or args.after
-    if (args.from_ and args.before) or (args.to and args.after) or not (before and after):
-        msg = "请指定两个版本: diff -s 标准编号 2016 2018, 或 --from 2016 --to 2018"
-        raise UsageError(msg)
-    lib = _library(args)
-    a = lib.get(args.standard, version=before)
-    b = lib.get(args.standard, version=after)
-    changes = diff(a, b)
-    if args.json:
-        for change in changes:
-            out.write(dumps(change.to_dict()) + "\n")
-        return 0
-    out.write(f"{a.key} → {b.key}: {len(changes)} 处变化\n")
-    for change in changes:
-        out.write(f"  {change}\n")
-    return 0
-
-
-_TRANSITION_ORDER = ("pass", "fail", "not_applicable", "invalid")
-
-
-def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    lib = _library(args)
-    a = lib.get(args.standard, version=args.before)
-    b = lib.get(args.standard, version=args.after)
-    day = parse_day(args.as_of)
-    reader = table_reader(args, lib, a) if _spreadsheets(args.inputs) else None
-    report = impact_of(a, b, impact_pairs(a, b, args.inputs, as_of=day, tables=reader), as_of=day)
-    if args.output:
-        with _output(args.output, out) as fh:
-            for record in report.changed:
-                fh.write(dumps(record.to_dict()) + "\n")
-    moved: Counter[tuple[str, str, str]] = Counter()
-    for record in report.changed:
-        for move in record.criteria:
-            moved[move] += 1
-    if args.json:
-        summary = {k: v for k, v in report.to_dict().items() if k != "changed"}
-        summary["criteria"] = [
-            {"criterion": c, "before": x, "after": y, "count": n}
-            for (c, x, y), n in sorted(moved.items())
-        ]
-        out.write(dumps(summary) + "\n")
-        return 0
-    out.write(
-        f"{a.key} → {b.key}, 评估日期 {report.as_of}, 共 {report.total} 条记录; "
-        f"结果改变 {sum(1 for r in report.changed if r.before != r.after)} 条\n"
-    )
-    out.write(f"结果 ({a.version} → {b.version}):\n")
-    for (x, y), n in sorted(
-        report.transitions.items(),
-        key=lambda kv: (_TRANSITION_ORDER.index(kv[0][0]), _TRANSITION_ORDER.index(kv[0][1])),
-    ):
-        mark = "" if x == y else "  *"
-        out.write(f"  {OUTCOME_LABELS[x]} → {OUTCOME_LABELS[y]}: {n}{mark}\n")
-    if moved:
-        out.write("指标结果的变化:\n")
-        for (criterion, x, y), n in sorted(moved.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.write(f"  {criterion}: {x} → {y}  {n} 条\n")
     return 0
 
 
@@ -411,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
         "列出标准、版本、施行日期和指纹",
         "示例:\n  fupin-rules list\n  fupin-rules list --json",
     )
-    _add_rules(p)
+    add_rules(p)
     p.add_argument("--json", action="store_true", help="每行一个 JSON 对象")
 
     p = command(
@@ -433,7 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="规则文件或目录")
     p.add_argument("--schemas", metavar="DIR", help="记录结构目录")
-    p.add_argument("--verbose", "-v", action="store_true", help="也列出通过的样例")
+    p.add_argument("--verbose", "-v", action="store_true", help="也列出通过的样例和成立的性质")
+    p.add_argument(
+        "--no-properties", action="store_true", help="只运行样例, 不检验规则文件声明的性质"
+    )
 
     p = command(
         "evaluate",
@@ -474,6 +467,18 @@ def build_parser() -> argparse.ArgumentParser:
         help='只写各指标结论 ("outcomes": {指标: 结论}), 不写说明、取值和来源; '
         "大批量评估时输出小得多, 也快得多",
     )
+    p.add_argument(
+        "--as-of-field",
+        metavar="FIELD",
+        help="按每条记录自己的日期 (如脱贫日期字段) 选用当日施行的版本和参数;"
+        " 同时给 --as-of 时, 该字段为空的记录按 --as-of 评估",
+    )
+    p.add_argument(
+        "--log",
+        metavar="FILE",
+        help="决策日志: 每条结果追加一行 (记录摘要、标准@版本、指纹、日期、参数、各指标结论),"
+        " 只追加不改写; 可用 fupin-rules verify 核对",
+    )
 
     p = command(
         "explain",
@@ -490,55 +495,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id", metavar="RECORD_ID", help="只说明这一编号的记录")
     p.add_argument("--limit", type=int, default=1, help="不指定 --id 时说明前几条记录 (默认 1)")
 
-    p = command(
-        "diff",
-        _cmd_diff,
-        "比较同一标准的两个版本: 指标、参数、派生字段和判定方法的变化",
-        "示例:\n  fupin-rules diff -s gx.household.exit 2016 2018\n"
-        "  fupin-rules diff -s gx.village.exit --from 2016 --to 2018 --json",
-    )
-    p.add_argument("--standard", "-s", required=True, metavar="ID", help="标准编号")
-    p.add_argument("before", metavar="FROM", nargs="?", help="原版本, 如 2016")
-    p.add_argument("after", metavar="TO", nargs="?", help="新版本, 如 2018")
-    # The same options as impact's, so that either spelling works for both commands.
-    p.add_argument("--from", dest="from_", metavar="V", help="原版本 (同 FROM)")
-    p.add_argument("--to", dest="to", metavar="V", help="新版本 (同 TO)")
-    p.add_argument("--json", action="store_true", help="每处变化一行 JSON")
-    _add_rules(p)
-
-    p = command(
-        "impact",
-        _cmd_impact,
-        "修订的影响: 同一批记录在两个版本下、同一评估日期的结果对比",
-        "示例:\n"
-        "  fupin-rules impact -s gx.household.exit --from 2016 --to 2018 --as-of 2018-11-20 \\\n"
-        "      examples/data/households.jsonl -o changed.jsonl",
-    )
-    p.add_argument("--standard", "-s", required=True, metavar="ID", help="标准编号")
-    p.add_argument("--from", dest="before", required=True, metavar="V", help="原版本")
-    p.add_argument("--to", dest="after", required=True, metavar="V", help="新版本")
-    p.add_argument("--as-of", required=True, metavar="DATE", help="两个版本共用的评估日期")
-    p.add_argument(
-        "inputs",
-        nargs="*",
-        metavar="INPUT",
-        help="JSON Lines、.parquet 或表格文件; - 表示标准输入",
-    )
-    table_options(p)
-    p.add_argument("-o", "--output", metavar="OUT", help="结果改变的记录写入此文件 (JSON Lines)")
-    p.add_argument("--json", action="store_true", help="汇总输出为 JSON")
-    _add_rules(p)
-
     for register in _EXTENSIONS:
         register(sub, command)
     return parser
 
 
 _EXTENSIONS: tuple[Callable[[Any, Callable[..., argparse.ArgumentParser]], None], ...] = (
+    register_compare_commands,
     register_calendar_command,
     register_io_commands,
     register_events_command,
     register_site_command,
+    register_audit_commands,
 )
 """Functions that add more subcommands (calendar, check, convert), each given the subparsers
 and the ``command(name, handler, help, epilog)`` helper."""

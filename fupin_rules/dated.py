@@ -14,7 +14,7 @@ from typing import Any
 
 from ._frozen import freeze
 from .errors import NotFoundError, UsageError
-from .evaluation import parse_day, rejected
+from .evaluation import parse_day, refused
 from .library import Library
 from .model import Result, RuleSet
 
@@ -63,13 +63,20 @@ class DatedEvaluator:
             if self.default is None:
                 label = newest.record_schema.label(self.field)
                 reason = f"记录没有评估日期: 字段「{label}」({self.field}) 为空"
-                return rejected(newest, reason, source=source)
+                return refused(newest, record, reason, source=source)
             value = self.default
+        text = str(value)
+        # A date, or a date and time (the day is what selects a version).
+        if not isinstance(value, dt.date) and len(text) > 10 and text[10] not in "T ":
+            text = "?"
         try:
-            day = parse_day(value if isinstance(value, dt.date) else str(value)[:10])
+            day = parse_day(value if isinstance(value, dt.date) else text[:10])
         except UsageError:
-            reason = f"评估日期字段 {self.field} 的值 {value!r} 不是有效日期"
-            return rejected(newest, reason, source=source)
+            label = newest.record_schema.label(self.field)
+            reason = (
+                f"评估日期「{label}」({self.field}) 的值 {value!r} 不是有效日期 (应为 YYYY-MM-DD)"
+            )
+            return refused(newest, record, reason, source=source)
         # The versions in force on the day, looked up directly (a record at a time: no new
         # rule set object per record); the library says why when none is.
         found = next((rs for rs in versions if rs.in_force(day)), None)
@@ -78,8 +85,14 @@ class DatedEvaluator:
                 found = self.library.get(self.standard, as_of=day)
             except NotFoundError as exc:
                 reason = f"评估日期不在任何版本的施行期内: {exc}"
-                return rejected(newest, reason, source=source)
+                return refused(newest, record, reason, source=source)
         return self._version(found).evaluate(record, as_of=day, source=source)
+
+    @property
+    def base(self) -> RuleSet:
+        """The newest version (with the fixed parameters): what names a line that never
+        became a record, which has no date of its own."""
+        return self._version(self.library.versions(self.standard)[-1])
 
     def evaluate_many(self, records: Iterable[Any]) -> Iterator[Result]:
         """One result per record, in order, each on its own date."""

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from .days import parse_day
 from .decision import (
     CRITERION_OUTCOMES,
     PER_ITEM,
@@ -27,9 +28,10 @@ from .decision import (
     combine_items,
     judge,
 )
-from .errors import EvaluationError, UsageError
+from .errors import EvaluationError
 from .hints import hints, label_of, parameter_uses
 from .language import Expression
+from .language.limits import DECIMALS
 from .model import Criterion, Derived, Finding, ItemFinding, Result, RuleSet, Template
 from .plan import NOT_APPLIES, Plan, compile_plan
 from .results import ParameterUse
@@ -41,29 +43,13 @@ __all__ = [
     "evaluate_reference",
     "parse_day",
     "prepare",
+    "refused",
     "rejected",
     "result_of_outcomes",
     "run_expression",
 ]
 
-_DECIMALS = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)
-"""The decimal context every evaluation runs in (Python's default, fixed here)."""
 _UNCONFIRMED = " (注意: 该指标的检验方法或所用参数未经来源确认)"
-
-
-def parse_day(value: str | dt.date | dt.datetime) -> str:
-    """An ISO date ``YYYY-MM-DD`` from a date or text. Raises UsageError if it is not one."""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return dt.date.fromisoformat(value).isoformat()
-        except ValueError:
-            pass
-    msg = f"日期须为 YYYY-MM-DD 格式的真实日期, 得到 {value!r}"
-    raise UsageError(msg)
 
 
 _DAYS: dict[str, str] = {}
@@ -280,7 +266,7 @@ def evaluate(
     """
     current = decimal.getcontext()
     if current.prec != 28 or current.rounding != decimal.ROUND_HALF_EVEN:
-        with decimal.localcontext(_DECIMALS):
+        with decimal.localcontext(DECIMALS):
             return evaluate(rs, record, as_of=as_of, source=source)
     day = _day(rs, as_of)
     ctx = _context(rs, day)
@@ -483,7 +469,7 @@ def evaluate_reference(
     """:func:`evaluate` by the reference path: every expression through
     :meth:`~fupin_rules.language.Expression.evaluate`, one at a time, explaining each error.
     The fast path must give exactly this result; the test suite checks that it does."""
-    with decimal.localcontext(_DECIMALS):
+    with decimal.localcontext(DECIMALS):
         return _judge_prepared(rs, prepare(rs, record, as_of=as_of), source)
 
 
@@ -659,6 +645,24 @@ def _with_unknown(extra: tuple[str, ...], findings: tuple[Finding, ...]) -> tupl
         if f.outcome == "unknown" and f.severity != "reference"
     )
     return (*unknown, *extra)
+
+
+def refused(
+    rs: RuleSet,
+    record: Any,
+    reason: str,
+    *,
+    source: str | None = None,
+    as_of: str | dt.date | None = None,
+) -> Result:
+    """The ``invalid`` result of a record that cannot be judged for a reason outside its
+    schema (it holds no date to judge it on, say): with its id and the digest of the record
+    as checked, so that a verifier can tell whether the record changed."""
+    day = parse_day(as_of or rs.default_as_of or rs.effective_from)
+    schema = rs.record_schema
+    normalised, reasons = schema.check(record)
+    origin = _Origin(schema.record_id(record), source, _snapshot(record, normalised))
+    return _bare(rs, day, origin, "invalid", (reason, *reasons))
 
 
 def rejected(

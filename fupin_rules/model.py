@@ -38,6 +38,7 @@ __all__ = [
     "Outcome",
     "Parameter",
     "ParameterValue",
+    "Property",
     "Result",
     "RuleSet",
     "RuleSetCache",
@@ -235,6 +236,30 @@ class Example:
         return record
 
 
+@attrs.frozen(eq=False)
+class Property:
+    """A property the rule set must have, checked by ``fupin-rules test`` on generated records
+    (:mod:`fupin_rules.properties`). Not part of the fingerprint: it tests the rules, as the
+    examples do."""
+
+    id: str
+    label: str
+    kind: str
+    """``monotone``, ``excludes`` or ``never_passes_when``."""
+    field: str | None
+    """monotone: the numeric record field changed."""
+    direction: str
+    """monotone: ``up`` (raising the field never turns pass into fail) or ``down``."""
+    standard: str | None
+    """excludes: the other standard a passing record must not pass on the same day."""
+    when: Expression | None
+    """never_passes_when: the condition under which the record never passes."""
+    vary: tuple[str, ...] | None
+    """The record fields generated records change (None: every simple field read)."""
+    file: str
+    line: int | None
+
+
 class Engine(Protocol):
     """What evaluates a rule set: given to it when it is built (by the loader), so that the
     value objects here need not know the evaluator."""
@@ -286,6 +311,7 @@ class RuleSet:
     notes: tuple[str, ...]
     record_schema: RecordSchema = attrs.field(repr=False)
     dataset_checks: tuple[DatasetCheck, ...] = attrs.field(kw_only=True, default=())
+    properties: tuple[Property, ...] = attrs.field(kw_only=True, default=())
     fingerprint: str
     canonical: Mapping[str, Any] = attrs.field(repr=False, converter=deep_freeze)
     """The resolved rule set as plain data: what the fingerprint hashes (read-only;

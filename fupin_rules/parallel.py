@@ -45,6 +45,7 @@ from typing import Any, TextIO
 import attrs
 
 from ._cpus import available_cpus
+from .dated import DatedEvaluator
 from .errors import FileError, UsageError
 from .evaluation import rejected
 from .io.files import scratch_folder, shielded
@@ -259,7 +260,17 @@ def evaluate_lines(
     return _encoded(text).decode("utf-8"), tally
 
 
-def _lines(rs: RuleSet, lines: Iterable[Line], *, findings: bool) -> tuple[str, Tally]:
+Judge = RuleSet | DatedEvaluator
+"""What evaluates each record: one rule set on one date, or each record under the version in
+force on its own date (:class:`~fupin_rules.dated.DatedEvaluator`)."""
+
+
+def _base(judge: Judge) -> RuleSet:
+    """The rule set that names lines which never became records."""
+    return judge if isinstance(judge, RuleSet) else judge.base
+
+
+def _lines(rs: Judge, lines: Iterable[Line], *, findings: bool) -> tuple[str, Tally]:
     """:func:`evaluate_lines` before encoding (the text may hold lone surrogates)."""
     parts: list[str] = []
     counts: Counter[str] = Counter()
@@ -274,7 +285,7 @@ def _lines(rs: RuleSet, lines: Iterable[Line], *, findings: bool) -> tuple[str, 
                 else:  # a row read from Parquet, a record assembled from a table
                     record = text
             if error is not None:
-                result = rejected(rs, error, source=source)
+                result = rejected(_base(rs), error, source=source)
             else:
                 result = rs.evaluate(record, source=source)
             line = result_line(result, findings=findings)
@@ -294,10 +305,11 @@ def _lines(rs: RuleSet, lines: Iterable[Line], *, findings: bool) -> tuple[str, 
 
 
 def _contained(
-    rs: RuleSet, exc: Exception, source: str, record: Any, findings: bool
+    judge: Judge, exc: Exception, source: str, record: Any, findings: bool
 ) -> tuple[Result, str, Failure]:
     """The ``invalid`` result of a record whose reading, checking, evaluation or writing
     raised ``exc`` (a bug), its line, and the internal error."""
+    rs = _base(judge)
     record_id = _record_id(rs, record)
     failure = Failure.of(exc, source, record_id)
     reason = f"内部错误: {failure.error} (这是 fupin-rules 的缺陷, 不是记录的问题; 请报告)"
@@ -605,19 +617,23 @@ def evaluate_inputs(
     jobs: int | None = None,
     findings: bool = True,
     tables: TableReader | None = None,
+    dated: DatedEvaluator | None = None,
 ) -> Tally:
     """What ``fupin-rules evaluate`` does: every input (none: standard input) evaluated, one
     result line per record or rejected line or row, in input order, written to ``out``.
     Returns the run's :class:`Tally`.
 
     Tables (read by ``tables``: households assembled from member rows across a whole file)
-    are read and evaluated in this process; JSON Lines and Parquet by :func:`evaluate_parallel`
-    with ``jobs`` processes (None: :func:`auto_jobs`). The bytes are the same for any ``jobs``.
+    are read and evaluated in this process, and so is every record when ``dated`` judges each
+    on its own date (``evaluate --as-of-field``); otherwise JSON Lines and Parquet go through
+    :func:`evaluate_parallel` with ``jobs`` processes (None: :func:`auto_jobs`). The bytes are
+    the same for any ``jobs``.
     """
-    if tables is not None:
+    if tables is not None or dated is not None:
         items = read_inputs(inputs, tables=tables)
+        judge: Judge = dated if dated is not None else spec.resolve()
         text, tally = _lines(
-            spec.resolve(), ((i.source, i.record, i.error) for i in items), findings=findings
+            judge, ((i.source, i.record, i.error) for i in items), findings=findings
         )
         write_bytes(_encoded(text), out)
         return tally

@@ -16,6 +16,9 @@ from typing import Any, Literal
 import attrs
 
 from ._canonical import dumps
+from ._frozen import freeze
+from .dated import DatedEvaluator
+from .decision import OUTCOME_LABELS
 from .errors import NotFoundError
 from .evaluation import rejected
 from .io.jsonl import InputRecord
@@ -26,14 +29,16 @@ __all__ = ["STATUS_LABELS", "Difference", "Verdict", "verify"]
 
 Status = Literal["identical", "differs", "input_changed", "rules_missing", "unreadable", "unpaired"]
 
-STATUS_LABELS: Mapping[str, str] = {
-    "identical": "一致",
-    "differs": "结果不同",
-    "input_changed": "输入记录已改变",
-    "rules_missing": "规则已不在规则库中",
-    "unreadable": "结果无法读取",
-    "unpaired": "结果与输入条数不符",
-}
+STATUS_LABELS: Mapping[str, str] = freeze(
+    {
+        "identical": "一致",
+        "differs": "结果不同",
+        "input_changed": "输入记录已改变",
+        "rules_missing": "规则已不在规则库中",
+        "unreadable": "结果无法读取",
+        "unpaired": "结果与输入条数不符",
+    }
+)
 
 
 @attrs.frozen
@@ -82,11 +87,19 @@ class Verdict:
 
 
 def verify(
-    library: Library, stored: Iterable[str], inputs: Iterable[InputRecord]
+    library: Library,
+    stored: Iterable[str],
+    inputs: Iterable[InputRecord],
+    *,
+    dated: DatedEvaluator | None = None,
 ) -> Iterator[Verdict]:
     """One verdict per stored result line (full results, brief results or a decision log, in
     the order they were written) against the input items in the same order. A stored line
-    or an input item without its partner is reported too."""
+    or an input item without its partner is reported too.
+
+    ``dated``: the results were made with each record judged on its own date (``evaluate
+    --as-of-field``): each record is judged so again, and its version, fingerprint and date
+    must come out as recorded."""
     rules: dict[tuple[str, str], RuleSet] = {}
     lines, items = iter(stored), iter(inputs)
     index = 0
@@ -101,7 +114,7 @@ def verify(
             what = "输入多出一条记录" if line is None else "结果多出一行, 没有对应的输入记录"
             yield Verdict(index, where, None, "unpaired", what)
             continue
-        yield _verify_one(library, rules, index, line, item)
+        yield _verify_one(library, rules, index, line, item, dated)
 
 
 def _verify_one(
@@ -110,6 +123,7 @@ def _verify_one(
     index: int,
     line: str,
     item: InputRecord,
+    dated: DatedEvaluator | None = None,
 ) -> Verdict:
     try:
         before = Result.from_json(line)
@@ -122,27 +136,45 @@ def _verify_one(
             f"产生该结果的规则 {before.ruleset} (指纹 {before.fingerprint[:19]}…) 已不在规则库中"
         )
         return Verdict(index, *who, "rules_missing", message)
-    if item.ok:
+    if item.ok and dated is not None:
+        after = dated.evaluate(item.record, source=before.source)
+    elif item.ok:
         after = rs.evaluate(item.record, as_of=before.as_of, source=before.source)
     else:
         after = rejected(rs, item.error or "", source=before.source, as_of=before.as_of)
     full = bool(before.findings)
     differences = tuple(
-        _differences("", before.to_dict(findings=full), after.to_dict(findings=full))
+        sorted(
+            _differences("", before.to_dict(findings=full), after.to_dict(findings=full)),
+            key=_weight,
+        )
     )
     if before.input_digest != after.input_digest:
-        return Verdict(
-            index,
-            *who,
-            "input_changed",
-            "输入记录与产生该结果时的记录不同 (记录摘要不符)",
-            differences,
+        message = "输入记录与产生该结果时的记录不同 (记录摘要不符); " + _outcome_change(
+            before, after, "按现在的记录"
         )
+        return Verdict(index, *who, "input_changed", message, differences)
     if differences:
-        shown = "; ".join(str(d) for d in differences[:3])
-        more = f" 等 {len(differences)} 处" if len(differences) > 3 else ""
-        return Verdict(index, *who, "differs", f"结果不同: {shown}{more}", differences)
+        message = f"共 {len(differences)} 处不同; " + _outcome_change(before, after, "重新评估")
+        return Verdict(index, *who, "differs", message, differences)
     return Verdict(index, *who, "identical", "一致")
+
+
+def _outcome_change(before: Result, after: Result, how: str) -> str:
+    was, now = OUTCOME_LABELS[before.outcome], OUTCOME_LABELS[after.outcome]
+    if was == now:
+        return f"{how}判定仍为{now}"
+    return f"{how}判定为{now} (原为{was})"
+
+
+# The decision first, then what it rests on, then the details of findings.
+_FIRST = ("outcome", "conclusion", "outcomes", "reasons", "input_digest")
+
+
+def _weight(difference: Difference) -> tuple[int, str]:
+    head = difference.path.split(".", 1)[0].split("[", 1)[0]
+    rank = _FIRST.index(head) if head in _FIRST else len(_FIRST)
+    return rank, difference.path
 
 
 def _rules(

@@ -66,6 +66,10 @@ def test_each_record_is_judged_on_its_own_date(bundled: fr.Library) -> None:
     assert "不在任何版本的施行期内" in early.reasons[0]
     bad = judge.evaluate({**SAMPLE[0], "exit_date": "2018-02-30"})
     assert "不是有效日期" in bad.reasons[0]
+    # Digits run on after the day: not a date, never read as its first ten characters.
+    run_on = judge.evaluate({**SAMPLE[0], "exit_date": "2018-11-2099"})
+    assert run_on.outcome == "invalid"
+    assert "'2018-11-2099' 不是有效日期" in run_on.reasons[0]
     none = judge.evaluate(SAMPLE[0])
     assert "记录没有评估日期" in none.reasons[0]
     fallback = DatedEvaluator(bundled, "gx.household.exit", "exit_date", default="2018-11-20")

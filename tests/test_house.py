@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import re
 from pathlib import Path
 
 from .conftest import ROOT
@@ -21,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 0. foundations: errors, canonical JSON, read-only views, files, YAML with positions
     (
         "errors",
+        "days",
         "_version",
         "_canonical",
         "_frozen",
@@ -86,6 +88,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "explain",
         "quality",
         "testing",
+        "properties",
+        "cli_options",
         "calendar.lint",
         "calendar.render",
         "events.steps",
@@ -108,7 +112,16 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "site.build",
     ),
     # 9. subcommands
-    ("io.commands", "calendar.cli", "calendar", "events.cli", "site.cli", "site"),
+    (
+        "io.commands",
+        "calendar.cli",
+        "calendar",
+        "events.cli",
+        "site.cli",
+        "site",
+        "audit_commands",
+        "compare_commands",
+    ),
     # 10. the command line and the package's public face
     ("cli", ""),
 )
@@ -241,3 +254,15 @@ def test_function_level_imports_only_for_optional_parts() -> None:
         if inside and target not in OPTIONAL
     ]
     assert lazy == []
+
+
+def test_the_architecture_page_lists_the_layers_as_they_are() -> None:
+    """docs/architecture.md's layer table names the modules of each layer, as LAYERS does."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = {
+        int(m.group(1)): set(re.findall(r"`([a-z_.*]+)`", m.group(2)))
+        for m in re.finditer(r"^\| (\d+) \| (.*?) \|", text, re.MULTILINE)
+    }
+    for i, patterns in enumerate(LAYERS):
+        named = {p for p in patterns if p}
+        assert named <= rows.get(i, set()), (i, sorted(named - rows.get(i, set())))

@@ -9,6 +9,7 @@ def test_all_is_pinned() -> None:
     """``__all__`` is the curated list; adding or removing a name is a deliberate change."""
     assert sorted(fr.__all__) == [
         "Criterion",
+        "DatedEvaluator",
         "EvaluationError",
         "ExpressionError",
         "Finding",
@@ -22,10 +23,12 @@ def test_all_is_pinned() -> None:
         "RuleSet",
         "Source",
         "UsageError",
+        "Verdict",
         "__version__",
         "id_valid",
         "load_library",
         "run_examples",
+        "verify",
     ]
 
 

@@ -33,10 +33,14 @@ class DecisionLog:
 
     def write(self, result: Result) -> None:
         """Append ``result``'s line (whole, in one write)."""
+        self.write_line(result.to_json(findings=False))
+
+    def write_line(self, line: str) -> None:
+        """Append one line already in the log's form (a brief result), whole, in one write."""
         if self._fd is None:
             msg = "the decision log is closed"
             raise ValueError(msg)
-        data = (result.to_json(findings=False) + "\n").encode("utf-8", "surrogatepass")
+        data = (line.rstrip("\n") + "\n").encode("utf-8", "surrogatepass")
         written = os.write(self._fd, data)
         if written != len(data):  # a full disk: say so rather than leave half a line
             msg = f"决策日志 {self.path} 只写入了 {written}/{len(data)} 字节 (磁盘已满?)"

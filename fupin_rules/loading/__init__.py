@@ -119,7 +119,36 @@ def build_rulesets(
                 ruleset_versions.append(rs)
         built.extend(ruleset_versions)
         problems.extend(_overlaps(ruleset_versions, versions))
+    problems.extend(_property_standards(built, by_id))
     return _ended(built), _unique(problems)
+
+
+def _property_standards(
+    rulesets: Sequence[RuleSet], docs: Mapping[str, Mapping[str, YamlDocument]]
+) -> list[Problem]:
+    """An ``excludes`` property names a standard of the same subject. (One not loaded with it
+    is not an error: a library may hold a part of the standards; ``test`` says it could not
+    try the property.)"""
+    subjects: dict[str, str] = {rs.id: rs.subject for rs in rulesets}
+    out = []
+    for rs in rulesets:
+        for prop in rs.properties:
+            if prop.kind != "excludes" or prop.standard is None:
+                continue
+            other = subjects.get(prop.standard)
+            if other is None or other == rs.subject:
+                continue
+            out.append(
+                Problem(
+                    f"性质 {prop.id!r} 所指的标准 {prop.standard!r} 适用于 {other} 记录,"
+                    f" 不是 {rs.subject}",
+                    file=prop.file,
+                    line=prop.line,
+                    path=f"properties.{prop.id}.standard",
+                    code="property.standard",
+                )
+            )
+    return out
 
 
 def _ended(rulesets: Sequence[RuleSet]) -> list[RuleSet]:

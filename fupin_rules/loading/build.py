@@ -109,6 +109,7 @@ class Builder(Parts):
         dataset_checks = self.dataset_checks(scope, sources)
         applies_if = self.compile(top, "applies_if", scope) if "applies_if" in top.data else None
         examples = self.examples(r, set(r.criteria))
+        properties = self.properties(r, scope, schema)
         effective = top.data["effective"]
         start, until = effective["from"], effective.get("until")
         if until is not None and until < start:
@@ -144,6 +145,7 @@ class Builder(Parts):
             files=tuple(r.files),
             effective_unconfirmed=bool(effective.get("unconfirmed", False)),
             dataset_checks=tuple(dataset_checks),
+            properties=tuple(properties),
             engine=ENGINE,
         )
 

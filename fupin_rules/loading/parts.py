@@ -14,7 +14,7 @@ from ..errors import ExpressionError, Problem, format_path
 from ..language import BOOLEAN, NUMBER, STRING, Expression, Scope, compile_expression
 from ..language.check import Hints
 from ..language.limits import NumberLimits, number_limits
-from ..model import Citation, Example, Parameter, ParameterValue, Source, Template
+from ..model import Citation, Example, Parameter, ParameterValue, Property, Source, Template
 from ..records import RecordSchema
 from .canonical import BEGINNING, TYPE_ZH, matches
 from .resolve import Piece, Resolved
@@ -277,6 +277,63 @@ class Parts:
                     outcome=expect["outcome"],
                     failing=frozenset(expect["failing"]) if "failing" in expect else None,
                     criteria=dict(expect.get("criteria", {})),
+                    file=doc.file,
+                    line=line,
+                )
+            )
+        return out
+
+    def properties(self, r: Resolved, scope: Scope, schema: RecordSchema) -> list[Property]:
+        """The declared properties, each checked for what its kind needs: a numeric record
+        field (monotone), another standard's id (excludes; that it exists is checked once
+        the whole library is built), a condition (never_passes_when)."""
+        out = []
+        fields = schema.fields
+        for p in r.properties.values():
+            d = p.data
+            kind = d["kind"]
+            needs = {"monotone": "field", "excludes": "standard", "never_passes_when": "when"}
+            if needs[kind] not in d:
+                self.problems.append(
+                    p.problem("kind", f"{kind} 性质须写 {needs[kind]}", code="property.incomplete")
+                )
+                continue
+            field = d.get("field")
+            if field is not None:
+                t = fields.get(field)
+                if t is None or t.kind not in {"number", "integer"}:
+                    self.problems.append(
+                        p.problem(
+                            "field",
+                            f"{field!r} 不是记录的数值字段",
+                            code="property.field",
+                        )
+                    )
+                    continue
+            vary = d.get("vary")
+            unknown = [f for f in vary or () if f not in fields]
+            if unknown:
+                self.problems.append(
+                    p.problem(
+                        "vary", f"记录结构中没有字段 {', '.join(unknown)}", code="property.field"
+                    )
+                )
+                continue
+            when = self.compile(p, "when", scope) if "when" in d else None
+            if "when" in d and when is None:
+                continue
+            doc, path = p.origin
+            line, _ = doc.locate(path)
+            out.append(
+                Property(
+                    id=d["id"],
+                    label=d["label"],
+                    kind=kind,
+                    field=field,
+                    direction=d.get("direction", "up"),
+                    standard=d.get("standard"),
+                    when=when,
+                    vary=tuple(vary) if vary is not None else None,
                     file=doc.file,
                     line=line,
                 )

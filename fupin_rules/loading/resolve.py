@@ -72,6 +72,8 @@ class Resolved:
     example_base: Piece | None
     notes: list[str]
     files: list[str]
+    properties: dict[str, Piece] = attrs.field(factory=dict)
+    """Declared properties, by id: inherited as criteria are (a revision overrides by id)."""
 
 
 INHERITED = ("title", "description", "subject", "decision", "applies_if", "dataset_checks")
@@ -161,6 +163,7 @@ def _merge(
         resolved.sources = dict(base.sources)
         resolved.parameters = dict(base.parameters)
         resolved.derived = dict(base.derived)
+        resolved.properties = dict(base.properties)
         resolved.criteria = {
             k: Piece(dict(v.data), dict(v.where), v.origin) for k, v in base.criteria.items()
         }
@@ -180,6 +183,7 @@ def _merge(
             "example_base",
             "extends",
             "kind",
+            "properties",
         }:
             continue
         resolved.top.data[key] = value
@@ -202,6 +206,7 @@ def _merge(
         ("parameters", resolved.parameters),
         ("derived", resolved.derived),
         ("criteria", resolved.criteria),
+        ("properties", resolved.properties),
     ):
         for i, name in enumerate(removals.get(group, [])):
             if name not in table:
@@ -238,6 +243,8 @@ def _merge(
             )
         else:
             resolved.criteria[cid] = piece(doc, ("criteria", i), spec)
+    for i, spec in enumerate(data.get("properties", [])):
+        resolved.properties[spec["id"]] = piece(doc, ("properties", i), spec)
     resolved.examples = [
         piece(doc, ("examples", i), ex) for i, ex in enumerate(data.get("examples", []))
     ]
