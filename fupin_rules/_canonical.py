@@ -32,6 +32,10 @@ EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decim
 caller's decimal settings cannot change the text."""
 
 
+PLAIN_DIGITS = 400
+"""Numbers whose decimal exponent is beyond this are written with their exponent."""
+
+
 def render_number(value: Decimal | int | float) -> str:
     """A number as its shortest exact text.
 
@@ -50,6 +54,11 @@ def render_number(value: Decimal | int | float) -> str:
     if not value.is_finite():
         msg = f"not a finite number: {value}"
         raise ValueError(msg)
+    if abs(value.adjusted()) > PLAIN_DIGITS:
+        # Written out, 1E+999999999999 would take a terabyte (records are hashed before their
+        # numbers are checked): such a number keeps its exponent. No number within the record
+        # and rule-file limits is this large or small, so no result is written this way.
+        return format(value.normalize(EXACT), "E")
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(EXACT), "f")

@@ -12,11 +12,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from fupin_rules._canonical import EXACT, render_number
+from fupin_rules._canonical import EXACT, PLAIN_DIGITS, dumps, render_number
 from fupin_rules.model import display
 
 
 def _reference_number(value: Decimal) -> str:
+    if abs(value.adjusted()) > PLAIN_DIGITS:
+        return format(value.normalize(EXACT), "E")
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(EXACT), "f")
@@ -54,3 +56,24 @@ _DECIMALS = st.one_of(
 def test_quick_number_text_is_the_general_one(value: Decimal) -> None:
     assert render_number(value) == _reference_number(value)
     assert display(value) == _reference_display(value)
+
+
+@given(
+    st.builds(
+        lambda digits, exponent, sign: Decimal((sign, digits, exponent)),
+        st.lists(st.integers(0, 9), min_size=1, max_size=30).map(tuple),
+        st.one_of(
+            st.integers(-(10**18), -PLAIN_DIGITS - 31), st.integers(PLAIN_DIGITS + 1, 10**18)
+        ),
+        st.integers(0, 1),
+    )
+)
+@example(Decimal("1E+999999999999999999"))
+@example(Decimal("-1.50E-999999999999999999"))
+def test_a_number_too_large_to_write_out_keeps_its_exponent(value: Decimal) -> None:
+    """Written out, such a number would not fit in memory: its text keeps the exponent, stays
+    short and reads back as the same number (JSON allows the exponent)."""
+    text = render_number(value)
+    assert len(text) < 70
+    assert Decimal(text) == value
+    assert dumps([value]) == f"[{text}]"

@@ -8,6 +8,7 @@ UTF-8 are refused per line (the line becomes a rejected record, the run goes on)
 
 from __future__ import annotations
 
+import decimal
 import io
 import json
 import re
@@ -121,6 +122,8 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
         return None, f"不是有效的 JSON: {why} (第 {exc.colno} 列)"
     except RecursionError:
         return None, "不是有效的 JSON: 嵌套层数过多"
+    except decimal.InvalidOperation:  # raised by Decimal itself for an exponent past its range
+        return None, "不是可用的数值: 指数过大, 无法读取"
     except ValueError as exc:
         if "integer string conversion" in str(exc):
             limit = sys.get_int_max_str_digits()
