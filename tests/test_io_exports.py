@@ -305,3 +305,38 @@ def test_every_row_yields_one_result_or_a_rejected_row(tmp_path: Path, kinds: li
             covered.extend(range(int(a), int(b or a) + 1))
     data_rows = [n for n, kind in enumerate(kinds, start=2) if kind != "blank"]
     assert sorted(covered) == data_rows
+
+
+# --------------------------------------------------------------------------- villages
+
+
+def test_village_table_evaluates_like_its_records(tmp_path: Path) -> None:
+    """The village records written as a table (gx.village-table) and read back give the same
+    outcomes under gx.village.exit as the JSON Lines records."""
+    villages = ROOT / "examples" / "data" / "villages.jsonl"
+    table = tmp_path / "villages.csv"
+    code, _, _ = run("convert", "--subject", "village", str(villages), "-o", str(table))
+    assert code == 0
+    args = ("evaluate", "-s", "gx.village.exit", "--as-of", "2018-11-20")
+    code, from_table, err = run(*args, str(table))
+    assert code == 0, err
+    code, from_records, _ = run(*args, str(villages))
+    assert code == 0
+
+    def outcomes(text: str) -> list[tuple[str, str, dict[str, str]]]:
+        out = []
+        for line in text.splitlines():
+            r = json.loads(line)
+            found = {f["criterion"]: f["outcome"] for f in r["findings"]}
+            out.append((r["record_id"], r["outcome"], found))
+        return out
+
+    assert outcomes(from_table) == outcomes(from_records)
+    assert len(outcomes(from_table)) == 12
+
+
+def test_county_table_has_a_default_header_map(lib: fr.Library) -> None:
+    for subject, key in [("village", "gx.village-table"), ("county", "gx.county-table")]:
+        (hm,) = lib.headermaps[key]
+        assert hm.subject == subject
+        assert hm.required == (lib.record_schemas[subject].id_field,)
