@@ -59,7 +59,14 @@ from .io.inputs import (
     read_inputs,
     units,
 )
-from .io.jsonl import BLOCK_BYTES, Line, parse_json_record, result_line, utf8_json
+from .io.jsonl import (
+    BLOCK_BYTES,
+    InputRecord,
+    Line,
+    parse_json_record,
+    result_line,
+    utf8_json,
+)
 from .io.parquet import parquet_rows
 from .io.tables import TableReader
 from .library import load_library
@@ -286,6 +293,8 @@ def _lines(rs: Judge, lines: Iterable[Line], *, findings: bool) -> tuple[str, Ta
                     record = text
             if error is not None:
                 result = rejected(_base(rs), error, source=source)
+                if isinstance(text, InputRecord) and text.record_id is not None:
+                    result = attrs.evolve(result, record_id=text.record_id)
             else:
                 result = rs.evaluate(record, source=source)
             line = result_line(result, findings=findings)
@@ -633,7 +642,7 @@ def evaluate_inputs(
         items = read_inputs(inputs, tables=tables)
         judge: Judge = dated if dated is not None else spec.resolve()
         text, tally = _lines(
-            judge, ((i.source, i.record, i.error) for i in items), findings=findings
+            judge, ((i.source, i.record if i.ok else i, i.error) for i in items), findings=findings
         )
         write_bytes(_encoded(text), out)
         return tally

@@ -295,6 +295,8 @@ def test_spreadsheets_are_read_by_the_record_commands(tmp_path: Path) -> None:
     """evaluate, explain and impact read a national-system export as check does: households
     assembled from member rows through the header map, each rejected row an invalid result
     with its reason; every row accounted for."""
+    import attrs
+
     import fupin_rules as fr
     from fupin_rules.evaluation import rejected
     from fupin_rules.io.commands import select_headermap
@@ -309,12 +311,13 @@ def test_spreadsheets_are_read_by_the_record_commands(tmp_path: Path) -> None:
     items = list(reader.read([table]))
     want = [
         (
-            rejected(rs, i.error, source=i.source)
+            attrs.evolve(rejected(rs, i.error, source=i.source), record_id=i.record_id)
             if i.error
             else rs.evaluate(i.record, source=i.source)
         ).to_json()
         for i in items
     ]
+    assert any(i.error and i.record_id for i in items)  # a rejected row keeps its 户编号
     assert reader.stats.rejected_rows > 0
     assert reader.stats.records > 0
     code, out, err = run("evaluate", "-s", "gx.household.exit", "--as-of", "2018-11-20", table)

@@ -58,6 +58,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "io.workbooks",
         "io.headermaps",
         "io.tables",
+        "io.assembly",
+        "io.derive",
         "io.decision_log",
         "calendar.moments",
         "calendar.parts",

@@ -86,13 +86,30 @@ def test_national_export_xlsx(lib: fr.Library, hm: HeaderMap) -> None:
     assert r.stats.balanced
     assert sum(i.rows for i in items) == r.stats.rows_read
     reasons = [i.error or "" for i in rejected]
-    assert "公式但没有计算结果" in reasons[0]
-    assert "以数字形式存储" in reasons[1]
-    assert "证件号码" in reasons[1]
-    assert "H006" in reasons[2]
-    assert "家庭人口数" in reasons[2]
-    assert "第 13 行" in reasons[2]
-    assert "缺少「户编号」" in reasons[3]
+    assert "以数字形式存储" in reasons[0]
+    assert "证件号码" in reasons[0]
+    assert rejected[0].record_id == "H005"
+    assert rejected[0].division == "451025102302"
+    assert "缺少「户编号」" in reasons[1]
+    assert rejected[1].record_id is None
+    assert rejected[1].division == "451025102302"
+    by_id = {i.record["household_id"]: i for i in records}
+    for rid, texts in exp["problems"].items():
+        problems = by_id[rid].problems
+        assert len(problems) == len(texts)
+        for problem, text in zip(problems, texts, strict=True):
+            assert problem.startswith(text), problem
+    assert "公式但没有计算结果" in by_id["H004"].problems[0]
+    assert "household_size" not in by_id["H004"].record
+    assert len(by_id["H004"].record["members"]) == 1
+    # every member of H006 kept, the head's row's value
+    h006 = by_id["H006"].record
+    assert [m["name"] for m in h006["members"]] == ["韦某军", "陆小"]
+    assert h006["household_size"] == 1
+    assert [i.problems for i in records if i.record["household_id"] in {"H001", "H002"}] == [
+        (),
+        (),
+    ]
     # the merged 户编号 cell groups H002's two rows; 䶮 survives
     h002 = records[1]
     assert h002.source.endswith(":6-7")
@@ -277,12 +294,28 @@ def test_long_numbers_in_text_columns_are_rejected(
     assert "16 位" in (item.error or "")
 
 
-def test_error_cells_are_rejected(lib: fr.Library, hm: HeaderMap, tmp_path: Path) -> None:
-    path = write_rows(tmp_path / "e.xlsx", [["户编号", "家庭人口数"], ["H1", "#N/A"]])
+def test_error_cells_in_household_columns_keep_the_member(
+    lib: fr.Library, hm: HeaderMap, tmp_path: Path
+) -> None:
+    """An error value in a household column leaves that field empty and is a problem of the
+    household; the row's member is kept. In a member column it rejects the row."""
+    path = write_rows(
+        tmp_path / "e.xlsx",
+        [
+            ["户编号", "家庭人口数", "姓名", "证件号码"],
+            ["H1", "#N/A", "甲", "x"],
+            ["H2", 1, "乙", "#N/A"],
+        ],
+    )
     # openpyxl writes "#N/A" as an error cell
-    (item,) = reader(lib, hm).read([path])
-    assert not item.ok
-    assert "错误值" in (item.error or "")
+    first, second = reader(lib, hm).read([path])
+    assert first.ok
+    assert first.record["members"] == [{"name": "甲", "id_number": "x"}]
+    assert "household_size" not in first.record
+    assert first.problems == ("第 2 行: 「家庭人口数」单元格是错误值 #N/A",)
+    assert not second.ok
+    assert "错误值" in (second.error or "")
+    assert second.record_id == "H2"
 
 
 # --------------------------------------------------------------------------- round trip

@@ -56,7 +56,8 @@ def test_check_writes_jsonl_and_accounts_for_every_row(tmp_path: Path) -> None:
     code, _, err = run("check", "--as-of", "2018-12-01", str(XLSX), str(CSV), "-o", str(out))
     assert code == 1  # problems found
     last = err.strip().splitlines()[-1]
-    assert last.startswith("读入 16 行: 组成 6 户, 拒收 5 行; 评估 6 户: 无效 0 户")
+    # every member row kept: only rows with a bad member cell or no 户编号 are rejected
+    assert last.startswith("读入 16 行: 组成 7 户, 拒收 3 行; 评估 7 户: 无效 0 户")
     lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert set(lines[0]) == {name for name, _ in COLUMNS}
     by_kind = {(ln["category"], ln["criterion"], ln["record_id"]) for ln in lines}
@@ -66,8 +67,20 @@ def test_check_writes_jsonl_and_accounts_for_every_row(tmp_path: Path) -> None:
     assert ("重复", "person_in_two_households", "H001") in by_kind
     assert ("重复", "person_in_two_households", "H006") in by_kind
     rejected = [ln for ln in lines if ln["category"] == "无法导入"]
-    assert len(rejected) == 5
+    assert len(rejected) == 3
     assert all(ln["location"] for ln in rejected)
+    # a rejected row keeps its household id and village when the row has them
+    assert {(ln["record_id"], ln["village"]) for ln in rejected} == {
+        ("G002", "451025103401"),
+        ("H005", "451025102302"),
+        (None, "451025102302"),
+    }
+    (conflict,) = [ln for ln in lines if ln["category"] == "户信息不一致"]
+    assert conflict["record_id"] == "H006"
+    assert "第 13 行为 1; 第 14 行为 5" in conflict["message"]
+    (cell,) = [ln for ln in lines if ln["category"] == "单元格无法使用"]
+    assert cell["record_id"] == "H004"
+    assert "公式" in cell["message"]
     member = next(ln for ln in lines if ln["criterion"] == "id_sex")
     assert member["member"].startswith("第 2 名 -2+3 (")
     assert member["village"] == "451025102301"
@@ -84,7 +97,8 @@ def test_xlsx_problem_list_is_safe_and_shaped(tmp_path: Path) -> None:
     assert wb.sheetnames[:3] == ["汇总", "运行情况", "全部问题"]
     assert "乡镇451025101" in wb.sheetnames
     assert "乡镇451025102" in wb.sheetnames
-    assert "乡镇(未知)" in wb.sheetnames
+    assert "乡镇(未知)" not in wb.sheetnames  # rejected rows are placed by their own row
+    assert "乡镇451025103" in wb.sheetnames
     texts = []
     for ws in wb:
         assert ws.freeze_panes == "A2"

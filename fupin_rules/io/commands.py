@@ -43,7 +43,11 @@ __all__ = [
 ]
 
 DEFAULT_STANDARDS = ("cn.record.quality",)
-DEFAULT_HEADERMAP = {"household": "cn.national.household-export"}
+DEFAULT_HEADERMAP = {
+    "household": "cn.national.household-export",
+    "village": "gx.village-table",
+    "county": "gx.county-table",
+}
 
 _CHECK_EPILOG = """\
 示例:
@@ -262,7 +266,8 @@ def table_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--header-map",
         metavar="ID[@VERSION]|FILE",
-        help="表格的表头对照编号或 YAML 文件 (默认: 户记录用 cn.national.household-export)",
+        help="表格的表头对照编号或 YAML 文件 (默认: 户记录用 cn.national.household-export, "
+        "村记录用 gx.village-table, 县记录用 gx.county-table)",
     )
     p.add_argument(
         "--encoding",

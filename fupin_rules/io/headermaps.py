@@ -36,6 +36,7 @@ from .._resources import bundled_schemas_dir
 from .._yaml import YamlDocument
 from ..errors import RuleFileError
 from ..schemas import document_problems
+from .derive import DERIVATIONS, Derivation
 
 __all__ = [
     "DEFAULT_FALSE",
@@ -84,6 +85,10 @@ class HeaderMap:
     header_search_rows: int
     fingerprint: str
     sources: tuple[Mapping[str, Any], ...] = ()
+    aliases: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=False)
+    """field path -> {text in the export: value in the record} (``values:`` in the file)."""
+    derivations: tuple[Derivation, ...] = ()
+    """Fields derived exactly from others (``derive:`` in the file)."""
 
     @property
     def key(self) -> str:
@@ -223,6 +228,8 @@ def load_headermap_document(doc: YamlDocument) -> HeaderMap:
                 ("ignore",), f"表头 {'、'.join(clash)} 既要导入又要忽略", code="headermap.ignore"
             )
         )
+    aliases = _aliases(doc, props, problems)
+    derivations = _derivations(doc, props, problems)
     if problems:
         raise RuleFileError(problems)
     return HeaderMap(
@@ -244,4 +251,49 @@ def load_headermap_document(doc: YamlDocument) -> HeaderMap:
             {k: v for k, v in data.items() if k not in {"notes", "description", "sources"}}
         ),
         sources=tuple(data.get("sources") or ()),
+        aliases=aliases,
+        derivations=derivations,
     )
+
+
+def _aliases(
+    doc: YamlDocument, props: Mapping[str, Any], problems: list[Any]
+) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for path, table in (doc.data.get("values") or {}).items():
+        if not _field_known(props, path):
+            problems.append(
+                doc.problem(
+                    ("values", path), f"记录结构中没有字段 {path!r}", code="headermap.field"
+                )
+            )
+            continue
+        out[path] = {str(text).strip(): value for text, value in table.items()}
+    return out
+
+
+def _derivations(
+    doc: YamlDocument, props: Mapping[str, Any], problems: list[Any]
+) -> tuple[Derivation, ...]:
+    out: list[Derivation] = []
+    for i, entry in enumerate(doc.data.get("derive") or ()):
+        field, source, by = entry["field"], entry["from"], entry["by"]
+        bad = [p for p in (field, source) if not _field_known(props, p)]
+        if bad:
+            problems.append(
+                doc.problem(("derive", i), f"记录结构中没有字段 {bad[0]!r}", code="headermap.field")
+            )
+            continue
+        if field.partition(".")[0] != source.partition(".")[0] or "." not in field:
+            problems.append(
+                doc.problem(
+                    ("derive", i),
+                    f"{field} 与 {source} 须是同一列表 (如 members) 中的字段",
+                    code="headermap.derive",
+                )
+            )
+            continue
+        if by not in DERIVATIONS:  # pragma: no cover - the schema's enum refuses it first
+            continue
+        out.append(Derivation(field=field, source=source, by=by))
+    return tuple(out)

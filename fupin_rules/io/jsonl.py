@@ -58,6 +58,13 @@ class InputRecord:
     rows: int = 1
     """How many input rows this item accounts for (a household assembled from member rows
     has several), so that rows read = rows in records + rows rejected."""
+    record_id: str | None = None
+    """A rejected row's record id (户编号), when the row has one."""
+    division: str | None = None
+    """A rejected row's division code, when the row has one (to place it under its village)."""
+    problems: tuple[str, ...] = ()
+    """What was wrong in the input of a record that was still read: household columns whose
+    rows disagree, household cells that could not be used (:mod:`fupin_rules.io.assembly`)."""
 
     @property
     def ok(self) -> bool:

@@ -39,11 +39,14 @@ from typing import Any
 import attrs
 
 from ..records import RecordSchema
+from .assembly import ConvertedRow, group_rows
+from .derive import alias, derive_item
 from .headermaps import HeaderMap, normalise_header
 from .jsonl import InputRecord
 from .spreadsheets import (
     CellIssue,
     HeaderNotFound,
+    RawRow,
     RawTable,
     TableError,
     column_letter,
@@ -85,6 +88,8 @@ class ReadStats:
     blank_rows: int = 0
     files: int = 0
     warnings: list[str] = attrs.field(factory=list)
+    records_with_problems: int = 0
+    """Records kept whose input had problems (household columns whose rows disagree ...)."""
 
     @property
     def balanced(self) -> bool:
@@ -97,6 +102,12 @@ class ReadStats:
             f"读入 {self.rows_read} 行: 组成 {self.records} 条记录 (含 {self.rows_in_records} 行), "
             f"拒收 {self.rejected_rows} 行"
             + (f"; 跳过空行 {self.blank_rows}" if self.blank_rows else "")
+            + (
+                f"; 其中 {self.records_with_problems} 条记录的户信息有问题 "
+                "(同户各行不一致或单元格无法使用, 用 fupin-rules check 列出)"
+                if self.records_with_problems
+                else ""
+            )
         )
 
 
@@ -184,6 +195,8 @@ def convert(value: Any, spec: _Spec, hm: HeaderMap) -> tuple[Any, str | None]:
             return None, None
     if value is None:
         return None, None
+    if isinstance(value, str) and spec.path in hm.aliases:
+        value = alias(hm, spec.path, value)
     if spec.text_only:
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if number or (isinstance(value, str) and _SCIENTIFIC.match(value)):
@@ -234,24 +247,6 @@ def convert(value: Any, spec: _Spec, hm: HeaderMap) -> tuple[Any, str | None]:
             )
         return _code(digits, spec.codes), None
     return _code(str(value), spec.codes), None
-
-
-@attrs.define
-class _Group:
-    record: dict[str, Any]
-    first: int
-    numbers: list[int]
-    sources: dict[str, int] = attrs.field(factory=dict)
-    """field -> the row number its value came from (to name it in a conflict)."""
-
-
-def _span(prefix: str, numbers: Sequence[int]) -> str:
-    if len(numbers) == 1:
-        return f"{prefix}:{numbers[0]}"
-    if list(numbers) == list(range(numbers[0], numbers[0] + len(numbers))):
-        return f"{prefix}:{numbers[0]}-{numbers[-1]}"
-    shown = ",".join(str(n) for n in numbers[:6])
-    return f"{prefix}:{shown}" + ("…" if len(numbers) > 6 else "")
 
 
 class TableReader:
@@ -412,104 +407,59 @@ class TableReader:
         if item.error is None:
             self.stats.records += 1
             self.stats.rows_in_records += item.rows
+            self.stats.records_with_problems += bool(item.problems)
         else:
             self.stats.rejected_rows += item.rows
 
     def assemble(self, table: RawTable) -> Iterator[InputRecord]:
-        """Group a table's rows into records; rows that cannot be used are rejected."""
+        """Group a table's rows into records (:func:`~fupin_rules.io.assembly.group_rows`):
+        every member row kept; rows that cannot be used are rejected with their place."""
         specs = self._bind(table)
         self.stats.blank_rows += table.blank_rows
         id_field = self.schema.id_field
-        id_label = self.headermap.headers.get(id_field, id_field)
-        groups: dict[str, _Group] = {}
-        out: list[tuple[int, InputRecord]] = []
-        for row in table.rows:
-            if row.error is not None:
-                out.append(_rejected(row.number, row.source, row.error))
-                continue
-            top: dict[str, Any] = {}
-            items: dict[str, dict[str, Any]] = {}
-            reasons: list[str] = []
-            for spec, value in zip(specs, row.values, strict=False):
-                if spec is None:
-                    continue
-                converted, reason = convert(value, spec, self.headermap)
-                if reason is not None:
-                    reasons.append(reason)
-                    continue
-                if converted is None:
-                    continue
-                field, _, sub = spec.path.partition(".")
-                if sub:
-                    items.setdefault(field, {})[sub] = converted
-                else:
-                    top[field] = converted
-            if reasons:
-                out.append(_rejected(row.number, row.source, "; ".join(reasons)))
-                continue
-            rid = top.get(id_field)
-            if rid is None:
-                out.append(_rejected(row.number, row.source, f"缺少「{id_label}」, 无法归户"))
-                continue
-            key = str(rid)
-            group = groups.get(key)
-            if group is None:
-                record: dict[str, Any] = dict(top)
-                for field, item in items.items():
-                    record[field] = [item]
-                groups[key] = _Group(
-                    record=record,
-                    first=row.number,
-                    numbers=[row.number],
-                    sources=dict.fromkeys(top, row.number),
-                )
-                continue
-            conflicts = []
-            for field, value in top.items():
-                old = group.record.get(field)
-                if old is not None and old != value:
-                    label = self.schema.label(field)
-                    conflicts.append(
-                        f"「{label}」为 {_show(value)}, 与同户第 {group.sources[field]} 行的 "
-                        f"{_show(old)} 不一致"
-                    )
-            if conflicts:
-                out.append(
-                    _rejected(
-                        row.number,
-                        row.source,
-                        f"{id_label} {key} 的户信息与前面的行不一致: " + "; ".join(conflicts),
-                    )
-                )
-                continue
-            for field, value in top.items():
-                if group.record.get(field) is None:
-                    group.record[field] = value
-                    group.sources[field] = row.number
-            for field, member in items.items():
-                group.record.setdefault(field, []).append(member)
-            group.numbers.append(row.number)
-        for group in groups.values():
-            built = InputRecord(
-                source=_span(table.prefix, group.numbers),
-                record=group.record,
-                rows=len(group.numbers),
-            )
-            out.append((group.first, built))
-        out.sort(key=lambda pair: pair[0])
+        out = group_rows(
+            (self._convert_row(row, specs) for row in table.rows),
+            prefix=table.prefix,
+            id_field=id_field,
+            id_label=self.headermap.headers.get(id_field, id_field),
+            label_of=self.schema.label,
+            division_field=self.schema.division_field,
+        )
         for _, done in out:
             self.count(done)
             yield done
 
-
-def _rejected(number: int, source: str, reason: str) -> tuple[int, InputRecord]:
-    return number, InputRecord(source=source, error=reason, rows=1)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, list):
-        return "、".join(_show(v) for v in value)
-    return repr(value) if isinstance(value, str) else str(value)
+    def _convert_row(self, row: RawRow, specs: Sequence[_Spec | None]) -> ConvertedRow:
+        if row.error is not None:
+            return ConvertedRow(row.number, row.source, {}, {}, error=row.error)
+        top: dict[str, Any] = {}
+        items: dict[str, dict[str, Any]] = {}
+        household_issues: list[str] = []
+        member_issues: list[str] = []
+        for spec, value in zip(specs, row.values, strict=False):
+            if spec is None:
+                continue
+            converted, reason = convert(value, spec, self.headermap)
+            field, _, sub = spec.path.partition(".")
+            if reason is not None:
+                (member_issues if sub else household_issues).append(reason)
+                continue
+            if converted is None:
+                continue
+            if sub:
+                items.setdefault(field, {})[sub] = converted
+            else:
+                top[field] = converted
+        for field, item in items.items():
+            derive_item(self.headermap, field, item)
+        return ConvertedRow(
+            row.number,
+            row.source,
+            top,
+            items,
+            household_issues=tuple(household_issues),
+            member_issues=tuple(member_issues),
+        )
 
 
 # --------------------------------------------------------------------------- records -> rows

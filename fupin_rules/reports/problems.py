@@ -316,12 +316,34 @@ def _result_lines(
     return out
 
 
+def _input_lines(
+    item: InputRecord, place: tuple[str, str, str], rid: str | None
+) -> list[ProblemLine]:
+    """One line per problem found while reading a record that was kept (household columns
+    whose rows disagree, household cells that could not be used)."""
+    return [
+        ProblemLine(
+            *place,
+            record_id=rid,
+            member=None,
+            category="户信息不一致" if "同户各行不一致" in text else "单元格无法使用",
+            label="同户各行的户信息不一致" if "同户各行不一致" in text else "单元格无法使用",
+            message=text,
+            check="导入",
+            criterion="",
+            sources="",
+            subject=text.partition(":")[0],
+            location=item.source,
+            order=(-2, 0, i),
+        )
+        for i, text in enumerate(item.problems)
+    ]
+
+
 def _rejected_line(item: InputRecord) -> ProblemLine:
     return ProblemLine(
-        UNKNOWN,
-        UNKNOWN,
-        UNKNOWN,
-        record_id=None,
+        *division_parts(item.division),
+        record_id=item.record_id,
         member=None,
         category="无法导入",
         label="该行无法导入",
@@ -371,6 +393,8 @@ def check_records(
             division_field = rs.record_schema.division_field
             place = division_parts(record.get(division_field) if division_field else None)
             places[(result.record_id, item.source)] = (place, record, _who(rs, record))
+            if rs_order == 0:
+                lines.extend(_input_lines(item, place, result.record_id))
             for ln in _result_lines(result, rs, rs_order, record, place, item.source):
                 if ln.category == "记录无效":
                     is_invalid = True
