@@ -55,7 +55,7 @@ _KINDS = {
 _DIVISION = "451099102201"
 """The example division code: 示例县 (451099 is not a real county code), as in examples/."""
 _EXAMPLES: dict[str, Any] = {
-    "household_id": _DIVISION + "0000001",
+    "household_id": _DIVISION + "9999999",
     "village_id": _DIVISION,
     "division_code": _DIVISION,
     "natural_village_id": _DIVISION + "01",
