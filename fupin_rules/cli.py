@@ -31,10 +31,12 @@ from .cli_options import add_rules, library_of, output_stream
 from .compare_commands import register as register_compare_commands
 from .dated import DatedEvaluator, out_of_period
 from .decision import OUTCOME_LABELS
+from .deliverables.cli import register as register_plan_commands
 from .errors import FileError, FupinRulesError, RuleFileError, UsageError
 from .evaluation import parse_day
 from .events.cli import register_events_command
 from .explain import evaluate_items, explain_text
+from .forms.cli import register as register_form_commands
 from .io.commands import register as register_io_commands
 from .io.commands import table_options, table_reader
 from .io.inputs import input_kind, read_inputs
@@ -507,6 +509,8 @@ _EXTENSIONS: tuple[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]
     register_events_command,
     register_site_command,
     register_audit_commands,
+    register_form_commands,
+    register_plan_commands,
 )
 """Functions that add more subcommands (calendar, check, convert), each given the subparsers
 and the ``command(name, handler, help, epilog)`` helper."""

@@ -12,7 +12,7 @@ from typing import TextIO
 from .io.files import atomic_output
 from .library import Library, load_library
 
-__all__ = ["add_rules", "library_of", "output_stream"]
+__all__ = ["add_output", "add_rules", "library_of", "output_stream"]
 
 
 def add_rules(p: argparse.ArgumentParser) -> None:
@@ -24,6 +24,11 @@ def add_rules(p: argparse.ArgumentParser) -> None:
         help="规则文件或目录 (默认: 随库附带的 standards/); 可多次使用",
     )
     p.add_argument("--schemas", metavar="DIR", help="记录结构目录 (默认: 随库附带的 schemas/)")
+
+
+def add_output(p: argparse.ArgumentParser, help_text: str, *, required: bool = False) -> None:
+    """Add ``-o/--output PATH`` to ``p`` (written atomically by the command)."""
+    p.add_argument("-o", "--output", metavar="OUT", required=required, help=help_text)
 
 
 def library_of(args: argparse.Namespace) -> Library:

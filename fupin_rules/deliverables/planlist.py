@@ -1,0 +1,75 @@
+"""The planned-exit list (计划脱贫名单) an office starts 一微调 from: household ids, read from
+a table with a 户编号 column (.xlsx or .csv), JSON Lines (objects with ``household_id``, or
+plain strings), or a text file with one id a line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..io.headermaps import normalise_header
+from ..io.spreadsheets import read_csv_table
+from ..io.workbooks import read_xlsx_tables
+
+__all__ = ["ID_HEADERS", "read_plan_ids"]
+
+ID_HEADERS = ("户编号", "household_id", "AAC001")
+"""Headers of the id column of a planned-exit table."""
+
+
+def _is_header(values: Sequence[Any]) -> bool:
+    return any(normalise_header(v) in ID_HEADERS for v in values)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return "" if value is None else str(value).strip()
+
+
+def read_plan_ids(path: str | Path) -> list[str]:
+    """The household ids of a planned-exit list, in file order (blank entries skipped)."""
+    p = Path(path)
+    if not p.is_file():
+        msg = f"计划脱贫名单不存在: {path}"
+        raise UsageError(msg)
+    suffix = p.suffix.lower()
+    if suffix in {".xlsx", ".xlsm", ".csv"}:
+        tables = (
+            read_xlsx_tables(p, is_header=_is_header)
+            if suffix != ".csv"
+            else [read_csv_table(p, is_header=_is_header)]
+        )
+        ids: list[str] = []
+        for table in tables:
+            at = next(i for i, h in enumerate(table.headers) if normalise_header(h) in ID_HEADERS)
+            for row in table.rows:
+                if row.error is not None:
+                    msg = f"{row.source}: 该行无法读取: {row.error}"
+                    raise UsageError(msg)
+                value = _cell(row.values[at] if at < len(row.values) else None)
+                if value:
+                    ids.append(value)
+        return ids
+    out: list[str] = []
+    for n, line in enumerate(p.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        text = line.strip()
+        if not text:
+            continue
+        if suffix == ".jsonl":
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                msg = f"{path}:{n}: 不是 JSON: {exc}"
+                raise UsageError(msg) from exc
+            found: Any = value.get("household_id") if isinstance(value, dict) else value
+            if isinstance(found, bool) or not isinstance(found, str | int):
+                msg = f"{path}:{n}: 没有户编号 (household_id)"
+                raise UsageError(msg)
+            out.append(str(found))
+        else:
+            out.append(text)
+    return out
