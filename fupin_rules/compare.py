@@ -20,6 +20,7 @@ import attrs
 from ._canonical import dumps, fingerprint, plain
 from .evaluation import parse_day
 from .io.inputs import Rows, input_kind, read_inputs, units
+from .io.jsonl import InputRecord
 from .io.tables import TableReader
 from .loading.canonical import BEGINNING
 from .model import Result, RuleSet
@@ -31,6 +32,7 @@ __all__ = [
     "RecordImpact",
     "diff",
     "impact",
+    "impact_items",
     "impact_of",
     "impact_pairs",
 ]
@@ -385,9 +387,25 @@ def impact_pairs(
                     strict=True,
                 )
             continue
-        for item in read_inputs([path], tables=tables):
-            record = item.record if item.ok else None
-            yield (
-                a.evaluate(record, as_of=as_of, source=item.source),
-                b.evaluate(record, as_of=as_of, source=item.source),
-            )
+        for _, x, y in impact_items(a, b, [path], as_of=as_of, tables=tables):
+            yield x, y
+
+
+def impact_items(
+    a: RuleSet,
+    b: RuleSet,
+    inputs: Sequence[str],
+    *,
+    as_of: str,
+    tables: TableReader | None = None,
+) -> Iterator[tuple[InputRecord, Result, Result]]:
+    """Each input item (a record, or a line or row that is not one) with its results under
+    ``a`` and ``b`` on ``as_of``, row by row (what a workbook of the impact shows: the record
+    gives the household's name and village)."""
+    for item in read_inputs(list(inputs) or ["-"], tables=tables):
+        record = item.record if item.ok else None
+        yield (
+            item,
+            a.evaluate(record, as_of=as_of, source=item.source),
+            b.evaluate(record, as_of=as_of, source=item.source),
+        )
