@@ -29,6 +29,7 @@ from .audit_commands import register as register_audit_commands
 from .calendar import register_calendar_command
 from .cli_options import add_divisions, add_rules, library_of, output_kind, output_stream
 from .compare_commands import register as register_compare_commands
+from .console import prepare
 from .dated import DatedEvaluator, out_of_period
 from .decision import OUTCOME_LABELS
 from .errors import FileError, FupinRulesError, RuleFileError, UsageError
@@ -605,8 +606,8 @@ def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     """Run the command line; return the exit code."""
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out = out or prepare(sys.stdout)  # a GBK console: ✓ written as √, never a crash
+    err = err or prepare(sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
