@@ -390,7 +390,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             continue
         if shown:
             out.write("\n")
-        out.write(explain_text(result, rs))
+        out.write(explain_text(result, rs, only_failed=args.only_failed))
         shown += 1
         if args.id is None and shown >= args.limit:
             break
@@ -542,6 +542,9 @@ def build_parser() -> argparse.ArgumentParser:
     table_options(p)
     p.add_argument("--id", metavar="RECORD_ID", help="只说明这一编号的记录")
     p.add_argument("--limit", type=int, default=1, help="不指定 --id 时说明前几条记录 (默认 1)")
+    p.add_argument(
+        "--only-failed", action="store_true", help="只列出未达标或无法判定的指标 (结论和原因照常)"
+    )
 
     for register in _EXTENSIONS:
         register(sub, command)

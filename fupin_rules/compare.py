@@ -27,10 +27,12 @@ from .model import Result, RuleSet
 from .parallel import columns_installed
 
 __all__ = [
+    "GROUPS",
     "Change",
     "ImpactReport",
     "RecordImpact",
     "diff",
+    "group_of",
     "impact",
     "impact_items",
     "impact_of",
@@ -106,6 +108,58 @@ class Change:
             "before": plain(self.before),
             "after": plain(self.after),
         }
+
+
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("parameters", "阈值与参数"),
+    ("criteria", "指标的增加与删除"),
+    ("tests", "检验与适用条件"),
+    ("severity", "指标性质 (必须达标、参考、一票否决)"),
+    ("derived", "派生字段的计算"),
+    ("ruleset", "判定方法、适用范围与施行日期"),
+    ("wording", "措辞与依据"),
+)
+"""How changes are grouped for people (``diff``, the site's pages of changes), in order:
+every group but the last changes the rules, and so results; the last is wording and sources."""
+
+_RULE_FIELDS = {
+    "criterion": {"test": "tests", "applies_if": "tests", "for_each": "tests", "points": "tests"},
+    "derived": {"expr": "derived"},
+    "parameter": {"type": "parameters"},
+}
+
+
+def _values_differ(before: Any, after: Any) -> bool:
+    """Whether dated parameter values differ in a date or a value (not only in sources)."""
+
+    def pairs(values: Any) -> list[tuple[Any, Any]]:
+        return [(v.get("from"), v.get("value")) for v in values or ()]
+
+    return pairs(before) != pairs(after)
+
+
+def _decision_differs(before: Any, after: Any) -> bool:
+    """Whether a decision changed in more than its conclusions' wording."""
+    keep = ("method", "threshold", "expression")
+    return any((before or {}).get(k) != (after or {}).get(k) for k in keep)
+
+
+def group_of(change: Change) -> str:
+    """The group a change belongs to (see :data:`GROUPS`)."""
+    if change.change != "changed":
+        return {"criterion": "criteria", "parameter": "parameters"}.get(change.kind, "derived")
+    field = change.field or ""
+    if change.kind == "criterion" and field == "severity":
+        return "severity"
+    if change.kind == "parameter" and field == "values":
+        return "parameters" if _values_differ(change.before, change.after) else "wording"
+    if change.kind == "ruleset":
+        if field == "title":
+            return "wording"
+        if field == "decision":
+            return "ruleset" if _decision_differs(change.before, change.after) else "wording"
+        return "ruleset"
+    return _RULE_FIELDS.get(change.kind, {}).get(field, "wording")
 
 
 def _dated_changes(before: list[Any], after: list[Any]) -> str:

@@ -13,7 +13,16 @@ from typing import TextIO
 
 from ._canonical import dumps
 from .cli_options import add_divisions, add_rules, library_of, output_kind, output_stream
-from .compare import ImpactReport, diff, impact_items, impact_of, impact_pairs
+from .compare import (
+    GROUPS,
+    Change,
+    ImpactReport,
+    diff,
+    group_of,
+    impact_items,
+    impact_of,
+    impact_pairs,
+)
 from .decision import OUTCOME_LABELS
 from .errors import UsageError
 from .evaluation import parse_day
@@ -41,9 +50,19 @@ def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for change in changes:
             out.write(dumps(change.to_dict()) + "\n")
         return 0
-    out.write(f"{a.key} → {b.key}: {len(changes)} 处变化\n")
+    grouped: dict[str, list[Change]] = {key: [] for key, _ in GROUPS}
     for change in changes:
-        out.write(f"  {change}\n")
+        grouped[group_of(change)].append(change)
+    wording = len(grouped["wording"])
+    out.write(
+        f"{a.key} → {b.key}: {len(changes)} 处变化 (规则的变化 {len(changes) - wording} 处,"
+        f" 措辞与依据的变化 {wording} 处)\n"
+    )
+    for key, title in GROUPS:
+        if grouped[key]:
+            head = "措辞与依据的变化 (不改变评估结果)" if key == "wording" else title
+            out.write(f"{head} ({len(grouped[key])} 处):\n")
+            out.writelines(f"  {change}\n" for change in grouped[key])
     return 0
 
 
