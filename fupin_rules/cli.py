@@ -27,8 +27,9 @@ from ._version import __version__
 from .audit_commands import LogSpool
 from .audit_commands import register as register_audit_commands
 from .calendar import register_calendar_command
-from .cli_options import add_rules, library_of, output_stream
+from .cli_options import add_divisions, add_rules, library_of, output_kind, output_stream
 from .compare_commands import register as register_compare_commands
+from .console import prepare
 from .dated import DatedEvaluator, out_of_period
 from .decision import OUTCOME_LABELS
 from .deliverables.cli import register as register_plan_commands
@@ -40,10 +41,14 @@ from .forms.cli import register as register_form_commands
 from .io.commands import register as register_io_commands
 from .io.commands import table_options, table_reader
 from .io.inputs import input_kind, read_inputs
+from .io.jsonl import InputRecord, result_line
+from .io.tables import TableReader
 from .library import Library, load_library
-from .model import RuleSet
-from .parallel import evaluate_inputs, spec_from_args
+from .model import Result, RuleSet
+from .parallel import evaluate_each, evaluate_inputs, spec_from_args
 from .properties import TRIES, check_properties
+from .reports import division_names
+from .reports.results_book import ResultsBook, criteria_of
 from .site import register_site_command
 from .tally import Tally
 from .testing import run_examples
@@ -266,18 +271,24 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if warning:
                 err.write(warning + " (审计时按历史版本重跑可以如此; 否则请核对 --version)\n")
     reader = table_reader(args, lib, rs) if _spreadsheets(args.inputs) else None
-    if (reader is not None or dated is not None) and args.jobs not in (None, 0, 1):
-        err.write("注意: 表格输入和 --as-of-field 在一个进程中读取和评估, --jobs 不起作用\n")
-    with output_stream(args.output, out) as fh, _logged(fh, args.log) as sink:
-        tally = evaluate_inputs(
-            spec_from_args(args, rs),
-            args.inputs,
-            sink,
-            jobs=args.jobs,
-            findings=not args.brief,
-            tables=reader,
-            dated=dated,
+    book = output_kind(args.output) == "xlsx"
+    if (reader is not None or dated is not None or book) and args.jobs not in (None, 0, 1):
+        err.write(
+            "注意: 表格输入、--as-of-field 和 .xlsx 输出在一个进程中读取和评估, --jobs 不起作用\n"
         )
+    if book:
+        tally = _evaluate_book(args, lib, rs, dated, reader)
+    else:
+        with output_stream(args.output, out) as fh, _logged(fh, args.log) as sink:
+            tally = evaluate_inputs(
+                spec_from_args(args, rs),
+                args.inputs,
+                sink,
+                jobs=args.jobs,
+                findings=not args.brief,
+                tables=reader,
+                dated=dated,
+            )
     if reader is not None:
         err.write(reader.stats.summary() + "\n")
     err.write(_evaluate_summary(rs, tally, tables=reader is not None, dated=dated) + "\n")
@@ -298,6 +309,36 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"  (另有 {tally.errors - len(tally.failures)} 处未列出)\n")
     err.write(_REPORT + "\n")
     return _INTERNAL
+
+
+def _evaluate_book(
+    args: argparse.Namespace,
+    lib: Library,
+    rs: RuleSet,
+    dated: DatedEvaluator | None,
+    reader: TableReader | None,
+) -> Tally:
+    """``evaluate -o results.xlsx``: every record in this process, one row each in a results
+    workbook (and with ``--log`` its decision-log line, as for JSON Lines)."""
+    versions = [v for v in lib if v.id == rs.id] if dated is not None else [rs]
+    book = ResultsBook(
+        rs,
+        names=division_names(lib.codelists, args.divisions or ()),
+        criteria=criteria_of(*reversed(versions)),
+        as_of=None if dated is not None else str(rs.default_as_of or rs.effective_from),
+    )
+    with open(os.devnull, "w", encoding="utf-8") as null, _logged(null, args.log) as sink:
+
+        def emit(item: InputRecord, result: Result) -> None:
+            book.add(item.record, result)
+            if args.log:
+                sink.write(result_line(result, findings=False) + "\n")
+
+        tally = evaluate_each(
+            dated if dated is not None else rs, read_inputs(args.inputs, tables=reader), emit
+        )
+        book.save(args.output)
+    return tally
 
 
 @contextlib.contextmanager
@@ -351,7 +392,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             continue
         if shown:
             out.write("\n")
-        out.write(explain_text(result, rs))
+        out.write(explain_text(result, rs, only_failed=args.only_failed))
         shown += 1
         if args.id is None and shown >= args.limit:
             break
@@ -453,7 +494,14 @@ def build_parser() -> argparse.ArgumentParser:
         " - 或省略表示标准输入",
     )
     table_options(p)
-    p.add_argument("-o", "--output", metavar="OUT", help="结果文件 (默认: 标准输出); 原子写入")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="结果文件 (默认: 标准输出), 原子写入: .jsonl 或无扩展名写 JSON Lines;"
+        " .xlsx 写 Excel 工作簿 (每户一行, 各指标 ✓✗?-, 未达标原因, 按村统计及图表)",
+    )
+    add_divisions(p)
     p.add_argument(  # --jobs (issue 6; fupin_rules/parallel.py)
         "--jobs",
         "-j",
@@ -496,6 +544,9 @@ def build_parser() -> argparse.ArgumentParser:
     table_options(p)
     p.add_argument("--id", metavar="RECORD_ID", help="只说明这一编号的记录")
     p.add_argument("--limit", type=int, default=1, help="不指定 --id 时说明前几条记录 (默认 1)")
+    p.add_argument(
+        "--only-failed", action="store_true", help="只列出未达标或无法判定的指标 (结论和原因照常)"
+    )
 
     for register in _EXTENSIONS:
         register(sub, command)
@@ -562,8 +613,8 @@ def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     """Run the command line; return the exit code."""
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out = out or prepare(sys.stdout)  # a GBK console: ✓ written as √, never a crash
+    err = err or prepare(sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

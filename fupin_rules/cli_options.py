@@ -1,18 +1,90 @@
 """The options every subcommand that reads rule files shares, declared once: ``--rules``
 (repeatable: rule files or folders) and ``--schemas`` (the record schemas' folder), and the
-library they name."""
+library they name; and the one choice of output kind by the extension of ``-o``
+(:func:`output_kind`)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from pathlib import PurePath
+from types import MappingProxyType
 from typing import TextIO
 
+from .errors import UsageError
 from .io.files import atomic_output
 from .library import Library, load_library
 
-__all__ = ["add_output", "add_rules", "library_of", "output_stream"]
+__all__ = [
+    "PROBLEM_KINDS",
+    "RECORD_KINDS",
+    "RESULT_KINDS",
+    "add_divisions",
+    "add_output",
+    "add_rules",
+    "library_of",
+    "output_kind",
+    "output_stream",
+]
+
+RESULT_KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        "": "jsonl",
+        ".jsonl": "jsonl",
+        ".json": "jsonl",
+        ".xlsx": "xlsx",
+    }
+)
+"""Results (``evaluate``, ``impact``): JSON Lines, or an Excel workbook for people."""
+
+PROBLEM_KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        ".xlsx": "xlsx",
+        ".csv": "csv",
+        ".jsonl": "jsonl",
+        ".json": "jsonl",
+        ".md": "md",
+    }
+)
+"""Problem lists (``check``)."""
+
+RECORD_KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        "": "jsonl",
+        ".jsonl": "jsonl",
+        ".json": "jsonl",
+        ".xlsx": "xlsx",
+        ".csv": "csv",
+    }
+)
+"""Records written by ``convert``: JSON Lines, or the export's table as XLSX or CSV."""
+
+_KIND_NAMES = {
+    "jsonl": ".jsonl (JSON Lines)",
+    "xlsx": ".xlsx (Excel 工作簿)",
+    "csv": ".csv",
+    "md": ".md (Markdown 汇总)",
+}
+
+
+def output_kind(
+    path: str | None, kinds: Mapping[str, str] = RESULT_KINDS, *, default: str = "jsonl"
+) -> str:
+    """The kind of output ``-o PATH`` asks for, by its extension (case ignored) among
+    ``kinds``; ``default`` for none or ``-`` (standard output). Any other extension is a
+    :class:`~fupin_rules.errors.UsageError` (exit 2) naming the extensions that work, so that
+    a file named ``.xlsx`` never holds JSON Lines and ``.xls`` is not written at all."""
+    if path is None or path == "-":
+        return default
+    suffix = PurePath(path).suffix.lower()
+    kind = kinds.get(suffix)
+    if kind is not None:
+        return kind
+    offered = "、".join(dict.fromkeys(_KIND_NAMES[k] for k in kinds.values()))
+    old = "; .xls 是旧的 Excel 格式, 请改用 .xlsx" if suffix == ".xls" else ""
+    msg = f"不能写出扩展名为 {suffix} 的文件 {path}: 可用的扩展名为 {offered}{old}"
+    raise UsageError(msg)
 
 
 def add_rules(p: argparse.ArgumentParser) -> None:
@@ -29,6 +101,17 @@ def add_rules(p: argparse.ArgumentParser) -> None:
 def add_output(p: argparse.ArgumentParser, help_text: str, *, required: bool = False) -> None:
     """Add ``-o/--output PATH`` to ``p`` (written atomically by the command)."""
     p.add_argument("-o", "--output", metavar="OUT", required=required, help=help_text)
+
+
+def add_divisions(p: argparse.ArgumentParser) -> None:
+    """Add ``--divisions FILE`` (repeatable): names of counties, townships and villages."""
+    p.add_argument(
+        "--divisions",
+        action="append",
+        metavar="FILE",
+        help="行政区划名称: 代码表 (.yaml) 或有“代码”“名称”两列的表 (.xlsx/.csv); 可多次使用,"
+        " 后者补充并覆盖前者 (规则目录中 id 为 divisions 的代码表也会读入)",
+    )
 
 
 def library_of(args: argparse.Namespace) -> Library:

@@ -20,17 +20,21 @@ import attrs
 from ._canonical import dumps, fingerprint, plain
 from .evaluation import parse_day
 from .io.inputs import Rows, input_kind, read_inputs, units
+from .io.jsonl import InputRecord
 from .io.tables import TableReader
 from .loading.canonical import BEGINNING
 from .model import Result, RuleSet
 from .parallel import columns_installed
 
 __all__ = [
+    "GROUPS",
     "Change",
     "ImpactReport",
     "RecordImpact",
     "diff",
+    "group_of",
     "impact",
+    "impact_items",
     "impact_of",
     "impact_pairs",
 ]
@@ -104,6 +108,58 @@ class Change:
             "before": plain(self.before),
             "after": plain(self.after),
         }
+
+
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("parameters", "阈值与参数"),
+    ("criteria", "指标的增加与删除"),
+    ("tests", "检验与适用条件"),
+    ("severity", "指标性质 (必须达标、参考、一票否决)"),
+    ("derived", "派生字段的计算"),
+    ("ruleset", "判定方法、适用范围与施行日期"),
+    ("wording", "措辞与依据"),
+)
+"""How changes are grouped for people (``diff``, the site's pages of changes), in order:
+every group but the last changes the rules, and so results; the last is wording and sources."""
+
+_RULE_FIELDS = {
+    "criterion": {"test": "tests", "applies_if": "tests", "for_each": "tests", "points": "tests"},
+    "derived": {"expr": "derived"},
+    "parameter": {"type": "parameters"},
+}
+
+
+def _values_differ(before: Any, after: Any) -> bool:
+    """Whether dated parameter values differ in a date or a value (not only in sources)."""
+
+    def pairs(values: Any) -> list[tuple[Any, Any]]:
+        return [(v.get("from"), v.get("value")) for v in values or ()]
+
+    return pairs(before) != pairs(after)
+
+
+def _decision_differs(before: Any, after: Any) -> bool:
+    """Whether a decision changed in more than its conclusions' wording."""
+    keep = ("method", "threshold", "expression")
+    return any((before or {}).get(k) != (after or {}).get(k) for k in keep)
+
+
+def group_of(change: Change) -> str:
+    """The group a change belongs to (see :data:`GROUPS`)."""
+    if change.change != "changed":
+        return {"criterion": "criteria", "parameter": "parameters"}.get(change.kind, "derived")
+    field = change.field or ""
+    if change.kind == "criterion" and field == "severity":
+        return "severity"
+    if change.kind == "parameter" and field == "values":
+        return "parameters" if _values_differ(change.before, change.after) else "wording"
+    if change.kind == "ruleset":
+        if field == "title":
+            return "wording"
+        if field == "decision":
+            return "ruleset" if _decision_differs(change.before, change.after) else "wording"
+        return "ruleset"
+    return _RULE_FIELDS.get(change.kind, {}).get(field, "wording")
 
 
 def _dated_changes(before: list[Any], after: list[Any]) -> str:
@@ -385,9 +441,25 @@ def impact_pairs(
                     strict=True,
                 )
             continue
-        for item in read_inputs([path], tables=tables):
-            record = item.record if item.ok else None
-            yield (
-                a.evaluate(record, as_of=as_of, source=item.source),
-                b.evaluate(record, as_of=as_of, source=item.source),
-            )
+        for _, x, y in impact_items(a, b, [path], as_of=as_of, tables=tables):
+            yield x, y
+
+
+def impact_items(
+    a: RuleSet,
+    b: RuleSet,
+    inputs: Sequence[str],
+    *,
+    as_of: str,
+    tables: TableReader | None = None,
+) -> Iterator[tuple[InputRecord, Result, Result]]:
+    """Each input item (a record, or a line or row that is not one) with its results under
+    ``a`` and ``b`` on ``as_of``, row by row (what a workbook of the impact shows: the record
+    gives the household's name and village)."""
+    for item in read_inputs(list(inputs) or ["-"], tables=tables):
+        record = item.record if item.ok else None
+        yield (
+            item,
+            a.evaluate(record, as_of=as_of, source=item.source),
+            b.evaluate(record, as_of=as_of, source=item.source),
+        )

@@ -8,17 +8,31 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from ._canonical import dumps
-from .cli_options import add_rules, library_of, output_stream
-from .compare import diff, impact_of, impact_pairs
+from .cli_options import add_divisions, add_rules, library_of, output_kind, output_stream
+from .compare import (
+    GROUPS,
+    Change,
+    ImpactReport,
+    diff,
+    group_of,
+    impact_items,
+    impact_of,
+    impact_pairs,
+)
 from .decision import OUTCOME_LABELS
 from .errors import UsageError
 from .evaluation import parse_day
 from .io.commands import table_options, table_reader
 from .io.inputs import input_kind
+from .io.tables import TableReader
+from .library import Library
+from .model import Result, RuleSet
+from .reports import division_names
+from .reports.results_book import ResultsBook, criteria_of
 
 __all__ = ["register"]
 
@@ -36,9 +50,19 @@ def _cmd_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for change in changes:
             out.write(dumps(change.to_dict()) + "\n")
         return 0
-    out.write(f"{a.key} → {b.key}: {len(changes)} 处变化\n")
+    grouped: dict[str, list[Change]] = {key: [] for key, _ in GROUPS}
     for change in changes:
-        out.write(f"  {change}\n")
+        grouped[group_of(change)].append(change)
+    wording = len(grouped["wording"])
+    out.write(
+        f"{a.key} → {b.key}: {len(changes)} 处变化 (规则的变化 {len(changes) - wording} 处,"
+        f" 措辞与依据的变化 {wording} 处)\n"
+    )
+    for key, title in GROUPS:
+        if grouped[key]:
+            head = "措辞与依据的变化 (不改变评估结果)" if key == "wording" else title
+            out.write(f"{head} ({len(grouped[key])} 处):\n")
+            out.writelines(f"  {change}\n" for change in grouped[key])
     return 0
 
 
@@ -53,11 +77,15 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     reader = (
         table_reader(args, lib, a) if any(input_kind(p) == "table" for p in args.inputs) else None
     )
-    report = impact_of(a, b, impact_pairs(a, b, args.inputs, as_of=day, tables=reader), as_of=day)
-    if args.output:
-        with output_stream(args.output, out) as fh:
-            for record in report.changed:
-                fh.write(dumps(record.to_dict()) + "\n")
+    if output_kind(args.output) == "xlsx":
+        report = _impact_book(args, lib, a, b, day, reader)
+    else:
+        pairs = impact_pairs(a, b, args.inputs, as_of=day, tables=reader)
+        report = impact_of(a, b, pairs, as_of=day)
+        if args.output:
+            with output_stream(args.output, out) as fh:
+                for record in report.changed:
+                    fh.write(dumps(record.to_dict()) + "\n")
     moved: Counter[tuple[str, str, str]] = Counter()
     for record in report.changed:
         for move in record.criteria:
@@ -86,6 +114,35 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for (criterion, x, y), n in sorted(moved.items(), key=lambda kv: (-kv[1], kv[0])):
             out.write(f"  {criterion}: {x} → {y}  {n} 条\n")
     return 0
+
+
+def _impact_book(
+    args: argparse.Namespace,
+    lib: Library,
+    a: RuleSet,
+    b: RuleSet,
+    day: str,
+    reader: TableReader | None,
+) -> ImpactReport:
+    """``impact -o F.xlsx``: a workbook of the records whose results moved (both conclusions,
+    each criterion's move), the counts per village under both versions, and the report."""
+    book = ResultsBook(
+        b,
+        names=division_names(lib.codelists, args.divisions or ()),
+        criteria=criteria_of(b, a),
+        before=a,
+        as_of=day,
+    )
+
+    def pairs() -> Iterator[tuple[Result, Result]]:
+        for item, x, y in impact_items(a, b, args.inputs, as_of=day, tables=reader):
+            moved = x.outcome != y.outcome or dict(x.outcomes) != dict(y.outcomes)
+            book.add(item.record, y, before=x, show=moved)
+            yield x, y
+
+    report = impact_of(a, b, pairs(), as_of=day)
+    book.save(args.output)
+    return report
 
 
 def register(sub: object, command: Callable[..., argparse.ArgumentParser]) -> None:
@@ -126,6 +183,13 @@ def register(sub: object, command: Callable[..., argparse.ArgumentParser]) -> No
         help="JSON Lines、.parquet 或表格文件; - 表示标准输入",
     )
     table_options(p)
-    p.add_argument("-o", "--output", metavar="OUT", help="结果改变的记录写入此文件 (JSON Lines)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="结果改变的记录写入此文件: .jsonl 写 JSON Lines; .xlsx 写 Excel 工作簿"
+        " (结果改变的户各一行, 两个版本的结论和各指标的变化, 按村统计及图表)",
+    )
+    add_divisions(p)
     p.add_argument("--json", action="store_true", help="汇总输出为 JSON")
     add_rules(p)

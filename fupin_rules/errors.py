@@ -184,4 +184,21 @@ class FileError(FupinRulesError):
         code = errno.errorcode.get(error.errno or 0)
         why = _WHY.get(error.errno or 0) or error.strerror or str(error) or type(error).__name__
         text = f"无法{action} {self.path}: {why}" + (f" ({code})" if code else "")
+        if action == "写入" and _locked(error):
+            text += f"; {_LOCKED_HINT}"
         super().__init__(text + (f"; {note}" if note else ""))
+
+
+_LOCKED_HINT = "文件可能正在被 Excel 或 WPS 打开, 请关闭后重试"
+"""Said of a file that could not be written for want of permission: on Windows that is what a
+file open in Excel or WPS gives (a sharing violation, or access denied on replacing it)."""
+
+_SHARING_VIOLATIONS = frozenset({32, 33})
+"""Windows' ERROR_SHARING_VIOLATION and ERROR_LOCK_VIOLATION."""
+
+
+def _locked(error: OSError) -> bool:
+    """Whether ``error`` is what a file held open by another program gives."""
+    if getattr(error, "winerror", None) in _SHARING_VIOLATIONS:
+        return True
+    return isinstance(error, PermissionError)

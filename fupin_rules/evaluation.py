@@ -37,6 +37,7 @@ from .plan import NOT_APPLIES, Plan, compile_plan
 from .results import ParameterUse
 
 __all__ = [
+    "UNCONFIRMED_NOTE",
     "Prepared",
     "decide",
     "evaluate",
@@ -49,7 +50,7 @@ __all__ = [
     "run_expression",
 ]
 
-_UNCONFIRMED = " (注意: 该指标的检验方法或所用参数未经来源确认)"
+UNCONFIRMED_NOTE = " (注意: 该指标的检验方法或所用参数未经来源确认)"
 
 
 _DAYS: dict[str, str] = {}
@@ -408,7 +409,7 @@ def _fast_findings(
         values = MappingProxyType({n: env.get(n) for n in c.used})
         message = texts[code].render(values, labels)
         if unconfirmed and outcome != "not_applicable":
-            message += _UNCONFIRMED
+            message += UNCONFIRMED_NOTE
         findings.append(
             Finding(
                 criterion=c.id,
@@ -564,7 +565,7 @@ def _finding(
         outcome, message, items = _per_item(rs, c, env, missing, ctx)
     unconfirmed = c.unconfirmed or any(n in ctx.unconfirmed for n in c.used)
     if unconfirmed and outcome in {"pass", "fail"}:
-        message += _UNCONFIRMED
+        message += UNCONFIRMED_NOTE
     return Finding(
         criterion=c.id,
         label=c.label,

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Iterator
 
 from .decision import CRITERION_LABELS, CRITERION_MARKS, SEVERITY_TAGS
 from .display import display
-from .evaluation import rejected
+from .evaluation import UNCONFIRMED_NOTE, rejected
 from .io.jsonl import InputRecord
 from .model import Result, RuleSet
+from .results import Finding
 
 __all__ = ["evaluate_items", "explain_text"]
 
@@ -28,33 +29,59 @@ def evaluate_items(
             yield item, rs.evaluate(item.record, source=item.source)
 
 
-def explain_text(result: Result, rs: RuleSet) -> str:
-    """A readable Chinese explanation of one result."""
-    lines = []
+_FAILING = ("fail", "unknown")
+_MARK = " *"
+_FOOTNOTE = (
+    "* 未经来源确认: 标 * 的指标, 其检验方法或所用参数 (标 * 的参数值) 尚无来源确认, 请核对依据"
+)
+
+
+def explain_text(result: Result, rs: RuleSet, *, only_failed: bool = False) -> str:
+    """A readable Chinese explanation of one result: the conclusion first, then the reasons
+    and the criteria that failed or could not be judged, then the others (none with
+    ``only_failed``), then where the result comes from. The "not confirmed by a source" note
+    is a mark ``*`` on the criteria and parameter values it concerns, said once at the end."""
     who = result.record_id or "(无编号)"
-    lines.append(f"记录 {who}  来源 {result.source or '-'}")
-    lines.append(f"标准 {rs.title} {result.ruleset}  评估日期 {result.as_of}")
-    lines.append(f"指纹 {result.fingerprint}")
-    lines.append(f"结论: {result.conclusion} ({result.outcome})")
+    lines = [f"记录 {who}  结论: {result.conclusion} ({result.outcome})"]
     for reason in result.reasons:
         lines.append(f"  原因: {reason}")
-    for f in result.findings:
-        tag = SEVERITY_TAGS[f.severity]
-        group = f"[{f.group}] " if f.group else ""
-        mark, label = CRITERION_MARKS[f.outcome], CRITERION_LABELS[f.outcome]
-        lines.append(f"  {mark} {group}{f.label}{tag}: {label}")
-        lines.append(f"      {f.message}")
-        for hint in f.hints:
-            lines.append(f"      差距: {hint}")
-        for s in f.sources:
-            lines.append(f"      依据: {s}")
-        for p in f.parameters:
-            spec = rs.parameters.get(p.name)
-            label = spec.label if spec is not None else p.name
-            unit = f" {spec.unit}" if spec is not None and spec.unit else ""
-            when = [] if p.start == _ALWAYS else [f"自 {p.start} 起"]
-            when += ["未经来源确认"] if p.unconfirmed else []
-            shown = f" ({', '.join(when)})" if when else ""
-            cited = "; ".join(p.sources) or "未注明来源"
-            lines.append(f"      参数「{label}」{display(p.value)}{unit}{shown}: {cited}")
+    findings = result.findings
+    failing = [f for f in findings if f.outcome in _FAILING]
+    others = [] if only_failed else [f for f in findings if f.outcome not in _FAILING]
+    unconfirmed = False
+    for heading, group in (("未达标或无法判定的指标", failing), ("其余指标", others)):
+        if not group:
+            continue
+        lines.append(f"{heading} ({len(group)} 项):")
+        for f in group:
+            unconfirmed |= f.unconfirmed
+            lines += _finding_lines(f, rs)
+    if only_failed and not failing:
+        lines.append("没有未达标或无法判定的指标")
+    lines.append(f"来源 {result.source or '-'}  标准 {rs.title} {result.ruleset}")
+    lines.append(f"评估日期 {result.as_of}  指纹 {result.fingerprint}")
+    if unconfirmed:
+        lines.append(_FOOTNOTE)
     return "\n".join(lines) + "\n"
+
+
+def _finding_lines(f: Finding, rs: RuleSet) -> list[str]:
+    tag = SEVERITY_TAGS[f.severity]
+    group = f"[{f.group}] " if f.group else ""
+    mark, label = CRITERION_MARKS[f.outcome], CRITERION_LABELS[f.outcome]
+    note = _MARK if f.unconfirmed else ""
+    lines = [f"  {mark} {group}{f.label}{tag}: {label}{note}"]
+    lines.append(f"      {f.message.removesuffix(UNCONFIRMED_NOTE)}")
+    for hint in f.hints:
+        lines.append(f"      差距: {hint}")
+    for src in f.sources:
+        lines.append(f"      依据: {src}")
+    for p in f.parameters:
+        spec = rs.parameters.get(p.name)
+        name = spec.label if spec is not None else p.name
+        unit = f" {spec.unit}" if spec is not None and spec.unit else ""
+        when = f" (自 {p.start} 起)" if p.start != _ALWAYS else ""
+        star = _MARK if p.unconfirmed else ""
+        cited = "; ".join(p.sources) or "未注明来源"
+        lines.append(f"      参数「{name}」{display(p.value)}{unit}{when}{star}: {cited}")
+    return lines

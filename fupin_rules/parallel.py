@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -59,14 +59,7 @@ from .io.inputs import (
     read_inputs,
     units,
 )
-from .io.jsonl import (
-    BLOCK_BYTES,
-    InputRecord,
-    Line,
-    parse_json_record,
-    result_line,
-    utf8_json,
-)
+from .io.jsonl import BLOCK_BYTES, InputRecord, Line, parse_json_record, result_line, utf8_json
 from .io.parquet import parquet_rows
 from .io.tables import TableReader
 from .library import load_library
@@ -80,6 +73,7 @@ __all__ = [
     "RuleSetSpec",
     "auto_jobs",
     "columns_installed",
+    "evaluate_each",
     "evaluate_inputs",
     "evaluate_lines",
     "evaluate_parallel",
@@ -311,6 +305,35 @@ def _lines(rs: Judge, lines: Iterable[Line], *, findings: bool) -> tuple[str, Ta
         counts, unreadable=unreadable, failed=failed, errors=failed, failures=tuple(failures)
     )
     return "".join(parts), tally
+
+
+def evaluate_each(
+    judge: Judge, items: Iterable[InputRecord], emit: Callable[[InputRecord, Result], None]
+) -> Tally:
+    """Each item judged in this process and handed to ``emit`` with its result, in input
+    order (what ``evaluate`` does for an output other than JSON Lines, such as a workbook):
+    an item that is not a record gets its ``invalid`` result, and a bug hit by one record
+    makes that record ``invalid`` (``内部错误``) as in :func:`evaluate_lines`."""
+    counts: Counter[str] = Counter()
+    unreadable = failed = 0
+    failures: list[Failure] = []
+    for item in items:
+        try:
+            if item.error is not None:
+                result = rejected(_base(judge), item.error, source=item.source)
+            else:
+                result = judge.evaluate(item.record, source=item.source)
+            unreadable += item.error is not None
+        except Exception as exc:  # noqa: BLE001 - one record's failure is that record's result
+            result, _, failure = _contained(judge, exc, item.source, item.record, False)
+            failed += 1
+            if len(failures) < FAILURES_KEPT:
+                failures.append(failure)
+        emit(item, result)
+        counts[result.outcome] += 1
+    return Tally.of(
+        counts, unreadable=unreadable, failed=failed, errors=failed, failures=tuple(failures)
+    )
 
 
 def _contained(

@@ -331,7 +331,8 @@ def test_spreadsheets_are_read_by_the_record_commands(tmp_path: Path) -> None:
 
     code, out, _ = run("explain", "-s", "gx.household.exit", "--as-of", "2018-11-20", table)
     assert code == 0
-    assert out.startswith(f"记录 {items[0].record['household_id']}  来源 {items[0].source}\n")
+    assert out.startswith(f"记录 {items[0].record['household_id']}  结论: ")
+    assert f"\n来源 {items[0].source}  标准 " in out
     versions = ["--from", "2016", "--to", "2018"]
     code, out, _ = run("impact", "-s", "gx.household.exit", *versions, *day, table)
     assert code == 0

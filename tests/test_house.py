@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "_cpus",
         "_yaml",
         "progress",
+        "console",
         "display",
     ),
     # 1. the rule language: its tree, table, checker and backends

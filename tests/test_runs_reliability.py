@@ -467,7 +467,8 @@ def test_no_permission_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     code, _, err = _run("evaluate", *DAY, str(path), "-o", str(out))
     assert (code, err) == (
         4,
-        f"错误: 无法写入 {out}: 没有权限 (EACCES); 原有的文件 (若有) 未改动\n",
+        f"错误: 无法写入 {out}: 没有权限 (EACCES); 文件可能正在被 Excel 或 WPS 打开, 请关闭后重试;"
+        " 原有的文件 (若有) 未改动\n",
     )
     assert not out.exists()
 

@@ -15,7 +15,14 @@ from .._canonical import dumps
 from .._files import rule_files
 from .._resources import bundled_standards_dir
 from .._yaml import read_yaml
-from ..cli_options import add_rules, library_of
+from ..cli_options import (
+    PROBLEM_KINDS,
+    RECORD_KINDS,
+    add_divisions,
+    add_rules,
+    library_of,
+    output_kind,
+)
 from ..errors import NotFoundError, UsageError
 from ..library import Library
 from ..model import RuleSet
@@ -141,15 +148,7 @@ def _rulesets(lib: Library, ids: str | None, as_of: str) -> list[RuleSet]:
 def _format(args: argparse.Namespace) -> str:
     if args.format:
         return str(args.format)
-    if args.output and args.output != "-":
-        suffix = Path(args.output).suffix.lower().lstrip(".")
-        if suffix in {"xlsx", "csv", "jsonl", "md"}:
-            return suffix
-        if suffix == "json":
-            return "jsonl"
-        msg = f"无法从扩展名 .{suffix} 判断输出格式, 请用 --format 指定"
-        raise UsageError(msg)
-    return "md"
+    return output_kind(args.output, PROBLEM_KINDS, default="md")
 
 
 def _read_all(reader: TableReader, inputs: Sequence[str], err: TextIO) -> list[InputRecord]:
@@ -204,6 +203,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    target = args.output
+    kind = output_kind(target, RECORD_KINDS)  # an unknown extension is refused before reading
     lib = _library(args)
     schema = lib.record_schemas.get(args.subject)
     if schema is None:
@@ -222,11 +223,9 @@ def _cmd_convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for reason in reasons:
             err.write(f"{item.source}: 注意: {reason}\n")
         records.append(record if record else item.record)
-    target = args.output
-    suffix = Path(target).suffix.lower() if target and target != "-" else ".jsonl"
-    if suffix in {".xlsx", ".csv"}:
+    if kind in {"xlsx", "csv"}:
         headers, rows = records_to_rows(records, hm, schema)
-        if suffix == ".xlsx":
+        if kind == "xlsx":
             _write_table_xlsx(headers, rows, target)
         else:
             with atomic_output(target, encoding="utf-8-sig") as fh:
@@ -318,13 +317,7 @@ def register(sub: object, command: Callable[..., argparse.ArgumentParser]) -> No
         help="各村填好整改情况后返回的问题清单 (.xlsx/.csv), 按问题编号对照: 已整改、仍存在、"
         "新问题; 可多次使用",
     )
-    p.add_argument(
-        "--divisions",
-        action="append",
-        metavar="FILE",
-        help="行政区划名称: 代码表 (.yaml) 或有“代码”“名称”两列的表 (.xlsx/.csv); 可多次使用,"
-        " 后者补充并覆盖前者 (规则目录中 id 为 divisions 的代码表也会读入)",
-    )
+    add_divisions(p)
 
     p = command(
         "convert",

@@ -444,8 +444,17 @@ def visible(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+_NUMBER_LOOKING = re.compile(r"[0-9]{12,}|0[0-9]+")
+"""Digit codes a spreadsheet program opening a CSV would turn into a number and change: 12
+digits or more (shown as ``4.51099E+18``, digits past the 15th lost: 户编号, 证件号码) or a
+leading zero (dropped)."""
+
+
 def csv_cell(value: Any) -> str:
-    """A value as CSV text; text that could run as a formula gets a leading ``'``."""
+    """A value as CSV text; text that could run as a formula gets a leading ``'``; a digit
+    code that Excel, WPS or LibreOffice would read as a number (:data:`_NUMBER_LOOKING`) gets
+    a leading tab, which makes them keep the field as text (quoting does not: the quotes are
+    CSV syntax, and the number is guessed all the same). Readers strip the tab back off."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -453,7 +462,9 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, int | Decimal | float):
         return render_number(value)
     text = visible(str(value))
-    return "'" + text if dangerous(text) else text
+    if dangerous(text):
+        return "'" + text
+    return "\t" + text if _NUMBER_LOOKING.fullmatch(text) else text
 
 
 _FIXED_TIME = dt.datetime(2000, 1, 1)  # a constant, not the clock

@@ -14,7 +14,6 @@ deterministic for the same input; no cell is ever a formula).
 from __future__ import annotations
 
 import csv
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,6 +28,14 @@ from ..io.spreadsheets import csv_cell, xlsx_value
 from ..io.spreadsheets import write_xlsx as save_workbook
 from .problems import COLUMNS, RECTIFICATION, ProblemLine, ProblemList, division_parts
 from .rectify import COMPARISON_TITLE, Rectification
+from .sheets import (
+    HEADER_FILL,
+    apply_print_setup,
+    cell_width,
+    column_widths,
+    filter_header,
+    sheet_title,
+)
 
 __all__ = [
     "FORMATS",
@@ -193,27 +200,6 @@ def _names(pl: ProblemList) -> dict[str, str]:
     return found
 
 
-def _sheet_title(text: str, used: set[str]) -> str:
-    base = "".join("_" if c in "[]:*?/\\" else c for c in text)[:28] or "表"
-    title = base
-    n = 2
-    while title in used:
-        title = f"{base}_{n}"
-        n += 1
-    used.add(title)
-    return title
-
-
-def _width(value: Any) -> int:
-    """How many columns a value takes in a spreadsheet cell (CJK characters count two; the
-    longest line of a text over several lines)."""
-    text = "" if value is None else str(value)
-    return max(
-        sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
-        for line in text.split("\n")
-    )
-
-
 _RECTIFICATION_HEADERS = (
     COMPARISON_TITLE,
     "问题编号",
@@ -295,7 +281,7 @@ def write_xlsx(
 
     wb = Workbook()
     bold = Font(bold=True)
-    shade = PatternFill("solid", fgColor="DDEBF7")
+    shade = PatternFill("solid", fgColor=HEADER_FILL)
     wrap = Alignment(wrap_text=True, vertical="top")
     top = Alignment(vertical="top")
     used: set[str] = set()
@@ -308,8 +294,9 @@ def write_xlsx(
         *,
         to_print: bool = False,
     ) -> None:
-        ws = wb.create_sheet(_sheet_title(title, used))
-        widths = [_width(h) + 2 for h in headers]
+        ws = wb.create_sheet(sheet_title(title, used))
+        names = list(fields) if fields else [""] * len(headers)
+        widths = [cell_width(h) for h in headers]
         for col, header in enumerate(headers, start=1):
             cell = ws.cell(row=1, column=col)
             xlsx_value(cell, header)
@@ -321,26 +308,14 @@ def write_xlsx(
             for col, value in enumerate(row, start=1):
                 cell = ws.cell(row=n, column=col)
                 xlsx_value(cell, value)
-                field = fields[col - 1] if fields else ""
-                cell.alignment = wrap if field in _WRAPPED else top
-                widths[col - 1] = max(widths[col - 1], _width(value) + 2)
-        for col, width in enumerate(widths, start=1):
-            field = fields[col - 1] if fields else ""
-            ws.column_dimensions[get_column_letter(col)].width = min(
-                _MAX_WIDTH.get(field, 30), max(width, 8)
-            )
+                cell.alignment = wrap if names[col - 1] in _WRAPPED else top
+                widths[col - 1] = max(widths[col - 1], cell_width(value))
+        for col, width in enumerate(column_widths(widths, names, _MAX_WIDTH), start=1):
+            ws.column_dimensions[get_column_letter(col)].width = width
         ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(n, 1)}"
+        filter_header(ws, columns=len(headers), rows=n)
         if to_print:
-            ws.page_setup.orientation = "landscape"
-            ws.page_setup.paperSize = ws.PAPERSIZE_A4
-            ws.page_setup.fitToWidth = 1
-            ws.page_setup.fitToHeight = 0
-            ws.sheet_properties.pageSetUpPr.fitToPage = True
-            ws.print_title_rows = "1:1"
-            ws.page_margins.left = ws.page_margins.right = 0.4
-            ws.oddFooter.center.text = "第 &P 页 共 &N 页"
-            ws.oddHeader.center.text = "问题清单 " + title
+            apply_print_setup(ws, "问题清单 " + title)
 
     wb.remove(wb.active)
     names = _names(pl)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._canonical import dumps
-from ..compare import Change, diff
+from ..compare import GROUPS, Change, diff, group_of
 from ..display import display
 from ..model import RuleSet
 from . import layout
@@ -22,22 +22,6 @@ from .standards import period_text
 
 __all__ = ["GROUPS", "changes_page", "group_of"]
 
-GROUPS: tuple[tuple[str, str], ...] = (
-    ("parameters", "阈值与参数"),
-    ("criteria", "指标的增加与删除"),
-    ("tests", "检验与适用条件"),
-    ("severity", "指标性质 (必须达标、参考、一票否决)"),
-    ("derived", "派生字段的计算"),
-    ("ruleset", "判定方法、适用范围与施行日期"),
-    ("wording", "措辞与依据"),
-)
-"""The groups of the page, in order: every one but the last changes the rules."""
-
-_RULE_FIELDS = {
-    "criterion": {"test": "tests", "applies_if": "tests", "for_each": "tests", "points": "tests"},
-    "derived": {"expr": "derived"},
-    "parameter": {"type": "parameters"},
-}
 _FIELD_WORDS = {
     "label": "名称",
     "group": "分组",
@@ -64,39 +48,6 @@ _FIELD_WORDS = {
     "dataset_checks": "跨记录检查",
 }
 _KIND_WORDS = {"criterion": "指标", "parameter": "参数", "derived": "派生字段", "ruleset": "版本"}
-
-
-def _values_differ(before: Any, after: Any) -> bool:
-    """Whether dated parameter values differ in a date or a value (not only in sources)."""
-
-    def pairs(values: Any) -> list[tuple[Any, Any]]:
-        return [(v.get("from"), v.get("value")) for v in values or ()]
-
-    return pairs(before) != pairs(after)
-
-
-def _decision_differs(before: Any, after: Any) -> bool:
-    """Whether a decision changed in more than its conclusions' wording."""
-    keep = ("method", "threshold", "expression")
-    return any((before or {}).get(k) != (after or {}).get(k) for k in keep)
-
-
-def group_of(change: Change) -> str:
-    """The group of the page a change belongs to (see :data:`GROUPS`)."""
-    if change.change != "changed":
-        return {"criterion": "criteria", "parameter": "parameters"}.get(change.kind, "derived")
-    field = change.field or ""
-    if change.kind == "criterion" and field == "severity":
-        return "severity"
-    if change.kind == "parameter" and field == "values":
-        return "parameters" if _values_differ(change.before, change.after) else "wording"
-    if change.kind == "ruleset":
-        if field == "title":
-            return "wording"
-        if field == "decision":
-            return "ruleset" if _decision_differs(change.before, change.after) else "wording"
-        return "ruleset"
-    return _RULE_FIELDS.get(change.kind, {}).get(field, "wording")
 
 
 def _label(change: Change, a: RuleSet, b: RuleSet) -> str:
