@@ -90,6 +90,13 @@ except OSError:
 
 
 def run(quick: bool, rss_sizes: tuple[int, int], output: Path | None) -> dict[str, Any]:
+    """Every benchmark, in a temporary folder that is removed however the run ends (a full
+    run writes about 1.4 GB of inputs and outputs there)."""
+    with tempfile.TemporaryDirectory(prefix="fupin-bench-") as folder:
+        return _run(quick, rss_sizes, output, Path(folder))
+
+
+def _run(quick: bool, rss_sizes: tuple[int, int], output: Path | None, tmp: Path) -> dict[str, Any]:
     import fupin_rules as fr
     from fupin_rules.cli import main as cli_main
     from fupin_rules.io import parse_json_record
@@ -107,7 +114,6 @@ def run(quick: bool, rss_sizes: tuple[int, int], output: Path | None) -> dict[st
 
     lib = fr.load_library(RULES)
     rs = lib.get(STANDARD, as_of=AS_OF)
-    tmp = Path(tempfile.mkdtemp(prefix="fupin-bench-"))
     data = tmp / "households.jsonl"
     with data.open("w", encoding="utf-8") as fh:
         for rec in households(n, seed=1):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import decimal
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,8 @@ __all__ = [
     "decimal_text",
     "digest",
     "dumps",
+    "escape_lone_surrogates",
+    "exact_json",
     "fingerprint",
     "fragment",
     "plain",
@@ -240,6 +243,37 @@ def _hooked(value: Any) -> Any:
         return dict(value)
     msg = f"cannot turn {type(value).__name__} into JSON"
     raise TypeError(msg)
+
+
+def exact_json(value: Any) -> bytes | None:
+    """:func:`dumps`'s bytes of ``value`` written by orjson in one pass, exact decimals through
+    a ``default=`` hook (no copy of the data first); None if orjson is not installed or
+    refuses the value (a lone surrogate, an integer beyond 64 bits, a key that is not text),
+    and the caller then uses :func:`dumps`.
+
+    Only for data that holds no ``float``: orjson writes floats itself (``2.0``, ``1e16``),
+    where :func:`dumps` writes their exact decimal text (``2``, ``10000000000000000``).
+    Results of evaluation qualify: records are checked into exact decimals and the language
+    computes with them."""
+    if _FRAGMENT is None:
+        return None
+    try:
+        raw: bytes = _orjson.dumps(value, default=_hooked, option=_orjson.OPT_SORT_KEYS)
+    except (TypeError, ValueError, _orjson.JSONEncodeError):
+        return None
+    return raw
+
+
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def escape_lone_surrogates(text: str) -> str:
+    """JSON text that UTF-8 can carry: each lone surrogate (which only a string read from
+    JSON such as ``"\\ud800"`` can hold) written back as its ``\\uXXXX`` escape, which means
+    the same character inside a JSON string (outside strings JSON text is ASCII)."""
+    if _LONE.search(text) is None:
+        return text
+    return _LONE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def fingerprint(value: Any) -> str:

@@ -285,7 +285,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 args.inputs,
                 sink,
                 jobs=args.jobs,
-                findings=not args.brief,
+                findings=False if args.brief else args.findings,
                 tables=reader,
                 dated=dated,
             )
@@ -516,6 +516,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help='只写各指标结论 ("outcomes": {指标: 结论}), 不写说明、取值和来源; '
         "大批量评估时输出小得多, 也快得多",
+    )
+    p.add_argument(
+        "--findings",
+        choices=("lean", "full"),
+        default="lean",
+        help="各指标说明的写法: lean (默认, 格式 2) 只写本记录的结论、取值和未达标说明,"
+        " 名称、来源、参数和固定说明由规则 (按指纹) 补全; full 每条结果写出全部说明",
     )
     p.add_argument(
         "--as-of-field",

@@ -7,7 +7,9 @@ produce. Each worker writes the files into a private folder, loads them, and ref
 if the fingerprint differs, so every worker provably applies the rules the client chose,
 whatever is installed on that machine. Nothing is pickled but plain text.
 
-The output of each JSON Lines partition is, byte for byte, what ``fupin-rules evaluate`` writes
+The bag holds one result line per item, without its newline, as ``Bag.to_textfiles`` expects
+(it writes a newline between items, and after the last with ``last_endline=True``). The output
+of each JSON Lines partition written so is, byte for byte, what ``fupin-rules evaluate`` writes
 for that file (same sources ``file:line``, same order); concatenated in partition order it is
 what the command writes for all the files; a Parquet file gives one line per row, with source
 ``file:row``, as the command does too. Dask itself is optional (``pip install
@@ -16,7 +18,8 @@ fupin-rules[dask]``), and so is pyarrow for Parquet (``fupin-rules[parquet]``).
 Locally::
 
     bag = evaluate_files(ship(rs), ["county-1.jsonl", "county-2.jsonl"])
-    bag.to_textfiles("results/*.jsonl")          # or "".join(bag.compute())
+    bag.to_textfiles("results/*.jsonl", last_endline=True)   # one file per partition
+    text = "".join(line + "\n" for line in bag.compute())     # or in memory
     bag = evaluate_files(ship(rs), ["county-1.parquet"], findings=False)   # as --brief
 
 On a cluster, create a ``dask.distributed.Client`` first (``Client("scheduler:8786")``); the
@@ -35,6 +38,7 @@ from ._resources import bundled_schemas_dir, bundled_standards_dir
 from .io.inputs import units
 from .model import RuleSet
 from .parallel import RuleSetSpec, unit_bytes
+from .results import FindingsForm
 
 __all__ = ["evaluate_files", "evaluate_jsonl", "evaluate_partition", "ship"]
 
@@ -71,18 +75,24 @@ def ship(
     )
 
 
-def evaluate_partition(paths: Sequence[str], spec: RuleSetSpec, findings: bool = True) -> list[str]:
-    """Evaluate the JSON Lines files of one partition: one output line per input line
-    (``findings=False``: criterion outcomes only, as ``evaluate --brief``)."""
+def evaluate_partition(
+    paths: Sequence[str], spec: RuleSetSpec, findings: FindingsForm = "lean"
+) -> list[str]:
+    """Evaluate the JSON Lines files of one partition: one result line per input line, each
+    without its newline (``findings`` as for :meth:`fupin_rules.Result.to_json`: lean lines
+    by default, as ``evaluate`` writes; ``False``: criterion outcomes only, as ``--brief``)."""
     rs = spec.resolve()
     data = b"".join(unit_bytes(rs, unit, findings=findings)[0] for unit in units(list(paths)))
     # One result per "\n" (a result may hold U+2028 and the like, which splitlines splits at).
-    return [line.decode("utf-8") + "\n" for line in data.split(b"\n")[:-1]]
+    return [line.decode("utf-8") for line in data.split(b"\n")[:-1]]
 
 
-def evaluate_files(spec: RuleSetSpec, paths: Sequence[str | Path], *, findings: bool = True) -> Any:
-    """A ``dask.bag.Bag`` of result lines, one partition per input file (JSON Lines, or
-    Parquet by the ``.parquet`` extension), in input order."""
+def evaluate_files(
+    spec: RuleSetSpec, paths: Sequence[str | Path], *, findings: FindingsForm = "lean"
+) -> Any:
+    """A ``dask.bag.Bag`` of result lines (without newlines: ``bag.to_textfiles(path,
+    last_endline=True)`` writes what ``evaluate`` writes), one partition per input file (JSON
+    Lines, or Parquet by the ``.parquet`` extension), in input order."""
     import dask.bag as db
 
     names = [str(p) for p in paths]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -110,6 +111,11 @@ class RuleFileError(FupinRulesError):
             msg = "RuleFileError needs at least one problem"
             raise ValueError(msg)
         super().__init__(self._render())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by its problems (what the constructor takes), so that it crosses process
+        # boundaries: a worker that fails to load rules reports them to its parent.
+        return (type(self), (self.problems,))
 
     def _render(self) -> str:
         lines = [str(p) for p in self.problems]

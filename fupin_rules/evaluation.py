@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from .context import UNCONFIRMED, Compiled, Context, context_of, day_of, legend, text_of
 from .days import parse_day
 from .decision import (
     CRITERION_OUTCOMES,
@@ -29,19 +30,18 @@ from .decision import (
     judge,
 )
 from .errors import EvaluationError
-from .hints import hints, label_of, parameter_uses
+from .hints import hints, label_of
 from .language import Expression
 from .language.limits import DECIMALS
-from .model import Criterion, Derived, Finding, ItemFinding, Result, RuleSet, Template
-from .plan import NOT_APPLIES, Plan, compile_plan
-from .results import ParameterUse
+from .model import Criterion, Derived, Finding, ItemFinding, Result, RuleSet
+from .plan import NOT_APPLIES
 
 __all__ = [
-    "UNCONFIRMED_NOTE",
     "Prepared",
     "decide",
     "evaluate",
     "evaluate_reference",
+    "legend",
     "parse_day",
     "prepare",
     "refused",
@@ -49,128 +49,6 @@ __all__ = [
     "result_of_outcomes",
     "run_expression",
 ]
-
-UNCONFIRMED_NOTE = " (注意: 该指标的检验方法或所用参数未经来源确认)"
-
-
-_DAYS: dict[str, str] = {}
-"""Dates as given (text) to their checked ISO form: a run asks for the same few dates."""
-
-
-def _day(rs: RuleSet, as_of: str | dt.date | None) -> str:
-    value = as_of or rs.default_as_of or rs.effective_from
-    if isinstance(value, str):
-        found = _DAYS.get(value)
-        if found is None:
-            found = parse_day(value)
-            if len(_DAYS) < 10_000:
-                _DAYS[value] = found
-        return found
-    return parse_day(value)
-
-
-class _Fast:
-    """A rule set's compiled plan and the fixed parts of its findings, for one day."""
-
-    __slots__ = ("criteria", "derived", "ids", "plan", "python")
-
-    def __init__(self, rs: RuleSet, ctx: _Context) -> None:
-        self.ids = tuple(c.id for c in rs.criteria)
-        self.derived = rs.derived
-        plan: Plan
-        plan, self.python = compile_plan(
-            ((d.name, d.expr) for d in rs.derived),
-            ((c.applies_if, c.test if c.for_each is None else None) for c in rs.criteria),
-            rs.applies_if,
-            ctx.params,
-        )
-        self.plan = plan
-        self.criteria = tuple(
-            (
-                c,
-                tuple(str(x) for x in c.citations),
-                c.unconfirmed or any(n in ctx.unconfirmed for n in c.used),
-                tuple(_text(c, outcome) for outcome in CRITERION_OUTCOMES[:UNKNOWN]),
-            )
-            for c in rs.criteria
-        )
-
-
-class _Context:
-    """Per-date values of a rule set: parameters in force, which are unconfirmed or missing,
-    code labels for messages, and the compiled plan of the day (made on first use)."""
-
-    __slots__ = (
-        "_fast",
-        "_item_labels",
-        "_uses",
-        "day",
-        "labels",
-        "missing",
-        "params",
-        "unconfirmed",
-    )
-
-    def __init__(self, rs: RuleSet, day: str) -> None:
-        self.day = day
-        self._uses: dict[str, tuple[ParameterUse, ...]] = {}
-        self.params: dict[str, Any] = {}
-        self.unconfirmed: set[str] = set()
-        self.missing: dict[str, str] = {}
-        for name, p in rs.parameters.items():
-            value = p.at(day)
-            if value is None or value.value is None:
-                self.missing[name] = f"参数「{p.label}」在 {day} 没有已确认的值"
-            else:
-                self.params[name] = value.value
-            if value is not None and value.unconfirmed:
-                self.unconfirmed.add(name)
-        self.params["as_of"] = day
-        schema = rs.record_schema
-        self.labels: dict[str, Mapping[str, str]] = {}
-        for name, t in schema.fields.items():
-            if t.kind == "code" and t.codelist is not None and t.codelist in schema.codelists:
-                self.labels[name] = schema.codelists[t.codelist].codes
-        self._item_labels: dict[str, dict[str, Mapping[str, str]]] = {}
-        self._fast: list[_Fast | None] = []
-
-    def fast(self, rs: RuleSet) -> _Fast | None:
-        """The compiled plan of this rule set on this day (None: use the reference path, as
-        when a parameter has no value that day)."""
-        if not self._fast:
-            self._fast.append(_Fast(rs, self) if not self.missing else None)
-        return self._fast[0]
-
-    def uses(self, rs: RuleSet, c: Criterion) -> tuple[ParameterUse, ...]:
-        """The parameter values ``c`` applies on this day, with their sources."""
-        found = self._uses.get(c.id)
-        if found is None:
-            found = self._uses[c.id] = parameter_uses(rs, c, self.day)
-        return found
-
-    def item_labels(self, rs: RuleSet, c: Criterion) -> Mapping[str, Mapping[str, str]]:
-        """Code labels for the names a per-item criterion shows (``m.field`` included)."""
-        found = self._item_labels.get(c.id)
-        if found is None:
-            assert c.for_each is not None
-            list_name, var = c.for_each
-            found = dict(self.labels)
-            list_type = rs.record_schema.fields.get(list_name)
-            for field, t in ((list_type.fields or {}) if list_type else {}).items():
-                codelist = rs.record_schema.codelists.get(t.codelist or "")
-                if t.kind == "code" and codelist is not None:
-                    found[f"{var}.{field}"] = codelist.codes
-            self._item_labels[c.id] = found
-        return found
-
-
-def _context(rs: RuleSet, day: str) -> _Context:
-    days = rs.cache.days
-    ctx = days.get(day)
-    if ctx is None:
-        ctx = days[day] = _Context(rs, day)
-    result: _Context = ctx
-    return result
 
 
 def _why_missing(rs: RuleSet, names: list[str], missing: Mapping[str, str]) -> str:
@@ -225,7 +103,7 @@ def prepare(rs: RuleSet, record: Any, *, as_of: str | dt.date | None = None) -> 
     checked = _snapshot(record, normalised)
     if reasons:
         return Prepared(day, record_id, {}, {}, reasons, checked)
-    ctx = _context(rs, day)
+    ctx = context_of(rs, day)
     env = _environment(normalised, ctx.params)
     missing = dict(ctx.missing)
     for derived in rs.derived:
@@ -269,8 +147,8 @@ def evaluate(
     if current.prec != 28 or current.rounding != decimal.ROUND_HALF_EVEN:
         with decimal.localcontext(DECIMALS):
             return evaluate(rs, record, as_of=as_of, source=source)
-    day = _day(rs, as_of)
-    ctx = _context(rs, day)
+    day = day_of(rs, as_of)
+    ctx = context_of(rs, day)
     fast = ctx.fast(rs)
     if fast is None:
         return evaluate_reference(rs, record, as_of=day, source=source)
@@ -304,6 +182,7 @@ def evaluate(
         lambda: _fast_findings(rs, ctx, fast, env, codes, failed),
         lambda: _fast_findings(rs, ctx, fast, env, codes, failed, only_unknown=True),
         checked=origin.checked,
+        lean=lambda: _fast_lean(rs, ctx, fast, env, codes, failed),
     )
 
 
@@ -318,13 +197,15 @@ def result_of_outcomes(
     build_unknown: Callable[[], tuple[Finding, ...]] | None = None,
     *,
     checked: Any = None,
+    lean: Callable[[], list[dict[str, Any]]] | None = None,
 ) -> Result:
     """The result of a valid record of ``rs`` whose criteria (``ids``, in the rule set's
     order) had these ``outcomes``: decided now, its findings built by ``build`` on first
     access, and the reasons of an undecided record from the findings, or if they are not
     built, from ``build_unknown`` (the findings of the criteria not judged, in order). The one
     way both the row fast path and the columns (:mod:`fupin_rules.arrow`) make such a
-    result."""
+    result. ``lean`` writes the lean findings without building them (else they are written
+    from the findings)."""
     decided, extra, conclusion = decide(rs, outcomes)
     return _result(
         rs,
@@ -335,6 +216,7 @@ def result_of_outcomes(
         findings=None,
         outcomes=tuple(zip(ids, outcomes, strict=True)),
         build=build,
+        lean=lean,
         reasons=() if extra is None else None,
         explain=(
             None
@@ -368,7 +250,7 @@ def _explain_unknown(
 
 
 def _missing(
-    rs: RuleSet, ctx: _Context, env: dict[str, Any], failed: list[Derived] | None
+    rs: RuleSet, ctx: Context, env: dict[str, Any], failed: list[Derived] | None
 ) -> dict[str, str]:
     """Why names are absent: parameters without a value, derived fields that failed."""
     missing = dict(ctx.missing)
@@ -382,8 +264,8 @@ def _missing(
 
 def _fast_findings(
     rs: RuleSet,
-    ctx: _Context,
-    fast: _Fast,
+    ctx: Context,
+    fast: Compiled,
     env: dict[str, Any],
     codes: list[int],
     failed: list[Derived] | None,
@@ -409,7 +291,7 @@ def _fast_findings(
         values = MappingProxyType({n: env.get(n) for n in c.used})
         message = texts[code].render(values, labels)
         if unconfirmed and outcome != "not_applicable":
-            message += UNCONFIRMED_NOTE
+            message += UNCONFIRMED
         findings.append(
             Finding(
                 criterion=c.id,
@@ -428,12 +310,45 @@ def _fast_findings(
     return tuple(findings)
 
 
-def _text(c: Criterion, outcome: str) -> Template:
-    if outcome == "pass":
-        return c.pass_text
-    if outcome == "fail":
-        return c.fail_text
-    return c.not_applicable_text
+def _fast_lean(
+    rs: RuleSet,
+    ctx: Context,
+    fast: Compiled,
+    env: dict[str, Any],
+    codes: list[int],
+    failed: list[Derived] | None,
+) -> list[dict[str, Any]]:
+    """The lean findings (:meth:`Legend.lean` of :func:`_fast_findings`'s) written straight
+    from the record's environment: the message only of a failed criterion, nothing built
+    for one that passed or did not apply; an unknown one explained by the reference code."""
+    labels = ctx.labels
+    out: list[dict[str, Any]] = []
+    missing: dict[str, str] | None = None
+    get = env.get
+    for (c, _, unconfirmed, texts), names, code in zip(
+        fast.criteria, fast.lean, codes, strict=True
+    ):
+        if code >= UNKNOWN:
+            if missing is None:
+                missing = _missing(rs, ctx, env, failed)
+            out.append(ctx.legend(rs).lean(_finding(rs, c, env, missing, ctx)))
+            continue
+        data = {
+            "criterion": c.id,
+            "outcome": CRITERION_OUTCOMES[code],
+            "values": {n: v for n in names if (v := get(n)) is not None},
+        }
+        if code == _FAIL:
+            message = texts[code].render({n: get(n) for n in c.used}, labels)
+            data["message"] = message + UNCONFIRMED if unconfirmed else message
+            found = hints(rs, c, env)
+            if found:
+                data["hints"] = list(found)
+        out.append(data)
+    return out
+
+
+_FAIL = CRITERION_OUTCOMES.index("fail")
 
 
 def _conclude(rs: RuleSet, day: str, origin: _Origin, findings: tuple[Finding, ...]) -> Result:
@@ -448,6 +363,7 @@ def _result(
     """A result of ``rs`` on ``day``; ``rest``: findings, reasons and how to build them."""
     return Result(
         outcome=outcome,
+        legend=context_of(rs, day).legend(rs),
         ruleset=rs.key,
         fingerprint=rs.fingerprint,
         as_of=day,
@@ -478,7 +394,7 @@ def _judge_prepared(rs: RuleSet, prepared: Prepared, source: str | None) -> Resu
     day, origin = prepared.day, _Origin(prepared.record_id, source, prepared.checked)
     if prepared.reasons:
         return _bare(rs, day, origin, "invalid", prepared.reasons)
-    ctx = _context(rs, day)
+    ctx = context_of(rs, day)
     env, missing = prepared.env, prepared.missing
     if rs.applies_if is not None:
         value, why = _run(rs.applies_if, env, missing, rs)
@@ -546,7 +462,7 @@ def _judge(
     outcome = CRITERION_OUTCOMES[judge(applies, test)]
     if outcome == "unknown":
         return outcome, f"无法判定: {why}"
-    return outcome, _text(c, outcome).render(values, labels)
+    return outcome, text_of(c, outcome).render(values, labels)
 
 
 def _finding(
@@ -554,7 +470,7 @@ def _finding(
     c: Criterion,
     env: dict[str, Any],
     missing: Mapping[str, str],
-    ctx: _Context,
+    ctx: Context,
 ) -> Finding:
     items: tuple[ItemFinding, ...] = ()
     if c.for_each is None:
@@ -565,7 +481,7 @@ def _finding(
         outcome, message, items = _per_item(rs, c, env, missing, ctx)
     unconfirmed = c.unconfirmed or any(n in ctx.unconfirmed for n in c.used)
     if unconfirmed and outcome in {"pass", "fail"}:
-        message += UNCONFIRMED_NOTE
+        message += UNCONFIRMED
     return Finding(
         criterion=c.id,
         label=c.label,
@@ -587,7 +503,7 @@ def _per_item(
     c: Criterion,
     env: dict[str, Any],
     missing: Mapping[str, str],
-    ctx: _Context,
+    ctx: Context,
 ) -> tuple[CriterionOutcome, str, tuple[ItemFinding, ...]]:
     assert c.for_each is not None
     list_name, var = c.for_each

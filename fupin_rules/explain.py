@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from .context import UNCONFIRMED
 from .decision import CRITERION_LABELS, CRITERION_MARKS, SEVERITY_TAGS
 from .display import display
-from .evaluation import UNCONFIRMED_NOTE, rejected
+from .evaluation import rejected
 from .io.jsonl import InputRecord
 from .model import Result, RuleSet
 from .results import Finding
@@ -71,7 +72,7 @@ def _finding_lines(f: Finding, rs: RuleSet) -> list[str]:
     mark, label = CRITERION_MARKS[f.outcome], CRITERION_LABELS[f.outcome]
     note = _MARK if f.unconfirmed else ""
     lines = [f"  {mark} {group}{f.label}{tag}: {label}{note}"]
-    lines.append(f"      {f.message.removesuffix(UNCONFIRMED_NOTE)}")
+    lines.append(f"      {f.message.removesuffix(UNCONFIRMED)}")
     for hint in f.hints:
         lines.append(f"      差距: {hint}")
     for src in f.sources:

@@ -26,8 +26,9 @@ from .errors import NotFoundError, Problem, RuleFileError, UsageError
 from .evaluation import parse_day
 from .events.procedures import link_problems, load_procedure_document, mark_values_of
 from .io.headermaps import load_headermap_document
+from .lean import Legend
 from .loading import build_codelist, build_rulesets
-from .model import RuleSet
+from .model import Result, RuleSet
 from .records import CodeList, RecordSchema, load_record_schema
 
 __all__ = ["KINDS", "Library", "files_of_kind", "load_library", "rule_files"]
@@ -138,6 +139,26 @@ class Library:
             )
             raise NotFoundError(msg)
         return found[0]
+
+    def rules_of(self, result: Result) -> RuleSet | None:
+        """The rule set that produced ``result``: the version it names (``id@version``), with
+        the parameters it records fixed, if that gives the fingerprint it records; else None
+        (the rules are no longer here, and no other version stands in for them)."""
+        rid, _, version = result.ruleset.partition("@")
+        try:
+            rs = self.get(rid, version=version)
+            if result.parameters:
+                rs = rs.with_parameters(result.parameters)
+        except NotFoundError:
+            return None
+        return rs if rs.fingerprint == result.fingerprint else None
+
+    def legend_of(self, result: Result) -> Legend | None:
+        """What every result of ``result``'s rules on its date shares (it resolves a lean
+        result's findings: :meth:`Result.from_json` with ``library=``), or None if those
+        rules are not here."""
+        rs = self.rules_of(result)
+        return None if rs is None else rs.legend(result.as_of)
 
     def calendar(
         self, cid: str, *, as_of: str | dt.date | None = None, version: str | None = None

@@ -22,6 +22,7 @@ from .language import Expression
 from .results import Finding, ItemFinding, Result
 
 if TYPE_CHECKING:
+    from .lean import Legend
     from .records import RecordSchema
 
 __all__ = [
@@ -272,6 +273,9 @@ class Engine(Protocol):
     def with_parameters(self, rs: RuleSet, overrides: Mapping[str, Any]) -> RuleSet:
         """``rs`` with some parameters fixed to given values."""
 
+    def legend(self, rs: RuleSet, as_of: str | dt.date | None) -> Legend:
+        """What every result of ``rs`` on ``as_of`` shares."""
+
 
 class RuleSetCache:
     """What evaluation works out once per rule set and keeps: per day, the parameters in
@@ -381,6 +385,12 @@ class RuleSet:
         For users who must supply a value the sources do not confirm, such as a year's line.
         """
         return self._engine.with_parameters(self, overrides)
+
+    def legend(self, as_of: str | dt.date | None = None) -> Legend:
+        """What every result of this rule set on ``as_of`` shares: labels, sources, parameter
+        values and fixed texts per criterion, which lean result lines reference
+        (:class:`fupin_rules.lean.Legend`; it resolves their findings)."""
+        return self._engine.legend(self, as_of)
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved rule set as plain data."""

@@ -59,12 +59,12 @@ from .io.inputs import (
     read_inputs,
     units,
 )
-from .io.jsonl import BLOCK_BYTES, InputRecord, Line, parse_json_record, result_line, utf8_json
+from .io.jsonl import BLOCK_BYTES, InputRecord, Line, parse_json_record, result_bytes
 from .io.parquet import parquet_rows
 from .io.tables import TableReader
 from .library import load_library
 from .model import RuleSet
-from .results import Result
+from .results import FindingsForm, Result
 from .tally import FAILURES_KEPT, Failure, Tally
 
 __all__ = [
@@ -188,7 +188,7 @@ def register(spec: RuleSetSpec, rs: RuleSet) -> None:
 # --------------------------------------------------------------------------- lines
 
 
-def evaluate_unit(rs: RuleSet, unit: Unit, *, findings: bool = True) -> tuple[str, Tally]:
+def evaluate_unit(rs: RuleSet, unit: Unit, *, findings: FindingsForm = True) -> tuple[str, Tally]:
     """:func:`evaluate_lines` of a unit of work, its blank lines counted too. Parquet rows
     written without findings (``--brief``) are evaluated by whole columns where numpy is
     installed (:func:`fupin_rules.arrow.evaluate_arrow`: the same results); should that
@@ -197,44 +197,34 @@ def evaluate_unit(rs: RuleSet, unit: Unit, *, findings: bool = True) -> tuple[st
     return data.decode("utf-8"), tally
 
 
-def unit_bytes(rs: RuleSet, unit: Unit, *, findings: bool = True) -> tuple[bytes, Tally]:
+def unit_bytes(rs: RuleSet, unit: Unit, *, findings: FindingsForm = True) -> tuple[bytes, Tally]:
     """:func:`evaluate_unit` as the UTF-8 bytes that are written (what workers and one job
     write, and Dask splits into lines)."""
     if isinstance(unit, Rows) and not findings and columns_installed():
         try:
-            text, tally = _by_columns(rs, unit)
+            data, tally = _by_columns(rs, unit)
         except Exception as exc:  # noqa: BLE001 - a bug of the column path: rows answer instead
             lines = list(lines_of_unit(unit))
             failure = Failure.of(exc, _span(lines))
-            text, tally = _lines(rs, lines, findings=False)
+            data, tally = _lines(rs, lines, findings=False)
             tally = Tally(errors=1, failures=(failure,)) + tally
-        return _encoded(text), tally
-    text, tally = _lines(rs, lines_of_unit(unit), findings=findings)
+        return data, tally
+    data, tally = _lines(rs, lines_of_unit(unit), findings=findings)
     blank = lines_in_unit(unit) - tally.results
-    return _encoded(text), attrs.evolve(tally, blank=blank) if blank else tally
+    return data, attrs.evolve(tally, blank=blank) if blank else tally
 
 
-def _encoded(text: str) -> bytes:
-    """``text`` in UTF-8, a lone surrogate (which only a record's string can bring) written
-    as its JSON escape (:func:`~fupin_rules.io.jsonl.utf8_json`): one encoding of the whole
-    output, which the output needs anyway, checks every line."""
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return utf8_json(text).encode("utf-8")
-
-
-def _by_columns(rs: RuleSet, unit: Rows) -> tuple[str, Tally]:
+def _by_columns(rs: RuleSet, unit: Rows) -> tuple[bytes, Tally]:
     # numpy and pyarrow are optional: the column path is imported only when it runs.
     from .arrow import evaluate_arrow
 
-    parts: list[str] = []
+    parts: list[bytes] = []
     counts: Counter[str] = Counter()
     for result in evaluate_arrow(rs, unit.batch, label=unit.label, start=unit.start):
         counts[result.outcome] += 1
-        parts.append(result_line(result, findings=False))
-        parts.append("\n")
-    return "".join(parts), Tally.of(counts)
+        parts.append(result_bytes(result, findings=False))
+        parts.append(b"\n")
+    return b"".join(parts), Tally.of(counts)
 
 
 def _span(lines: Sequence[Line]) -> str:
@@ -251,14 +241,14 @@ def columns_installed() -> bool:
 
 
 def evaluate_lines(
-    rs: RuleSet, lines: Iterable[Line], *, findings: bool = True
+    rs: RuleSet, lines: Iterable[Line], *, findings: FindingsForm = True
 ) -> tuple[str, Tally]:
     """Evaluate raw lines: the output text (one line per input line, which UTF-8 can carry:
     :func:`~fupin_rules.io.jsonl.utf8_json`) and its :class:`Tally` (what one job does for
     each line). ``findings=False``: outcomes only. Whatever goes wrong with one line, it gets
     its result and the next line is read."""
-    text, tally = _lines(rs, lines, findings=findings)
-    return _encoded(text).decode("utf-8"), tally
+    data, tally = _lines(rs, lines, findings=findings)
+    return data.decode("utf-8"), tally
 
 
 Judge = RuleSet | DatedEvaluator
@@ -271,9 +261,10 @@ def _base(judge: Judge) -> RuleSet:
     return judge if isinstance(judge, RuleSet) else judge.base
 
 
-def _lines(rs: Judge, lines: Iterable[Line], *, findings: bool) -> tuple[str, Tally]:
-    """:func:`evaluate_lines` before encoding (the text may hold lone surrogates)."""
-    parts: list[str] = []
+def _lines(rs: Judge, lines: Iterable[Line], *, findings: FindingsForm) -> tuple[bytes, Tally]:
+    """:func:`evaluate_lines` as the bytes written: each result written to bytes at once
+    (:func:`~fupin_rules.io.jsonl.result_bytes`), lone surrogates escaped."""
+    parts: list[bytes] = []
     counts: Counter[str] = Counter()
     unreadable = failed = 0
     failures: list[Failure] = []
@@ -291,7 +282,7 @@ def _lines(rs: Judge, lines: Iterable[Line], *, findings: bool) -> tuple[str, Ta
                     result = attrs.evolve(result, record_id=text.record_id)
             else:
                 result = rs.evaluate(record, source=source)
-            line = result_line(result, findings=findings)
+            line = result_bytes(result, findings=findings)
             unreadable += error is not None
         except Exception as exc:  # noqa: BLE001 - one record's failure is that record's result
             result, line, failure = _contained(rs, exc, source, record, findings)
@@ -300,11 +291,11 @@ def _lines(rs: Judge, lines: Iterable[Line], *, findings: bool) -> tuple[str, Ta
                 failures.append(failure)
         counts[result.outcome] += 1
         parts.append(line)
-        parts.append("\n")
+        parts.append(b"\n")
     tally = Tally.of(
         counts, unreadable=unreadable, failed=failed, errors=failed, failures=tuple(failures)
     )
-    return "".join(parts), tally
+    return b"".join(parts), tally
 
 
 def evaluate_each(
@@ -337,8 +328,8 @@ def evaluate_each(
 
 
 def _contained(
-    judge: Judge, exc: Exception, source: str, record: Any, findings: bool
-) -> tuple[Result, str, Failure]:
+    judge: Judge, exc: Exception, source: str, record: Any, findings: FindingsForm
+) -> tuple[Result, bytes, Failure]:
     """The ``invalid`` result of a record whose reading, checking, evaluation or writing
     raised ``exc`` (a bug), its line, and the internal error."""
     rs = _base(judge)
@@ -346,7 +337,7 @@ def _contained(
     failure = Failure.of(exc, source, record_id)
     reason = f"内部错误: {failure.error} (这是 fupin-rules 的缺陷, 不是记录的问题; 请报告)"
     result = attrs.evolve(rejected(rs, reason, source=source), record_id=record_id)
-    return result, result_line(result, findings=findings), failure
+    return result, result_bytes(result, findings=findings), failure
 
 
 def _record_id(rs: RuleSet, record: Any) -> str | None:
@@ -379,7 +370,7 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _work(unit: Unit, findings: bool, folder: str) -> tuple[str, Tally]:
+def _work(unit: Unit, findings: FindingsForm, folder: str) -> tuple[str, Tally]:
     """Evaluate one chunk into a file of ``folder``; return its name and the tally.
 
     The output goes through a file, not back through the pool's pipe: the parent then moves
@@ -408,7 +399,7 @@ class _Workers:
     """
 
     def __init__(
-        self, ctx: Any, jobs: int, spec: RuleSetSpec, findings: bool, folder: Path
+        self, ctx: Any, jobs: int, spec: RuleSetSpec, findings: FindingsForm, folder: Path
     ) -> None:
         self.ctx, self.jobs, self.spec = ctx, jobs, spec
         self.findings, self.folder = findings, folder
@@ -488,7 +479,7 @@ class _Workers:
 _TMPDIR = "可设置环境变量 TMPDIR 指向空间足够、可写的目录"
 
 
-def _crashed(rs: RuleSet, unit: Unit, findings: bool) -> tuple[bytes, Tally]:
+def _crashed(rs: RuleSet, unit: Unit, findings: FindingsForm) -> tuple[bytes, Tally]:
     """The ``invalid`` results of a unit that killed its worker twice."""
     lines = list(lines_of_unit(unit))
     span = _span(lines)
@@ -497,7 +488,7 @@ def _crashed(rs: RuleSet, unit: Unit, findings: bool) -> tuple[bytes, Tally]:
         " 请单独评估这一批记录, 查明原因"
     )
     parts = [
-        result_line(rejected(rs, reason, source=source), findings=findings) + "\n"
+        result_bytes(rejected(rs, reason, source=source), findings=findings) + b"\n"
         for source, _, _ in lines
     ]
     failure = Failure(source=span, record_id=None, error="工作进程两次异常终止 (进程被杀死)")
@@ -508,7 +499,7 @@ def _crashed(rs: RuleSet, unit: Unit, findings: bool) -> tuple[bytes, Tally]:
         errors=1,
         failures=(failure,),
     )
-    return _encoded("".join(parts)), tally
+    return b"".join(parts), tally
 
 
 AUTO_JOBS_RECORDS = 20_000
@@ -546,7 +537,7 @@ def evaluate_parallel(
     jobs: int,
     block_bytes: int = BLOCK_BYTES,
     chunk_lines: int = CHUNK_LINES,
-    findings: bool = True,
+    findings: FindingsForm = True,
 ) -> Tally:
     """Evaluate JSON Lines (or Parquet) ``inputs`` with ``jobs`` processes (0: one per core),
     writing the results to ``out`` in input order; return the run's :class:`Tally`.
@@ -647,7 +638,7 @@ def evaluate_inputs(
     out: TextIO,
     *,
     jobs: int | None = None,
-    findings: bool = True,
+    findings: FindingsForm = True,
     tables: TableReader | None = None,
     dated: DatedEvaluator | None = None,
 ) -> Tally:
@@ -664,10 +655,10 @@ def evaluate_inputs(
     if tables is not None or dated is not None:
         items = read_inputs(inputs, tables=tables)
         judge: Judge = dated if dated is not None else spec.resolve()
-        text, tally = _lines(
+        data, tally = _lines(
             judge, ((i.source, i.record if i.ok else i, i.error) for i in items), findings=findings
         )
-        write_bytes(_encoded(text), out)
+        write_bytes(data, out)
         return tally
     chosen = auto_jobs(inputs) if jobs is None else jobs
     return evaluate_parallel(spec, inputs, out, jobs=chosen, findings=findings)

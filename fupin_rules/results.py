@@ -11,218 +11,32 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import attrs
 
-from ._canonical import digest, dumps, fragment, plain, raw_json
-from ._frozen import freeze, freeze_values, thaw
+from ._canonical import digest, dumps, escape_lone_surrogates, exact_json, plain, raw_json
+from ._frozen import freeze, thaw
 from ._version import __version__
-from .decision import CriterionOutcome, Outcome, Severity
+from .decision import CriterionOutcome, Outcome
+from .errors import NotFoundError
+from .findings import Finding, ItemFinding, ParameterUse, exact
 
-__all__ = ["Finding", "ItemFinding", "ParameterUse", "Result"]
+__all__ = ["Finding", "FindingsForm", "ItemFinding", "Legends", "ParameterUse", "Result"]
 
-
-@attrs.frozen
-class ParameterUse:
-    """A parameter value a criterion applied: the value in force on the evaluation date, from
-    which date, whether a source confirms it, and the sources of that value."""
-
-    name: str
-    value: Any
-    start: str
-    """The date the value is in force from (``0001-01-01``: a value without a date)."""
-    unconfirmed: bool
-    sources: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The parameter value as plain data."""
-        return {
-            "name": self.name,
-            "value": plain(self.value),
-            "from": self.start,
-            "unconfirmed": self.unconfirmed,
-            "sources": list(self.sources),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ParameterUse:
-        """The parameter value read back from :meth:`to_dict`'s data."""
-        return cls(
-            name=data["name"],
-            value=_exact(data["value"]),
-            start=data["from"],
-            unconfirmed=bool(data["unconfirmed"]),
-            sources=tuple(data["sources"]),
-        )
+FindingsForm = bool | Literal["full", "lean"]
+"""How a result line gives its findings: ``True`` or ``"full"`` every finding whole (the long
+form, line format 1); ``"lean"`` what is particular to the record, the rest referenced
+(format 2, :mod:`fupin_rules.lean`); ``False`` criterion outcomes only (``--brief``)."""
 
 
-@attrs.frozen
-class ItemFinding:
-    """What a per-item criterion said about one item (e.g. one member) that did not pass."""
+class Legends(Protocol):
+    """What resolves lean results: the legend of the rule set and day a result names
+    (:meth:`fupin_rules.Library.legend_of`)."""
 
-    index: int
-    """Position of the item in its list, from 0."""
-    item_id: str | None
-    outcome: CriterionOutcome
-    message: str
-    values: MappingProxyType[str, Any] = attrs.field(converter=freeze_values)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The item finding as plain data."""
-        return self._raw(plain)
-
-    def _raw(self, convert: Callable[[Any], Any] = dict) -> dict[str, Any]:
-        """The item finding as data; ``convert`` turns its values into what the caller needs
-        (``plain`` for JSON-ready data; a copy, numbers still ``Decimal``, for the writer)."""
-        return {
-            "index": self.index,
-            "item_id": self.item_id,
-            "outcome": self.outcome,
-            "message": self.message,
-            "values": convert(self.values.copy()),
-        }
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_item_finding, (attrs.asdict(self, recurse=False) | {"values": thaw(self.values)},))
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ItemFinding:
-        """The item finding read back from :meth:`to_dict`'s data."""
-        return cls(
-            index=int(data["index"]),
-            item_id=data["item_id"],
-            outcome=data["outcome"],
-            message=data["message"],
-            values={k: _exact(v) for k, v in data["values"].items()},
-        )
-
-
-def _item_finding(fields: dict[str, Any]) -> ItemFinding:
-    return ItemFinding(**fields)
-
-
-@attrs.frozen
-class Finding:
-    """What one criterion said about one record."""
-
-    criterion: str
-    label: str
-    group: str | None
-    severity: Severity
-    outcome: CriterionOutcome
-    message: str
-    values: MappingProxyType[str, Any] = attrs.field(converter=freeze_values)
-    sources: tuple[str, ...] = ()
-    unconfirmed: bool = False
-    """The criterion's test, or a parameter value it used, is not confirmed by a source."""
-    items: tuple[ItemFinding, ...] = ()
-    """For a per-item criterion: the items (members ...) that did not pass."""
-    parameters: tuple[ParameterUse, ...] = ()
-    """The parameter values the criterion applied, with their dates and sources."""
-    hints: tuple[str, ...] = ()
-    """For a failed numeric test: what it would take to pass (``人均纯收入还差 215 元 …``)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The finding as plain data."""
-        return self._raw(plain)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
-        """The finding read back from :meth:`to_dict`'s (or the JSON's) data."""
-        return cls(
-            criterion=data["criterion"],
-            label=data["label"],
-            group=data["group"],
-            severity=data["severity"],
-            outcome=data["outcome"],
-            message=data["message"],
-            values={k: _exact(v) for k, v in data["values"].items()},
-            sources=tuple(data["sources"]),
-            unconfirmed=bool(data["unconfirmed"]),
-            items=tuple(ItemFinding.from_dict(i) for i in data.get("items", ())),
-            parameters=tuple(ParameterUse.from_dict(p) for p in data.get("parameters", ())),
-            hints=tuple(data.get("hints", ())),
-        )
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        fields = attrs.asdict(self, recurse=False)
-        fields["values"] = thaw(self.values)
-        return (_finding, (fields,))
-
-    def _json(self) -> Any:
-        """The finding as a JSON fragment for :meth:`Result.to_json`, or None (then the
-        finding is written from :meth:`_raw`). The fixed parts, shared by every finding of a
-        criterion with the same outcome, are written once; the bytes are the same."""
-        if self.items:
-            return None
-        key = (
-            self.criterion,
-            self.label,
-            self.group,
-            self.severity,
-            self.outcome,
-            self.sources,
-            self.unconfirmed,
-            self.parameters,
-        )
-        parts = _FINDING_JSON.get(key)
-        if parts is None:
-            head = raw_json({"criterion": self.criterion, "group": self.group})
-            label = raw_json(self.label)
-            tail: dict[str, Any] = {
-                "outcome": self.outcome,
-                "severity": self.severity,
-                "sources": list(self.sources),
-                "unconfirmed": self.unconfirmed,
-            }
-            if self.parameters:
-                tail["parameters"] = [p.to_dict() for p in self.parameters]
-            written = raw_json(tail)
-            if head is None or label is None or written is None:
-                return None
-            # Keys in order: criterion group | hints | label | message | outcome parameters
-            # severity sources unconfirmed | values
-            parts = (
-                head[:-1],
-                b',"label":' + label + b',"message":',
-                b"," + written[1:-1] + b',"values":',
-            )
-            if len(_FINDING_JSON) < 4096:
-                _FINDING_JSON[key] = parts
-        message, values = raw_json(self.message), raw_json(self.values.copy())
-        hints = raw_json(list(self.hints)) if self.hints else b""
-        if message is None or values is None or hints is None:
-            return None
-        middle = b',"hints":' + hints if self.hints else b""
-        return fragment(parts[0] + middle + parts[1] + message + parts[2] + values + b"}")
-
-    def _raw(self, convert: Callable[[Any], Any] = dict) -> dict[str, Any]:
-        """The finding as data; ``convert`` as for :meth:`ItemFinding._raw`."""
-        data: dict[str, Any] = {
-            "criterion": self.criterion,
-            "label": self.label,
-            "group": self.group,
-            "severity": self.severity,
-            "outcome": self.outcome,
-            "message": self.message,
-            "values": convert(self.values.copy()),
-            # The writer takes the shared tuple (and writes it once); plain data gets a list.
-            "sources": self.sources if convert is dict else list(self.sources),
-            "unconfirmed": self.unconfirmed,
-        }
-        if self.items:
-            data["items"] = [i._raw(convert) for i in self.items]
-        if self.parameters:
-            data["parameters"] = [p.to_dict() for p in self.parameters]
-        if self.hints:
-            data["hints"] = list(self.hints)
-        return data
-
-
-def _finding(fields: dict[str, Any]) -> Finding:
-    return Finding(**fields)
+    def legend_of(self, result: Result) -> Any:
+        """The :class:`fupin_rules.lean.Legend` of ``result``'s rules and date, or None if
+        those rules are not known."""
 
 
 class _Built:
@@ -232,12 +46,13 @@ class _Built:
     the same whenever they are built.
     """
 
-    __slots__ = ("digest", "findings", "reasons")
+    __slots__ = ("digest", "findings", "lean", "reasons")
 
     def __init__(self) -> None:
         self.findings: tuple[Finding, ...] | None = None
         self.reasons: tuple[str, ...] | None = None
         self.digest: str | None = None
+        self.lean: list[dict[str, Any]] | None = None
 
 
 @attrs.frozen(eq=False)
@@ -283,6 +98,13 @@ class Result:
     """Builds the reasons when ``reasons`` is None: from the findings if they are built
     (passed in), else from only the findings the reasons need (an undecided record's unknown
     criteria)."""
+    _legend: Any = attrs.field(default=None, alias="legend", kw_only=True, repr=False)
+    """What every result of the rule set on that day shares (:class:`fupin_rules.lean.Legend`):
+    it writes the lean line and resolves lean findings. None: a result that cannot be written
+    lean (one made by hand, read without its rules)."""
+    _lean: Any = attrs.field(default=None, alias="lean", kw_only=True, repr=False)
+    """The lean findings: a list read from a lean line, or a callable that writes them without
+    building the findings (the row fast path)."""
     _built: _Built = attrs.field(init=False, factory=_Built, repr=False)
 
     @property
@@ -292,7 +114,19 @@ class Result:
             return self._findings
         built = self._built
         if built.findings is None:
-            built.findings = self._build() if self._build is not None else ()
+            if self._build is not None:
+                built.findings = self._build()
+            elif isinstance(self._lean, list):
+                if self._legend is None:
+                    msg = (
+                        f"该结果为精简格式 (format 2), 其指标说明须由产生它的规则 {self.ruleset}"
+                        f" (指纹 {self.fingerprint[:19]}…) 补全: 读取时请给出规则库"
+                        " (Result.from_json(line, library=...)), 且规则库中须有该版本"
+                    )
+                    raise NotFoundError(msg)
+                built.findings = self._legend.resolve(self._lean)
+            else:
+                built.findings = ()
         return built.findings
 
     @property
@@ -333,20 +167,25 @@ class Result:
         return self.to_dict() == other.to_dict()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled with its findings built, so a result can cross process boundaries.
+        # Pickled with its findings built, so a result can cross process boundaries; a lean
+        # result read without its rules keeps its lean findings.
+        unresolved = isinstance(self._lean, list) and self._legend is None
         fields = {
             "outcome": self.outcome,
             "ruleset": self.ruleset,
             "fingerprint": self.fingerprint,
             "as_of": self.as_of,
             "record_id": self.record_id,
-            "findings": self.findings,
+            "findings": None if unresolved else self.findings,
             "reasons": self.reasons,
             "conclusion": self.conclusion,
             "source": self.source,
             "input_digest": self.input_digest,
             "parameters": thaw(self.parameters),
             "library": self.library,
+            "outcomes": self.outcomes,
+            "legend": self._legend,
+            "lean": self._lean if unresolved else None,
         }
         return (_result, (fields,))
 
@@ -365,25 +204,96 @@ class Result:
                 return f
         raise KeyError(criterion)
 
-    def to_json(self, *, findings: bool = True) -> str:
+    def to_json(self, *, findings: FindingsForm = True) -> str:
         """The result as one line of canonical JSON: keys sorted, numbers exact, the same bytes
-        for the same result (what ``fupin-rules evaluate`` writes).
+        for the same result.
 
-        ``findings=False`` writes ``"outcomes": {criterion: outcome}`` instead of the findings
-        (``evaluate --brief``): no messages, values or sources, so nothing is built for them.
+        ``findings=True`` (or ``"full"``) writes every finding whole (the long form, what
+        ``fupin-rules evaluate --findings full`` writes); ``"lean"`` the lean line (format 2,
+        what ``fupin-rules evaluate`` writes: see :mod:`fupin_rules.lean`), or the long form
+        for a result that has no legend of its rules to reference (made by hand, read back
+        without its rules); ``False`` ``"outcomes": {criterion: outcome}`` instead of the
+        findings (``evaluate --brief``): no messages, values or sources, so nothing is built
+        for them. The text may hold a lone surrogate from the record (see :meth:`to_bytes`).
         """
+        if findings == "lean":
+            return self._lean_json()
         if not findings:
             line = self._brief_json()
             return line if line is not None else dumps(self._brief())
-        built = [f._json() for f in self.findings]
+        built = [f.json_fragment() for f in self.findings]
         if any(f is None for f in built):
             return dumps(self._raw())
-        return dumps(self._raw(findings=built))
+        try:
+            return dumps(self._raw(findings=built))
+        except TypeError:
+            # orjson refused a piece outside the findings (a lone surrogate in the record
+            # id): the standard library's encoder writes the whole from plain data.
+            return dumps(self._raw())
 
-    def to_dict(self, *, findings: bool = True) -> dict[str, Any]:
+    def to_bytes(self, *, findings: FindingsForm = True) -> bytes:
+        """:meth:`to_json` as the UTF-8 bytes a file holds (what ``evaluate`` writes, without
+        the newline), a lone surrogate of the record written as its JSON escape."""
+        if findings == "lean":
+            raw = self._lean_raw()
+            if raw is not None:
+                return raw
+        text = self.to_json(findings=findings)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            return escape_lone_surrogates(text).encode("utf-8")
+
+    def to_dict(self, *, findings: FindingsForm = True) -> dict[str, Any]:
         """The result as plain, JSON-ready data (numbers as exact ``float`` subclasses; use
-        :meth:`to_json` for exact text). ``findings=False`` as for :meth:`to_json`."""
+        :meth:`to_json` for exact text); ``findings`` as for :meth:`to_json`."""
+        if findings == "lean":
+            lean = self._lean_data()
+            return self._raw(plain) if lean is None else plain(lean)
         return self._raw(plain) if findings else self._brief()
+
+    @property
+    def lean_line(self) -> bool:
+        """Whether the result was read from a lean line (format 2)."""
+        return isinstance(self._lean, list)
+
+    def lean_findings(self) -> list[dict[str, Any]] | None:
+        """The findings as a lean line holds them (numbers exact), or None if the result has
+        no legend of its rules to reference (then it is written in the long form)."""
+        built = self._built
+        if built.lean is not None:
+            return built.lean
+        lean = self._lean
+        if isinstance(lean, list):
+            found: list[dict[str, Any]] | None = lean
+        elif lean is not None and self._findings is None and built.findings is None:
+            found = lean()
+        elif self._legend is not None:
+            found = [self._legend.lean(f) for f in self.findings]
+        else:
+            found = None
+        built.lean = found
+        return found
+
+    def _lean_data(self) -> dict[str, Any] | None:
+        lean = self.lean_findings()
+        if lean is None:
+            return None
+        data = self._raw(findings=lean)
+        data["format"] = 2
+        return data
+
+    def _lean_raw(self) -> bytes | None:
+        """The lean line's bytes by orjson, or None (no legend, or orjson refused)."""
+        data = self._lean_data()
+        return None if data is None else exact_json(data)
+
+    def _lean_json(self) -> str:
+        data = self._lean_data()
+        if data is None:
+            return self.to_json()
+        raw = exact_json(data)
+        return raw.decode("utf-8") if raw is not None else dumps(data)
 
     def _brief_json(self) -> str | None:
         """``dumps(self._brief())``, written from pieces: its keys are fixed (and written in
@@ -461,7 +371,7 @@ class Result:
         self, convert: Callable[[Any], Any] = dict, findings: list[Any] | None = None
     ) -> dict[str, Any]:
         if findings is None:  # the findings first: the reasons may then be read from them
-            findings = [f._raw(convert) for f in self.findings]
+            findings = [f.as_data(convert) for f in self.findings]
         data: dict[str, Any] = {
             "record_id": self.record_id,
             "source": self.source,
@@ -480,39 +390,63 @@ class Result:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Result:
-        """A result read back from :meth:`to_dict` (or :meth:`to_json`) data, full or brief:
-        the same result, which writes the same JSON."""
+    def from_dict(cls, data: Mapping[str, Any], *, library: Legends | None = None) -> Result:
+        """A result read back from :meth:`to_dict` (or :meth:`to_json`) data, long, lean or
+        brief: the same result, which writes the same JSON.
+
+        A lean line's findings are resolved from its rules: give the ``library`` (a
+        :class:`fupin_rules.Library`) that holds them. Without it, or if the library does not
+        hold those rules, the result has its outcomes, reasons and lean findings
+        (:meth:`lean_findings`) and writes the same lean line, but its :attr:`findings` raise
+        :class:`~fupin_rules.errors.NotFoundError`."""
         findings = data.get("findings")
         outcomes = data.get("outcomes")
-        return cls(
+        version = data.get("format", 1)
+        if version not in (1, 2):
+            msg = f"unknown result line format: {version!r}"
+            raise ValueError(msg)
+        lean = None
+        if version == 2:
+            if not isinstance(findings, list):
+                msg = "a lean result line (format 2) must hold its findings"
+                raise ValueError(msg)
+            lean = [_lean_finding(f) for f in findings]
+            outcomes = {f["criterion"]: f["outcome"] for f in lean}
+            built = None
+        else:
+            built = tuple(Finding.from_dict(f) for f in findings) if findings is not None else ()
+        result = cls(
             outcome=data["outcome"],
             ruleset=data["ruleset"],
             fingerprint=data["fingerprint"],
             as_of=data["as_of"],
             record_id=data["record_id"],
-            findings=tuple(Finding.from_dict(f) for f in findings) if findings is not None else (),
+            findings=built,
             reasons=tuple(data["reasons"]),
             conclusion=data["conclusion"],
             source=data["source"],
             input_digest=data.get("input_digest"),
-            parameters={k: _exact(v) for k, v in data.get("parameters", {}).items()},
+            parameters={k: exact(v) for k, v in data.get("parameters", {}).items()},
             library=data.get("library", __version__),
             outcomes=tuple(outcomes.items()) if outcomes is not None else None,
+            lean=lean,
         )
+        if library is None:
+            return result
+        legend = library.legend_of(result)
+        return result if legend is None else attrs.evolve(result, legend=legend)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> Result:
-        """A result read back from one line of :meth:`to_json` (numbers exact)."""
+    def from_json(cls, text: str | bytes, *, library: Legends | None = None) -> Result:
+        """A result read back from one line of :meth:`to_json` (numbers exact), long, lean or
+        brief; ``library`` resolves a lean line's findings (see :meth:`from_dict`)."""
         data = json.loads(text, parse_float=Decimal)
         if not isinstance(data, Mapping):
             msg = "a result line must be a JSON object"
             raise ValueError(msg)
-        return cls.from_dict(data)
+        return cls.from_dict(data, library=library)
 
 
-_FINDING_JSON: dict[tuple[Any, ...], tuple[bytes, bytes, bytes]] = {}
-"""The fixed parts of findings' JSON, by what they are made of (see :meth:`Finding._json`)."""
 _OUTCOMES_JSON: dict[tuple[tuple[str, str], ...], bytes] = {}
 """The JSON of criteria's outcomes in brief results, by the outcomes."""
 _BRIEF_PARTS: dict[tuple[str | None, ...], tuple[bytes, bytes, bytes]] = {}
@@ -523,15 +457,22 @@ def _result(fields: dict[str, Any]) -> Result:
     return Result(**fields)
 
 
-def _exact(value: Any) -> Any:
-    """A value read back from result data with its numbers exact again (``plain`` writes them
-    as float subclasses holding their exact text; JSON read with exact decimals gives them)."""
-    if isinstance(value, bool) or value is None or isinstance(value, str | int | Decimal):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, list | tuple):
-        return [_exact(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _exact(v) for k, v in value.items()}
-    return value
+def _lean_finding(data: Any) -> dict[str, Any]:
+    """A finding of a lean line as data, its numbers exact (a whole one, with ``label``,
+    checked by reading it)."""
+    if not isinstance(data, Mapping):
+        msg = "a finding must be a JSON object"
+        raise TypeError(msg)
+    if "label" in data:
+        Finding.from_dict(data)
+    found: dict[str, Any] = {k: exact(v) for k, v in data.items()}
+    if not isinstance(found["criterion"], str) or found["outcome"] not in _CRITERION_OUTCOMES:
+        msg = f"not a finding: {found['criterion']!r}, {found['outcome']!r}"
+        raise ValueError(msg)
+    if not isinstance(found.get("values", {}), dict):
+        msg = "a finding's values must be a JSON object"
+        raise TypeError(msg)
+    return found
+
+
+_CRITERION_OUTCOMES = frozenset({"pass", "fail", "not_applicable", "unknown"})

@@ -19,11 +19,11 @@ from ._canonical import dumps
 from ._frozen import freeze
 from .dated import DatedEvaluator
 from .decision import OUTCOME_LABELS
-from .errors import NotFoundError
 from .evaluation import rejected
 from .io.jsonl import InputRecord
 from .library import Library
 from .model import Result, RuleSet
+from .results import FindingsForm
 
 __all__ = ["STATUS_LABELS", "Difference", "Verdict", "verify"]
 
@@ -142,10 +142,10 @@ def _verify_one(
         after = rs.evaluate(item.record, as_of=before.as_of, source=before.source)
     else:
         after = rejected(rs, item.error or "", source=before.source, as_of=before.as_of)
-    full = bool(before.findings)
+    form = _form(before)
     differences = tuple(
         sorted(
-            _differences("", before.to_dict(findings=full), after.to_dict(findings=full)),
+            _differences("", before.to_dict(findings=form), after.to_dict(findings=form)),
             key=_weight,
         )
     )
@@ -158,6 +158,14 @@ def _verify_one(
         message = f"共 {len(differences)} 处不同; " + _outcome_change(before, after, "重新评估")
         return Verdict(index, *who, "differs", message, differences)
     return Verdict(index, *who, "identical", "一致")
+
+
+def _form(stored: Result) -> FindingsForm:
+    """The form the stored line was written in, to compare the result now in: lean (format
+    2), long (with findings) or brief (outcomes only, or a result without findings)."""
+    if stored.lean_line:
+        return "lean"
+    return bool(stored.findings)
 
 
 def _outcome_change(before: Result, after: Result, how: str) -> str:
@@ -180,22 +188,14 @@ def _weight(difference: Difference) -> tuple[int, str]:
 def _rules(
     library: Library, rules: dict[tuple[str, str], RuleSet], result: Result
 ) -> RuleSet | None:
-    """The rule set that produced ``result``: its version with its parameters, if its
-    fingerprint is the one recorded; else None."""
+    """The rule set that produced ``result`` (:meth:`Library.rules_of`), remembered."""
     key = (result.ruleset, result.fingerprint)
-    if key in rules:
-        return rules[key]
-    rid, _, version = result.ruleset.partition("@")
-    try:
-        rs = library.get(rid, version=version)
-        if result.parameters:
-            rs = rs.with_parameters(result.parameters)
-    except NotFoundError:
-        return None
-    if rs.fingerprint != result.fingerprint:
-        return None
-    rules[key] = rs
-    return rs
+    if key not in rules:
+        found = library.rules_of(result)
+        if found is None:
+            return None
+        rules[key] = found
+    return rules[key]
 
 
 def _differences(path: str, a: Any, b: Any) -> Iterator[Difference]:

@@ -45,7 +45,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "records",
         "schemas",
         "decision",
+        "findings",
         "results",
+        "lean",
         "model",
         "plan",
     ),
@@ -72,7 +74,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "events.year",
     ),
     # 4. applying a rule set to a record; what findings tell beyond outcomes
-    ("evaluation", "hints"),
+    ("evaluation", "context", "hints"),
     # 5. rule files to rule sets
     ("loading", "loading.*"),
     # 6. the library of standards

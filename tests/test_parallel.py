@@ -126,7 +126,7 @@ def test_brief_output_is_the_full_output_without_findings(data: Path, tmp_path: 
 
     base = ["evaluate", "-s", "gx.household.exit", "--as-of", "2018-11-20", str(data)]
     full, brief, brief2 = tmp_path / "full.jsonl", tmp_path / "brief.jsonl", tmp_path / "b2.jsonl"
-    assert _run([*base, "-o", str(full)])[0] == 0
+    assert _run([*base, "-o", str(full), "--findings", "full"])[0] == 0
     assert _run([*base, "-o", str(brief), "--brief"])[0] == 0
     assert _run([*base, "-o", str(brief2), "--brief", "-j", "2"])[0] == 0
     assert brief.read_bytes() == brief2.read_bytes()

@@ -155,4 +155,5 @@ def test_dask_reads_parquet_partitions(tmp_path: Path) -> None:
     args = ["evaluate", "-s", "gx.household.exit", "--as-of", "2018-11-20", *map(str, paths)]
     assert main([*args, "-o", str(out1)], err=io.StringIO()) == 0
     assert main([*args, "-o", str(out2), "--jobs", "2"], err=io.StringIO()) == 0
-    assert out1.read_text(encoding="utf-8") == "".join(lines) == out2.read_text(encoding="utf-8")
+    text = "".join(line + "\n" for line in lines)
+    assert out1.read_text(encoding="utf-8") == text == out2.read_text(encoding="utf-8")

@@ -30,7 +30,8 @@ def _run(*argv: str) -> tuple[int, str, str]:
 
 def _jsonl(tmp_path: Path, source: Path) -> list[dict[str, object]]:
     target = tmp_path / "r.jsonl"
-    code, _, err = _run("evaluate", *SELECT, str(source), "-o", str(target))
+    # The long form: each finding with its label, to find the workbook's column by it.
+    code, _, err = _run("evaluate", *SELECT, str(source), "-o", str(target), "--findings", "full")
     assert code == 0, err
     return [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import decimal
 import io
 import json
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -20,7 +19,8 @@ from typing import IO, Any, TextIO
 
 import attrs
 
-from .._canonical import dumps
+from .._canonical import dumps, escape_lone_surrogates
+from ..results import FindingsForm
 from .files import atomic_output, open_input, reading, write_atomic
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "parse_json_record",
     "raw_lines_of",
     "read_jsonl",
+    "result_bytes",
     "result_line",
     "utf8_json",
     "write_atomic",
@@ -431,31 +432,40 @@ def json_line(value: Any) -> str:
     return dumps(value)
 
 
-def result_line(result: Any, *, findings: bool = True) -> str:
-    """The JSON line of one result (``dumps(result.to_dict())``), without its newline;
-    ``findings=False``: criterion outcomes only (see :meth:`fupin_rules.Result.to_json`).
+def result_line(result: Any, *, findings: FindingsForm = True) -> str:
+    """The JSON line of one result (:meth:`fupin_rules.Result.to_json`), without its newline;
+    ``findings`` says how it gives its findings (:data:`fupin_rules.results.FindingsForm`).
     The text may hold a lone surrogate from the record: see :func:`utf8_json`."""
     try:
         return str(result.to_json(findings=findings))
     except (TypeError, ValueError):
-        # Result.to_json can refuse a result whose record id holds a lone surrogate (orjson
-        # refuses the text; its fallback meets the findings orjson already wrote); the plain
-        # data gives the same text by the standard library's encoder.
-        return dumps(result.to_dict(findings=findings))
+        # A piece orjson refused that the writer did not foresee: the plain data gives the
+        # same text by the standard library's encoder.
+        return dumps(_plain_data(result, findings))
 
 
-_LONE = re.compile("[\ud800-\udfff]")
+def result_bytes(result: Any, *, findings: FindingsForm = True) -> bytes:
+    """:func:`result_line` as the UTF-8 bytes written (:meth:`fupin_rules.Result.to_bytes`:
+    lone surrogates escaped), without the newline: what ``evaluate`` writes, bytes from the
+    writer to the file."""
+    try:
+        return bytes(result.to_bytes(findings=findings))
+    except (TypeError, ValueError):
+        return utf8_json(dumps(_plain_data(result, findings))).encode("utf-8")
+
+
+def _plain_data(result: Any, findings: FindingsForm) -> Any:
+    return result.to_dict(findings=findings)
 
 
 def utf8_json(text: str) -> str:
     """JSON text that UTF-8 can carry: each lone surrogate (``"\\ud800"`` in a record's
-    JSON reads as one) written back as its ``\\uXXXX`` escape.
+    JSON reads as one) written back as its ``\\uXXXX`` escape
+    (:func:`~fupin_rules._canonical.escape_lone_surrogates`).
 
     Outside strings JSON text is ASCII, so a surrogate can only stand inside a string, where
     the escape means the same character: Python's ``json`` reads the line back to the very
     string the record held. (Readers that insist on Unicode scalar values may replace it with
     U+FFFD; a pair of surrogates is read as the one character it encodes.)
     """
-    if _LONE.search(text) is None:
-        return text
-    return _LONE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return escape_lone_surrogates(text)

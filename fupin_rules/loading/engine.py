@@ -7,7 +7,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from ..evaluation import evaluate
+from ..evaluation import evaluate, legend
+from ..lean import Legend
 from ..model import Result, RuleSet
 from .canonical import override_parameters
 
@@ -29,6 +30,10 @@ class Engine:
     def with_parameters(self, rs: RuleSet, overrides: Mapping[str, Any]) -> RuleSet:
         """``rs`` with parameters fixed (:func:`.canonical.override_parameters`)."""
         return override_parameters(rs, overrides)
+
+    def legend(self, rs: RuleSet, as_of: str | dt.date | None) -> Legend:
+        """What every result of ``rs`` on ``as_of`` shares (:func:`..evaluation.legend`)."""
+        return legend(rs, as_of)
 
     def __reduce__(self) -> str:
         return "ENGINE"

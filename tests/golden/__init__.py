@@ -40,6 +40,10 @@ CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("household-exit-2018.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *NEW, HOUSEHOLDS)),
     ("household-exit-2018-brief.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *NEW, "--brief", HOUSEHOLDS)),
     (
+        "household-exit-2018-full.jsonl",
+        ("evaluate", *HOUSEHOLD_EXIT, *NEW, "--findings", "full", HOUSEHOLDS),
+    ),
+    (
         "household-exit-2016-param.jsonl",
         ("evaluate", *HOUSEHOLD_EXIT, "--version", "2016", *OLD, *PARAM, HOUSEHOLDS),
     ),

@@ -1,0 +1,210 @@
+"""Lean full results (line format 2, issue 19): written from the record's values, resolved by
+the rules the fingerprint names into exactly the findings the evaluation built."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from decimal import Decimal
+from typing import Any
+from unittest import mock
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fupin_rules as fr
+from fupin_rules import _canonical
+from fupin_rules._canonical import dumps, exact_json
+from fupin_rules.errors import Problem
+from fupin_rules.evaluation import evaluate_reference
+from fupin_rules.explain import explain_text
+from fupin_rules.io.jsonl import result_bytes, result_line
+
+from .conftest import ROOT
+
+
+def _records(name: str, n: int) -> list[Any]:
+    text = (ROOT / "examples" / "data" / name).read_text("utf-8")
+    return [json.loads(line, parse_float=Decimal) for line in text.splitlines()[:n]]
+
+
+HOUSEHOLDS = _records("households.jsonl", 150)
+VILLAGES = _records("villages.jsonl", 40)
+
+
+def _standards(lib: fr.Library) -> list[tuple[fr.RuleSet, list[Any]]]:
+    out = []
+    for rid in lib.ids():
+        for rs in lib.versions(rid):
+            records = VILLAGES if rs.subject == "village" else HOUSEHOLDS
+            out.append((rs.with_as_of(max(rs.effective_from, "2018-11-20")), records))
+    return out
+
+
+def test_lean_lines_resolve_to_the_long_form_on_every_bundled_rule_set(
+    bundled: fr.Library,
+) -> None:
+    """For every version of every bundled standard and the sample records: the lean line read
+    back with the library gives the long line byte for byte, and writes the same lean line;
+    the fast path, the reference path and a result whose findings were built first write the
+    same lean bytes."""
+    checked = 0
+    for rs, records in _standards(bundled):
+        for i, record in enumerate(records):
+            fast = rs.evaluate(record, source=f"x:{i + 1}")
+            lean = fast.to_json(findings="lean")
+            built = rs.evaluate(record, source=f"x:{i + 1}")
+            assert built.findings is not None
+            assert built.to_json(findings="lean") == lean
+            reference = evaluate_reference(rs, record, source=f"x:{i + 1}")
+            assert reference.to_json(findings="lean") == lean
+            assert json.loads(lean)["format"] == 2
+            back = fr.Result.from_json(lean, library=bundled)
+            assert back.to_json() == fast.to_json()
+            assert back.to_json(findings="lean") == lean
+            assert back.to_json(findings=False) == fast.to_json(findings=False)
+            assert back == fast
+            checked += 1
+    assert checked > 1000
+
+
+def test_a_lean_line_names_what_an_auditor_needs(bundled: fr.Library) -> None:
+    """Each line still says, without the rules: the rule set, fingerprint, date, each
+    criterion's outcome and the values it read, and why a failed criterion failed; and
+    leaves out what the rules give (labels, sources, parameter values, fixed texts)."""
+    rs = bundled.get("gx.household.exit", as_of="2018-11-20")
+    results = [rs.evaluate(r) for r in HOUSEHOLDS]
+    failed = next(r for r in results if r.outcome == "fail")
+    data = json.loads(failed.to_json(findings="lean"))
+    assert data["ruleset"] == rs.key
+    assert data["fingerprint"] == rs.fingerprint
+    assert data["as_of"] == "2018-11-20"
+    assert [(f["criterion"], f["outcome"]) for f in data["findings"]] == list(failed.outcomes)
+    for lean, whole in zip(data["findings"], failed.findings, strict=True):
+        assert not {"label", "sources", "parameters", "severity", "group"} & set(lean)
+        assert lean["values"] == json.loads(
+            dumps(
+                {k: v for k, v in whole.values.items() if v is not None and k not in rs.parameters}
+            )
+        )
+        assert ("message" in lean) == (whole.outcome in {"fail", "unknown"})
+        if "message" in lean:
+            assert lean["message"] == whole.message
+
+
+def test_lean_lines_are_a_fraction_of_the_long_ones(bundled: fr.Library) -> None:
+    """On the sample, a lean line is about a sixth of the long one (about 1.7 KB)."""
+    rs = bundled.get("gx.household.exit", as_of="2018-11-20")
+    lean = sum(len(rs.evaluate(r).to_bytes(findings="lean")) for r in HOUSEHOLDS)
+    full = sum(len(rs.evaluate(r).to_bytes()) for r in HOUSEHOLDS)
+    assert lean * 5 < full
+    assert lean / len(HOUSEHOLDS) < 2000
+
+
+def test_without_its_rules_a_lean_result_keeps_what_the_line_says(bundled: fr.Library) -> None:
+    """Read without a library (or one without those rules), a lean result has its outcomes
+    and reasons and writes the same lean and brief lines; its findings say what is needed."""
+    rs = bundled.get("gx.household.exit", as_of="2018-11-20")
+    result = rs.evaluate(HOUSEHOLDS[3], source="h:4")
+    line = result.to_json(findings="lean")
+    alone = fr.Result.from_json(line)
+    assert alone.lean_line
+    assert alone.outcomes == result.outcomes
+    assert alone.to_json(findings="lean") == line
+    assert alone.to_json(findings=False) == result.to_json(findings=False)
+    with pytest.raises(fr.NotFoundError, match="精简格式"):
+        _ = alone.findings
+    other = fr.load_library(ROOT / "benchmarks" / "rules")
+    assert fr.Result.from_json(line, library=other).lean_line
+    with pytest.raises(fr.NotFoundError):
+        _ = fr.Result.from_json(line, library=other).findings
+    assert pickle.loads(pickle.dumps(alone)).to_json(findings="lean") == line
+    resolved = fr.Result.from_json(line, library=bundled)
+    assert pickle.loads(pickle.dumps(resolved)).to_json(findings="lean") == line
+    assert explain_text(resolved, rs) == explain_text(result, rs)
+
+
+def test_a_finding_the_rules_cannot_give_back_is_written_whole(bundled: fr.Library) -> None:
+    """A finding changed after evaluation (a message, a label) keeps every key in the lean
+    line, so that reading it back gives that finding, not the rules' one."""
+    rs = bundled.get("gx.household.exit", as_of="2018-11-20")
+    result = rs.evaluate(HOUSEHOLDS[0])
+    first = result.findings[0]
+    changed = (attrs.evolve(first, message="改过的说明"), *result.findings[1:])
+    edited = attrs.evolve(result, findings=changed, build=None, lean=None)
+    line = edited.to_json(findings="lean")
+    written = json.loads(line)["findings"]
+    assert written[0]["label"] == first.label
+    assert written[0]["message"] == "改过的说明"
+    assert "label" not in written[1]
+    back = fr.Result.from_json(line, library=bundled)
+    assert back.findings[0].message == "改过的说明"
+    assert back.to_json() == edited.to_json()
+
+
+def test_results_made_by_hand_are_written_long() -> None:
+    """A result that does not come from a rule set's evaluation has nothing to reference."""
+    finding = fr.Finding("c", "标签", None, "blocking", "pass", "说明", {"x": Decimal("1.50")})
+    result = fr.Result("pass", "a@1", "sha256:" + "0" * 64, "2018-11-20", "r1", findings=(finding,))
+    assert result.to_json(findings="lean") == result.to_json()
+    assert "format" not in json.loads(result.to_json(findings="lean"))
+
+
+def test_unknown_formats_are_refused() -> None:
+    """A line of a format this library does not know is not read as something else."""
+    line = json.loads(fr.Result("invalid", "a@1", "f", "2018-11-20", None).to_json())
+    with pytest.raises(ValueError, match="format"):
+        fr.Result.from_dict({**line, "format": 3})
+
+
+def test_lone_surrogates_in_the_record_id_are_written() -> None:
+    """A record id holding a lone surrogate (read from ``"\\ud800"``) no longer makes
+    ``to_json`` raise; the bytes carry it as its JSON escape, in every form."""
+    lib = fr.load_library()
+    rs = lib.get("gx.household.exit", as_of="2018-11-20")
+    record = dict(HOUSEHOLDS[0], household_id="45\ud800")
+    result = rs.evaluate(record)
+    for form in (True, "lean", False):
+        text = result.to_json(findings=form)
+        assert "\ud800" in text
+        assert result.to_bytes(findings=form) == result_bytes(result, findings=form)
+        assert b"\\ud800" in result.to_bytes(findings=form)
+        assert fr.Result.from_json(result.to_bytes(findings=form)).record_id == "45\ud800"
+        assert result_line(result, findings=form) == text
+
+
+def test_rule_file_errors_cross_process_boundaries() -> None:
+    """A RuleFileError pickles with its problems (a worker that fails to load reports it)."""
+    error = fr.RuleFileError([Problem("坏了", file="a.yaml", line=3)])
+    again = pickle.loads(pickle.dumps(error))
+    assert again.problems == error.problems
+    assert str(again) == str(error)
+
+
+_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.text(),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3),
+)
+_DATA = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_DATA)
+def test_the_decimal_hook_writes_the_reference_bytes(value: Any) -> None:
+    """orjson with the ``default=`` hook for exact decimals writes exactly what the standard
+    library encoder writes, for any data without floats; what it refuses, it says so."""
+    raw = exact_json(value)
+    with mock.patch.object(_canonical, "_FRAGMENT", None):  # the standard library's encoder
+        reference = dumps(value)
+    if raw is not None:
+        assert raw.decode("utf-8") == reference
