@@ -50,7 +50,8 @@ def explain_text(result: Result, rs: RuleSet, *, only_failed: bool = False) -> s
     failing = [f for f in findings if f.outcome in _FAILING]
     others = [] if only_failed else [f for f in findings if f.outcome not in _FAILING]
     unconfirmed = False
-    for heading, group in (("未达标或无法判定的指标", failing), ("其余指标", others)):
+    rest = "其余指标" if failing else "各项指标"  # "the others" only when some came first
+    for heading, group in (("未达标或无法判定的指标", failing), (rest, others)):
         if not group:
             continue
         lines.append(f"{heading} ({len(group)} 项):")

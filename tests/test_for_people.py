@@ -62,3 +62,10 @@ def test_diff_puts_rule_changes_before_wording() -> None:
     assert heads[-1].startswith("措辞与依据的变化 (不改变评估结果)")
     threshold = text.index("阈值与参数")
     assert text.index("的依据:") > text.index("措辞与依据的变化 (不改变评估结果)") > threshold
+
+
+def test_a_record_with_nothing_failing_lists_all_criteria_not_the_others() -> None:
+    """With no failing criterion first, the criteria are not "the others" (其余)."""
+    text = _out(*EXPLAIN, "--id", "4510991022010000001")
+    assert text.splitlines()[1].startswith("各项指标 (")
+    assert "其余指标" not in text
