@@ -27,7 +27,15 @@ from ._version import __version__
 from .audit_commands import LogSpool
 from .audit_commands import register as register_audit_commands
 from .calendar import register_calendar_command
-from .cli_options import add_divisions, add_rules, library_of, output_kind, output_stream
+from .cli_options import (
+    add_divisions,
+    add_quiet,
+    add_rules,
+    input_meter,
+    library_of,
+    output_kind,
+    output_stream,
+)
 from .compare_commands import register as register_compare_commands
 from .console import prepare
 from .dated import DatedEvaluator, out_of_period
@@ -46,6 +54,7 @@ from .io.tables import TableReader
 from .library import Library, load_library
 from .model import Result, RuleSet
 from .parallel import evaluate_each, evaluate_inputs, spec_from_args
+from .progress import Meter
 from .properties import TRIES, check_properties
 from .reports import division_names
 from .reports.results_book import ResultsBook, criteria_of
@@ -276,19 +285,23 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(
             "注意: 表格输入、--as-of-field 和 .xlsx 输出在一个进程中读取和评估, --jobs 不起作用\n"
         )
-    if book:
-        tally = _evaluate_book(args, lib, rs, dated, reader)
-    else:
-        with output_stream(args.output, out) as fh, _logged(fh, args.log) as sink:
-            tally = evaluate_inputs(
-                spec_from_args(args, rs),
-                args.inputs,
-                sink,
-                jobs=args.jobs,
-                findings=False if args.brief else args.findings,
-                tables=reader,
-                dated=dated,
-            )
+    by_units = None if book or reader is not None or dated is not None else args.inputs
+    screen = out if args.output in (None, "-") else None  # results on the terminal: no meter
+    with input_meter(args, err, by_units, out=screen) as shown:
+        if book:
+            tally = _evaluate_book(args, lib, rs, dated, reader, shown)
+        else:
+            with output_stream(args.output, out) as fh, _logged(fh, args.log) as sink:
+                tally = evaluate_inputs(
+                    spec_from_args(args, rs),
+                    args.inputs,
+                    sink,
+                    jobs=args.jobs,
+                    findings=False if args.brief else args.findings,
+                    tables=reader,
+                    dated=dated,
+                    meter=shown,
+                )
     if reader is not None:
         err.write(reader.stats.summary() + "\n")
     err.write(_evaluate_summary(rs, tally, tables=reader is not None, dated=dated) + "\n")
@@ -317,9 +330,11 @@ def _evaluate_book(
     rs: RuleSet,
     dated: DatedEvaluator | None,
     reader: TableReader | None,
+    shown: Meter,
 ) -> Tally:
     """``evaluate -o results.xlsx``: every record in this process, one row each in a results
-    workbook (and with ``--log`` its decision-log line, as for JSON Lines)."""
+    workbook (and with ``--log`` its decision-log line, as for JSON Lines), counted on
+    ``shown``."""
     versions = [v for v in lib if v.id == rs.id] if dated is not None else [rs]
     book = ResultsBook(
         rs,
@@ -334,9 +349,8 @@ def _evaluate_book(
             if args.log:
                 sink.write(result_line(result, findings=False) + "\n")
 
-        tally = evaluate_each(
-            dated if dated is not None else rs, read_inputs(args.inputs, tables=reader), emit
-        )
+        items = shown.track(read_inputs(args.inputs, tables=reader))
+        tally = evaluate_each(dated if dated is not None else rs, items, emit)
         book.save(args.output)
     return tally
 
@@ -425,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fupin-rules {__version__}")
     parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
+    add_quiet(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -436,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.set_defaults(handler=handler)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
+        add_quiet(p, sub=True)
         return p
 
     p = command(

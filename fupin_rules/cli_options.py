@@ -1,20 +1,24 @@
 """The options every subcommand that reads rule files shares, declared once: ``--rules``
 (repeatable: rule files or folders) and ``--schemas`` (the record schemas' folder), and the
-library they name; and the one choice of output kind by the extension of ``-o``
-(:func:`output_kind`)."""
+library they name; the one choice of output kind by the extension of ``-o``
+(:func:`output_kind`); and ``--quiet`` with the progress meters of the long phases
+(:func:`meter_of`, :func:`input_meter`, :func:`read_with_progress`)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Iterator, Mapping
-from pathlib import PurePath
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path, PurePath
 from types import MappingProxyType
-from typing import TextIO
+from typing import Any, TextIO, TypeVar
 
 from .errors import UsageError
 from .io.files import atomic_output
+from .io.inputs import Rows, input_kind
+from .io.parquet import parquet_rows
 from .library import Library, load_library
+from .progress import SILENT, Meter, is_terminal, meter
 
 __all__ = [
     "PROBLEM_KINDS",
@@ -22,11 +26,18 @@ __all__ = [
     "RESULT_KINDS",
     "add_divisions",
     "add_output",
+    "add_quiet",
     "add_rules",
+    "input_meter",
     "library_of",
+    "meter_of",
     "output_kind",
     "output_stream",
+    "read_with_progress",
+    "unit_size",
 ]
+
+T = TypeVar("T")
 
 RESULT_KINDS: Mapping[str, str] = MappingProxyType(
     {
@@ -130,3 +141,91 @@ def output_stream(path: str | None, out: TextIO) -> Iterator[TextIO]:
         return
     with atomic_output(path) as fh:
         yield fh
+
+
+# --------------------------------------------------------------------------- progress
+
+_QUIET_HELP = "不显示进度 (进度只在标准错误为终端时显示: 读取、评估、写出, 速度和剩余时间)"
+
+
+def add_quiet(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """Add ``-q/--quiet`` to ``p``: the top-level parser (``sub`` False) or a subcommand's,
+    where it does not hide a ``--quiet`` given before the subcommand (as ``--debug``)."""
+    default = argparse.SUPPRESS if sub else False
+    p.add_argument("-q", "--quiet", action="store_true", default=default, help=_QUIET_HELP)
+
+
+def meter_of(
+    args: argparse.Namespace,
+    err: TextIO,
+    label: str,
+    *,
+    total: int | None = None,
+    out: TextIO | None = None,
+) -> Meter:
+    """The progress meter of one phase on ``err``: silent with ``--quiet``, when ``err`` is
+    not a terminal, or when ``out`` (the results, if they go to standard output) is the
+    terminal too, where the line would be drawn across them."""
+    return meter(label, err, total=total, quiet=not _shows(args, err, out))
+
+
+def _shows(args: argparse.Namespace, err: TextIO, out: TextIO | None) -> bool:
+    quiet = bool(getattr(args, "quiet", False)) or (out is not None and is_terminal(out))
+    return not quiet and is_terminal(err)
+
+
+def read_with_progress(
+    args: argparse.Namespace, err: TextIO, items: Iterable[T], label: str = "读取"
+) -> Iterator[T]:
+    """``items`` (records being read), counted on a meter of ``label`` (see :func:`meter_of`)
+    that is cleared when they end."""
+    with meter_of(args, err, label) as shown:
+        yield from shown.track(items)
+
+
+def input_meter(
+    args: argparse.Namespace,
+    err: TextIO,
+    paths: Sequence[str] | None,
+    label: str = "评估",
+    *,
+    out: TextIO | None = None,
+) -> Meter:
+    """The meter of evaluating ``paths`` in units of work (``evaluate``: JSON Lines blocks,
+    Parquet batches; :meth:`~fupin_rules.progress.Meter.done` for each): measured in input
+    bytes against the files' sizes when all are JSON Lines files, in rows against their
+    counts when all are Parquet, else records without a total (standard input). ``paths``
+    None: the records are counted one by one (:meth:`~fupin_rules.progress.Meter.track`)
+    without a total (tables, ``--as-of-field``, workbooks)."""
+    if not _shows(args, err, out):
+        return SILENT
+    total = None if paths is None else _input_total(list(paths) or ["-"])
+    return meter(label, err, total=total, measure=unit_size if total else None)
+
+
+def _input_total(paths: Sequence[str]) -> int | None:
+    kinds = {input_kind(p) for p in paths}
+    try:
+        if kinds == {"jsonl"}:
+            return sum(Path(p).stat().st_size for p in paths)
+        if kinds == {"parquet"}:
+            return sum(parquet_rows(Path(p)) for p in paths)
+    except (OSError, ValueError):
+        return None  # the run itself reports a missing or broken input
+    return None
+
+
+_SAMPLE = 4096
+
+
+def unit_size(unit: Any) -> int:
+    """What a unit of work counts for on an :func:`input_meter`: a Parquet batch its rows; a
+    block of JSON Lines the UTF-8 bytes it was read from (its length where it is ASCII, else
+    estimated from its first characters, so that the block is not encoded again)."""
+    if isinstance(unit, Rows):
+        return int(unit.batch.num_rows)
+    text: str = unit[2]
+    if text.isascii():
+        return len(text)
+    sample = text[:_SAMPLE]
+    return round(len(text) * len(sample.encode("utf-8", "surrogatepass")) / len(sample))

@@ -12,7 +12,14 @@ from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from ._canonical import dumps
-from .cli_options import add_divisions, add_rules, library_of, output_kind, output_stream
+from .cli_options import (
+    add_divisions,
+    add_rules,
+    library_of,
+    output_kind,
+    output_stream,
+    read_with_progress,
+)
 from .compare import (
     GROUPS,
     Change,
@@ -78,10 +85,10 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         table_reader(args, lib, a) if any(input_kind(p) == "table" for p in args.inputs) else None
     )
     if output_kind(args.output) == "xlsx":
-        report = _impact_book(args, lib, a, b, day, reader)
+        report = _impact_book(args, lib, a, b, day, reader, err)
     else:
         pairs = impact_pairs(a, b, args.inputs, as_of=day, tables=reader)
-        report = impact_of(a, b, pairs, as_of=day)
+        report = impact_of(a, b, read_with_progress(args, err, pairs, "评估"), as_of=day)
         if args.output:
             with output_stream(args.output, out) as fh:
                 for record in report.changed:
@@ -123,6 +130,7 @@ def _impact_book(
     b: RuleSet,
     day: str,
     reader: TableReader | None,
+    err: TextIO,
 ) -> ImpactReport:
     """``impact -o F.xlsx``: a workbook of the records whose results moved (both conclusions,
     each criterion's move), the counts per village under both versions, and the report."""
@@ -135,7 +143,8 @@ def _impact_book(
     )
 
     def pairs() -> Iterator[tuple[Result, Result]]:
-        for item, x, y in impact_items(a, b, args.inputs, as_of=day, tables=reader):
+        items = impact_items(a, b, args.inputs, as_of=day, tables=reader)
+        for item, x, y in read_with_progress(args, err, items, "评估"):
             moved = x.outcome != y.outcome or dict(x.outcomes) != dict(y.outcomes)
             book.add(item.record, y, before=x, show=moved)
             yield x, y

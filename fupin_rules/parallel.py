@@ -64,6 +64,7 @@ from .io.parquet import parquet_rows
 from .io.tables import TableReader
 from .library import load_library
 from .model import RuleSet
+from .progress import SILENT, Meter
 from .results import FindingsForm, Result
 from .tally import FAILURES_KEPT, Failure, Tally
 
@@ -538,11 +539,13 @@ def evaluate_parallel(
     block_bytes: int = BLOCK_BYTES,
     chunk_lines: int = CHUNK_LINES,
     findings: FindingsForm = True,
+    meter: Meter = SILENT,
 ) -> Tally:
     """Evaluate JSON Lines (or Parquet) ``inputs`` with ``jobs`` processes (0: one per core),
     writing the results to ``out`` in input order; return the run's :class:`Tally`.
     ``findings=False`` writes criterion outcomes instead of findings (``--brief``).
-    ``block_bytes`` and ``chunk_lines``: the units of work (see :func:`units`).
+    ``block_bytes`` and ``chunk_lines``: the units of work (see :func:`units`). ``meter``
+    is told of each unit once its results are written.
     """
     if jobs < 0:
         msg = f"--jobs 须为非负整数, 得到 {jobs}"
@@ -556,6 +559,7 @@ def evaluate_parallel(
             data, t = unit_bytes(rs, unit, findings=findings)
             write_bytes(data, out)
             tally += t
+            meter.done(unit, t.results)
         return tally
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
@@ -566,11 +570,17 @@ def evaluate_parallel(
             for unit in work:
                 pending.append(workers.submit(unit))
                 while len(pending) >= 2 * jobs:
-                    tally += workers.take(pending.popleft(), out)
+                    tally += _taken(workers, pending.popleft(), out, meter)
             while pending:
-                tally += workers.take(pending.popleft(), out)
+                tally += _taken(workers, pending.popleft(), out, meter)
         finally:
             workers.close()
+    return tally
+
+
+def _taken(workers: _Workers, pending: _Pending, out: TextIO, meter: Meter) -> Tally:
+    tally = workers.take(pending, out)
+    meter.done(pending[0], tally.results)
     return tally
 
 
@@ -641,6 +651,7 @@ def evaluate_inputs(
     findings: FindingsForm = True,
     tables: TableReader | None = None,
     dated: DatedEvaluator | None = None,
+    meter: Meter = SILENT,
 ) -> Tally:
     """What ``fupin-rules evaluate`` does: every input (none: standard input) evaluated, one
     result line per record or rejected line or row, in input order, written to ``out``.
@@ -650,10 +661,10 @@ def evaluate_inputs(
     are read and evaluated in this process, and so is every record when ``dated`` judges each
     on its own date (``evaluate --as-of-field``); otherwise JSON Lines and Parquet go through
     :func:`evaluate_parallel` with ``jobs`` processes (None: :func:`auto_jobs`). The bytes are
-    the same for any ``jobs``.
+    the same for any ``jobs``. ``meter`` shows the progress (:mod:`fupin_rules.progress`).
     """
     if tables is not None or dated is not None:
-        items = read_inputs(inputs, tables=tables)
+        items = meter.track(read_inputs(inputs, tables=tables))
         judge: Judge = dated if dated is not None else spec.resolve()
         data, tally = _lines(
             judge, ((i.source, i.record if i.ok else i, i.error) for i in items), findings=findings
@@ -661,7 +672,7 @@ def evaluate_inputs(
         write_bytes(data, out)
         return tally
     chosen = auto_jobs(inputs) if jobs is None else jobs
-    return evaluate_parallel(spec, inputs, out, jobs=chosen, findings=findings)
+    return evaluate_parallel(spec, inputs, out, jobs=chosen, findings=findings, meter=meter)
 
 
 def spec_from_args(args: Any, rs: RuleSet) -> RuleSetSpec:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO, cast
 
@@ -21,12 +21,13 @@ from ..cli_options import (
     add_divisions,
     add_rules,
     library_of,
+    meter_of,
     output_kind,
+    read_with_progress,
 )
 from ..errors import NotFoundError, UsageError
 from ..library import Library
 from ..model import RuleSet
-from ..progress import progress
 from ..reports import (
     check_records,
     division_names,
@@ -151,11 +152,13 @@ def _format(args: argparse.Namespace) -> str:
     return output_kind(args.output, PROBLEM_KINDS, default="md")
 
 
-def _read_all(reader: TableReader, inputs: Sequence[str], err: TextIO) -> list[InputRecord]:
+def _read_all(
+    args: argparse.Namespace, reader: TableReader, inputs: Sequence[str], err: TextIO
+) -> list[InputRecord]:
     if not inputs:
         msg = "请给出输入文件"
         raise UsageError(msg)
-    items = list(read_inputs(inputs, tables=reader))
+    items = list(read_with_progress(args, err, read_inputs(inputs, tables=reader)))
     for warning in reader.stats.warnings:
         err.write(f"注意: {warning}\n")
     return items
@@ -171,18 +174,18 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     schema = rulesets[0].record_schema
     hm = select_headermap(lib, schema.subject, args.header_map)
     reader = TableReader(hm, schema, encoding=args.encoding)
-    items = _read_all(reader, args.inputs, err)
-    tracked: Iterator[InputRecord] = progress(items, total=len(items), label="检查", stream=err)
+    items = _read_all(args, reader, args.inputs, err)
     names = division_names(lib.codelists, args.divisions or ())
     returned = read_returned(args.rectified) if args.rectified else None
-    pl = check_records(
-        rulesets,
-        tracked,
-        as_of=args.as_of,
-        headermap=hm.key,
-        inputs=list(args.inputs),
-        names=names,
-    )
+    with meter_of(args, err, "检查", total=len(items)) as shown:
+        pl = check_records(
+            rulesets,
+            shown.track(items),
+            as_of=args.as_of,
+            headermap=hm.key,
+            inputs=list(args.inputs),
+            names=names,
+        )
     compared = rectify(pl, returned) if returned is not None else None
     write_problem_list(
         pl,
@@ -213,7 +216,7 @@ def _cmd_convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     hm = select_headermap(lib, schema.subject, args.header_map)
     reader = TableReader(hm, schema, encoding=args.encoding)
-    items = _read_all(reader, args.inputs, err)
+    items = _read_all(args, reader, args.inputs, err)
     records = []
     for item in items:
         if item.error is not None:
@@ -223,23 +226,25 @@ def _cmd_convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for reason in reasons:
             err.write(f"{item.source}: 注意: {reason}\n")
         records.append(record if record else item.record)
-    if kind in {"xlsx", "csv"}:
-        headers, rows = records_to_rows(records, hm, schema)
-        if kind == "xlsx":
-            _write_table_xlsx(headers, rows, target)
+    screen = out if target in (None, "-") else None  # records on the terminal: no meter
+    with meter_of(args, err, "写出", total=len(records), out=screen) as shown:
+        if kind in {"xlsx", "csv"}:
+            headers, rows = records_to_rows(shown.track(records), hm, schema)
+            if kind == "xlsx":
+                _write_table_xlsx(headers, rows, target)
+            else:
+                with atomic_output(target, encoding="utf-8-sig") as fh:
+                    writer = csv.writer(fh, lineterminator="\r\n")
+                    writer.writerow(headers)
+                    for row in rows:
+                        writer.writerow([csv_cell(v) for v in row])
+        elif target is None or target == "-":
+            for record in shown.track(records):
+                out.write(dumps(record) + "\n")
         else:
-            with atomic_output(target, encoding="utf-8-sig") as fh:
-                writer = csv.writer(fh, lineterminator="\r\n")
-                writer.writerow(headers)
-                for row in rows:
-                    writer.writerow([csv_cell(v) for v in row])
-    elif target is None or target == "-":
-        for record in records:
-            out.write(dumps(record) + "\n")
-    else:
-        with atomic_output(target) as fh:
-            for record in records:
-                fh.write(dumps(record) + "\n")
+            with atomic_output(target) as fh:
+                for record in shown.track(records):
+                    fh.write(dumps(record) + "\n")
     err.write(reader.stats.summary() + "\n")
     return 0
 
