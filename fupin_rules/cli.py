@@ -28,6 +28,7 @@ from .audit_commands import LogSpool
 from .audit_commands import register as register_audit_commands
 from .calendar import register_calendar_command
 from .cli_options import add_divisions, add_rules, library_of, output_kind, output_stream
+from .collect_commands import register as register_collect_commands
 from .compare_commands import register as register_compare_commands
 from .console import prepare
 from .dated import DatedEvaluator, out_of_period
@@ -569,6 +570,7 @@ _EXTENSIONS: tuple[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]
     register_audit_commands,
     register_form_commands,
     register_plan_commands,
+    register_collect_commands,
 )
 """Functions that add more subcommands (calendar, check, convert), each given the subparsers
 and the ``command(name, handler, help, epilog)`` helper."""
