@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 import fupin_rules as fr
 from fupin_rules.cli import main
 from fupin_rules.io.jsonl import InputRecord
+from fupin_rules.reports import worklist as worklist_module
 from fupin_rules.reports.worklist import COLLECT, INVALID, REJECTED, build_worklist
 
 from .conftest import ROOT
@@ -78,3 +81,18 @@ def test_worklist_command_on_the_sample_export(tmp_path: Path) -> None:
     csv_target = tmp_path / "采集清单.csv"
     assert main([*args, "-o", str(csv_target)]) == 1
     assert csv_target.read_text(encoding="utf-8-sig").count("\n") == len(rows)
+
+
+def test_an_unknown_criterion_without_a_field_is_still_listed(
+    bundled: fr.Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rs = bundled.get("gx.household.exit", as_of="2018-11-20")
+    base = dict(next(iter(_examples(rs).values())))
+    base.pop("food_clothing_secure", None)
+    wl = build_worklist(rs, [base], as_of="2018-11-20")
+    assert [w.field for w in wl.items] == ["food_clothing_secure"]
+    # a line for an unknown criterion is never dropped, even when no field can be named
+    monkeypatch.setattr(worklist_module, "_MISSING", re.compile("(?!x)x"))
+    blind = build_worklist(rs, [base], as_of="2018-11-20")
+    assert [(w.field, w.criteria) for w in blind.items] == [("", "有稳定收入来源且吃穿不愁")]
+    assert blind.decided == 0

@@ -125,8 +125,19 @@ def _head(rs: RuleSet, record: Mapping[str, Any]) -> tuple[str, str]:
     return out[0], out[1]
 
 
-def _missing_fields(result: Result) -> dict[tuple[str, str], list[str]]:
-    """(name, label) → the labels of the unknown criteria that lack it, in criterion order."""
+def _record_fields(rs: RuleSet) -> frozenset[str]:
+    """The names a household visit can collect: the record's fields and its list items'."""
+    names = set(rs.record_schema.fields)
+    for prop in rs.record_schema.schema.get("properties", {}).values():
+        items = prop.get("items") if isinstance(prop, Mapping) else None
+        if isinstance(items, Mapping):
+            names.update(items.get("properties", {}))
+    return frozenset(names)
+
+
+def _missing_fields(result: Result, fields: frozenset[str]) -> dict[tuple[str, str], list[str]]:
+    """(name, label) → the labels of the unknown criteria that lack it, in criterion order;
+    only record fields (a derived value that cannot be computed names its own inputs)."""
     found: dict[tuple[str, str], list[str]] = {}
     for finding in result.findings:
         if finding.outcome != "unknown":
@@ -134,6 +145,8 @@ def _missing_fields(result: Result) -> dict[tuple[str, str], list[str]]:
         texts = [finding.message, *(item.message for item in finding.items)]
         for text in texts:
             for label, name in _MISSING.findall(text or ""):
+                if name not in fields:
+                    continue
                 users = found.setdefault((name, label), [])
                 if finding.label not in users:
                     users.append(finding.label)
@@ -155,6 +168,7 @@ def build_worklist(
     names = names or {}
     result_iter = iter(results) if results is not None else None
     lines: list[WorkItem] = []
+    fields = _record_fields(rs)
     read = decided = 0
     for order, raw in enumerate(items):
         read += 1
@@ -190,10 +204,18 @@ def build_worklist(
             for reason in result.reasons:
                 lines.append(WorkItem(*base, INVALID, "", "", "", reason, item.source, order))
             continue
-        missing = _missing_fields(result)
-        if not missing:
+        unknown = [f for f in result.findings if f.outcome == "unknown"]
+        if not unknown:
             decided += 1
             continue
+        missing = _missing_fields(result, fields)
+        named = {c for users in missing.values() for c in users}
+        for finding in unknown:
+            if finding.label not in named:  # nothing to collect by name: say why
+                lines.append(
+                    WorkItem(*base, COLLECT, "", "", finding.label, finding.message,
+                             item.source, order)
+                )  # fmt: skip
         for (name, label), users in sorted(missing.items()):
             lines.append(
                 WorkItem(*base, COLLECT, label, name, "、".join(users), "", item.source, order)
