@@ -19,7 +19,6 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any, TextIO, cast
 
 from ._canonical import dumps
@@ -36,6 +35,7 @@ from .cli_options import (
     output_kind,
     output_stream,
 )
+from .collect_commands import register as register_collect_commands
 from .compare_commands import register as register_compare_commands
 from .console import prepare
 from .dated import DatedEvaluator, out_of_period
@@ -51,16 +51,15 @@ from .io.commands import table_options, table_reader
 from .io.inputs import input_kind, read_inputs
 from .io.jsonl import InputRecord, result_line
 from .io.tables import TableReader
-from .library import Library, load_library
+from .library import Library
 from .model import Result, RuleSet
 from .parallel import evaluate_each, evaluate_inputs, spec_from_args
 from .progress import Meter
-from .properties import TRIES, check_properties
 from .reports import division_names
 from .reports.results_book import ResultsBook, criteria_of
+from .rule_commands import register as register_rule_commands
 from .site import register_site_command
 from .tally import Tally
-from .testing import run_examples
 
 __all__ = ["main"]
 
@@ -189,83 +188,6 @@ def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if lib.codelists:
         out.write(f"代码表: {', '.join(sorted(lib.codelists))}\n")
     return 0
-
-
-def _lint_targets(paths: Sequence[str]) -> tuple[list[Path], set[Path]]:
-    """The folders to load, and the single files asked about (whose problems are shown).
-
-    A single rule file is checked within its library (the nearest folder above it that has a
-    ``codes/`` folder, else its own folder), so that ``extends``, code lists and overlapping
-    dates can be checked.
-    """
-    targets: list[Path] = []
-    files: set[Path] = set()
-    for p in paths:
-        path = Path(p)
-        if path.is_file():
-            files.add(path.resolve())
-            root = next((a for a in path.resolve().parents if (a / "codes").is_dir()), path.parent)
-            targets.append(root)
-        else:
-            targets.append(path)
-    return targets, files
-
-
-def _cmd_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    targets, files = _lint_targets(args.paths)
-    try:
-        lib = load_library(targets, schemas=args.schemas)
-    except RuleFileError as exc:
-        shown = [
-            p for p in exc.problems if not files or (p.file and Path(p.file).resolve() in files)
-        ]
-        others = len(exc.problems) - len(shown)
-        for p in shown:
-            out.write((dumps(p.to_dict()) if args.json else str(p)) + "\n")
-        if not args.json:
-            more = f" (同一规则库的其他文件另有 {others} 个问题)" if others else ""
-            err.write(f"发现 {len(shown)} 个问题{more}\n")
-        return 1 if shown or others else 0
-    n = sum(1 for _ in lib) + sum(len(c) for c in lib.calendars.values())
-    if not args.json:
-        out.write(f"没有发现问题: {n} 个规则集/日程, {len(lib.codelists)} 个代码表\n")
-    return 0
-
-
-def _cmd_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    targets, files = _lint_targets(args.paths)
-    lib = load_library(targets, schemas=args.schemas)
-    rulesets = [
-        rs for rs in lib if not files or any(Path(f).resolve() in files for f in rs.files[-1:])
-    ]
-    report = run_examples(rulesets)
-    for failure in report.failures:
-        out.write(str(failure) + "\n")
-    if args.verbose:
-        for line in report.passed:
-            out.write(f"通过: {line}\n")
-    out.write(
-        f"{report.total} 个样例: {report.total - len(report.failures)} 个通过, "
-        f"{len(report.failures)} 个失败\n"
-    )
-    if args.no_properties:
-        return 1 if report.failures else 0
-    checked = check_properties(lib, rulesets)
-    for broken in checked.failures:
-        out.write(str(broken) + "\n")
-    for line in checked.skipped:
-        out.write(f"未检验: {line}\n")
-    if args.verbose:
-        for line in checked.held:
-            out.write(f"成立: {line}\n")
-    if checked.total:
-        out.write(
-            f"{checked.total} 条性质 (每条试 {TRIES} 条生成的记录): {len(checked.held)} 条成立, "
-            f"{len(checked.failures)} 条不成立"
-            + (f", {len(checked.skipped)} 条未检验" if checked.skipped else "")
-            + "\n"
-        )
-    return 1 if report.failures or checked.failures else 0
 
 
 def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -463,29 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rules(p)
     p.add_argument("--json", action="store_true", help="每行一个 JSON 对象")
 
-    p = command(
-        "lint",
-        _cmd_lint,
-        "检查规则文件, 以 文件:行:列 列出全部问题",
-        "示例:\n  fupin-rules lint standards/\n"
-        "  fupin-rules lint standards/gx.household.exit/2018.yaml",
-    )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="规则文件或目录")
-    p.add_argument("--schemas", metavar="DIR", help="记录结构目录 (默认: 随库附带的 schemas/)")
-    p.add_argument("--json", action="store_true", help="每个问题一行 JSON")
-
-    p = command(
-        "test",
-        _cmd_test,
-        "运行规则文件中的样例 (examples), 列出与预期不符之处",
-        "示例:\n  fupin-rules test standards/\n  fupin-rules test standards/gx.village.exit/",
-    )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="规则文件或目录")
-    p.add_argument("--schemas", metavar="DIR", help="记录结构目录")
-    p.add_argument("--verbose", "-v", action="store_true", help="也列出通过的样例和成立的性质")
-    p.add_argument(
-        "--no-properties", action="store_true", help="只运行样例, 不检验规则文件声明的性质"
-    )
+    register_rule_commands(sub, command)
 
     p = command(
         "evaluate",
@@ -585,6 +485,7 @@ _EXTENSIONS: tuple[Callable[[Any, Callable[..., argparse.ArgumentParser]], None]
     register_audit_commands,
     register_form_commands,
     register_plan_commands,
+    register_collect_commands,
 )
 """Functions that add more subcommands (calendar, check, convert), each given the subparsers
 and the ``command(name, handler, help, epilog)`` helper."""

@@ -24,10 +24,12 @@ __all__ = [
     "PROBLEM_KINDS",
     "RECORD_KINDS",
     "RESULT_KINDS",
+    "TABLE_KINDS",
     "add_divisions",
     "add_output",
     "add_quiet",
     "add_rules",
+    "add_standard_day",
     "input_meter",
     "library_of",
     "meter_of",
@@ -70,6 +72,9 @@ RECORD_KINDS: Mapping[str, str] = MappingProxyType(
     }
 )
 """Records written by ``convert``: JSON Lines, or the export's table as XLSX or CSV."""
+
+TABLE_KINDS: Mapping[str, str] = MappingProxyType({".xlsx": "xlsx", ".csv": "csv"})
+"""Lists for people (``worklist``, ``villages --figures``): an Excel workbook or CSV."""
 
 _KIND_NAMES = {
     "jsonl": ".jsonl (JSON Lines)",
@@ -122,6 +127,22 @@ def add_divisions(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="行政区划名称: 代码表 (.yaml) 或有“代码”“名称”两列的表 (.xlsx/.csv); 可多次使用,"
         " 后者补充并覆盖前者 (规则目录中 id 为 divisions 的代码表也会读入)",
+    )
+
+
+def add_standard_day(p: argparse.ArgumentParser, *, standard: str | None = None) -> None:
+    """Add ``-s/--standard ID[@VERSION]`` (default ``standard``) and ``--as-of DATE``
+    (required: ages, deadlines and the version in force depend on it)."""
+    p.add_argument(
+        "-s",
+        "--standard",
+        metavar="ID[@VERSION]",
+        default=standard,
+        required=standard is None,
+        help="标准编号, 可写 编号@版本" + (f" (默认 {standard})" if standard else ""),
+    )
+    p.add_argument(
+        "--as-of", metavar="DATE", required=True, help="评估日期 YYYY-MM-DD: 选用当日施行的版本"
     )
 
 

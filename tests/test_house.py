@@ -101,6 +101,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "events.subject",
         "events.check",
         "events.reading",
+        "village_figures",
+        "frames",
     ),
     # 8. outputs: problem lists, the site of the standards
     (
@@ -138,6 +140,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "site",
         "audit_commands",
         "compare_commands",
+        "rule_commands",
+        "collect_commands",
         "forms.cli",
         "deliverables.cli",
         "deliverables.summary_cli",
