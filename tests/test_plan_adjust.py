@@ -148,3 +148,91 @@ def test_cli_chooses_the_standard_by_the_records(
     assert "--plan" in capsys.readouterr().err
     bad = ["adjust", str(DATA / "villages.jsonl"), "--as-of", "2018-10-31", "-o", "x.txt"]
     assert main(bad) == 2
+
+
+# ---------------------------------------------------------------- the summary: 整改, 进出, by unit
+
+
+def _returned_list(tmp_path: Path) -> tuple[Path, list[str]]:
+    """The sample's 疑似错退 list written as a village would get it; the ids of its households."""
+    from fupin_rules.dated import DatedEvaluator
+    from fupin_rules.deliverables import suspects, wrongful_exits
+    from fupin_rules.reports import write_problem_list
+
+    dated = DatedEvaluator(LIB, "gx.household.exit", "exit_date")
+    pl = suspects([wrongful_exits(dated, HOUSEHOLDS, year_day="11-25")], as_of="")
+    path = tmp_path / "returned.xlsx"
+    write_problem_list(pl, str(path), "xlsx")
+    ids = sorted({ln.record_id for ln in pl.lines if ln.category == "疑似错退" and ln.record_id})
+    return path, ids
+
+
+def test_rectified_counts_what_the_new_run_no_longer_finds(tmp_path: Path) -> None:
+    """Households whose exit is no longer suspect on the new run (here: left out of the data,
+    as if re-marked) count as rectified, the others as still open; nothing new appears."""
+    from fupin_rules.dated import DatedEvaluator
+    from fupin_rules.deliverables import suspects
+    from fupin_rules.deliverables.summary import Rectified
+    from fupin_rules.deliverables.suspects import wrongful_exits as found
+    from fupin_rules.reports import read_returned, rectify
+
+    path, ids = _returned_list(tmp_path)
+    assert len(ids) >= 4
+    gone = set(ids[:3])
+    now = [i for i in HOUSEHOLDS if str(i.record["household_id"]) not in gone]
+    dated = DatedEvaluator(LIB, "gx.household.exit", "exit_date")
+    pl = suspects([found(dated, now, year_day="11-25")], as_of="")
+    returned = read_returned([path])
+    r = Rectified.of(rectify(pl, returned), "疑似错退")
+    before = sum(1 for ln in returned.lines.values() if ln.label.startswith("疑似错退"))
+    assert r.returned == before
+    assert r.households_fixed == 3
+    assert r.fixed + r.still_open == r.returned
+    assert r.fixed == sum(
+        1
+        for ln in returned.lines.values()
+        if ln.record_id in gone and ln.label.startswith("疑似错退")
+    )
+    assert r.new == 0
+    assert r.claimed_open == 0
+
+
+def test_summary_by_township_adds_up_and_names_rectification(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--by township writes one file per township whose households and people add up to the
+    whole; --returned adds the rectification lines; village events are listed as 进出."""
+    path, _ = _returned_list(tmp_path)
+    sample = tmp_path / "hh.jsonl"
+    text = (DATA / "households.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    sample.write_text("".join(text[: len(HOUSEHOLDS)]), encoding="utf-8")
+    out = tmp_path / "总结.md"
+    argv = ["summary", str(sample), "--year", "2018", "--year-day", "11-25", "--by", "township"]
+    argv += ["--returned", str(path), "--events", str(ROOT / "examples/events/events-2018.jsonl")]
+    argv += ["--divisions", str(DATA / "divisions.csv"), "-o", str(out)]
+    assert main(argv) == 0
+    whole = out.read_text(encoding="utf-8")
+    assert "- 其中已整改 (本次复核不再发现): 0\n" in whole
+    assert "| 新纳入贫困村 | 451099105201 |" in whole
+    assert "| 摘帽退出 | 451099102201 |" in whole
+    parts = sorted(tmp_path.glob("总结-*.md"))
+    assert [p.name for p in parts] == sorted(
+        f"总结-{n}.md"
+        for n in ("城厢镇451099101", "龙泉乡451099102", "平安乡451099103", "石门镇451099104")
+    )
+
+    def figure(doc: str, key: str) -> int:
+        return int(re.search(rf"^- {key}: (\d+)$", doc, flags=re.MULTILINE).group(1))  # type: ignore[union-attr]
+
+    docs = [p.read_text(encoding="utf-8") for p in parts]
+    for key in (
+        "脱贫户数",
+        "脱贫人数",
+        "读入户数",
+        "疑似错退户数 \\(当年脱贫户\\)",
+        "返回清单中的疑似错退项数",
+    ):
+        assert sum(figure(d, key) for d in docs) == figure(whole, key), key
+    assert docs[0].startswith("# 城厢镇 (451099101) 2018年度")
+    assert main([*argv[:-2], "-o", "-"]) == 2  # --by needs a file name
+    capsys.readouterr()

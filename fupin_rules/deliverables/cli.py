@@ -92,7 +92,8 @@ def _subject_standard(paths: Sequence[str]) -> str:
 
 
 def _cmd_adjust(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    fmt = Path(args.output).suffix.lower() if args.output and args.output != "-" else ".jsonl"
+    to_file = args.output and args.output != "-"
+    fmt = Path(args.output).suffix.lower() if to_file else f".{args.format}"
     if fmt not in _ADJUST_KINDS:
         msg = f"一微调名单可写为 .xlsx、.md 或 .jsonl, 不能写为 {fmt or '(无扩展名)'}"
         raise UsageError(msg)
@@ -186,6 +187,12 @@ def register(sub: object, command: Callable[..., argparse.ArgumentParser]) -> No
         "--standard",
         metavar="ID",
         help="脱贫标准 (默认按记录: gx.household.exit 或 gx.village.exit)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("jsonl", "md"),
+        default="jsonl",
+        help="写到标准输出时的格式 (默认 jsonl; 给出 -o 文件时按扩展名)",
     )
     table_options(p)
     _divisions(p)

@@ -17,6 +17,8 @@ __all__ = ["write_adjustment_jsonl", "write_adjustment_markdown", "write_adjustm
 
 _LONG = frozenset({"reasons", "gaps", "collect", "failed", "reference"})
 _ORDER = ("keep", "remove", "collect", "invalid", "missing", "unreadable", "add")
+_PLANNED = ("keep", "remove", "collect", "invalid", "missing")
+"""The decisions of a planned id: every planned id has exactly one of them."""
 
 
 def write_adjustment_jsonl(adj: Adjustment, out: TextIO) -> None:
@@ -41,7 +43,7 @@ def write_adjustment_xlsx(
             place(township, names.get(township, "")),
             place(village, name or names.get(village, "")),
             *(counts[d] for d in _ORDER),
-            sum(counts[d] for d in _ORDER if d != "add"),
+            sum(counts[d] for d in _PLANNED),
         )
         for county, township, village, name, counts in adj.villages()
     )
@@ -92,6 +94,8 @@ def _md(text: Any) -> str:
 
 
 def _who(ln: AdjustmentLine) -> str:
+    if ln.decision == "unreadable":
+        return ln.location or "(位置不详)"
     if ln.subject == "village":
         return f"{ln.village_name or '(村名不详)'} ({ln.record_id or '-'})"
     size = f", {ln.household_size} 人" if ln.household_size is not None else ""
@@ -108,7 +112,7 @@ def _detail(ln: AdjustmentLine) -> str:
         parts.append(_md(ln.reasons))
     if ln.reference:
         parts.append(f"参考指标未达标 (须整改): {_md(ln.reference)}")
-    if ln.decision in {"unreadable", "invalid"} and ln.location:
+    if ln.decision == "invalid" and ln.location:
         parts.append(f"来源 {ln.location}")
     return "; ".join(p for p in parts if p)
 
@@ -134,7 +138,7 @@ def write_adjustment_markdown(
             place(township, names.get(township, "")),
             place(village, name or names.get(village, "")),
             *(str(counts[d]) for d in shown),
-            str(sum(counts[d] for d in _ORDER if d != "add")),
+            str(sum(counts[d] for d in _PLANNED)),
         )
         out.write(f"| {' | '.join(cells)} |\n")
     for township in sorted({ln.township for ln in adj.lines}):
@@ -160,7 +164,8 @@ def write_adjustment_markdown(
                 if not chosen:
                     continue
                 result, action = labels[decision]
-                out.write(f"\n**{result}** {len(chosen)} {words['unit']}: {action}\n\n")
+                unit = "行" if decision == "unreadable" else words["unit"]
+                out.write(f"\n**{result}** {len(chosen)} {unit}: {action}\n\n")
                 for ln in chosen:
                     detail = _detail(ln)
                     out.write(f"- {_who(ln)}" + (f": {detail}\n" if detail else "\n"))
