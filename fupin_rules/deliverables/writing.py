@@ -70,7 +70,7 @@ def write_adjustment_xlsx(
             summary_rows,
             heading=f"{words['title']} 汇总",
         ),
-        Sheet("运行情况", ("项目", "内容"), info, to_print=False),
+        Sheet("运行情况", ("项目", "内容"), info, frozenset({1}), to_print=False),
         Sheet(
             "一微调名单",
             headers,
