@@ -1,7 +1,11 @@
 """The planned-exit adjustment (脱贫计划"一微调", 附件1-1): from the planned-exit list and the
-households' current data, who meets the exit standard now, who does not and why, who cannot
-be judged yet and what to collect; grouped by village, ready to mark 计划脱贫 in the national
-system.
+current data, who meets the exit standard now, who does not and why, who cannot be judged yet
+and what to collect; grouped by village, ready to mark 计划脱贫 in the national system.
+
+The plan adjusts both "贫困人口脱贫和贫困村摘帽计划" against "八有一超" and "十一有一低于": the
+subject is the rule set's (``household`` for ``gx.household.exit``, ``village`` for
+``gx.village.exit``); the decisions are the same, their wording and the list's columns follow
+the subject (:data:`WORDING`, :func:`columns`).
 
 Every planned household gets one line, with or without a record (a planned id that no record
 has is a line of its own, 无记录); every input item gets at most one line (a row that could not
@@ -25,7 +29,17 @@ from ..model import RuleSet
 from ..reports import UNKNOWN
 from .verdicts import EXITED, division_of, verdict
 
-__all__ = ["DECISIONS", "Adjustment", "AdjustmentLine", "adjust"]
+__all__ = [
+    "DECISIONS",
+    "VILLAGE_DECISIONS",
+    "VILLAGE_PLANNED",
+    "WORDING",
+    "Adjustment",
+    "AdjustmentLine",
+    "adjust",
+    "columns",
+    "decisions",
+]
 
 DECISIONS: Mapping[str, tuple[str, str]] = {
     "keep": ("达标", '保留计划脱贫 (系统中标注"计划脱贫")'),
@@ -37,6 +51,38 @@ DECISIONS: Mapping[str, tuple[str, str]] = {
     "add": ("达标 (计划外)", '可调入计划 (经"二上二下"程序核定后标注"计划脱贫")'),
 }
 """decision -> (result as staff read it, what to do in the national system)."""
+
+VILLAGE_DECISIONS: Mapping[str, tuple[str, str]] = {
+    "keep": ("达标", "保留摘帽计划"),
+    "remove": ("未达标", "调出摘帽计划, 按差距继续建设"),
+    "collect": ("无法判定", "补采信息后再定 (暂保留摘帽计划)"),
+    "invalid": ("记录无效", "核实更正记录后再定"),
+    "missing": ("无记录", "计划名单中的村在数据中没有记录: 核实村代码或补录"),
+    "unreadable": ("无法导入", "该行无法导入: 更正后重新核定"),
+    "add": ("达标 (计划外)", '可调入摘帽计划 (经"二上二下"程序核定)'),
+}
+"""The same decisions for a village. The plan names no system mark for a village at 一微调
+(摘帽标注 comes at 11-26 to 11-30), so the action names none."""
+
+VILLAGE_PLANNED = "计划退出"
+"""The village record's 贫困村退出状态 of a village in this year's exit plan (the record
+schema's ``exit_status`` enum); without a planned-exit list, these villages are the plan."""
+
+WORDING: Mapping[str, Mapping[str, str]] = {
+    "household": {
+        "unit": "户",
+        "plan": "计划脱贫",
+        "title": '脱贫计划"一微调"',
+        "outside": "计划外达标可调入",
+    },
+    "village": {
+        "unit": "个村",
+        "plan": "计划摘帽",
+        "title": '贫困村摘帽计划"一微调"',
+        "outside": "计划外达标可调入",
+    },
+}
+"""Words of the list that follow the subject: its unit, what the plan is called, the title."""
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("county", "县(市、区)代码"),
@@ -58,7 +104,35 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("ruleset", "核定标准"),
     ("location", "来源 (文件:行)"),
 )
-"""(field, Chinese header) of every column of the list, in order."""
+"""(field, Chinese header) of every column of a household list, in order."""
+
+VILLAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("county", "县(市、区)代码"),
+    ("township", "乡(镇)代码"),
+    ("record_id", "村代码"),
+    ("village_name", "村"),
+    ("planned", "原计划摘帽"),
+    ("result", "核定结果"),
+    ("action", "处理"),
+    ("failed", "未达标指标"),
+    ("reasons", "未达标原因"),
+    ("gaps", "差距 (还需达到)"),
+    ("collect", "需补采的信息"),
+    ("reference", "参考指标未达标 (须整改)"),
+    ("ruleset", "核定标准"),
+    ("location", "来源 (文件:行)"),
+)
+"""(field, Chinese header) of every column of a village list, in order."""
+
+
+def columns(subject: str) -> tuple[tuple[str, str], ...]:
+    """The list's columns for records of ``subject``."""
+    return VILLAGE_COLUMNS if subject == "village" else COLUMNS
+
+
+def decisions(subject: str) -> Mapping[str, tuple[str, str]]:
+    """decision -> (result, action) for records of ``subject``."""
+    return VILLAGE_DECISIONS if subject == "village" else DECISIONS
 
 
 @attrs.frozen
@@ -83,27 +157,28 @@ class AdjustmentLine:
     ruleset: str = ""
     location: str = ""
     village_name: str = ""
+    subject: str = "household"
 
     @property
     def result(self) -> str:
         """The result as staff read it."""
-        return DECISIONS[self.decision][0]
+        return decisions(self.subject)[self.decision][0]
 
     @property
     def action(self) -> str:
-        """What to do in the national system."""
-        return DECISIONS[self.decision][1]
+        """What to do (for a household, in the national system)."""
+        return decisions(self.subject)[self.decision][1]
 
     def row(self) -> tuple[Any, ...]:
-        """The line's cells, in :data:`COLUMNS` order."""
+        """The line's cells, in :func:`columns` order."""
         return tuple(
             ("是" if self.planned else "否") if name == "planned" else getattr(self, name)
-            for name, _ in COLUMNS
+            for name, _ in columns(self.subject)
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The line as plain data (keys are the column fields, plus ``decision``)."""
-        data = {name: getattr(self, name) for name, _ in COLUMNS}
+        data = {name: getattr(self, name) for name, _ in columns(self.subject)}
         data["decision"] = self.decision
         return data
 
@@ -126,6 +201,12 @@ class Adjustment:
     records: int
     rejected_rows: int
     inputs: tuple[str, ...] = ()
+    subject: str = "household"
+
+    @property
+    def words(self) -> Mapping[str, str]:
+        """The words that follow the subject (:data:`WORDING`)."""
+        return WORDING.get(self.subject, WORDING["household"])
 
     def counts(self) -> Counter[str]:
         """Lines per decision."""
@@ -141,17 +222,26 @@ class Adjustment:
 
     def summary(self) -> str:
         """One Chinese line with the totals."""
-        c = self.counts()
+        c, w = self.counts(), self.words
+        made = f"组成 {self.records} 户" if self.subject == "household" else f"{self.records} 个村"
         return (
-            f"计划脱贫 {self.planned} 户: 达标 {c['keep']}, 未达标 {c['remove']}, "
+            f"{w['plan']} {self.planned} {w['unit']}: 达标 {c['keep']}, 未达标 {c['remove']}, "
             f"无法判定 {c['collect']}, 记录无效 {c['invalid']}, 无记录 {c['missing']}; "
-            f"计划外达标可调入 {c['add']} 户; 读入 {self.rows_read} 行, 组成 {self.records} 户,"
+            f"{w['outside']} {c['add']} {w['unit']}; 读入 {self.rows_read} 行, {made},"
             f" 拒收 {self.rejected_rows} 行"
         )
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _candidate(subject: str, record: Mapping[str, Any]) -> bool:
+    """Whether a record outside the plan may be added to it when it meets the standard: a
+    household that has not exited; a 贫困村 that has not exited."""
+    if subject == "village":
+        return record.get("poor_village") is True and record.get("exit_status") != "已退出"
+    return record.get("exit_status") not in EXITED
 
 
 def _line(
@@ -161,11 +251,13 @@ def _line(
     result = rs.evaluate(item.record, as_of=day, source=item.source)
     v = verdict(rs, result)
     county, township, village = division_of(rs, record)
+    subject = rs.subject
+    own_name = _text(record.get("village_name")) if subject == "village" else None
     common: dict[str, Any] = {
         "county": county,
         "township": township,
         "village": village,
-        "village_name": names.get(village, ""),
+        "village_name": names.get(village, "") or own_name or "",
         "record_id": result.record_id,
         "planned": planned,
         "head_name": _text(record.get("head_name")),
@@ -173,10 +265,11 @@ def _line(
         "household_size": record.get("household_size"),
         "ruleset": f"{result.ruleset} ({result.fingerprint[:19]})",
         "location": item.source,
+        "subject": subject,
     }
     if not planned:
-        exited = record.get("exit_status") in EXITED
-        return AdjustmentLine("add", **common) if v.status == "pass" and not exited else None
+        wanted = v.status == "pass" and _candidate(subject, record)
+        return AdjustmentLine("add", **common) if wanted else None
     if v.status == "invalid":
         return AdjustmentLine("invalid", reasons="\n".join(result.reasons), **common)
     decision = {"pass": "keep", "fail": "remove", "unknown": "collect"}[v.status]
@@ -194,15 +287,25 @@ def _line(
 def adjust(
     rs: RuleSet,
     items: Iterable[InputRecord],
-    planned: Iterable[str],
+    planned: Iterable[str] | None,
     *,
     as_of: str | dt.date,
     names: Mapping[str, str] | None = None,
     inputs: Sequence[str] = (),
 ) -> Adjustment:
-    """The adjusted plan: each household of ``items`` judged by ``rs`` on ``as_of``, the ids
-    in ``planned`` the planned-exit list. ``names``: division code -> name."""
+    """The adjusted plan: each record of ``items`` judged by ``rs`` on ``as_of``, the ids in
+    ``planned`` the planned-exit list. ``names``: division code -> name.
+
+    ``planned`` None (villages only): the plan is the villages whose record says 计划退出
+    (:data:`VILLAGE_PLANNED`). Raises ValueError for a household rule set without a plan."""
     day = parse_day(as_of)
+    subject = rs.subject
+    items = list(items)
+    if planned is None:
+        if subject != "village":
+            msg = "a planned-exit list is needed for households"
+            raise ValueError(msg)
+        planned = _planned_villages(rs, items)
     wanted = {str(p).strip() for p in planned if str(p).strip()}
     names = names or {}
     id_field = rs.record_schema.id_field
@@ -223,6 +326,7 @@ def adjust(
                     planned=False,
                     reasons=item.error,
                     location=item.source,
+                    subject=subject,
                 )
             )
             continue
@@ -238,7 +342,15 @@ def adjust(
             lines.append(line)
     for rid in sorted(wanted - seen):
         lines.append(
-            AdjustmentLine("missing", UNKNOWN, UNKNOWN, UNKNOWN, record_id=rid, planned=True)
+            AdjustmentLine(
+                "missing",
+                UNKNOWN,
+                UNKNOWN,
+                UNKNOWN,
+                record_id=rid,
+                planned=True,
+                subject=subject,
+            )
         )
     return Adjustment(
         lines=tuple(sorted(lines, key=AdjustmentLine.sort_key)),
@@ -250,4 +362,17 @@ def adjust(
         records=records,
         rejected_rows=rejected,
         inputs=tuple(inputs),
+        subject=subject,
     )
+
+
+def _planned_villages(rs: RuleSet, items: Sequence[InputRecord]) -> list[str]:
+    id_field = rs.record_schema.id_field
+    return [
+        str(item.record.get(id_field))
+        for item in items
+        if item.error is None
+        and isinstance(item.record, Mapping)
+        and item.record.get("exit_status") == VILLAGE_PLANNED
+        and item.record.get(id_field) is not None
+    ]

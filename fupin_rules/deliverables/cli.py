@@ -9,6 +9,7 @@ wrongful exits or missed households), 2 a usage error.
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -26,21 +27,29 @@ from .adjustment import adjust
 from .planlist import read_plan_ids
 from .summary_cli import register_summary
 from .suspects import WRONGFUL, missed_households, suspects, wrongful_exits
-from .writing import write_adjustment_jsonl, write_adjustment_xlsx
+from .writing import write_adjustment_jsonl, write_adjustment_markdown, write_adjustment_xlsx
 
 __all__ = ["register"]
 
 _ADJUST_EPILOG = """\
 示例:
   fupin-rules adjust households.jsonl --plan 计划脱贫名单.xlsx --as-of 2018-10-31 -o 一微调.xlsx
-  fupin-rules adjust 导出.xlsx --plan 计划.csv --as-of 2018-10-31 -o 一微调.jsonl
+  fupin-rules adjust 导出.xlsx --plan 计划.csv --as-of 2018-10-31 -o 一微调.md
+  fupin-rules adjust villages.jsonl --as-of 2018-10-31 -o 摘帽村一微调.xlsx
 
-按核定日期施行的脱贫标准 (默认 gx.household.exit) 逐户核定计划脱贫户: 达标的保留"计划脱贫"标注;
-未达标的列出未达标指标、原因和差距 (还需达到的数值); 无法判定的列出需补采的信息; 名单中没有记录的户
-单列 (无记录)。计划外、未脱贫而已达标的户列为"可调入"。按村分组;
--o 的扩展名定格式 (.xlsx 或 .jsonl)。
-退出码: 0 计划内全部达标; 1 有未达标、无法判定、无效或无记录的计划户; 2 用法错误。
+按核定日期施行的脱贫标准逐户 (逐村) 核定计划脱贫户 (计划摘帽村): 达标的保留"计划脱贫"标注;
+未达标的列出未达标指标、原因和差距 (还需达到的数值); 无法判定的列出需补采的信息; 名单中没有记录的
+单列 (无记录)。计划外、未脱贫 (未退出) 而已达标的列为"可调入"。按村分组。
+标准: -s 给出; 不给时按记录定: 村记录 (有 village_id、没有 household_id 的 JSON Lines) 用
+gx.village.exit ("十一有一低于"), 其他用 gx.household.exit ("八有一超"); 表格输入的村记录须用 -s。
+村: 不给 --plan 时, 计划摘帽村为记录中退出状态为"计划退出"的村。户: 须给 --plan。
+-o 的扩展名定格式 (.xlsx、.md 或 .jsonl)。
+退出码: 0 计划内全部达标; 1 有未达标、无法判定、无效或无记录的计划户 (村); 2 用法错误。
 """
+
+_VILLAGE_STANDARD = "gx.village.exit"
+_HOUSEHOLD_STANDARD = "gx.household.exit"
+_ADJUST_KINDS = (".xlsx", ".md", ".jsonl", ".json")
 
 _SUSPECTS_EPILOG = """\
 示例:
@@ -64,22 +73,47 @@ def _items(
     return list(read_inputs(list(paths), tables=reader))
 
 
+def _subject_standard(paths: Sequence[str]) -> str:
+    """The exit standard for the records in ``paths``: the village one when the first record
+    of the first JSON Lines input is a village's (``village_id``, no ``household_id``)."""
+    for name in paths:
+        if not name.lower().endswith((".jsonl", ".json")) or not Path(name).is_file():
+            return _HOUSEHOLD_STANDARD
+        with open(name, encoding="utf-8-sig") as fh:
+            for line in fh:
+                try:
+                    value = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(value, dict):
+                    village = "village_id" in value and "household_id" not in value
+                    return _VILLAGE_STANDARD if village else _HOUSEHOLD_STANDARD
+    return _HOUSEHOLD_STANDARD
+
+
 def _cmd_adjust(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    to_file = args.output and args.output != "-"
+    fmt = Path(args.output).suffix.lower() if to_file else f".{args.format}"
+    if fmt not in _ADJUST_KINDS:
+        msg = f"一微调名单可写为 .xlsx、.md 或 .jsonl, 不能写为 {fmt or '(无扩展名)'}"
+        raise UsageError(msg)
     lib = library_of(args)
-    rs = lib.get(args.standard, as_of=args.as_of)
-    planned = read_plan_ids(args.plan)
+    rs = lib.get(args.standard or _subject_standard(args.inputs), as_of=args.as_of)
+    if args.plan is None and rs.subject != "village":
+        msg = "户的一微调须用 --plan 给出计划脱贫名单 (村的一微调不给时按记录中的“计划退出”)"
+        raise UsageError(msg)
+    planned = None if args.plan is None else read_plan_ids(args.plan, rs.subject)
     items = _items(args, lib, rs, args.inputs)
     names = division_names(lib.codelists, args.divisions or [])
     result = adjust(rs, items, planned, as_of=args.as_of, names=names, inputs=args.inputs)
-    fmt = Path(args.output).suffix.lower() if args.output and args.output != "-" else ".jsonl"
     if fmt == ".xlsx":
         write_adjustment_xlsx(result, args.output, names)
-    elif fmt in {".jsonl", ".json"}:
-        with output_stream(args.output, out) as fh:
-            write_adjustment_jsonl(result, fh)
     else:
-        msg = f"一微调名单可写为 .xlsx 或 .jsonl, 不能写为 {fmt or '(无扩展名)'}"
-        raise UsageError(msg)
+        with output_stream(args.output, out) as fh:
+            if fmt == ".md":
+                write_adjustment_markdown(result, fh, names)
+            else:
+                write_adjustment_jsonl(result, fh)
     err.write(result.summary() + "\n")
     counts = result.counts()
     return 0 if counts["keep"] == result.planned else 1
@@ -139,24 +173,30 @@ def register(sub: object, command: Callable[..., argparse.ArgumentParser]) -> No
     p = command(
         "adjust", _cmd_adjust, '脱贫计划"一微调": 逐户核定计划脱贫户 (附件1-1)', _ADJUST_EPILOG
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="户记录: .jsonl .parquet .xlsx .csv")
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="户或村记录: .jsonl .parquet .xlsx .csv"
+    )
     p.add_argument(
         "--plan",
-        required=True,
         metavar="FILE",
-        help="计划脱贫名单 (户编号列; .xlsx .csv .jsonl .txt)",
+        help="计划脱贫 (摘帽) 名单: 户编号 (村代码) 列; .xlsx .csv .jsonl .txt。户须给出",
     )
     p.add_argument("--as-of", required=True, metavar="DATE", help="核定日期 YYYY-MM-DD")
     p.add_argument(
         "-s",
         "--standard",
-        default="gx.household.exit",
         metavar="ID",
-        help="脱贫标准 (默认 gx.household.exit)",
+        help="脱贫标准 (默认按记录: gx.household.exit 或 gx.village.exit)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("jsonl", "md"),
+        default="jsonl",
+        help="写到标准输出时的格式 (默认 jsonl; 给出 -o 文件时按扩展名)",
     )
     table_options(p)
     _divisions(p)
-    add_output(p, "输出文件: .xlsx 或 .jsonl (默认: JSON Lines 到标准输出); 原子写入")
+    add_output(p, "输出文件: .xlsx .md 或 .jsonl (默认: JSON Lines 到标准输出); 原子写入")
     add_rules(p)
 
     p = command("suspects", _cmd_suspects, "疑似错退和疑似漏评的问题清单", _SUSPECTS_EPILOG)

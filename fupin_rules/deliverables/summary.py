@@ -4,7 +4,9 @@
 events): the households and people that exited in the year, by exit measure (脱贫措施), by
 village, township and county, and by month of their exit date; the villages that exited and
 how; new identifications, returns and member increases and decreases by reason; and the
-suspected wrongful exits found. Every household of the year is in exactly one village and one
+suspected wrongful exits found and, where the returned problem lists are given, how many were
+rectified (:class:`Rectified`); the villages that entered or left the plan by the year's events
+(新纳入, 一微调 调入/调出, 摘帽退出). Every household of the year is in exactly one village and one
 month (``日期不详`` where it has no exit date), so each breakdown adds up to the total. The
 summary names its inputs with their digests and the rules with their fingerprints, and the
 deadline the calendar sets for handing it in (12-12 18:00).
@@ -20,10 +22,63 @@ import attrs
 
 from ..codelists import CodeList
 from ..io.jsonl import InputRecord
-from ..reports import division_parts
+from ..reports import Rectification, division_parts
 from .verdicts import EXITED
 
-__all__ = ["NO_DATE", "NO_MEASURE", "Summary", "summarise"]
+__all__ = ["NO_DATE", "NO_MEASURE", "VILLAGE_CHANGES", "Rectified", "Summary", "summarise"]
+
+VILLAGE_CHANGES: Mapping[str, str] = {
+    "village_inclusion": "新纳入贫困村",
+    "plan_in": '调入摘帽计划 ("一微调")',
+    "plan_out": '调出摘帽计划 ("一微调")',
+    "village_exit": "摘帽退出",
+}
+"""How a village entered or left the plan, by event (``plan_in``/``plan_out``: a
+``plan_adjustment`` of a village setting the ``planned_exit`` mark true or false)."""
+
+
+@attrs.frozen
+class Rectified:
+    """What became of the suspected wrongful exits of the returned problem lists."""
+
+    returned: int
+    """疑似错退 lines in the returned lists."""
+    fixed: int
+    """Returned lines the new run no longer finds."""
+    still_open: int
+    claimed_open: int
+    """Open lines whose village wrote something in the 整改 columns."""
+    new: int
+    """Lines of the new run, in villages that returned a list, not in the returned lists."""
+    households_fixed: int
+    """Households of the returned lists none of whose 疑似错退 lines is left."""
+    outside: int
+    """Lines of the new run in villages that returned no list."""
+
+    @classmethod
+    def of(cls, rect: Rectification, label_prefix: str) -> Rectified:
+        """Count the entries of ``rect`` whose problem label starts with ``label_prefix``
+        (``疑似错退``: the suspects list's lines of that kind)."""
+
+        def wanted(e: Any) -> bool:
+            label = e.line.label if e.line is not None else e.returned.label
+            return str(label).startswith(label_prefix)
+
+        entries = [e for e in rect.entries if wanted(e)]
+        left = {e.line.record_id for e in entries if e.line is not None}
+        back = {e.returned.record_id for e in entries if e.returned is not None}
+        return cls(
+            returned=sum(1 for e in entries if e.returned is not None),
+            fixed=sum(1 for e in entries if e.status == "fixed"),
+            still_open=sum(1 for e in entries if e.status == "open"),
+            claimed_open=sum(
+                1 for e in entries if e.status == "open" and e.returned and e.returned.claimed
+            ),
+            new=sum(1 for e in entries if e.status == "new"),
+            households_fixed=len(back - left),
+            outside=rect.outside,
+        )
+
 
 NO_MEASURE = "(未填脱贫措施)"
 NO_DATE = "日期不详"
@@ -69,6 +124,12 @@ class Summary:
     """(file, sha256 digest)."""
     rules: tuple[tuple[str, str], ...] = ()
     deadline: str = ""
+    village_changes: tuple[tuple[str, str, str, str], ...] = ()
+    """(change label, village code, name, date) of the year's events, by change then date."""
+    rectified: Rectified | None = None
+    """Rectification of the suspected wrongful exits (None: no returned lists given)."""
+    title: str = ""
+    """Whose summary it is (a township or county, by name and code); empty for the whole."""
 
     def townships(self) -> list[tuple[str, int, int]]:
         """(township, households, people), from the villages."""
@@ -107,8 +168,11 @@ def summarise(
     inputs: Sequence[tuple[str, str]] = (),
     rules: Sequence[tuple[str, str]] = (),
     deadline: str = "",
+    rectified: Rectified | None = None,
+    title: str = "",
 ) -> Summary:
     """Count the year. ``wrongful``: ids of households with a suspected wrongful exit."""
+    villages, events = list(villages), list(events)
     measures = codelists.get("exit_measure")
     total_h = total_p = records = rejected = 0
     by_measure: dict[str, list[int]] = {}
@@ -122,6 +186,8 @@ def summarise(
             continue
         records += 1
         r = item.record
+        if not isinstance(r, Mapping):
+            continue  # not an object: no household to count (evaluate says it is invalid)
         if r.get("exit_status") not in EXITED or r.get("exit_year") != year:
             continue
         exited_ids.add(str(r.get("household_id")))
@@ -141,11 +207,15 @@ def summarise(
         m = by_month.setdefault(month, [0, 0])
         m[0] += 1
         m[1] += people
+    vnames: dict[str, str] = {}
+    for item in villages:
+        if item.error is None and isinstance(item.record, Mapping):
+            vnames[str(item.record.get("village_id"))] = str(item.record.get("village_name") or "")
     vmeasures = codelists.get("village_exit_measure")
     vexited: list[tuple[str, str, str]] = []
     vcount: Counter[str] = Counter()
     for item in villages:
-        if item.error is not None:
+        if item.error is not None or not isinstance(item.record, Mapping):
             continue
         r = item.record
         if r.get("exit_status") != _VILLAGE_EXITED or r.get("exit_year") != year:
@@ -191,4 +261,35 @@ def summarise(
         inputs=tuple(inputs),
         rules=tuple(rules),
         deadline=deadline,
+        village_changes=tuple(sorted(_village_changes(events, year, vnames), key=_change_key)),
+        rectified=rectified,
+        title=title,
     )
+
+
+def _village_changes(
+    events: Iterable[InputRecord], year: int, names: Mapping[str, str]
+) -> list[tuple[str, str, str, str]]:
+    out = []
+    for item in events:
+        e: Mapping[str, Any] = (
+            item.record if item.error is None and isinstance(item.record, Mapping) else {}
+        )
+        found = e.get("subject")
+        subject: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        date = str(e.get("date") or "")
+        if subject.get("kind") != "village" or not date.startswith(f"{year:04d}-"):
+            continue
+        kind = str(e.get("type"))
+        if kind == "plan_adjustment":
+            mark = ((e.get("changes") or {}).get("marks") or {}).get("planned_exit")
+            kind = "plan_in" if mark is True else "plan_out" if mark is False else ""
+        if kind in VILLAGE_CHANGES:
+            vid = str(subject.get("id"))
+            out.append((VILLAGE_CHANGES[kind], vid, names.get(vid, ""), date[:10]))
+    return out
+
+
+def _change_key(row: tuple[str, str, str, str]) -> tuple[int, str, str]:
+    order = list(VILLAGE_CHANGES.values())
+    return (order.index(row[0]), row[3], row[1])

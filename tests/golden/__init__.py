@@ -33,6 +33,9 @@ HOUSEHOLDS, VILLAGES = "households.jsonl", "villages.jsonl"
 EXPORT = "../fixtures/io/national_export.xlsx"
 PARAM = ("--param", "income_line=3535")
 EVENTS = "../fixtures/events/golden-events.jsonl"
+PLAN = ("--plan", "plan.jsonl")
+ADJUST = ("adjust", "--as-of", "2018-10-31")
+YEAR_DAY = ("--year-day", "11-25")
 
 CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("household-exit-2016.jsonl", ("evaluate", *HOUSEHOLD_EXIT, *V2016, *OLD, HOUSEHOLDS)),
@@ -63,9 +66,37 @@ CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("events-2018.jsonl", ("events", "check", EVENTS)),
     ("events-2018-brief.jsonl", ("events", "check", "--brief", EVENTS)),
     ("events-2018-problems.md", ("events", "check", "--problems", "-", EVENTS)),
+    ("adjust-households.jsonl", (*ADJUST, *PLAN, HOUSEHOLDS)),
+    ("adjust-households.md", (*ADJUST, *PLAN, "--format", "md", HOUSEHOLDS)),
+    ("adjust-villages.md", (*ADJUST, "--format", "md", VILLAGES)),
+    ("adjust-villages.jsonl", (*ADJUST, "-s", "gx.village.exit", VILLAGES)),
+    ("suspects.md", ("suspects", *YEAR_DAY, HOUSEHOLDS)),
+    (
+        "summary-2018.md",
+        (
+            "summary",
+            HOUSEHOLDS,
+            "--year",
+            "2018",
+            *YEAR_DAY,
+            "--villages",
+            VILLAGES,
+            "--events",
+            EVENTS,
+        ),
+    ),
 )
 """Expected file name (under ``expected/``) and the command that writes it (input paths
 relative to this folder)."""
+
+EXIT_CODES = {
+    "adjust-households.jsonl": 1,
+    "adjust-households.md": 1,
+    "adjust-villages.md": 1,
+    "adjust-villages.jsonl": 1,
+    "suspects.md": 1,
+}
+"""The cases whose command reports something to act on (exit code 1); the others exit 0."""
 
 
 def run(argv: tuple[str, ...]) -> tuple[int, str, str]:
