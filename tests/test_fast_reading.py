@@ -84,6 +84,8 @@ def test_msgspec_refuses_what_the_reference_refuses(text: str) -> None:
         '{"a":1,"a":2}',
         '{"a":{"b":1,"b":1}}',
         '{"a":1,"b":{"a":":"},"a":":"}',
+        '{"a" : 1, "a" : 2}',
+        '{"a":"x:","a":"\\u0022:"}',
         '[{"x":1},{"x":2,"x":3}]',
         '{"a":NaN}',
         '{"a":' + "9" * 5000 + "}",

@@ -155,17 +155,17 @@ def _fast(text: str) -> Any:
     msgspec refuses, and a line with a repeated key (msgspec keeps the last one, the project
     refuses the line).
 
-    A repeated key shows in the count of ``":``. In a text without a backslash no string
-    holds a quote, and where no quote is followed by white space every key's closing quote is
-    followed by its colon: the count is the number of keys plus the strings that begin with a
-    colon. Written again, the value has as many unless a key was lost with its duplicate
-    (which can only take such strings with it, never add any). Other texts go to the
-    reference parser."""
-    if "\\" in text or '" ' in text or '"\t' in text or '"\n' in text or '"\r' in text:
+    A repeated key shows in the count of colons. In a text without a backslash no string
+    holds a quote or an escape, so the text's colons are one for each key and those inside
+    strings; written again (msgspec, compact), the value has one for each key it kept and
+    those inside the strings it kept, unchanged. A key lost with its duplicate takes its
+    colon with it and can only take strings, never add any: the counts are equal only if no
+    key repeats. Texts with a backslash go to the reference parser."""
+    if "\\" in text:
         return _NOT_FAST
     try:
         value = _FAST.decode(text)
-        if text.count('":') != _ENCODE(value).count(b'":'):
+        if text.count(":") != _ENCODE(value).count(b":"):
             return _NOT_FAST
     except Exception:  # noqa: BLE001 - the reference parser gives the reason
         return _NOT_FAST
