@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "new: evaluate --brief": ["--brief"],
         }
         if args.old:
-            variants["old: evaluate (long form)"] = (evaluate, args.old)
+            variants["old: evaluate (default form)"] = (evaluate, args.old)
             variants["old: evaluate --brief"] = (evaluate, args.old)
             extra["old: evaluate --brief"] = ["--brief"]
         times: dict[str, list[float]] = {name: [] for name in variants}
@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.old:
             new = statistics.median(times["new: evaluate (lean, format 2)"])
-            old = statistics.median(times["old: evaluate (long form)"])
+            old = statistics.median(times["old: evaluate (default form)"])
             new_b = statistics.median(times["new: evaluate --brief"])
             old_b = statistics.median(times["old: evaluate --brief"])
             print(f"full results: old / new CPU = {old / new:.2f}x; brief: {old_b / new_b:.2f}x")

@@ -31,7 +31,7 @@ Needs numpy and pyarrow (``pip install 'fupin-rules[columnar,parquet]'``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -51,7 +51,7 @@ from .model import Finding, Result, RuleSet
 from .record_checks import compile_plain_value, normalise
 from .record_keywords import MAX_DIGITS, MAX_MAGNITUDE
 
-__all__ = ["evaluate_arrow", "vouched_rows"]
+__all__ = ["evaluate_arrow", "iter_arrow", "vouched_rows"]
 
 Bool = npt.NDArray[np.bool_]
 
@@ -75,6 +75,21 @@ def evaluate_arrow(
 
     ``batch``: a ``pyarrow.RecordBatch`` or ``Table``, or any table that speaks the Arrow
     stream interface (a polars ``DataFrame`` ...), read through ``pyarrow.table``."""
+    return list(iter_arrow(rs, batch, label=label, start=start, as_of=as_of, threads=threads))
+
+
+def iter_arrow(
+    rs: RuleSet,
+    batch: Any,
+    *,
+    label: str,
+    start: int = 0,
+    as_of: str | dt.date | None = None,
+    threads: int | None = 1,
+) -> Iterator[Result]:
+    """:func:`evaluate_arrow`'s results one at a time (the columns are evaluated at the
+    first): a caller that writes each result holds neither the batch's records nor its
+    results, which the garbage collector would walk again and again."""
     if not isinstance(batch, pa.RecordBatch | pa.Table):
         batch = pa.table(batch)
     if isinstance(batch, pa.Table):
@@ -102,16 +117,15 @@ def evaluate_arrow(
     schema = rs.record_schema
     # Every row's record as the row reader reads it: the rows not decided here are evaluated
     # from it, and every result carries its digest.
-    records = [record for _, record in rows_of(batch, label, start)]
+    records = (record for _, record in rows_of(batch, label, start))
     criteria = tuple(c.id for c in rs.criteria)
-    results: list[Result] = []
     for i, (record, decided) in enumerate(zip(records, decide.tolist(), strict=True)):
         source = f"{label}:{start + i + 1}"
         if not decided:
-            results.append(rs.evaluate(record, as_of=day, source=source))
+            yield rs.evaluate(record, as_of=day, source=source)
             continue
         outcomes = tuple([CRITERION_OUTCOMES[c] for c in codes[i].tolist()])
-        results.append(
+        yield (
             result_of_outcomes(
                 rs,
                 day,
@@ -123,7 +137,6 @@ def evaluate_arrow(
                 checked=normalise(record),
             )
         )
-    return results
 
 
 def _empty(table: Any) -> Any:

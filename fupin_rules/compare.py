@@ -430,14 +430,14 @@ def impact_pairs(
     for path in list(inputs) or ["-"]:
         if input_kind(path) == "parquet" and columns_installed():
             # numpy and pyarrow are optional: the column path is imported only when it runs.
-            from .arrow import evaluate_arrow
+            from .arrow import iter_arrow
 
             for unit in units([path]):  # the batches `evaluate` reads
                 assert isinstance(unit, Rows)
                 start, label = unit.start, unit.label
                 yield from zip(
-                    evaluate_arrow(a, unit.batch, label=label, start=start, as_of=as_of),
-                    evaluate_arrow(b, unit.batch, label=label, start=start, as_of=as_of),
+                    iter_arrow(a, unit.batch, label=label, start=start, as_of=as_of),
+                    iter_arrow(b, unit.batch, label=label, start=start, as_of=as_of),
                     strict=True,
                 )
             continue

@@ -325,9 +325,7 @@ def _fast_lean(
     out: list[dict[str, Any]] = []
     missing: dict[str, str] | None = None
     get = env.get
-    for (c, _, unconfirmed, texts), names, code in zip(
-        fast.criteria, fast.lean, codes, strict=True
-    ):
+    for (c, _, _, texts), names, code in zip(fast.criteria, fast.lean, codes, strict=True):
         if code >= UNKNOWN:
             if missing is None:
                 missing = _missing(rs, ctx, env, failed)
@@ -339,8 +337,8 @@ def _fast_lean(
             "values": {n: v for n in names if (v := get(n)) is not None},
         }
         if code == _FAIL:
-            message = texts[code].render({n: get(n) for n in c.used}, labels)
-            data["message"] = message + UNCONFIRMED if unconfirmed else message
+            # Without the unconfirmed note: the legend's (Legend.lean)
+            data["message"] = texts[code].render({n: get(n) for n in c.used}, labels)
             found = hints(rs, c, env)
             if found:
                 data["hints"] = list(found)

@@ -10,7 +10,9 @@ and item findings. Its label, group, severity, sources, whether it is unconfirme
 parameter values it applied, and the message of a passed or not applicable criterion (the
 rule set's text for that outcome, filled in with the values) are the rule set's: a
 :class:`Legend` holds them for one rule set and day, and resolves a lean finding into exactly
-the :class:`~fupin_rules.results.Finding` the evaluation built.
+the :class:`~fupin_rules.results.Finding` the evaluation built. The note that ends every
+passed or failed message of an unconfirmed criterion (``(注意: …未经来源确认)``) is the rule
+set's too: a written message leaves it off, and reading adds it back.
 
 A finding that the legend could not resolve to itself (a hand-made one, another criterion's) is
 written whole, with every key of the long form; reading takes a finding with ``label`` as
@@ -128,7 +130,14 @@ class Legend:
         }
         outcome = finding.outcome
         if outcome in {"fail", "unknown"} or e.per_item:
-            data["message"] = finding.message
+            message = finding.message
+            if e.unconfirmed and outcome in _NOTED:
+                # The note every message of an unconfirmed criterion ends with is the rule
+                # set's: left off the line, added back when it is read.
+                if not message.endswith(e.note):
+                    return whole(finding)
+                message = message[: len(message) - len(e.note)]
+            data["message"] = message
         elif finding.message != e.message(outcome, values, self.labels):
             return whole(finding)
         if finding.hints:
@@ -181,6 +190,8 @@ class Legend:
         message = data.get("message")
         if message is None:
             message = e.message(outcome, values, self.labels)
+        elif e.unconfirmed and outcome in _NOTED:
+            message += e.note
         return Finding(
             criterion=criterion,
             label=e.label,
@@ -195,6 +206,10 @@ class Legend:
             parameters=e.parameters,
             hints=tuple(data.get("hints", ())),
         )
+
+
+_NOTED = frozenset({"pass", "fail"})
+"""The outcomes whose message an unconfirmed criterion's note ends (:attr:`LegendEntry.note`)."""
 
 
 def _entry(fields: dict[str, Any]) -> LegendEntry:

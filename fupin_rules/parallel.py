@@ -217,11 +217,11 @@ def unit_bytes(rs: RuleSet, unit: Unit, *, findings: FindingsForm = True) -> tup
 
 def _by_columns(rs: RuleSet, unit: Rows) -> tuple[bytes, Tally]:
     # numpy and pyarrow are optional: the column path is imported only when it runs.
-    from .arrow import evaluate_arrow
+    from .arrow import iter_arrow
 
     parts: list[bytes] = []
     counts: Counter[str] = Counter()
-    for result in evaluate_arrow(rs, unit.batch, label=unit.label, start=unit.start):
+    for result in iter_arrow(rs, unit.batch, label=unit.label, start=unit.start):
         counts[result.outcome] += 1
         parts.append(result_bytes(result, findings=False))
         parts.append(b"\n")

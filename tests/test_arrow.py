@@ -339,3 +339,37 @@ def test_polars_frames_and_text_views() -> None:
     got = arrow.evaluate_arrow(rs, frame, label="f")
     want = [rs.evaluate(record, source=source) for source, record in rows_of(batch, "f", 0)]
     assert [g.to_json(findings=False) for g in got] == [w.to_json(findings=False) for w in want]
+
+
+def test_integers_beyond_int64_never_crash_a_run(tmp_path: Path) -> None:
+    """Money and counts beyond int64 (a record may hold up to 1E+24) in Parquet columns of
+    the kinds an export could use (decimal, double, uint64): the results are the row path's,
+    by columns and through ``evaluate``."""
+    rs = _lib().get("gx.household.exit", as_of="2018-11-20")
+    rng = random.Random(5)
+    records = [household(rng, i, missing=0.0) for i in range(40)]
+    base = _table(rng, records, plain_types=True)
+    big = {3: 2**70 + 3, 9: 10**23, 17: 2**66, 30: -(2**64)}
+    for kind in (pa.decimal128(38, 6), pa.float64()):
+        table = base
+        for name in ("production_income", "per_capita_net_income", "natural_village_households"):
+            values = [big.get(k, r.get(name)) for k, r in enumerate(records)]
+            exact = kind != pa.float64()
+            arr = pa.array(
+                [v if v is None else Decimal(v) if exact else float(v) for v in values], kind
+            )
+            table = table.set_column(table.schema.get_field_index(name), name, arr)
+        _same(rs, table)
+    sizes = [
+        2**64 - 1 if k % 7 == 0 else r.get("natural_village_households")
+        for k, r in enumerate(records)
+    ]
+    j = table.schema.get_field_index("natural_village_households")
+    table = table.set_column(j, "natural_village_households", pa.array(sizes, type=pa.uint64()))
+    _same(rs, table)
+    path = tmp_path / "wide.parquet"
+    pq.write_table(table, path)
+    out = tmp_path / "out.jsonl"
+    args = ["evaluate", "-s", "gx.household.exit", "--as-of", "2018-11-20", "--brief"]
+    assert main([*args, str(path), "-o", str(out)], err=io.StringIO()) in (0, 1)
+    assert len(out.read_bytes().splitlines()) == 40

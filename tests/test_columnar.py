@@ -10,6 +10,7 @@ uncertain are those re-evaluated by rows, and evaluate_records must agree on all
 from __future__ import annotations
 
 import functools
+import json
 import random
 import sys
 from decimal import Decimal
@@ -263,3 +264,51 @@ def test_integer_columns_against_number_bounds(dtype: str, bound: float) -> None
         got = fn(values, x).tolist()
         want = [getattr(Decimal(int(v)), exact)(Decimal(bound)) for v in values]
         assert got == want, (dtype, bound, fn)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64 + 1, 2**70, 10**23, -(10**23) + 1]
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.integers(0, 2**32),
+)
+def test_integers_beyond_int64_are_decided_exactly(big: list[int], seed: int) -> None:
+    """A record may hold integers up to 1E+24, beyond int64: in a household field or a
+    member's, ``evaluate_records`` gives the rows' outcomes (no OverflowError), and
+    ``build_columns`` takes them."""
+    rs = _frozen_rules().get("gx.household.exit", as_of="2018-11-20")
+    rng = random.Random(seed)
+    records = [household(rng, i, missing=0.02) for i in range(30)]
+    for value in big:
+        r = records[rng.randrange(len(records))]
+        field = rng.choice(["production_income", "natural_village_households", "household_size"])
+        r[field] = value
+        r["members"][0]["migrant_work_months"] = value
+    outcomes, _, _ = columnar.evaluate_records(rs, records)
+    assert outcomes == [rs.evaluate(r).outcome for r in records]
+    checked = [out for out, reasons in map(rs.record_schema.check, records) if not reasons]
+    columnar.build_columns(rs, checked)
+
+
+def test_a_valid_household_beyond_int64_by_columns() -> None:
+    """The sample households, one with 2**70 households in its natural village and one whose
+    member worked 2**64 months (both valid records): the rows' outcomes."""
+    rs = _frozen_rules().get("gx.household.exit", as_of="2018-11-20")
+    text = (ROOT / "examples" / "data" / "households.jsonl").read_text("utf-8")
+    records = [json.loads(line, parse_float=Decimal) for line in text.splitlines()[:60]]
+    records[1]["natural_village_households"] = 2**70
+    records[4]["members"][0]["migrant_work_months"] = 2**64
+    assert not rs.record_schema.check(records[1])[1]
+    outcomes, col, _ = columnar.evaluate_records(rs, records)
+    assert outcomes == [rs.evaluate(r).outcome for r in records]
+    assert col is not None
+
+
+@functools.cache
+def _frozen_rules() -> fr.Library:
+    return fr.load_library(ROOT / "benchmarks" / "rules")

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import fupin_rules as fr
 from fupin_rules import _canonical
 from fupin_rules._canonical import dumps, exact_json
+from fupin_rules.context import UNCONFIRMED
 from fupin_rules.errors import Problem
 from fupin_rules.evaluation import evaluate_reference
 from fupin_rules.explain import explain_text
@@ -208,3 +209,36 @@ def test_the_decimal_hook_writes_the_reference_bytes(value: Any) -> None:
         reference = dumps(value)
     if raw is not None:
         assert raw.decode("utf-8") == reference
+
+
+def test_the_unconfirmed_note_is_left_off_and_added_back(bundled: fr.Library) -> None:
+    """The note every passed or failed message of an unconfirmed criterion ends with is not
+    written on a lean line; reading the line gives the message with it; a message that does
+    not end with it (edited) is written whole."""
+    note = UNCONFIRMED
+    seen = 0
+    for rs, records in _standards(bundled):
+        for record in records[:40]:
+            result = rs.evaluate(record)
+            lean = json.loads(result.to_json(findings="lean"))["findings"]
+            for written, finding in zip(lean, result.findings, strict=True):
+                assert note not in written.get("message", "")
+                if "message" in written and finding.message.endswith(note):
+                    assert written["message"] + note == finding.message
+                    seen += 1
+            back = fr.Result.from_json(result.to_bytes(findings="lean"), library=bundled)
+            assert back.findings == result.findings
+    assert seen > 0
+    rs = bundled.get("gx.village.exit", as_of="2018-11-20")
+    for record in VILLAGES:
+        result = rs.evaluate(record)
+        noted = [i for i, f in enumerate(result.findings) if f.message.endswith(note)]
+        if noted:
+            break
+    i = noted[0]
+    bare = attrs.evolve(result.findings[i], message=result.findings[i].message.removesuffix(note))
+    findings = (*result.findings[:i], bare, *result.findings[i + 1 :])
+    edited = attrs.evolve(result, findings=findings, build=None, lean=None)
+    written = json.loads(edited.to_json(findings="lean"))["findings"][i]
+    assert written["label"] == bare.label
+    assert fr.Result.from_json(edited.to_json(findings="lean"), library=bundled).findings[i] == bare

@@ -114,6 +114,10 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
     """Parse one JSON text; return (value, None) or (None, reason)."""
     if len(text) > MAX_LINE:
         return None, f"行过长 ({len(text)} 字符)"
+    if _FAST is not None:
+        value = _fast(text)
+        if value is not _NOT_FAST:
+            return value, None
     try:
         value = _DECODER.decode(text)
     except _Refused as exc:
@@ -143,6 +147,43 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
         if depth > NESTING:
             return None, f"嵌套层数过多 ({depth} 层, 至多 {NESTING} 层)"
     return value, None
+
+
+def _fast(text: str) -> Any:
+    """``text`` parsed by msgspec (exact decimals through its float hook), or
+    :data:`_NOT_FAST` where only the reference parser may say what the line is: anything
+    msgspec refuses, and a line with a repeated key (msgspec keeps the last one, the project
+    refuses the line).
+
+    A repeated key shows in the count of colons. In a text without a backslash no string
+    holds a quote or an escape, so the text's colons are one for each key and those inside
+    strings; written again (msgspec, compact), the value has one for each key it kept and
+    those inside the strings it kept, unchanged. A key lost with its duplicate takes its
+    colon with it and can only take strings, never add any: the counts are equal only if no
+    key repeats. Texts with a backslash go to the reference parser."""
+    if "\\" in text:
+        return _NOT_FAST
+    try:
+        value = _FAST.decode(text)
+        if text.count(":") != _ENCODE(value).count(b":"):
+            return _NOT_FAST
+    except Exception:  # noqa: BLE001 - the reference parser gives the reason
+        return _NOT_FAST
+    if text.count("[") + text.count("{") > NESTING and nesting(value) > NESTING:
+        return _NOT_FAST
+    return value
+
+
+_NOT_FAST = object()
+_FAST: Any
+_ENCODE: Any
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - exercised where msgspec is not installed
+    _FAST = _ENCODE = None
+else:
+    _FAST = msgspec.json.Decoder(float_hook=Decimal)
+    _ENCODE = msgspec.json.Encoder().encode
 
 
 def nesting(value: Any) -> int:

@@ -168,17 +168,22 @@ def column_kind(type_: Type) -> str | None:
     )
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def column_of(kind: str, raw: Sequence[Any]) -> Column:
     """The column of ``kind`` holding the values ``raw`` (None: absent)."""
     n = len(raw)
     present = np.fromiter((v is not None for v in raw), dtype=np.bool_, count=n)
     all_present = bool(present.all())
     if kind == "num":
-        if all(isinstance(v, int) or v is None for v in raw):
+        if all(v is None or (isinstance(v, int) and _INT64_MIN <= v <= _INT64_MAX) for v in raw):
             values: np.ndarray[Any, Any] = np.fromiter(
                 (0 if v is None else v for v in raw), dtype=np.int64, count=n
             )
         else:
+            # Decimals, and integers beyond int64 (a record may hold up to 1E+24): float64,
+            # which the column backend treats as inexact (near a bound: rows decide).
             values = np.fromiter((0.0 if v is None else float(v) for v in raw), np.float64, n)
         return Column("num", values, None if all_present else present)
     if kind == "bool":
