@@ -418,7 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
         " .xlsx 写 Excel 工作簿 (每户一行, 各指标 ✓✗?-, 未达标原因, 按村统计及图表)",
     )
     add_divisions(p)
-    p.add_argument(  # --jobs (issue 6; fupin_rules/parallel.py)
+    p.add_argument(  # --jobs (fupin_rules/parallel.py)
         "--jobs",
         "-j",
         type=int,
