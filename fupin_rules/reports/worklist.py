@@ -107,8 +107,8 @@ class Worklist:
 
     def summary(self) -> str:
         return (
-            f"采集清单: 看了 {self.read} 条, 其中 {self.decided} 户无需补采,"
-            f" {self.households()} 户/行列入清单, 共 {len(self.items)} 项"
+            f"采集清单: 核对 {self.read} 条记录或行, {self.households()} 条须补采"
+            f" (共 {len(self.items)} 项), {self.decided} 条无需补采"
         )
 
 
