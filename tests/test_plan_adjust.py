@@ -236,3 +236,15 @@ def test_summary_by_township_adds_up_and_names_rectification(
     assert docs[0].startswith("# 城厢镇 (451099101) 2018年度")
     assert main([*argv[:-2], "-o", "-"]) == 2  # --by needs a file name
     capsys.readouterr()
+
+
+def test_the_unknown_division_comes_last() -> None:
+    """Households whose division is not known are listed after every village, in the table
+    and in the sections (the code sorts "(未知)" before digits; staff expect it at the end)."""
+    text = (Path(__file__).parent / "golden" / "expected" / "adjust-households.md").read_text(
+        encoding="utf-8"
+    )
+    table = [line for line in text.splitlines() if line.startswith("| 4") or "(未知)" in line]
+    assert "(未知)" in table[-1]
+    sections = [line for line in text.splitlines() if line.startswith("## ")]
+    assert sections[-1] == "## 区划不详"

@@ -39,6 +39,7 @@ __all__ = [
     "adjust",
     "columns",
     "decisions",
+    "division_order",
 ]
 
 DECISIONS: Mapping[str, tuple[str, str]] = {
@@ -135,6 +136,11 @@ def decisions(subject: str) -> Mapping[str, tuple[str, str]]:
     return VILLAGE_DECISIONS if subject == "village" else DECISIONS
 
 
+def division_order(code: str) -> tuple[bool, str]:
+    """A division code as lists are sorted: by code, the unknown division last."""
+    return (code == UNKNOWN, code)
+
+
 @attrs.frozen
 class AdjustmentLine:
     """One household of the adjusted plan."""
@@ -184,7 +190,8 @@ class AdjustmentLine:
 
     def sort_key(self) -> tuple[Any, ...]:
         """Village, then planned before candidates, then household."""
-        return (self.county, self.township, self.village, not self.planned, self.record_id or "")
+        places = tuple(division_order(x) for x in (self.county, self.township, self.village))
+        return (*places, not self.planned, self.record_id or "")
 
 
 @attrs.frozen
@@ -218,7 +225,7 @@ class Adjustment:
         for ln in self.lines:
             key = (ln.county, ln.township, ln.village, ln.village_name)
             per.setdefault(key, Counter())[ln.decision] += 1
-        return [(*k, per[k]) for k in sorted(per)]
+        return [(*k, per[k]) for k in sorted(per, key=lambda k: tuple(map(division_order, k)))]
 
     def summary(self) -> str:
         """One Chinese line with the totals."""

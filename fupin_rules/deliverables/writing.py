@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from .._canonical import dumps
 from ..reports import UNKNOWN
-from .adjustment import Adjustment, AdjustmentLine, columns, decisions
+from .adjustment import Adjustment, AdjustmentLine, columns, decisions, division_order
 from .sheets import Sheet, place, write_sheets
 
 __all__ = ["write_adjustment_jsonl", "write_adjustment_markdown", "write_adjustment_xlsx"]
@@ -79,7 +79,7 @@ def write_adjustment_xlsx(
             heading=f"{words['title']}名单 (附件1-1)",
         ),
     ]
-    for township in sorted({ln.township for ln in adj.lines}):
+    for township in sorted({ln.township for ln in adj.lines}, key=division_order):
         rows = tuple(ln.row() for ln in adj.lines if ln.township == township)
         name = names.get(township, "")
         sheets.append(
@@ -141,7 +141,7 @@ def write_adjustment_markdown(
             str(sum(counts[d] for d in _PLANNED)),
         )
         out.write(f"| {' | '.join(cells)} |\n")
-    for township in sorted({ln.township for ln in adj.lines}):
+    for township in sorted({ln.township for ln in adj.lines}, key=division_order):
         known = township != UNKNOWN
         heading = place(township, names.get(township, "")) if known else "区划不详"
         out.write(f"\n## {heading}\n")
