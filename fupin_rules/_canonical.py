@@ -269,8 +269,9 @@ _LONE = re.compile("[\ud800-\udfff]")
 
 def escape_lone_surrogates(text: str) -> str:
     """JSON text that UTF-8 can carry: each lone surrogate (which only a string read from
-    JSON such as ``"\\ud800"`` can hold) written back as its ``\\uXXXX`` escape, which means
-    the same character inside a JSON string (outside strings JSON text is ASCII)."""
+    JSON such as ``"\\ud800"`` can hold) written back as that escape of four hex digits,
+    which means the same character inside a JSON string (outside strings JSON text is
+    ASCII)."""
     if _LONE.search(text) is None:
         return text
     return _LONE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

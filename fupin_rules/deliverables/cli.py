@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ..cli_options import add_output, add_rules, library_of, output_stream
+from ..cli_options import add_divisions, add_output, add_rules, library_of, output_stream
 from ..dated import DatedEvaluator
 from ..errors import UsageError
 from ..io.commands import table_options, table_reader
@@ -158,15 +158,6 @@ def _cmd_suspects(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if pl.lines else 0
 
 
-def _divisions(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--divisions",
-        action="append",
-        metavar="FILE",
-        help="行政区划名称: 代码表 (.yaml) 或有“代码”“名称”两列的表; 可多次使用",
-    )
-
-
 def register(sub: object, command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add ``adjust``, ``suspects`` and ``summary`` through the CLI's ``command(...)``."""
     del sub
@@ -195,7 +186,7 @@ def register(sub: object, command: Callable[..., argparse.ArgumentParser]) -> No
         help="写到标准输出时的格式 (默认 jsonl; 给出 -o 文件时按扩展名)",
     )
     table_options(p)
-    _divisions(p)
+    add_divisions(p)
     add_output(p, "输出文件: .xlsx .md 或 .jsonl (默认: JSON Lines 到标准输出); 原子写入")
     add_rules(p)
 
@@ -230,7 +221,7 @@ def register(sub: object, command: Callable[..., argparse.ArgumentParser]) -> No
     )
     p.add_argument("--as-of", metavar="DATE", help="疑似漏评的识别日期 YYYY-MM-DD")
     table_options(p)
-    _divisions(p)
+    add_divisions(p)
     add_output(p, "输出文件: .xlsx .csv .jsonl .md (默认: Markdown 汇总到标准输出); 原子写入")
     add_rules(p)
     register_summary(command)

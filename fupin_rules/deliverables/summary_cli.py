@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..cli_options import add_output, add_rules, library_of, output_stream
+from ..cli_options import add_divisions, add_output, add_rules, library_of, output_stream
 from ..dated import DatedEvaluator
 from ..errors import UsageError
 from ..events.model import event_types, type_label
@@ -311,11 +311,6 @@ def register_summary(command: Callable[..., argparse.ArgumentParser]) -> None:
         choices=("township", "county"),
         help="另为每个乡(镇) (township) 或县 (county) 各写一份总结",
     )
-    p.add_argument(
-        "--divisions",
-        action="append",
-        metavar="FILE",
-        help="行政区划名称: 代码表 (.yaml) 或有“代码”“名称”两列的表; 可多次使用",
-    )
+    add_divisions(p)
     add_output(p, "输出文件: .md 或 .xlsx (默认: Markdown 到标准输出); 原子写入")
     add_rules(p)

@@ -87,6 +87,23 @@ def _base(rs: RuleSet, result: Result, record: Mapping[str, Any], kind: str) -> 
     }
 
 
+def _undecidable(base: Mapping[str, Any], label: str, result: Result) -> list[ProblemLine]:
+    """One line per reason an invalid result gives (placed before the criteria's lines)."""
+    return [
+        ProblemLine(
+            **base,
+            category="无法判定",
+            label=label,
+            message=reason,
+            criterion="",
+            sources="",
+            subject=reason.partition(": ")[0],
+            order=(-1, 0, 0),
+        )
+        for reason in result.reasons
+    ]
+
+
 def _exit_lines(
     rs: RuleSet, result: Result, record: Mapping[str, Any], *, presumed: bool
 ) -> list[ProblemLine]:
@@ -94,19 +111,7 @@ def _exit_lines(
     day = f"脱贫年度推定的日期 {result.as_of} " if presumed else f"脱贫认定日期 {result.as_of} "
     when = f"按{day}施行的 {result.ruleset} 判定"
     if result.outcome == "invalid":
-        return [
-            ProblemLine(
-                **base,
-                category="无法判定",
-                label="已脱贫户无法复核",
-                message=reason,
-                criterion="",
-                sources="",
-                subject=reason.partition(": ")[0],
-                order=(-1, 0, 0),
-            )
-            for reason in result.reasons
-        ]
+        return _undecidable(base, "已脱贫户无法复核", result)
     v = verdict(rs, result)
     order = {c.id: i for i, c in enumerate(rs.criteria)}
     lines = [
@@ -208,19 +213,7 @@ def missed_households(
         base = _base(rs, result, record, MISSED)
         if result.outcome == "invalid":
             invalid += 1
-            lines += [
-                ProblemLine(
-                    **base,
-                    category="无法判定",
-                    label="未建档立卡户无法判定",
-                    message=reason,
-                    criterion="",
-                    sources="",
-                    subject=reason.partition(": ")[0],
-                    order=(-1, 0, 0),
-                )
-                for reason in result.reasons
-            ]
+            lines += _undecidable(base, "未建档立卡户无法判定", result)
             continue
         if result.outcome != "pass":
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import cast
 
 import attrs
 
@@ -19,6 +19,7 @@ from .._yaml import read_yaml
 from ..errors import NotFoundError
 from ..events.procedures import TableSpec
 from ..io.headermaps import HeaderMap
+from ..io.tables import field_property, json_kind, property_codes
 from ..library import Library
 from ..records import RecordSchema
 
@@ -89,36 +90,10 @@ def _unit(schema: RecordSchema) -> str:
     return {"household": "户", "village": "村", "county": "县"}.get(schema.subject, "条")
 
 
-def _prop(schema: RecordSchema, path: str) -> Mapping[str, Any]:
-    top, _, sub = path.partition(".")
-    props: Mapping[str, Any] = schema.schema.get("properties", {})
-    prop: Mapping[str, Any] = props.get(top, {})
-    if sub:
-        prop = prop.get("items", {}).get("properties", {}).get(sub, {})
-    return prop
-
-
-def _kind(prop: Mapping[str, Any]) -> str:
-    t = prop.get("type")
-    kinds = [k for k in (t if isinstance(t, list | tuple) else [t]) if k != "null"]
-    kind = str(kinds[0]) if kinds else "string"
-    if kind == "string" and prop.get("format") == "date":
-        return "date"
-    return kind
-
-
 def _column(hm: HeaderMap, schema: RecordSchema, field: str) -> Column:
-    prop = _prop(schema, field)
-    kind = _kind(prop)
-    listname = prop.get("x-codelist")
-    if kind == "array":
-        items = prop.get("items", {})
-        listname = items.get("x-codelist") if isinstance(items, Mapping) else None
-    codes = None
-    if isinstance(listname, str) and listname in schema.codelists:
-        codes = schema.codelists[listname].codes
-    else:
-        listname = None
+    prop = field_property(schema, field)
+    kind = json_kind(prop)
+    listname, codes = property_codes(schema, prop, kind)
     enum = prop.get("enum") or ()
     return Column(
         header=hm.headers[field],

@@ -501,7 +501,7 @@ def _plain_data(result: Any, findings: FindingsForm) -> Any:
 
 def utf8_json(text: str) -> str:
     """JSON text that UTF-8 can carry: each lone surrogate (``"\\ud800"`` in a record's
-    JSON reads as one) written back as its ``\\uXXXX`` escape
+    JSON reads as one) written back as its escape of four hex digits
     (:func:`~fupin_rules._canonical.escape_lone_surrogates`).
 
     Outside strings JSON text is ASCII, so a surrogate can only stand inside a string, where

@@ -58,12 +58,14 @@ __all__ = [
     "TABLE_SUFFIXES",
     "ReadStats",
     "TableReader",
+    "field_property",
+    "json_kind",
+    "property_codes",
     "records_to_rows",
 ]
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls")
-"""The files read as tables (a legacy ``.xls`` is refused with a request to save as .xlsx)."""
-"""Files that are only ever spreadsheets (``.xls`` to be refused with its own reason). A
+"""The files read as tables (a legacy ``.xls`` is refused with a request to save as .xlsx). A
 ``.txt`` file may be either; where records are expected it is read as JSON Lines."""
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
@@ -121,7 +123,18 @@ class _Spec:
     text_only: bool
 
 
-def _json_kind(prop: Mapping[str, Any]) -> str:
+def field_property(schema: RecordSchema, path: str) -> Mapping[str, Any]:
+    """The record-schema property of ``path`` (``field`` or ``list.field``); empty if none."""
+    top, _, sub = path.partition(".")
+    props: Mapping[str, Any] = schema.schema.get("properties", {})
+    prop: Mapping[str, Any] = props.get(top, {})
+    if sub:
+        prop = prop.get("items", {}).get("properties", {}).get(sub, {})
+    return prop
+
+
+def json_kind(prop: Mapping[str, Any]) -> str:
+    """The JSON type of a property, null aside (``date`` for a string of format date)."""
     t = prop.get("type")
     kinds = [k for k in (t if isinstance(t, list | tuple) else [t]) if k != "null"]
     kind = str(kinds[0]) if kinds else "string"
@@ -130,20 +143,24 @@ def _json_kind(prop: Mapping[str, Any]) -> str:
     return kind
 
 
-def _spec(schema: RecordSchema, hm: HeaderMap, path: str, header: str) -> _Spec:
-    top, _, sub = path.partition(".")
-    props: Mapping[str, Any] = schema.schema.get("properties", {})
-    prop: Mapping[str, Any] = props.get(top, {})
-    if sub:
-        prop = prop.get("items", {}).get("properties", {}).get(sub, {})
-    kind = _json_kind(prop)
+def property_codes(
+    schema: RecordSchema, prop: Mapping[str, Any], kind: str
+) -> tuple[str | None, Mapping[str, str] | None]:
+    """The code list a record-schema property of JSON type ``kind`` names (its items' for an
+    array), as its id and codes; ``(None, None)`` when it names none the schema has."""
     listname = prop.get("x-codelist")
     if kind == "array":
         items = prop.get("items", {})
         listname = items.get("x-codelist") if isinstance(items, Mapping) else None
-    codes = None
     if isinstance(listname, str) and listname in schema.codelists:
-        codes = schema.codelists[listname].codes
+        return listname, schema.codelists[listname].codes
+    return None, None
+
+
+def _spec(schema: RecordSchema, hm: HeaderMap, path: str, header: str) -> _Spec:
+    prop = field_property(schema, path)
+    kind = json_kind(prop)
+    _, codes = property_codes(schema, prop, kind)
     return _Spec(path=path, header=header, kind=kind, codes=codes, text_only=path in hm.text_only)
 
 
