@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 from ._frozen import thaw
 from .columnar import evaluate_columns, plan
 from .decision import CRITERION_OUTCOMES
-from .evaluation import parse_day, result_of_outcomes
+from .evaluation import Rebuilt, parse_day, result_of_outcomes
 from .io.parquet import rows_of, value_of
 from .language.column_table import Column, ColumnTable, ListColumn, column_kind, ymd
 from .language.columns import ColumnarUnsupported
@@ -118,7 +118,6 @@ def iter_arrow(
     # Every row's record as the row reader reads it: the rows not decided here are evaluated
     # from it, and every result carries its digest.
     records = (record for _, record in rows_of(batch, label, start))
-    criteria = tuple(c.id for c in rs.criteria)
     for i, (record, decided) in enumerate(zip(records, decide.tolist(), strict=True)):
         source = f"{label}:{start + i + 1}"
         if not decided:
@@ -131,9 +130,8 @@ def iter_arrow(
                 day,
                 schema.record_id(record),
                 source,
-                criteria,
                 outcomes,
-                _findings(rs, record, day, source),
+                Rebuilt(_findings(rs, record, day, source)),
                 checked=normalise(record),
             )
         )

@@ -18,7 +18,15 @@ from typing import Any
 
 import attrs
 
-from .context import UNCONFIRMED, Compiled, Context, context_of, day_of, legend, text_of
+from .context import (
+    UNCONFIRMED,
+    Compiled,
+    Context,
+    context_of,
+    day_of,
+    legend,
+    text_of,
+)
 from .days import parse_day
 from .decision import (
     CRITERION_OUTCOMES,
@@ -35,9 +43,11 @@ from .language import Expression
 from .language.limits import DECIMALS
 from .model import Criterion, Derived, Finding, ItemFinding, Result, RuleSet
 from .plan import NOT_APPLIES
+from .results import Deferred
 
 __all__ = [
     "Prepared",
+    "Rebuilt",
     "decide",
     "evaluate",
     "evaluate_reference",
@@ -177,13 +187,61 @@ def evaluate(
         day,
         origin.record_id,
         source,
-        fast.ids,
         tuple([CRITERION_OUTCOMES[code] for code in codes]),
-        lambda: _fast_findings(rs, ctx, fast, env, codes, failed),
-        lambda: _fast_findings(rs, ctx, fast, env, codes, failed, only_unknown=True),
+        _Judged(rs, ctx, fast, env, codes, failed),
         checked=origin.checked,
-        lean=lambda: _fast_lean(rs, ctx, fast, env, codes, failed),
     )
+
+
+class _Judged:
+    """A record the plan judged whole, and what its findings are built from on first access
+    (:class:`~fupin_rules.results.Deferred`): one object per result, where closures would
+    be several for the garbage collector to scan in every result kept in memory."""
+
+    __slots__ = ("codes", "ctx", "env", "failed", "fast", "rs")
+
+    def __init__(
+        self,
+        rs: RuleSet,
+        ctx: Context,
+        fast: Compiled,
+        env: dict[str, Any],
+        codes: list[int],
+        failed: list[Derived] | None,
+    ) -> None:
+        self.rs, self.ctx, self.fast = rs, ctx, fast
+        self.env, self.codes, self.failed = env, codes, failed
+
+    def findings(self) -> tuple[Finding, ...]:
+        return _fast_findings(self.rs, self.ctx, self.fast, self.env, self.codes, self.failed)
+
+    def unknown(self) -> tuple[Finding, ...]:
+        return _fast_findings(
+            self.rs, self.ctx, self.fast, self.env, self.codes, self.failed, only_unknown=True
+        )
+
+    def lean(self) -> list[dict[str, Any]]:
+        return _fast_lean(self.rs, self.ctx, self.fast, self.env, self.codes, self.failed)
+
+
+class Rebuilt:
+    """Findings built on first access by ``build`` (a whole evaluation), with no lean form
+    of their own: what the columns hand a result they decided
+    (:class:`~fupin_rules.results.Deferred`)."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], tuple[Finding, ...]]) -> None:
+        self.build = build
+
+    def findings(self) -> tuple[Finding, ...]:
+        return self.build()
+
+    def unknown(self) -> tuple[Finding, ...]:
+        return self.build()
+
+    def lean(self) -> None:
+        return None
 
 
 def result_of_outcomes(
@@ -191,22 +249,17 @@ def result_of_outcomes(
     day: str,
     record_id: str | None,
     source: str | None,
-    ids: tuple[str, ...],
     outcomes: tuple[CriterionOutcome, ...],
-    build: Callable[[], tuple[Finding, ...]],
-    build_unknown: Callable[[], tuple[Finding, ...]] | None = None,
+    deferred: Deferred,
     *,
     checked: Any = None,
-    lean: Callable[[], list[dict[str, Any]]] | None = None,
 ) -> Result:
-    """The result of a valid record of ``rs`` whose criteria (``ids``, in the rule set's
-    order) had these ``outcomes``: decided now, its findings built by ``build`` on first
-    access, and the reasons of an undecided record from the findings, or if they are not
-    built, from ``build_unknown`` (the findings of the criteria not judged, in order). The one
-    way both the row fast path and the columns (:mod:`fupin_rules.arrow`) make such a
-    result. ``lean`` writes the lean findings without building them (else they are written
-    from the findings)."""
-    decided, extra, conclusion = decide(rs, outcomes)
+    """The result of a valid record of ``rs`` whose criteria (in the rule set's order) had
+    these ``outcomes``: decided now, its findings built by ``deferred`` on first access, and
+    the reasons of an undecided record from the findings, or if they are not built, from
+    only the findings of the criteria not judged. The one way both the row fast path and the
+    columns (:mod:`fupin_rules.arrow`) make such a result."""
+    decided, extra, conclusion, pairs = _decided(rs, outcomes)
     return _result(
         rs,
         day,
@@ -214,14 +267,11 @@ def result_of_outcomes(
         decided,
         conclusion,
         findings=None,
-        outcomes=tuple(zip(ids, outcomes, strict=True)),
-        build=build,
-        lean=lean,
+        outcomes=pairs,
+        deferred=deferred,
         reasons=() if extra is None else None,
         explain=(
-            None
-            if extra is None
-            else functools.partial(_explain_unknown, extra, build_unknown or build)
+            None if extra is None else functools.partial(_explain_unknown, extra, deferred.unknown)
         ),
     )
 
@@ -229,14 +279,26 @@ def result_of_outcomes(
 def decide(rs: RuleSet, outcomes: tuple[str, ...]) -> tuple[Outcome, tuple[str, ...] | None, str]:
     """``rs.decision.decide(outcomes)`` and the conclusion, remembered by outcome pattern (a
     population has a few hundred)."""
+    decided, extra, conclusion, _ = _decided(rs, outcomes)
+    return decided, extra, conclusion
+
+
+def _decided(
+    rs: RuleSet, outcomes: tuple[str, ...]
+) -> tuple[Outcome, tuple[str, ...] | None, str, tuple[tuple[str, CriterionOutcome], ...]]:
+    """:func:`decide`, and the outcomes paired with the criteria's ids: one tuple that every
+    result of the pattern shares."""
     memo = rs.cache.decisions
-    found = memo.get(outcomes)
+    found: Any = memo.get(outcomes)
     if found is None:
         decided, extra = rs.decision.decide(outcomes)
-        found = (decided, extra, rs.decision.conclusion(decided))
+        pairs = tuple(zip((c.id for c in rs.criteria), outcomes, strict=True))
+        found = (decided, extra, rs.decision.conclusion(decided), pairs)
         if len(memo) < 4096:
             memo[outcomes] = found
-    result: tuple[Outcome, tuple[str, ...] | None, str] = found
+    result: tuple[
+        Outcome, tuple[str, ...] | None, str, tuple[tuple[str, CriterionOutcome], ...]
+    ] = found
     return result
 
 

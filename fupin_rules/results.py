@@ -30,6 +30,20 @@ form, line format 1); ``"lean"`` what is particular to the record, the rest refe
 (format 2, :mod:`fupin_rules.lean`); ``False`` criterion outcomes only (``--brief``)."""
 
 
+class Deferred(Protocol):
+    """What the fast paths hand a result to build its findings from on first access."""
+
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding, in the rule set's order."""
+
+    def unknown(self) -> tuple[Finding, ...]:
+        """Only the findings of the criteria that may be unknown (an undecided record's
+        reasons are built from them)."""
+
+    def lean(self) -> list[dict[str, Any]] | None:
+        """The lean findings written without building the findings (None: build them)."""
+
+
 class Legends(Protocol):
     """What resolves lean results: the legend of the rule set and day a result names
     (:meth:`fupin_rules.Library.legend_of`)."""
@@ -88,10 +102,11 @@ class Result:
     _outcomes: tuple[tuple[str, CriterionOutcome], ...] | None = attrs.field(
         default=None, alias="outcomes", kw_only=True, repr=False
     )
-    _build: Callable[[], tuple[Finding, ...]] | None = attrs.field(
-        default=None, alias="build", kw_only=True, repr=False
+    _deferred: Deferred | None = attrs.field(
+        default=None, alias="deferred", kw_only=True, repr=False
     )
-    """Builds the findings when ``findings`` is None."""
+    """Builds the findings when ``findings`` is None, and the lean findings without them:
+    one object, so that results kept in memory hold few for the garbage collector to scan."""
     _explain: Callable[[tuple[Finding, ...] | None], tuple[str, ...]] | None = attrs.field(
         default=None, alias="explain", kw_only=True, repr=False
     )
@@ -102,9 +117,10 @@ class Result:
     """What every result of the rule set on that day shares (:class:`fupin_rules.lean.Legend`):
     it writes the lean line and resolves lean findings. None: a result that cannot be written
     lean (one made by hand, read without its rules)."""
-    _lean: Any = attrs.field(default=None, alias="lean", kw_only=True, repr=False)
-    """The lean findings: a list read from a lean line, or a callable that writes them without
-    building the findings (the row fast path)."""
+    _lean: list[dict[str, Any]] | None = attrs.field(
+        default=None, alias="lean", kw_only=True, repr=False
+    )
+    """The lean findings read from a lean line."""
     _built: _Built = attrs.field(init=False, factory=_Built, repr=False)
 
     @property
@@ -114,8 +130,8 @@ class Result:
             return self._findings
         built = self._built
         if built.findings is None:
-            if self._build is not None:
-                built.findings = self._build()
+            if self._deferred is not None:
+                built.findings = self._deferred.findings()
             elif isinstance(self._lean, list):
                 if self._legend is None:
                     msg = (
@@ -264,10 +280,16 @@ class Result:
         if built.lean is not None:
             return built.lean
         lean = self._lean
+        deferred = self._deferred
         if isinstance(lean, list):
             found: list[dict[str, Any]] | None = lean
-        elif lean is not None and self._findings is None and built.findings is None:
-            found = lean()
+        elif (
+            deferred is not None
+            and self._findings is None
+            and built.findings is None
+            and (written := deferred.lean()) is not None
+        ):
+            found = written
         elif self._legend is not None:
             found = [self._legend.lean(f) for f in self.findings]
         else:

@@ -134,7 +134,7 @@ def test_a_finding_the_rules_cannot_give_back_is_written_whole(bundled: fr.Libra
     result = rs.evaluate(HOUSEHOLDS[0])
     first = result.findings[0]
     changed = (attrs.evolve(first, message="改过的说明"), *result.findings[1:])
-    edited = attrs.evolve(result, findings=changed, build=None, lean=None)
+    edited = attrs.evolve(result, findings=changed, deferred=None)
     line = edited.to_json(findings="lean")
     written = json.loads(line)["findings"]
     assert written[0]["label"] == first.label
@@ -238,7 +238,7 @@ def test_the_unconfirmed_note_is_left_off_and_added_back(bundled: fr.Library) ->
     i = noted[0]
     bare = attrs.evolve(result.findings[i], message=result.findings[i].message.removesuffix(note))
     findings = (*result.findings[:i], bare, *result.findings[i + 1 :])
-    edited = attrs.evolve(result, findings=findings, build=None, lean=None)
+    edited = attrs.evolve(result, findings=findings, deferred=None)
     written = json.loads(edited.to_json(findings="lean"))["findings"][i]
     assert written["label"] == bare.label
     assert fr.Result.from_json(edited.to_json(findings="lean"), library=bundled).findings[i] == bare
