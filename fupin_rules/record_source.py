@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from .codelists import CodeList
-from .record_keywords import ANNOTATIONS, PROJECT_KEYWORDS
+from .record_keywords import ANNOTATIONS, PROJECT_KEYWORDS, number_fits
 from .record_patterns import PatternError, ecma_pattern
 
 __all__ = ["JSON_TYPES", "REFUSED", "Source", "Unsupported", "json_equal", "null_passes", "one_of"]
@@ -101,8 +101,8 @@ class Source:
         self.names += 1
         return f"v{self.names}"
 
-    def check(self, schema: Any, var: str, indent: int) -> None:
-        """Lines that fail where ``var`` breaks ``schema``."""
+    def check(self, schema: Any, var: str, indent: int, *, known: bool = False) -> None:
+        """Lines that fail where ``var`` breaks ``schema`` (``known``: ``var`` is not None)."""
         pad = " " * indent
         plain = self.codelists is not None
         if schema is True or (isinstance(schema, dict) and not _asks(schema)):
@@ -116,23 +116,26 @@ class Source:
             raise Unsupported("schema")
         if plain:
             self._plain_shape(schema)
+            if self._plain_scalar(schema, var, pad, known=known):
+                return
+        # The value's type, once: every check below asks it, of exact types.
+        t = _type_of(var)
+        self.lines.append(f"{pad}{t} = type({var})")
         kinds = schema.get("type")
         listed = kinds if isinstance(kinds, list) else [kinds]
         if kinds is None:
             # No type to hold the value to JSON's exact types: an unusual one (a subclass, a
             # tuple) goes to the reference, which the checks below might judge differently.
-            self.lines.append(f"{pad}if type({var}) not in JSON_TYPES: {self.fail}")
+            self.lines.append(f"{pad}if {t} not in JSON_TYPES: {self.fail}")
         if kinds is None or {"number", "integer"} & set(listed):
             # Numbers at the door: none outside number_fits is vouched for, or compared (the
             # plain check, on the hot path, compares an int inline).
             if plain:
-                self.lines.append(f"{pad}if type({var}) is int:")
+                self.lines.append(f"{pad}if {t} is int:")
                 self.lines.append(f"{pad}    if not _INT_LOW < {var} < _INT_HIGH: {self.fail}")
-                self.lines.append(
-                    f"{pad}elif type({var}) in _NUM and not _fits({var}): {self.fail}"
-                )
+                self.lines.append(f"{pad}elif {t} in _NUM and not _fits({var}): {self.fail}")
             else:
-                self.lines.append(f"{pad}if type({var}) in _NUM and not _fits({var}): {self.fail}")
+                self.lines.append(f"{pad}if {t} in _NUM and not _fits({var}): {self.fail}")
         if kinds is not None:
             self._type([str(k) for k in listed], var, pad)
         for key, value in schema.items():
@@ -142,13 +145,13 @@ class Source:
         self, schema: Mapping[str, Any], key: str, value: Any, var: str, indent: int
     ) -> None:
         pad = " " * indent
+        t = _type_of(var)
         if key == "x-codelist" and self.codelists is not None:
             if value not in self.codelists:
                 raise Unsupported(key)
             codes = self.const(frozenset(self.codelists[value].codes))
             self.lines.append(
-                f"{pad}if {var} is not None and not (type({var}) is str and {var} in {codes}):"
-                f" {self.fail}"
+                f"{pad}if {var} is not None and not ({t} is str and {var} in {codes}): {self.fail}"
             )
         elif key in ANNOTATIONS or key in PROJECT_KEYWORDS or key == "type":
             pass
@@ -157,28 +160,24 @@ class Source:
                 raise Unsupported(key)
             limit = self.const(value)
             op = _BOUND_OPS[key]
-            self.lines.append(f"{pad}if type({var}) in _NUM and {var} {op} {limit}: {self.fail}")
+            self.lines.append(f"{pad}if {t} in _NUM and {var} {op} {limit}: {self.fail}")
         elif key == "multipleOf":
             if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
                 raise Unsupported(key)
             step = self.const(value)
-            self.lines.append(
-                f"{pad}if type({var}) in _NUM and not _multiple({var}, {step}): {self.fail}"
-            )
+            self.lines.append(f"{pad}if {t} in _NUM and not _multiple({var}, {step}): {self.fail}")
         elif key in {"minLength", "maxLength", "minItems", "maxItems"}:
             kind = "str" if key.endswith("Length") else "list"
             op = "<" if key.startswith("min") else ">"
             n = self.const(int(value))
-            self.lines.append(f"{pad}if type({var}) is {kind} and len({var}) {op} {n}: {self.fail}")
+            self.lines.append(f"{pad}if {t} is {kind} and len({var}) {op} {n}: {self.fail}")
         elif key == "pattern":
             rx = self.const(ecma_pattern(value))
-            self.lines.append(
-                f"{pad}if type({var}) is str and {rx}.search({var}) is None: {self.fail}"
-            )
+            self.lines.append(f"{pad}if {t} is str and {rx}.search({var}) is None: {self.fail}")
         elif key == "format":
             if value != "date":
                 raise Unsupported(value)
-            self.lines.append(f"{pad}if type({var}) is str and not _is_date({var}): {self.fail}")
+            self.lines.append(f"{pad}if {t} is str and not _is_date({var}): {self.fail}")
         elif key == "enum":
             self._enum(value, var, pad)
         elif key == "const":
@@ -187,12 +186,12 @@ class Source:
         elif key == "required":
             for name in value:
                 k = self.const(str(name))
-                self.lines.append(f"{pad}if type({var}) is dict and {k} not in {var}: {self.fail}")
+                self.lines.append(f"{pad}if {t} is dict and {k} not in {var}: {self.fail}")
         elif key == "items":
             item = self.var()
             body = self._nested(value, item, indent + 8)
             if body:
-                self.lines.append(f"{pad}if type({var}) is list:")
+                self.lines.append(f"{pad}if {t} is list:")
                 self.lines.append(f"{pad}    for {item} in {var}:")
                 self.lines.extend(body)
         elif key == "properties":
@@ -204,6 +203,7 @@ class Source:
             raise Unsupported(key)
 
     def _enum(self, value: Any, var: str, pad: str) -> None:
+        t = _type_of(var)
         if not isinstance(value, list):
             raise Unsupported("enum")
         if all(isinstance(e, str) or e is None for e in value):
@@ -211,11 +211,110 @@ class Source:
             nullable = None in value
             self.lines.append(
                 f"{pad}if not (({var} is None and {nullable}) or"
-                f" (type({var}) is str and {var} in {options})): {self.fail}"
+                f" ({t} is str and {var} in {options})): {self.fail}"
             )
         else:
             options = self.const(tuple(value))
             self.lines.append(f"{pad}if not one_of({var}, {options}): {self.fail}")
+
+    def _plain_scalar(self, schema: Mapping[str, Any], var: str, pad: str, *, known: bool) -> bool:
+        """The plain check of a scalar of the common shapes (text with a code list, an enum, a
+        pattern, a date, lengths; a number with bounds; a boolean) as one branch per type it
+        may have, each asking only what applies to that type: the same verdicts as the
+        general lines. False (nothing written) for any other schema."""
+        kinds = schema.get("type")
+        listed = kinds if isinstance(kinds, list) else [kinds]
+        if not listed or not all(isinstance(k, str) and k in _SCALAR_TYPES for k in listed):
+            return False
+        if not all(self._scalar_keyword(key, value) for key, value in schema.items()):
+            return False
+        allowed = {t for k in listed for t in _SCALAR_TYPES[str(k)]}
+        if known:
+            allowed.discard(type(None))
+        text: list[str] = []  # what fails a text
+        lower: list[tuple[str, str]] = []  # an int passes (bound, op, int)
+        upper: list[tuple[str, str]] = []  # an int passes (int, op, bound)
+        decimal = [f"not _fits({var})"]  # what fails a decimal: the door first
+        for key, value in schema.items():
+            if key == "x-codelist" or key == "enum":
+                if key == "x-codelist":
+                    options = frozenset(self.codelists[value].codes)  # type: ignore[index]
+                else:
+                    options = frozenset(e for e in value if e is not None)
+                    if None not in value:
+                        allowed.discard(type(None))
+                text.append(f"{var} not in {self.const(options)}")
+                allowed -= {int, Decimal, bool}  # only text (or null) is among the options
+            elif key in _LOWER:
+                limit = self.const(value)
+                lower.append((limit, _LOWER[key]))
+                decimal.append(f"{var} {_BOUND_OPS[key]} {limit}")
+            elif key in _UPPER:
+                limit = self.const(value)
+                upper.append((_UPPER[key], limit))
+                decimal.append(f"{var} {_BOUND_OPS[key]} {limit}")
+            elif key == "pattern":
+                if schema.get("format") == "date" and value in _IMPLIED_BY_DATE:
+                    continue  # every date (YYYY-MM-DD in ASCII digits) matches it
+                text.append(f"{self.const(ecma_pattern(value))}.search({var}) is None")
+            elif key == "format":
+                text.append(f"not _is_date({var})")
+            elif key in ("minLength", "maxLength"):
+                op = "<" if key == "minLength" else ">"
+                text.append(f"len({var}) {op} {self.const(value)}")
+        # An int: the bounds, each within the door's limits, stand for the door.
+        lows = [f"{b} {op}" for b, op in lower] or ["_INT_LOW <"]
+        highs = [f"{op} {b}" for op, b in upper] or ["< _INT_HIGH"]
+        terms = [f"{lows[0]} {var} {highs[0]}"]
+        terms += [f"{low} {var}" for low in lows[1:]] + [f"{var} {high}" for high in highs[1:]]
+        fails: dict[type, str] = {
+            str: " or ".join(text),
+            int: f"not {terms[0]}" if len(terms) == 1 else f"not ({' and '.join(terms)})",
+            Decimal: " or ".join(decimal),
+            bool: "",
+            type(None): "",
+        }
+        self._branches([t for t in fails if t in allowed], fails, var, pad)
+        return True
+
+    def _scalar_keyword(self, key: str, value: Any) -> bool:
+        if key == "type" or key in ANNOTATIONS:
+            return True
+        if key == "x-codelist":
+            return isinstance(value, str) and value in self.codelists  # type: ignore[operator]
+        if key in PROJECT_KEYWORDS:
+            return True
+        if key in _LOWER or key in _UPPER:
+            return type(value) in (int, float, Decimal) and number_fits(value)
+        if key == "enum":
+            return isinstance(value, list) and all(type(e) is str or e is None for e in value)
+        if key in ("minLength", "maxLength"):
+            return type(value) is int
+        return (key == "pattern" and isinstance(value, str)) or (
+            key == "format" and value == "date"
+        )
+
+    def _branches(self, types: list[type], fails: Mapping[type, str], var: str, pad: str) -> None:
+        """One branch per type that has checks of its own; the others pass as they are."""
+        asked = [t for t in types if fails[t]]
+        free = [t for t in types if not fails[t]]
+        named = sum(t is not bool and t is not type(None) for t in types)
+        t = _type_of(var) if named > 1 else f"type({var})"
+        if named > 1:
+            self.lines.append(f"{pad}{t} = type({var})")
+        other = " and ".join(_is_not(x, var, t) for x in free)
+        if not asked:
+            self.lines.append(f"{pad}if {other or 'True'}: {self.fail}")
+            return
+        if len(asked) == 1 and not free:
+            self.lines.append(
+                f"{pad}if {_is_not(asked[0], var, t)} or {fails[asked[0]]}: {self.fail}"
+            )
+            return
+        for i, x in enumerate(asked):
+            self.lines.append(f"{pad}{'elif' if i else 'if'} {_is(x, var, t)}:")
+            self.lines.append(f"{pad}    if {fails[x]}: {self.fail}")
+        self.lines.append(f"{pad}elif {other}: {self.fail}" if other else f"{pad}else: {self.fail}")
 
     def _plain_shape(self, schema: Mapping[str, Any]) -> None:
         # A plain checker vouches for every value it lets through: each needs a type, and a
@@ -232,10 +331,10 @@ class Source:
         if not isinstance(additional, bool):
             raise Unsupported("additionalProperties")
 
-    def _nested(self, schema: Any, var: str, indent: int) -> list[str]:
+    def _nested(self, schema: Any, var: str, indent: int, *, known: bool = False) -> list[str]:
         saved, self.lines = self.lines, []
         try:
-            self.check(schema, var, indent)
+            self.check(schema, var, indent, known=known)
             return self.lines
         finally:
             self.lines = saved
@@ -243,6 +342,7 @@ class Source:
     def _type(self, kinds: list[str], var: str, pad: str) -> None:
         # The draft 2020-12 type semantics of the reference, on exact types (an unusual
         # subclass is not vouched for and goes to the reference).
+        t = _type_of(var)
         exact: set[type] = set()
         integer = False
         for kind in kinds:
@@ -259,18 +359,18 @@ class Source:
             if integer:
                 exact.add(int)
             allowed = self.const(frozenset(exact))
-            self.lines.append(f"{pad}if type({var}) not in {allowed}: {self.fail}")
+            self.lines.append(f"{pad}if {t} not in {allowed}: {self.fail}")
         elif integer and Decimal not in exact:
             allowed = self.const(frozenset(exact | {int}))
             self.lines.append(
-                f"{pad}if not (type({var}) in {allowed} or"
-                f" (type({var}) is float and {var}.is_integer()) or"
-                f" (type({var}) is _Decimal and {var} == {var}.to_integral_value())):"
+                f"{pad}if not ({t} in {allowed} or"
+                f" ({t} is float and {var}.is_integer()) or"
+                f" ({t} is _Decimal and {var} == {var}.to_integral_value())):"
                 f" {self.fail}"
             )
         else:
             allowed = self.const(frozenset(exact))
-            self.lines.append(f"{pad}if type({var}) not in {allowed}: {self.fail}")
+            self.lines.append(f"{pad}if {t} not in {allowed}: {self.fail}")
 
     def _properties(self, props: Mapping[str, Any], additional: Any, var: str, indent: int) -> None:
         pad = " " * indent
@@ -278,13 +378,14 @@ class Source:
         calls, self.calls = self.calls, None  # only the top level's properties have them
         for name, sub in props.items():
             value = self.var()
+            skips_null = null_passes(sub)
             if calls is not None and str(name) in calls:
                 body = [f"{pad}        if not {calls[str(name)]}({value}): {self.fail}"]
             else:
-                body = self._nested(sub, value, indent + 8)
+                body = self._nested(sub, value, indent + 8, known=skips_null)
             if body:
                 k = self.const(str(name))
-                if null_passes(sub):
+                if skips_null:
                     # The schema lets null by, so absent and null are skipped alike.
                     block.append(f"{pad}    {value} = {var}.get({k})")
                     block.append(f"{pad}    if {value} is not None:")
@@ -313,8 +414,42 @@ class Source:
                     block.append(f"{pad}        if {key} not in {known}:")
                     block.extend(body)
         if block:
-            self.lines.append(f"{pad}if isinstance({var}, dict):")
+            self.lines.append(f"{pad}if {_type_of(var)} is dict:")
             self.lines.extend(block)
+
+
+_SCALAR_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "number": (int, Decimal),  # a float takes the normalising path (it becomes a decimal)
+    "integer": (int,),
+}
+"""The exact types a plain scalar of each JSON type may have."""
+_LOWER = {"minimum": "<=", "exclusiveMinimum": "<"}
+_UPPER = {"maximum": "<=", "exclusiveMaximum": "<"}
+_IMPLIED_BY_DATE = frozenset({"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "^\\d{4}-\\d{2}-\\d{2}$"})
+"""Patterns every ``format: date`` value matches."""
+_TYPE_NAMES = {str: "str", int: "int", Decimal: "_Decimal", bool: "bool"}
+
+
+def _is(kind: type, var: str, t: str) -> str:
+    if kind is type(None):
+        return f"{var} is None"
+    return f"{t} is {_TYPE_NAMES[kind]}"
+
+
+def _is_not(kind: type, var: str, t: str) -> str:
+    if kind is type(None):
+        return f"{var} is not None"
+    if kind is bool:  # the two booleans, faster than asking the type
+        return f"{var} is not True and {var} is not False"
+    return f"{t} is not {_TYPE_NAMES[kind]}"
+
+
+def _type_of(var: str) -> str:
+    """The name of the local holding the type of the generated variable ``var``."""
+    return f"t{var[1:]}"
 
 
 def _asks(schema: Mapping[str, Any]) -> bool:
