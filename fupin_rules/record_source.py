@@ -376,6 +376,12 @@ class Source:
         pad = " " * indent
         block: list[str] = []
         calls, self.calls = self.calls, None  # only the top level's properties have them
+        # A plain check counts the properties it walks: when they are all the record's keys,
+        # there is no other key to look at.
+        counted = additional is True and self.codelists is not None
+        count = f"n{var[1:]}"
+        if counted:
+            block.append(f"{pad}    {count} = 0")
         for name, sub in props.items():
             value = self.var()
             skips_null = null_passes(sub)
@@ -392,11 +398,13 @@ class Source:
                 else:
                     block.append(f"{pad}    if {k} in {var}:")
                     block.append(f"{pad}        {value} = {var}[{k}]")
+                if counted:
+                    block.append(f"{pad}        {count} += 1")
                 block.extend(body)
-        if additional is True and self.codelists is not None:
+        if counted:
             known = self.const(frozenset(str(n) for n in props))
             key = self.var()
-            block.append(f"{pad}    if not ({var}.keys() <= {known}):")
+            block.append(f"{pad}    if {count} != len({var}) and not ({var}.keys() <= {known}):")
             block.append(f"{pad}        for {key} in {var}.keys() - {known}:")
             block.append(f"{pad}            if not _plain_value({var}[{key}]): {self.fail}")
         if additional is not True:
