@@ -358,8 +358,7 @@ class Source:
             exact.discard(float)
             if integer:
                 exact.add(int)
-            allowed = self.const(frozenset(exact))
-            self.lines.append(f"{pad}if {t} not in {allowed}: {self.fail}")
+            self._exact_type(exact, t, pad)
         elif integer and Decimal not in exact:
             allowed = self.const(frozenset(exact | {int}))
             self.lines.append(
@@ -369,8 +368,13 @@ class Source:
                 f" {self.fail}"
             )
         else:
-            allowed = self.const(frozenset(exact))
-            self.lines.append(f"{pad}if {t} not in {allowed}: {self.fail}")
+            self._exact_type(exact, t, pad)
+
+    def _exact_type(self, exact: set[type], t: str, pad: str) -> None:
+        if len(exact) == 1:  # one type (an object, a list): the type itself, not a set of one
+            self.lines.append(f"{pad}if {t} is not {self.const(next(iter(exact)))}: {self.fail}")
+        else:
+            self.lines.append(f"{pad}if {t} not in {self.const(frozenset(exact))}: {self.fail}")
 
     def _properties(self, props: Mapping[str, Any], additional: Any, var: str, indent: int) -> None:
         pad = " " * indent
