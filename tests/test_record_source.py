@@ -239,6 +239,7 @@ def test_the_plain_check_of_a_record_is_exact(
         expected = _record_normal(record, schema) and _valid(record, schema)
         out = check(record)
         assert (out is not None) == expected, record
+        assert check(_Dict(record)) is None  # a subclass of dict takes the full path
         if out is not None:
             assert out == record
             assert out is not record
