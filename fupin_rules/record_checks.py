@@ -23,16 +23,14 @@ from typing import Any
 from ._frozen import freeze
 from .codelists import CodeList
 from .record_keywords import (
-    ANNOTATIONS,
     MAX_MAGNITUDE,
-    PROJECT_KEYWORDS,
     is_date,
     is_multiple,
     number_fits,
     record_validator,
     reference_schema,
 )
-from .record_patterns import PatternError, ecma_pattern
+from .record_source import JSON_TYPES, REFUSED, Source, json_equal, one_of
 
 __all__ = [
     "Check",
@@ -72,10 +70,6 @@ def _normalise_any(value: Any) -> Any:
 Check = Callable[[Any], bool]
 
 
-class _Unsupported(Exception):
-    pass
-
-
 # --------------------------------------------------------------------------- explaining
 
 
@@ -93,7 +87,7 @@ def explaining_parts(schema: Mapping[str, Any]) -> tuple[Check | None, Parts]:
     if not isinstance(additional, bool):
         subs[None] = additional  # None: the additional properties (no property's name)
     functions = {key: f"_p{i}" for i, key in enumerate(subs)}
-    source = _Source()
+    source = Source()
     lines: list[str] = []
     written = {key: _function(source, subs[key], functions[key], lines) for key in subs}
     whole = False
@@ -118,12 +112,12 @@ Parts = tuple[Any, Mapping[str, tuple[Any, Check]], tuple[Any, Check] | None]
 additional properties) the schema and a fast check (see :func:`explaining_parts`)."""
 
 
-def _function(source: _Source, schema: Any, name: str, lines: list[str]) -> bool:
+def _function(source: Source, schema: Any, name: str, lines: list[str]) -> bool:
     """Append the acceptor function ``name`` of ``schema`` to ``lines``; False if the schema
     is outside what the generated checks cover."""
     try:
         body = source._nested(schema, "v0", 4)
-    except _REFUSED:
+    except REFUSED:
         return False
     lines.extend([f"def {name}(v0):", *body, "    return True"])
     return True
@@ -133,320 +127,13 @@ def _never(value: Any) -> bool:
     return False
 
 
-# --------------------------------------------------------------------------- generated checks
-
-
-_PY_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "boolean": (bool,),
-    "null": (type(None),),
-    "array": (list,),
-    "object": (dict,),
-    "number": (int, float, Decimal),
-}
-_JSON_TYPES = frozenset({str, bool, type(None), list, dict, int, float, Decimal})
-_BOUND_OPS = {"minimum": "<", "maximum": ">", "exclusiveMinimum": "<=", "exclusiveMaximum": ">="}
-
-
-def _json_equal(a: Any, b: Any) -> bool:
-    """JSON equality as jsonschema's ``enum`` and ``const`` judge it: true is not 1, 1.0 is 1,
-    lists and objects by their contents."""
-    ta, tb = type(a), type(b)
-    if ta is bool or tb is bool or ta is str or tb is str or a is None or b is None:
-        return ta is tb and a == b
-    if ta is list and tb is list:
-        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
-    if ta is dict and tb is dict:
-        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
-    if ta in _NUMBERS and tb in _NUMBERS:
-        return bool(a == b)
-    return False
-
-
-_NUMBERS = frozenset({int, float, Decimal})
-
-
-def _one_of(value: Any, options: tuple[Any, ...]) -> bool:
-    return any(_json_equal(value, o) for o in options)
-
-
-def _null_passes(schema: Any) -> bool:
-    """Whether null passes ``schema`` (every keyword but type, enum and const lets it by)."""
-    if schema is True:
-        return True
-    if not isinstance(schema, dict):
-        return False
-    kinds = schema.get("type", "null")
-    if "null" not in (kinds if isinstance(kinds, list) else [kinds]):
-        return False
-    if "enum" in schema and not any(o is None for o in schema["enum"]):
-        return False
-    return "const" not in schema or schema["const"] is None
-
-
-class _Source:
-    """Python source of an acceptor, generated from a schema of the covered keywords.
-
-    Only fixed code shapes are written; every value taken from the schema (property names,
-    bounds, enum options, patterns, type sets) is passed in as a constant of the function's
-    namespace, never written into the source, so a schema cannot inject code.
-    """
-
-    def __init__(
-        self,
-        codelists: Mapping[str, CodeList] | None = None,
-        calls: Mapping[str | None, str] | None = None,
-    ) -> None:
-        self.calls = calls
-        """Functions already written for the top-level properties, by property name (None:
-        the additional properties): the top level calls them instead of repeating them."""
-        self.constants: dict[str, Any] = {}
-        self.lines: list[str] = []
-        self.names = 0
-        self.codelists = codelists
-        """Set for a *plain* checker: one that also refuses whatever normalising would change
-        (floats, code labels, integral decimals, containers it cannot copy) and returns a copy."""
-        self.fail = "return False" if codelists is None else "return None"
-
-    def const(self, value: Any) -> str:
-        name = f"_c{len(self.constants)}"
-        self.constants[name] = value
-        return name
-
-    def var(self) -> str:
-        self.names += 1
-        return f"v{self.names}"
-
-    def check(self, schema: Any, var: str, indent: int) -> None:
-        """Lines that fail where ``var`` breaks ``schema``."""
-        pad = " " * indent
-        plain = self.codelists is not None
-        if schema is True or (isinstance(schema, dict) and not _asks(schema)):
-            if plain:  # anything goes, but a plain record holds only plain values here
-                self.lines.append(f"{pad}if not _plain_value({var}): {self.fail}")
-            return
-        if schema is False:
-            self.lines.append(f"{pad}{self.fail}")
-            return
-        if not isinstance(schema, dict):
-            raise _Unsupported("schema")
-        if plain:
-            self._plain_shape(schema)
-        kinds = schema.get("type")
-        listed = kinds if isinstance(kinds, list) else [kinds]
-        if kinds is None:
-            # No type to hold the value to JSON's exact types: an unusual one (a subclass, a
-            # tuple) goes to the reference, which the checks below might judge differently.
-            self.lines.append(f"{pad}if type({var}) not in _JSON_TYPES: {self.fail}")
-        if kinds is None or {"number", "integer"} & set(listed):
-            # Numbers at the door: none outside number_fits is vouched for, or compared (the
-            # plain check, on the hot path, compares an int inline).
-            if plain:
-                self.lines.append(f"{pad}if type({var}) is int:")
-                self.lines.append(f"{pad}    if not _INT_LOW < {var} < _INT_HIGH: {self.fail}")
-                self.lines.append(
-                    f"{pad}elif type({var}) in _NUM and not _fits({var}): {self.fail}"
-                )
-            else:
-                self.lines.append(f"{pad}if type({var}) in _NUM and not _fits({var}): {self.fail}")
-        if kinds is not None:
-            self._type([str(k) for k in listed], var, pad)
-        for key, value in schema.items():
-            self._keyword(schema, key, value, var, indent)
-
-    def _keyword(
-        self, schema: Mapping[str, Any], key: str, value: Any, var: str, indent: int
-    ) -> None:
-        pad = " " * indent
-        if key == "x-codelist" and self.codelists is not None:
-            if value not in self.codelists:
-                raise _Unsupported(key)
-            codes = self.const(frozenset(self.codelists[value].codes))
-            self.lines.append(
-                f"{pad}if {var} is not None and not (type({var}) is str and {var} in {codes}):"
-                f" {self.fail}"
-            )
-        elif key in ANNOTATIONS or key in PROJECT_KEYWORDS or key == "type":
-            pass
-        elif key in _BOUND_OPS:
-            if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
-                raise _Unsupported(key)
-            limit = self.const(value)
-            op = _BOUND_OPS[key]
-            self.lines.append(f"{pad}if type({var}) in _NUM and {var} {op} {limit}: {self.fail}")
-        elif key == "multipleOf":
-            if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
-                raise _Unsupported(key)
-            step = self.const(value)
-            self.lines.append(
-                f"{pad}if type({var}) in _NUM and not _multiple({var}, {step}): {self.fail}"
-            )
-        elif key in {"minLength", "maxLength", "minItems", "maxItems"}:
-            kind = "str" if key.endswith("Length") else "list"
-            op = "<" if key.startswith("min") else ">"
-            n = self.const(int(value))
-            self.lines.append(f"{pad}if type({var}) is {kind} and len({var}) {op} {n}: {self.fail}")
-        elif key == "pattern":
-            rx = self.const(ecma_pattern(value))
-            self.lines.append(
-                f"{pad}if type({var}) is str and {rx}.search({var}) is None: {self.fail}"
-            )
-        elif key == "format":
-            if value != "date":
-                raise _Unsupported(value)
-            self.lines.append(f"{pad}if type({var}) is str and not _is_date({var}): {self.fail}")
-        elif key == "enum":
-            self._enum(value, var, pad)
-        elif key == "const":
-            option = self.const(value)
-            self.lines.append(f"{pad}if not _json_equal({var}, {option}): {self.fail}")
-        elif key == "required":
-            for name in value:
-                k = self.const(str(name))
-                self.lines.append(f"{pad}if type({var}) is dict and {k} not in {var}: {self.fail}")
-        elif key == "items":
-            item = self.var()
-            body = self._nested(value, item, indent + 8)
-            if body:
-                self.lines.append(f"{pad}if type({var}) is list:")
-                self.lines.append(f"{pad}    for {item} in {var}:")
-                self.lines.extend(body)
-        elif key == "properties":
-            self._properties(value, schema.get("additionalProperties", True), var, indent)
-        elif key == "additionalProperties":
-            if "properties" not in schema:
-                self._properties({}, value, var, indent)
-        else:
-            raise _Unsupported(key)
-
-    def _enum(self, value: Any, var: str, pad: str) -> None:
-        if not isinstance(value, list):
-            raise _Unsupported("enum")
-        if all(isinstance(e, str) or e is None for e in value):
-            options = self.const(frozenset(e for e in value if e is not None))
-            nullable = None in value
-            self.lines.append(
-                f"{pad}if not (({var} is None and {nullable}) or"
-                f" (type({var}) is str and {var} in {options})): {self.fail}"
-            )
-        else:
-            options = self.const(tuple(value))
-            self.lines.append(f"{pad}if not _one_of({var}, {options}): {self.fail}")
-
-    def _plain_shape(self, schema: Mapping[str, Any]) -> None:
-        # A plain checker vouches for every value it lets through: each needs a type, and a
-        # container needs a schema for its contents.
-        kinds = schema.get("type")
-        kinds = kinds if isinstance(kinds, list) else [kinds]
-        if schema.get("type") is None:
-            raise _Unsupported("untyped")
-        if "array" in kinds and "items" not in schema:
-            raise _Unsupported("array without items")
-        if "object" in kinds and "properties" not in schema:
-            raise _Unsupported("object without properties")
-        additional = schema.get("additionalProperties", True)
-        if not isinstance(additional, bool):
-            raise _Unsupported("additionalProperties")
-
-    def _nested(self, schema: Any, var: str, indent: int) -> list[str]:
-        saved, self.lines = self.lines, []
-        try:
-            self.check(schema, var, indent)
-            return self.lines
-        finally:
-            self.lines = saved
-
-    def _type(self, kinds: list[str], var: str, pad: str) -> None:
-        # The draft 2020-12 type semantics of the reference, on exact types (an unusual
-        # subclass is not vouched for and goes to the reference).
-        exact: set[type] = set()
-        integer = False
-        for kind in kinds:
-            if kind == "integer":
-                integer = True
-            elif kind in _PY_TYPES:
-                exact.update(_PY_TYPES[kind])
-            else:
-                raise _Unsupported(kind)
-        if self.codelists is not None:
-            # Plain: a float would be made a decimal, an integral decimal of an integer
-            # field an int; such records take the normalising path.
-            exact.discard(float)
-            if integer:
-                exact.add(int)
-            allowed = self.const(frozenset(exact))
-            self.lines.append(f"{pad}if type({var}) not in {allowed}: {self.fail}")
-        elif integer and Decimal not in exact:
-            allowed = self.const(frozenset(exact | {int}))
-            self.lines.append(
-                f"{pad}if not (type({var}) in {allowed} or"
-                f" (type({var}) is float and {var}.is_integer()) or"
-                f" (type({var}) is _Decimal and {var} == {var}.to_integral_value())):"
-                f" {self.fail}"
-            )
-        else:
-            allowed = self.const(frozenset(exact))
-            self.lines.append(f"{pad}if type({var}) not in {allowed}: {self.fail}")
-
-    def _properties(self, props: Mapping[str, Any], additional: Any, var: str, indent: int) -> None:
-        pad = " " * indent
-        block: list[str] = []
-        calls, self.calls = self.calls, None  # only the top level's properties have them
-        for name, sub in props.items():
-            value = self.var()
-            if calls is not None and str(name) in calls:
-                body = [f"{pad}        if not {calls[str(name)]}({value}): {self.fail}"]
-            else:
-                body = self._nested(sub, value, indent + 8)
-            if body:
-                k = self.const(str(name))
-                if _null_passes(sub):
-                    # The schema lets null by, so absent and null are skipped alike.
-                    block.append(f"{pad}    {value} = {var}.get({k})")
-                    block.append(f"{pad}    if {value} is not None:")
-                else:
-                    block.append(f"{pad}    if {k} in {var}:")
-                    block.append(f"{pad}        {value} = {var}[{k}]")
-                block.extend(body)
-        if additional is True and self.codelists is not None:
-            known = self.const(frozenset(str(n) for n in props))
-            key = self.var()
-            block.append(f"{pad}    if not ({var}.keys() <= {known}):")
-            block.append(f"{pad}        for {key} in {var}.keys() - {known}:")
-            block.append(f"{pad}            if not _plain_value({var}[{key}]): {self.fail}")
-        if additional is not True:
-            known = self.const(frozenset(str(n) for n in props))
-            key, value = self.var(), self.var()
-            block.append(f"{pad}    for {key}, {value} in {var}.items():")
-            if additional is False:
-                block.append(f"{pad}        if {key} not in {known}: {self.fail}")
-            else:
-                if calls is not None and None in calls:
-                    body = [f"{pad}            if not {calls[None]}({value}): {self.fail}"]
-                else:
-                    body = self._nested(additional, value, indent + 12)
-                if body:
-                    block.append(f"{pad}        if {key} not in {known}:")
-                    block.extend(body)
-        if block:
-            self.lines.append(f"{pad}if isinstance({var}, dict):")
-            self.lines.extend(block)
-
-
-def _asks(schema: Mapping[str, Any]) -> bool:
-    """Whether a schema object checks anything (annotations and notes do not)."""
-    return any(k not in ANNOTATIONS and k not in PROJECT_KEYWORDS for k in schema) or (
-        "x-codelist" in schema
-    )
-
-
 def _scalar(schema: Any) -> bool:
     kinds = schema.get("type") if isinstance(schema, dict) else None
     kinds = kinds if isinstance(kinds, list) else [kinds]
     return kinds != [None] and not ({"array", "object"} & set(kinds))
 
 
-def _copy_lines(schema: Mapping[str, Any], source: _Source) -> list[str]:
+def _copy_lines(schema: Mapping[str, Any], source: Source) -> list[str]:
     """Lines that copy a plain record into ``out``: a fresh top-level dict, fresh containers
     (plain values are immutable), so the caller's record is never shared or changed."""
     lines = ["    out = dict(v0)"]
@@ -492,17 +179,17 @@ _GENERATED_RUNTIME: dict[str, Any] = {
     "int": int,
     "_is_date": is_date,
     "_Decimal": Decimal,
-    "_JSON_TYPES": _JSON_TYPES,
+    "JSON_TYPES": JSON_TYPES,
     "_INT_LOW": -int(MAX_MAGNITUDE),
     "_INT_HIGH": int(MAX_MAGNITUDE),
     "_fits": number_fits,
     "_multiple": is_multiple,
-    "_json_equal": _json_equal,
-    "_one_of": _one_of,
+    "json_equal": json_equal,
+    "one_of": one_of,
 }
 
 
-def _namespace(lines: list[str], source: _Source, label: str, **names: Any) -> dict[str, Any]:
+def _namespace(lines: list[str], source: Source, label: str, **names: Any) -> dict[str, Any]:
     """Compile the generated functions of ``lines`` with the runtime, ``names`` and the
     schema's values as named constants; return the namespace holding them."""
     namespace: dict[str, Any] = {**_GENERATED_RUNTIME, **names, **source.constants}
@@ -511,7 +198,7 @@ def _namespace(lines: list[str], source: _Source, label: str, **names: Any) -> d
     return namespace
 
 
-def _define(name: str, lines: list[str], source: _Source, label: str, **names: Any) -> Any:
+def _define(name: str, lines: list[str], source: Source, label: str, **names: Any) -> Any:
     """The generated function ``name`` of ``lines`` (see :func:`_namespace`)."""
     return _namespace(lines, source, label, **names)[name]
 
@@ -522,8 +209,6 @@ _PLAIN_RUNTIME: dict[str, Any] = {
     "_deep": normalise,
 }
 """What the generated plain checks call, besides ``_GENERATED_RUNTIME``."""
-_REFUSED = (_Unsupported, PatternError, TypeError, ValueError, SyntaxError, RecursionError)
-"""A schema outside what the generated checks cover (a load refuses such a schema first)."""
 
 
 def compile_plain(
@@ -536,10 +221,10 @@ def compile_plain(
     outside what it covers."""
     if not isinstance(schema, dict) or schema.get("type") != "object":
         return None
-    source = _Source(codelists)
+    source = Source(codelists)
     try:
         source.check(schema, "v0", 4)
-    except _REFUSED:
+    except REFUSED:
         return None
     lines = [
         "def _plain(v0):",
@@ -560,10 +245,10 @@ def compile_plain_value(
     is valid and normal, as :func:`compile_plain` checks it inside a record; None otherwise.
     None if the schema is outside what the plain check covers. (Used to vouch for whole
     columns at once, one distinct value at a time: :mod:`fupin_rules.arrow`.)"""
-    source = _Source(codelists)
+    source = Source(codelists)
     try:
         source.check(schema, "v0", 4)
-    except _REFUSED:
+    except REFUSED:
         return None
     lines = ["def _plain_value_check(v0):", *source.lines, "    return True"]
     check: Callable[[Any], bool | None] = _define(
@@ -582,7 +267,7 @@ def compile_acceptor(schema: Any) -> Callable[[Any], bool] | None:
     outside :func:`~fupin_rules.record_keywords.number_fits` (it defers instead); refusing
     such numbers wherever they are is the record check's first step, not the acceptor's.
     """
-    source = _Source()
+    source = Source()
     lines: list[str] = []
     if not _function(source, schema, "_accept", lines):
         return None

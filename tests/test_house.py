@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "codelists",
         "record_patterns",
         "record_keywords",
+        "record_source",
         "record_checks",
         "records",
         "schemas",
