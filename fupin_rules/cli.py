@@ -39,6 +39,7 @@ from .decision import OUTCOME_LABELS
 from .errors import FileError, FupinRulesError, RuleFileError, UsageError
 from .evaluation import parse_day
 from .io.inputs import input_kind, read_inputs
+from .io.jsonl import InputRecord, result_line
 from .library import Library
 from .model import Result, RuleSet
 from .parallel import evaluate_each, evaluate_inputs, spec_from_args
@@ -46,7 +47,6 @@ from .progress import Meter
 from .tally import Tally
 
 if TYPE_CHECKING:
-    from .io.jsonl import InputRecord
     from .io.tables import TableReader
 
 __all__ = ["main"]
@@ -252,7 +252,6 @@ def _evaluate_book(
     """``evaluate -o results.xlsx``: every record in this process, one row each in a results
     workbook (and with ``--log`` its decision-log line, as for JSON Lines), counted on
     ``shown``."""
-    from .io.jsonl import result_line
     from .reports import division_names
     from .reports.results_book import ResultsBook, criteria_of
 
