@@ -64,12 +64,12 @@ def test_a_misspelt_command_still_lists_every_command(capsys: pytest.CaptureFixt
     assert "'worklist'" in err
 
 
-HEAVY = ("tqdm", "pandas", "pyarrow", "numpy", "openpyxl")
+HEAVY = ("jsonschema", "tqdm", "pandas", "pyarrow", "numpy", "openpyxl")
 
 
 def test_evaluating_imports_no_heavy_dependency() -> None:
     """``evaluate`` of JSON Lines to JSON Lines imports neither the other commands' modules
-    nor tqdm, pandas, pyarrow, numpy or openpyxl."""
+    nor jsonschema, tqdm, pandas, pyarrow, numpy or openpyxl."""
     script = (
         "import json, sys\n"
         "from fupin_rules.cli import main\n"
