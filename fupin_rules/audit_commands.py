@@ -19,10 +19,10 @@ from types import TracebackType
 from typing import TextIO
 
 from ._canonical import dumps
-from .cli_options import add_rules, library_of
+from .cli_options import add_rules, library_of, table_options
 from .dated import DatedEvaluator
 from .errors import UsageError
-from .io.commands import table_options, table_reader
+from .io.commands import table_reader
 from .io.decision_log import DecisionLog, read_log
 from .io.inputs import input_kind, read_inputs
 from .library import Library

@@ -19,13 +19,10 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from ._canonical import dumps
 from ._version import __version__
-from .audit_commands import LogSpool
-from .audit_commands import register as register_audit_commands
-from .calendar import register_calendar_command
 from .cli_options import (
     add_divisions,
     add_quiet,
@@ -34,32 +31,23 @@ from .cli_options import (
     library_of,
     output_kind,
     output_stream,
+    table_options,
 )
-from .collect_commands import register as register_collect_commands
-from .compare_commands import register as register_compare_commands
 from .console import prepare
 from .dated import DatedEvaluator, out_of_period
 from .decision import OUTCOME_LABELS
-from .deliverables.cli import register as register_plan_commands
 from .errors import FileError, FupinRulesError, RuleFileError, UsageError
 from .evaluation import parse_day
-from .events.cli import register_events_command
-from .explain import evaluate_items, explain_text
-from .forms.cli import register as register_form_commands
-from .io.commands import register as register_io_commands
-from .io.commands import table_options, table_reader
 from .io.inputs import input_kind, read_inputs
 from .io.jsonl import InputRecord, result_line
-from .io.tables import TableReader
 from .library import Library
 from .model import Result, RuleSet
 from .parallel import evaluate_each, evaluate_inputs, spec_from_args
 from .progress import Meter
-from .reports import division_names
-from .reports.results_book import ResultsBook, criteria_of
-from .rule_commands import register as register_rule_commands
-from .site import register_site_command
 from .tally import Tally
+
+if TYPE_CHECKING:
+    from .io.tables import TableReader
 
 __all__ = ["main"]
 
@@ -116,6 +104,13 @@ def _dated(args: argparse.Namespace, lib: Library) -> tuple[RuleSet, DatedEvalua
         )
         raise UsageError(msg)
     return dated.base, dated
+
+
+def _table_reader(args: argparse.Namespace, lib: Library, rs: RuleSet) -> TableReader:
+    # Spreadsheets need openpyxl and the header maps: imported only when one is read.
+    from .io.commands import table_reader
+
+    return table_reader(args, lib, rs)
 
 
 def _spreadsheets(paths: Sequence[str]) -> bool:
@@ -201,7 +196,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             warning = out_of_period(rs, parse_day(args.as_of))
             if warning:
                 err.write(warning + " (审计时按历史版本重跑可以如此; 否则请核对 --version)\n")
-    reader = table_reader(args, lib, rs) if _spreadsheets(args.inputs) else None
+    reader = _table_reader(args, lib, rs) if _spreadsheets(args.inputs) else None
     book = output_kind(args.output) == "xlsx"
     if (reader is not None or dated is not None or book) and args.jobs not in (None, 0, 1):
         err.write(
@@ -257,6 +252,9 @@ def _evaluate_book(
     """``evaluate -o results.xlsx``: every record in this process, one row each in a results
     workbook (and with ``--log`` its decision-log line, as for JSON Lines), counted on
     ``shown``."""
+    from .reports import division_names
+    from .reports.results_book import ResultsBook, criteria_of
+
     versions = [v for v in lib if v.id == rs.id] if dated is not None else [rs]
     book = ResultsBook(
         rs,
@@ -284,6 +282,8 @@ def _logged(fh: TextIO, log: str | None) -> Iterator[TextIO]:
     if log is None:
         yield fh
         return
+    from .audit_commands import LogSpool
+
     with LogSpool(fh, log) as spool:
         yield cast(TextIO, spool)  # a text stream: write() and flush() are what is used
         spool.commit()
@@ -319,10 +319,12 @@ def _evaluate_summary(
 
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .explain import evaluate_items, explain_text
+
     lib = _library(args)
     rs = _ruleset(args, lib)
     shown = 0
-    reader = table_reader(args, lib, rs) if _spreadsheets([args.input]) else None
+    reader = _table_reader(args, lib, rs) if _spreadsheets([args.input]) else None
     for _item, result in evaluate_items(rs, read_inputs([args.input], tables=reader)):
         if args.id is not None and result.record_id != args.id:
             continue
@@ -345,8 +347,10 @@ _DEBUG_HELP = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``fupin-rules`` command."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of the ``fupin-rules`` command; with ``only`` (a command's name)
+    one that declares, of the commands other modules add, only those of that command's module:
+    enough to parse that command's arguments, without importing the rest."""
     parser = argparse.ArgumentParser(
         prog="fupin-rules",
         description="精准扶贫动态管理标准 (版本化 YAML 规则) 的检查与评估工具。",
@@ -385,7 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_rules(p)
     p.add_argument("--json", action="store_true", help="每行一个 JSON 对象")
 
-    register_rule_commands(sub, command)
+    groups = [g for g in _EXTENSIONS if only is None or only in g[0]]
+    if groups and groups[0][1] is _register_rule_commands:
+        groups.pop(0)[1](sub, command)  # listed before evaluate in --help
 
     p = command(
         "evaluate",
@@ -471,24 +477,106 @@ def build_parser() -> argparse.ArgumentParser:
         "--only-failed", action="store_true", help="只列出未达标或无法判定的指标 (结论和原因照常)"
     )
 
-    for register in _EXTENSIONS:
+    for _names, register in groups:
         register(sub, command)
     return parser
 
 
-_EXTENSIONS: tuple[Callable[[Any, Callable[..., argparse.ArgumentParser]], None], ...] = (
-    register_compare_commands,
-    register_calendar_command,
-    register_io_commands,
-    register_events_command,
-    register_site_command,
-    register_audit_commands,
-    register_form_commands,
-    register_plan_commands,
-    register_collect_commands,
+# Each module that adds commands is imported only to declare them: a run of one command
+# imports the module of that command alone (see :func:`build_parser`), as most of them pull
+# in heavy dependencies (jsonschema, openpyxl, pyarrow, the site and report writers).
+Register = Callable[[Any, Callable[..., argparse.ArgumentParser]], None]
+
+
+def _register_rule_commands(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    from .rule_commands import register
+
+    register(sub, command)
+
+
+def _register_compare(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    from .compare_commands import register
+
+    register(sub, command)
+
+
+def _register_calendar(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    from .calendar.cli import register_calendar_command
+
+    register_calendar_command(sub, command)
+
+
+def _register_io(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    from .io.commands import register
+
+    register(sub, command)
+
+
+def _register_events(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    from .events.cli import register_events_command
+
+    register_events_command(sub, command)
+
+
+def _register_site(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    from .site.cli import register_site_command
+
+    register_site_command(sub, command)
+
+
+def _register_audit(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    from .audit_commands import register
+
+    register(sub, command)
+
+
+def _register_forms(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    from .forms.cli import register
+
+    register(sub, command)
+
+
+def _register_plans(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    from .deliverables.cli import register
+
+    register(sub, command)
+
+
+def _register_collect(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    from .collect_commands import register
+
+    register(sub, command)
+
+
+_EXTENSIONS: tuple[tuple[frozenset[str], Register], ...] = (
+    (frozenset({"lint", "test"}), _register_rule_commands),
+    (frozenset({"diff", "impact"}), _register_compare),
+    (frozenset({"calendar"}), _register_calendar),
+    (frozenset({"check", "convert"}), _register_io),
+    (frozenset({"events"}), _register_events),
+    (frozenset({"site"}), _register_site),
+    (frozenset({"verify"}), _register_audit),
+    (frozenset({"template"}), _register_forms),
+    (frozenset({"adjust", "suspects", "summary"}), _register_plans),
+    (frozenset({"villages", "worklist"}), _register_collect),
 )
-"""Functions that add more subcommands (calendar, check, convert), each given the subparsers
-and the ``command(name, handler, help, epilog)`` helper."""
+"""The commands other modules add, in the order of ``--help``: the names each function adds
+(tests/test_startup.py holds them to what it declares) and the function, which is given the
+subparsers and the ``command(name, handler, help, epilog)`` helper."""
+
+_TOP_FLAGS = frozenset({"--debug", "-q", "--quiet"})
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs, when that is plain: its first word, after nothing but the
+    top-level flags, is a command's name. None otherwise (``--help``, a misspelt or missing
+    command), where the whole parser is built, to list every command."""
+    known = {"list", "evaluate", "explain"}.union(*(names for names, _ in _EXTENSIONS))
+    for word in argv:
+        if word in _TOP_FLAGS:
+            continue
+        return word if word in known else None
+    return None
 
 
 _INTERNAL = 3
@@ -539,8 +627,9 @@ def main(
     """Run the command line; return the exit code."""
     out = out or prepare(sys.stdout)  # a GBK console: ✓ written as √, never a crash
     err = err or prepare(sys.stderr)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(only=_command_of(words))
+    args = parser.parse_args(words)
     try:
         with _terminable():
             if getattr(args, "as_of", None):

@@ -36,6 +36,7 @@ __all__ = [
     "output_kind",
     "output_stream",
     "read_with_progress",
+    "table_options",
     "unit_size",
 ]
 
@@ -127,6 +128,21 @@ def add_divisions(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="行政区划名称: 代码表 (.yaml) 或有“代码”“名称”两列的表 (.xlsx/.csv); 可多次使用,"
         " 后者补充并覆盖前者 (规则目录中 id 为 divisions 的代码表也会读入)",
+    )
+
+
+def table_options(p: argparse.ArgumentParser) -> None:
+    """``--header-map`` and ``--encoding``: how a command reads spreadsheets (.xlsx, .csv)."""
+    p.add_argument(
+        "--header-map",
+        metavar="ID[@VERSION]|FILE",
+        help="表格的表头对照编号或 YAML 文件 (默认: 户记录用 cn.national.household-export, "
+        "村记录用 gx.village-table, 县记录用 gx.county-table)",
+    )
+    p.add_argument(
+        "--encoding",
+        metavar="ENC",
+        help="CSV 编码 (默认自动识别 UTF-8/GB18030); gbk 按 gb18030 读取",
     )
 
 

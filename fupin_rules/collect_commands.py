@@ -21,9 +21,10 @@ from .cli_options import (
     library_of,
     output_kind,
     output_stream,
+    table_options,
 )
 from .errors import UsageError
-from .io.commands import select_headermap, table_options
+from .io.commands import select_headermap
 from .io.files import atomic_output
 from .io.inputs import read_inputs
 from .io.jsonl import InputRecord

@@ -19,6 +19,7 @@ from .cli_options import (
     output_kind,
     output_stream,
     read_with_progress,
+    table_options,
 )
 from .compare import (
     GROUPS,
@@ -33,7 +34,7 @@ from .compare import (
 from .decision import OUTCOME_LABELS
 from .errors import UsageError
 from .evaluation import parse_day
-from .io.commands import table_options, table_reader
+from .io.commands import table_reader
 from .io.inputs import input_kind
 from .io.tables import TableReader
 from .library import Library

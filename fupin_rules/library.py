@@ -21,11 +21,8 @@ from ._files import files_of_kind, rule_files
 from ._frozen import freeze
 from ._resources import bundled_schemas_dir, bundled_standards_dir
 from ._yaml import YamlDocument, read_yaml
-from .calendar.loading import load_calendar_document, select_calendar
 from .errors import NotFoundError, Problem, RuleFileError, UsageError
 from .evaluation import parse_day
-from .events.procedures import link_problems, load_procedure_document, mark_values_of
-from .io.headermaps import load_headermap_document
 from .lean import Legend
 from .loading import build_codelist, build_rulesets
 from .model import Result, RuleSet
@@ -169,6 +166,8 @@ class Library:
         (:func:`fupin_rules.calendar.select_calendar`).
         """
         pool = [c for cals in self.calendars.values() for c in cals]
+        from .calendar.loading import select_calendar
+
         return select_calendar(pool, calendar_id=cid, version=version, as_of=as_of)
 
     @property
@@ -321,6 +320,10 @@ def _load_calendars(
 ) -> dict[str, tuple[Any, ...]]:
     if not docs:
         return {}
+    # Calendars, header maps and procedures are loaded by modules of their own, imported
+    # only for a library that holds such files (most runs read only rule sets).
+    from .calendar.loading import load_calendar_document
+
     return _load_kind(docs, problems, load_calendar_document)
 
 
@@ -329,6 +332,8 @@ def _load_headermaps(
 ) -> dict[str, tuple[Any, ...]]:
     if not docs:
         return {}
+    from .io.headermaps import load_headermap_document
+
     return _load_kind(docs, problems, load_headermap_document)
 
 
@@ -343,6 +348,8 @@ def _load_procedures(
 ) -> dict[str, tuple[Any, ...]]:
     if not docs:
         return {}
+    from .events.procedures import link_problems, load_procedure_document, mark_values_of
+
     procedures = _load_kind(docs, problems, load_procedure_document)
     problems.extend(
         link_problems(

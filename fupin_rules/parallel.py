@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
@@ -61,12 +61,14 @@ from .io.inputs import (
 )
 from .io.jsonl import BLOCK_BYTES, InputRecord, Line, parse_json_record, result_bytes
 from .io.parquet import parquet_rows
-from .io.tables import TableReader
 from .library import load_library
 from .model import RuleSet
 from .progress import SILENT, Meter
 from .results import FindingsForm, Result
 from .tally import FAILURES_KEPT, Failure, Tally
+
+if TYPE_CHECKING:
+    from .io.tables import TableReader
 
 __all__ = [
     "AUTO_JOBS_MAX",

@@ -21,12 +21,11 @@ after it starts at the beginning of a clean line.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO, TypeVar
-
-from tqdm import tqdm
 
 __all__ = ["INTERVAL", "SILENT", "Meter", "is_terminal", "meter", "progress"]
 
@@ -40,10 +39,16 @@ _WITH_TOTAL = "{desc} {percentage:3.0f}%|{bar}| [用时 {elapsed}, 剩余 {remai
 _WITHOUT_TOTAL = "{desc} [用时 {elapsed}{postfix}]"
 
 
-class _Bar(tqdm):  # type: ignore[type-arg]
-    """tqdm drawing only when told (:meth:`Meter.draw`), without its monitor thread."""
+@functools.cache
+def _bar_class() -> Any:
+    """tqdm drawing only when told (:meth:`Meter.draw`), without its monitor thread. Made on
+    first use: most runs show no line (a file, a pipe, ``--quiet``) and need no tqdm."""
+    from tqdm import tqdm
 
-    monitor_interval = 0
+    class Bar(tqdm):  # type: ignore[type-arg]
+        monitor_interval = 0
+
+    return Bar
 
 
 def is_terminal(stream: Any) -> bool:
@@ -106,11 +111,11 @@ class Meter:
         self.records = 0
         self.amount = 0
         self._last = 0.0
-        self._bar: _Bar | None = None
+        self._bar: Any = None
         if stream is not None:
             self._stream = stream
             self._start = time.monotonic()
-            self._bar = _Bar(
+            self._bar = _bar_class()(
                 total=self.total,
                 desc=label,
                 file=_Line(stream),

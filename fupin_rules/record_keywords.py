@@ -26,13 +26,15 @@ import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
-
-import jsonschema
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from ._yaml import MAX_DEPTH
 from .language import MAX_MAGNITUDE
 from .record_patterns import PatternError, ecma_pattern
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = [
     "ANNOTATIONS",
@@ -233,9 +235,6 @@ def _is_integer(checker: Any, instance: Any) -> bool:
     return False
 
 
-_BASE = jsonschema.Draft202012Validator
-
-
 def _holds_odd_number(value: Any) -> bool:
     if isinstance(value, dict):
         return any(_holds_odd_number(v) for v in value.values())
@@ -244,11 +243,10 @@ def _holds_odd_number(value: Any) -> bool:
     return _is_number(value) and not number_fits(value)
 
 
-def _past_the_door(keyword: str) -> Any:
-    """jsonschema's own ``keyword``, but not for a value holding a number outside
+def _past_the_door(base: Any) -> Any:
+    """jsonschema's own keyword ``base``, but not for a value holding a number outside
     :func:`number_fits` (the record check has refused it, and comparing it could raise or
     take very long)."""
-    base = _BASE.VALIDATORS[keyword]
 
     def check(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[Any]:
         if _holds_odd_number(instance):
@@ -259,36 +257,72 @@ def _past_the_door(keyword: str) -> Any:
 
 
 def _multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    import jsonschema
+
     if _is_number(instance) and number_fits(instance) and not is_multiple(instance, step):
         yield jsonschema.ValidationError(f"{instance!r} is not a multiple of {step}")
 
 
 def _pattern(validator: Any, pattern: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    import jsonschema
+
     if isinstance(instance, str) and ecma_pattern(pattern).search(instance) is None:
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_FORMATS = jsonschema.FormatChecker(formats=())
-_FORMATS.checks("date")(lambda instance: not isinstance(instance, str) or is_date(instance))
+@cache
+def _reference() -> tuple[Any, Any]:
+    """The reference's validator class and format checker. Made on first use: jsonschema
+    (slow to import) is needed only to explain an invalid record or check a user's schema,
+    never to evaluate valid records, which the generated checks accept."""
+    import jsonschema
 
-_RecordValidator: Any = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-    _BASE,
-    validators={
-        **{
-            k: _past_the_door(k)
-            for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum", "const")
+    base = jsonschema.Draft202012Validator
+    formats = jsonschema.FormatChecker(formats=())
+    formats.checks("date")(lambda instance: not isinstance(instance, str) or is_date(instance))
+    cls = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        base,
+        validators={
+            **{
+                k: _past_the_door(base.VALIDATORS[k])
+                for k in (
+                    "minimum",
+                    "maximum",
+                    "exclusiveMinimum",
+                    "exclusiveMaximum",
+                    "enum",
+                    "const",
+                )
+            },
+            "multipleOf": _multiple_of,
+            "pattern": _pattern,
         },
-        "multipleOf": _multiple_of,
-        "pattern": _pattern,
-    },
-    type_checker=_BASE.TYPE_CHECKER.redefine("integer", _is_integer),
-    format_checker=_FORMATS,
-)
+        type_checker=base.TYPE_CHECKER.redefine("integer", _is_integer),
+        format_checker=formats,
+    )
+    return cls, formats
+
+
+class _Deferred:
+    """A reference validator made the first time it is asked anything (see
+    :func:`_reference`); until then, only the schema it is for."""
+
+    def __init__(self, schema: Any) -> None:
+        self._schema = schema
+        self._made: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_schema", "_made"):
+            raise AttributeError(name)  # copy and pickle probe for these before __init__
+        if self._made is None:
+            cls, formats = _reference()
+            self._made = cls(self._schema, format_checker=formats)
+        return getattr(self._made, name)
 
 
 def record_validator(schema: Any) -> Any:
     """The reference validator of a record schema (or of one of its sub-schemas)."""
-    return _RecordValidator(reference_schema(schema), format_checker=_FORMATS)
+    return _Deferred(reference_schema(schema))
 
 
 def reference_schema(schema: Any) -> Any:
@@ -315,7 +349,10 @@ def meta_errors(schema: Any) -> Iterator[jsonschema.ValidationError]:
     """Where ``schema`` breaks the Draft 2020-12 metaschema (formats such as ``regex`` not
     asserted: patterns are checked apart, as ECMA-262), an integral decimal counting as an
     integer (``"minLength": 2.0``), as JSON Schema means it."""
-    yield from _BASE(_BASE.META_SCHEMA).iter_errors(_integers_as_int(schema))
+    import jsonschema
+
+    base = jsonschema.Draft202012Validator
+    yield from base(base.META_SCHEMA).iter_errors(_integers_as_int(schema))
 
 
 def _integers_as_int(value: Any) -> Any:

@@ -21,10 +21,9 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import jsonschema
 
 from ._canonical import fingerprint, render_number
 from ._frozen import deep_freeze, freeze
@@ -41,6 +40,9 @@ from .record_keywords import (
     schema_problems,
     subfields,
 )
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = ["CodeList", "RecordSchema", "load_record_schema"]
 

@@ -11,22 +11,33 @@ before any of its content is used.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import jsonschema
 
 from ._resources import bundled_schemas_dir
 from ._yaml import YamlDocument, walk
 from .errors import Problem, format_path
 from .language.limits import NumberLimits, number_limits
 
-__all__ = ["document_problems", "load_schema", "number_problems", "validator_for"]
+if TYPE_CHECKING:
+    import jsonschema
+
+__all__ = [
+    "document_problems",
+    "inlined_schema",
+    "load_schema",
+    "number_problems",
+    "surely_valid",
+    "validator_for",
+]
 
 _TYPE_NAMES = {
     "string": "文本",
@@ -48,13 +59,160 @@ def load_schema(name: str) -> Mapping[str, Any]:
 
 
 @cache
+def inlined_schema(name: str) -> Any:
+    """A bundled schema with its local references inlined (see :func:`_inlined`)."""
+    schema = load_schema(name)
+    return _inlined(schema, schema.get("$defs", {}))
+
+
+@cache
 def validator_for(name: str) -> jsonschema.protocols.Validator:
     """A validator (with date and other formats checked) for a bundled schema."""
-    schema = load_schema(name)
-    cls = jsonschema.validators.validator_for(schema)
+    import jsonschema
+
+    cls = jsonschema.validators.validator_for(load_schema(name))
     # The bundled schemas are checked against their metaschema by the test suite
     # (tests/test_schemas.py), not on every load.
-    return cls(_inlined(schema, schema.get("$defs", {})), format_checker=cls.FORMAT_CHECKER)
+    return cls(inlined_schema(name), format_checker=cls.FORMAT_CHECKER)
+
+
+# --------------------------------------------------------------------------- a quick check
+#
+# jsonschema takes a tenth of a second of CPU to import and some more to validate, on every
+# run. Most documents are valid; for them this check answers alone. It judges the keywords the
+# bundled schemas use exactly as jsonschema (Draft 2020-12 with its format checker) does, and
+# gives up (_Unsure) on anything else: then jsonschema decides and words the errors.
+
+
+class _Unsure(Exception):
+    """The quick check does not know; jsonschema is asked."""
+
+
+_SKIPPED = frozenset({"$schema", "$id", "$defs"})
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _is_type(value: Any, name: str) -> bool:
+    simple = _TYPES.get(name)
+    if simple is not None:
+        return isinstance(value, simple)
+    if name == "null":
+        return value is None
+    if name == "number":
+        return isinstance(value, int | Decimal) and not isinstance(value, bool)
+    if name == "integer" and not isinstance(value, Decimal):
+        return isinstance(value, int) and not isinstance(value, bool)
+    raise _Unsure  # an integral decimal, or a type of another name
+
+
+_TYPES: Mapping[str, Any] = {"string": str, "object": dict, "array": list, "boolean": bool}
+
+
+def _strings(values: Any) -> bool:
+    return isinstance(values, list) and all(isinstance(v, str) for v in values)
+
+
+def _valid(schema: Any, value: Any) -> bool:
+    """Whether ``value`` is valid against ``schema``, exactly as jsonschema judges it; raises
+    _Unsure where this check cannot tell."""
+    if schema is True or schema is False:
+        return schema
+    if not isinstance(schema, dict):
+        raise _Unsure
+    if not isinstance(value, str | dict | list | bool | int | Decimal) and value is not None:
+        raise _Unsure
+    for key, want in schema.items():
+        if key in _ANNOTATIONS or key in _SKIPPED:
+            continue
+        if not _keyword(key, want, schema, value):
+            return False
+    return True
+
+
+def _keyword(key: str, want: Any, schema: Mapping[str, Any], value: Any) -> bool:
+    if key == "type":
+        names = [want] if isinstance(want, str) else want
+        return any(_is_type(value, n) for n in names)
+    if key == "const":
+        if not isinstance(want, str):
+            raise _Unsure
+        return isinstance(value, str) and value == want
+    if key == "enum":
+        if not _strings(want):
+            raise _Unsure
+        return isinstance(value, str) and value in want
+    if key in ("allOf", "anyOf", "oneOf"):
+        found = [_valid(sub, value) for sub in want]
+        return all(found) if key == "allOf" else any(found) if key == "anyOf" else sum(found) == 1
+    if key == "not":
+        return not _valid(want, value)
+    if key == "if":
+        branch = "then" if _valid(want, value) else "else"
+        return _valid(schema.get(branch, True), value)
+    if key in ("then", "else"):
+        return True  # judged with "if" (alone they mean nothing)
+    if isinstance(value, str):
+        if key == "minLength":
+            return bool(len(value) >= want)
+        if key == "maxLength":
+            return bool(len(value) <= want)
+        if key == "pattern":
+            return re.search(want, value) is not None
+        if key == "format":
+            if want == "date" and _DATE.fullmatch(value):
+                try:
+                    dt.date.fromisoformat(value)
+                except ValueError:
+                    raise _Unsure from None
+                return True
+            raise _Unsure
+    if isinstance(value, dict):
+        if key == "required":
+            return all(k in value for k in want)
+        if key == "properties":
+            return all(_valid(want[k], v) for k, v in value.items() if k in want)
+        if key == "additionalProperties":
+            if "patternProperties" in schema:
+                raise _Unsure
+            known = schema.get("properties", {})
+            return all(_valid(want, v) for k, v in value.items() if k not in known)
+        if key == "propertyNames":
+            return all(_valid(want, k) for k in value)
+    if isinstance(value, list):
+        if key == "items":
+            if "prefixItems" in schema:
+                raise _Unsure
+            return all(_valid(want, v) for v in value)
+        if key == "minItems":
+            return bool(len(value) >= want)
+        if key == "maxItems":
+            return bool(len(value) <= want)
+        if key == "uniqueItems":
+            if not want:
+                return True
+            if not _strings(value):
+                raise _Unsure
+            return len(set(value)) == len(value)
+    kind = _APPLIES_TO.get(key)
+    if kind is not None and not isinstance(value, kind):
+        return True  # a keyword of another type is no check of this value
+    raise _Unsure
+
+
+_APPLIES_TO: Mapping[str, Any] = {
+    **dict.fromkeys(("minLength", "maxLength", "pattern", "format"), str),
+    **dict.fromkeys(("required", "properties", "additionalProperties", "propertyNames"), dict),
+    **dict.fromkeys(("items", "minItems", "maxItems", "uniqueItems"), list),
+}
+
+
+def surely_valid(schema_name: str, data: Any) -> bool:
+    """True if ``data`` is valid against the bundled schema ``schema_name`` (as jsonschema would
+    judge it); False if it is not, or if this quick check cannot tell."""
+    try:
+        return _valid(inlined_schema(schema_name), data)
+    except (_Unsure, RecursionError, TypeError):
+        return False
 
 
 _ANNOTATIONS = frozenset({"description", "title", "$comment", "default", "examples"})
@@ -234,9 +392,10 @@ def document_problems(
 ) -> list[Problem]:
     """Every schema problem of ``doc`` against the bundled schema ``schema_name``, and every
     number beyond ``numbers`` (:func:`number_problems`)."""
-    validator = validator_for(schema_name)
     problems = number_problems(doc, numbers)
-    problems += [p for e in validator.iter_errors(doc.data) for p in _problems(doc, e)]
+    if not surely_valid(schema_name, doc.data):
+        validator = validator_for(schema_name)
+        problems += [p for e in validator.iter_errors(doc.data) for p in _problems(doc, e)]
     # A bad date fails both "format" and "pattern": say it once.
     dated = {(p.line, p.column, p.path) for p in problems if p.code == "schema.format"}
     problems = [

@@ -14,10 +14,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ..cli_options import add_divisions, add_output, add_rules, library_of, output_stream
+from ..cli_options import (
+    add_divisions,
+    add_output,
+    add_rules,
+    library_of,
+    output_stream,
+    table_options,
+)
 from ..dated import DatedEvaluator
 from ..errors import UsageError
-from ..io.commands import table_options, table_reader
+from ..io.commands import table_reader
 from ..io.inputs import read_inputs
 from ..io.jsonl import InputRecord
 from ..library import Library

@@ -24,6 +24,7 @@ from ..cli_options import (
     meter_of,
     output_kind,
     read_with_progress,
+    table_options,
 )
 from ..errors import NotFoundError, UsageError
 from ..library import Library
@@ -265,24 +266,9 @@ def _write_table_xlsx(headers: Sequence[str], rows: Sequence[Sequence[Any]], pat
     write_xlsx(wb, path)
 
 
-def table_options(p: argparse.ArgumentParser) -> None:
-    """``--header-map`` and ``--encoding``: how a command reads spreadsheets (.xlsx, .csv)."""
-    p.add_argument(
-        "--header-map",
-        metavar="ID[@VERSION]|FILE",
-        help="表格的表头对照编号或 YAML 文件 (默认: 户记录用 cn.national.household-export, "
-        "村记录用 gx.village-table, 县记录用 gx.county-table)",
-    )
-    p.add_argument(
-        "--encoding",
-        metavar="ENC",
-        help="CSV 编码 (默认自动识别 UTF-8/GB18030); gbk 按 gb18030 读取",
-    )
-
-
 def table_reader(args: argparse.Namespace, lib: Library, rs: RuleSet) -> TableReader:
     """The reader of spreadsheets for records of ``rs``, with the command's header map and
-    encoding (see :func:`table_options`)."""
+    encoding (see :func:`~fupin_rules.cli_options.table_options`)."""
     hm = select_headermap(lib, rs.record_schema.subject, getattr(args, "header_map", None))
     return TableReader(hm, rs.record_schema, encoding=getattr(args, "encoding", None))
 

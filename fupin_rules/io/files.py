@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - Windows
     _fcntl = None
 
 __all__ = [
+    "TABLE_SUFFIXES",
     "TEMP_TAG",
     "atomic_output",
     "open_input",
@@ -46,6 +47,12 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+
+# Here, not in .tables, so that telling a table by its name needs none of the spreadsheet
+# readers (openpyxl) that reading one does.
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls")
+"""The files read as tables (a legacy ``.xls`` is refused with a request to save as .xlsx). A
+``.txt`` file may be either; where records are expected it is read as JSON Lines."""
 
 
 # --------------------------------------------------------------------------- inputs

@@ -21,12 +21,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from ..errors import UsageError
-from .files import open_input, reading
+from .files import TABLE_SUFFIXES, open_input, reading
 from .jsonl import (
     BLOCK_BYTES,
     Block,
@@ -38,7 +38,9 @@ from .jsonl import (
     read_jsonl,
 )
 from .parquet import PARQUET_SUFFIXES, parquet_batches, read_parquet, rows_of
-from .tables import TABLE_SUFFIXES, TableReader
+
+if TYPE_CHECKING:
+    from .tables import TableReader
 
 __all__ = [
     "CHUNK_LINES",

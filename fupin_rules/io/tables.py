@@ -41,6 +41,7 @@ import attrs
 from ..records import RecordSchema
 from .assembly import ConvertedRow, group_rows
 from .derive import alias, derive_item
+from .files import TABLE_SUFFIXES
 from .headermaps import HeaderMap, normalise_header
 from .jsonl import InputRecord
 from .spreadsheets import (
@@ -63,10 +64,6 @@ __all__ = [
     "property_codes",
     "records_to_rows",
 ]
-
-TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls")
-"""The files read as tables (a legacy ``.xls`` is refused with a request to save as .xlsx). A
-``.txt`` file may be either; where records are expected it is read as JSON Lines."""
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
