@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -27,11 +28,13 @@ from .model import Result, RuleSet
 from .parallel import columns_installed
 
 __all__ = [
+    "FIELD_WORDS",
     "GROUPS",
     "Change",
     "ImpactReport",
     "RecordImpact",
     "diff",
+    "field_word",
     "group_of",
     "impact",
     "impact_items",
@@ -40,31 +43,43 @@ __all__ = [
 ]
 
 _KIND_ZH = {"criterion": "指标", "parameter": "参数", "derived": "派生字段", "ruleset": "规则集"}
-_FIELD_ZH = {
-    "label": "名称",
-    "group": "分组",
-    "severity": "性质",
-    "applies_if": "适用条件",
-    "test": "检验",
-    "pass": "达标说明",
-    "fail": "不达标说明",
-    "not_applicable": "不适用说明",
-    "sources": "依据",
-    "unconfirmed": "未确认标记",
-    "points": "分值",
-    "for_each": "逐项检验",
-    "values": "取值",
-    "unit": "单位",
-    "type": "类型",
-    "expr": "计算式",
-    "decision": "判定方法",
-    "title": "标题",
-    "effective": "施行日期",
-    "subject": "适用对象",
-    "record_schema": "所读字段",
-    "applies": "适用条件",
-    "dataset_checks": "跨记录检查",
-}
+FIELD_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "label": "名称",
+        "group": "分组",
+        "severity": "性质",
+        "applies_if": "适用条件",
+        "test": "检验",
+        "pass": "达标说明",
+        "fail": "不达标说明",
+        "not_applicable": "不适用说明",
+        "sources": "依据",
+        "unconfirmed": "「未经来源确认」标记",
+        "points": "分值",
+        "for_each": "逐项检验",
+        "values": "取值",
+        "unit": "单位",
+        "type": "类型",
+        "expr": "计算式",
+        "decision": "判定方法",
+        "title": "标题",
+        "effective": "施行日期",
+        "subject": "适用对象",
+        "record_schema": "所读字段",
+        "dataset_checks": "跨记录检查",
+    }
+)
+"""The Chinese words for the rule fields a change names, in ``diff`` and on the site's
+pages of changes alike (:func:`field_word`)."""
+
+
+def field_word(change: Change) -> str:
+    """What ``change`` changed, in words: :data:`FIELD_WORDS`, where a rule set's own
+    ``applies_if`` (which households a standard is for) is its 适用范围."""
+    field = change.field or ""
+    if change.kind == "ruleset" and field == "applies_if":
+        return "适用范围"
+    return FIELD_WORDS.get(field, field)
 
 
 @attrs.frozen
@@ -89,7 +104,7 @@ class Change:
             return f"+ 新增{what}"
         if self.change == "removed":
             return f"- 删除{what}"
-        label = _FIELD_ZH.get(self.field or "", self.field or "")
+        label = field_word(self)
         if (
             self.field == "values"
             and isinstance(self.before, list)

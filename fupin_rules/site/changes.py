@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._canonical import dumps
-from ..compare import GROUPS, Change, diff, group_of
+from ..compare import GROUPS, Change, diff, field_word, group_of
 from ..display import display
 from ..model import RuleSet
 from . import layout
@@ -22,31 +22,6 @@ from .standards import period_text
 
 __all__ = ["GROUPS", "changes_page", "group_of"]
 
-_FIELD_WORDS = {
-    "label": "名称",
-    "group": "分组",
-    "severity": "性质",
-    "applies_if": "适用条件",
-    "test": "检验",
-    "pass": "达标说明",
-    "fail": "不达标说明",
-    "not_applicable": "不适用说明",
-    "sources": "依据",
-    "unconfirmed": "「未经来源确认」标记",
-    "points": "分值",
-    "for_each": "逐项检查",
-    "values": "取值",
-    "unit": "单位",
-    "type": "类型",
-    "expr": "计算方法",
-    "decision": "判定方法",
-    "title": "标题",
-    "effective": "施行日期",
-    "subject": "适用对象",
-    "record_schema": "记录结构",
-    "applies_if_rs": "适用范围",
-    "dataset_checks": "跨记录检查",
-}
 _KIND_WORDS = {"criterion": "指标", "parameter": "参数", "derived": "派生字段", "ruleset": "版本"}
 
 
@@ -229,12 +204,7 @@ def _rows(items: Sequence[Change], a: RuleSet, b: RuleSet) -> str:
     for change in items:
         what = {"added": "新增", "removed": "删除"}.get(change.change)
         if what is None:
-            what = "修改" + _FIELD_WORDS.get(
-                "applies_if_rs"
-                if change.kind == "ruleset" and change.field == "applies_if"
-                else change.field or "",
-                change.field or "",
-            )
+            what = "修改" + field_word(change)
         before, after = _sides(change, a, b)
         rows.append(
             [
