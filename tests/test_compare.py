@@ -119,3 +119,17 @@ def test_impact_moves_are_those_of_the_findings() -> None:
     got = [(r.record_id, r.before, r.after, r.criteria) for r in report.changed]
     assert got == want
     assert any(r.criteria for r in report.changed)
+
+
+def test_diff_and_the_site_name_changed_fields_with_one_table_of_words() -> None:
+    """A changed field is named by compare.field_word, which ``diff``'s lines and the site's
+    page of changes both call: the words of compare.FIELD_WORDS, a standard's own
+    ``applies_if`` as its 适用范围 and a criterion's as its 适用条件."""
+    from fupin_rules.compare import FIELD_WORDS, Change, field_word
+
+    assert field_word(Change("ruleset", "gx.household.exit", "changed", "applies_if")) == "适用范围"
+    assert field_word(Change("criterion", "housing", "changed", "applies_if")) == "适用条件"
+    unconfirmed = Change("criterion", "housing", "changed", "unconfirmed", False, True)
+    assert str(unconfirmed) == "~ 指标 housing 的「未经来源确认」标记: 否 → 是"
+    for field, words in FIELD_WORDS.items():
+        assert field_word(Change("derived", "x", "changed", field)) == words
