@@ -19,8 +19,10 @@ from .cli_options import (
     add_rules,
     add_standard_day,
     library_of,
+    meter_of,
     output_kind,
     output_stream,
+    read_with_progress,
     table_options,
 )
 from .errors import UsageError
@@ -72,8 +74,10 @@ def _reader(lib: Library, subject: str, args: argparse.Namespace) -> TableReader
     return TableReader(hm, schema, encoding=getattr(args, "encoding", None))
 
 
-def _read(reader: TableReader, inputs: Sequence[str], err: TextIO) -> list[InputRecord]:
-    items = list(read_inputs(list(inputs), tables=reader))
+def _read(
+    args: argparse.Namespace, reader: TableReader, inputs: Sequence[str], err: TextIO
+) -> list[InputRecord]:
+    items = list(read_with_progress(args, err, read_inputs(list(inputs), tables=reader)))
     for warning in reader.stats.warnings:
         err.write(f"注意: {warning}\n")
     err.write(reader.stats.summary() + "\n")
@@ -90,11 +94,11 @@ def _cmd_villages(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     figures_kind = output_kind(args.figures, TABLE_KINDS) if args.figures else None
     lib = library_of(args)
     household = lib.record_schemas["household"]
-    registered = _read(_reader(lib, "household", args), args.inputs, err)
+    registered = _read(args, _reader(lib, "household", args), args.inputs, err)
     roster = None
     rules = None
     if args.all_households:
-        roster = _read(_reader(lib, "household", args), args.all_households, err)
+        roster = _read(args, _reader(lib, "household", args), args.all_households, err)
         rules = _standard(lib, args.household_standard, args.as_of)
     counted = village_figures(
         registered, household, all_households=roster, household_rules=rules, as_of=args.as_of
@@ -103,7 +107,7 @@ def _cmd_villages(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     table: list[dict[str, Any]] = []
     if args.villages:
         vreader = TableReader(select_headermap(lib, "village", None), village_schema)
-        for item in _read(vreader, args.villages, err):
+        for item in _read(args, vreader, args.villages, err):
             if item.error is not None:
                 msg = f"{item.source}: 村表的行无法导入: {item.error}"
                 raise UsageError(msg)
@@ -203,9 +207,10 @@ def _cmd_worklist(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         rs.record_schema,
         encoding=args.encoding,
     )
-    items = _read(reader, args.inputs, err)
+    items = _read(args, reader, args.inputs, err)
     names = division_names(lib.codelists, args.divisions or ())
-    worklist = build_worklist(rs, items, as_of=args.as_of, names=names)
+    with meter_of(args, err, "评估", total=len(items)) as shown:
+        worklist = build_worklist(rs, shown.track(items), as_of=args.as_of, names=names)
     write_worklist(worklist, args.output, kind)
     del out
     err.write(worklist.summary() + f" → {args.output}\n")

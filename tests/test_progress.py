@@ -172,3 +172,18 @@ def test_no_meter_off_a_terminal_or_when_quiet() -> None:
     assert silent.track(items) is items
     assert meter("评估", _Terminal(), quiet=True).track(items) is items
     assert pipe.getvalue() == ""
+
+
+def test_the_plans_outputs_show_progress_too(data: Path, tmp_path: Path) -> None:
+    """``worklist`` (and ``adjust``, ``suspects``, ``summary``, ``villages``, which read and
+    judge the same way) draws its reading and judging on a terminal, nothing on a pipe, and
+    writes the same file either way."""
+    args = ["worklist", "-s", "gx.household.exit", "--as-of", "2018-11-20", str(data)]
+    tty = _Run([*args, "-o", str(tmp_path / "tty.csv")], terminal=True)
+    pipe = _Run([*args, "-o", str(tmp_path / "pipe.csv")], terminal=False)
+    (tty_code, shown), (pipe_code, piped) = tty.result(), pipe.result()
+    assert tty_code == pipe_code
+    assert (tmp_path / "tty.csv").read_bytes() == (tmp_path / "pipe.csv").read_bytes()
+    assert "条/秒" in shown
+    assert "条/秒" not in piped
+    assert "\r" not in piped.replace("\r\n", "\n")

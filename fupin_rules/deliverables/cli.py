@@ -19,7 +19,9 @@ from ..cli_options import (
     add_output,
     add_rules,
     library_of,
+    meter_of,
     output_stream,
+    read_with_progress,
     table_options,
 )
 from ..dated import DatedEvaluator
@@ -74,10 +76,10 @@ _SUSPECTS_EPILOG = """\
 
 
 def _items(
-    args: argparse.Namespace, lib: Library, rs: RuleSet, paths: Sequence[str]
+    args: argparse.Namespace, lib: Library, rs: RuleSet, paths: Sequence[str], err: TextIO
 ) -> list[InputRecord]:
     reader = table_reader(args, lib, rs)
-    return list(read_inputs(list(paths), tables=reader))
+    return list(read_with_progress(args, err, read_inputs(list(paths), tables=reader)))
 
 
 def _subject_standard(paths: Sequence[str]) -> str:
@@ -110,9 +112,12 @@ def _cmd_adjust(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         msg = "户的一微调须用 --plan 给出计划脱贫名单 (村的一微调不给时按记录中的“计划退出”)"
         raise UsageError(msg)
     planned = None if args.plan is None else read_plan_ids(args.plan, rs.subject)
-    items = _items(args, lib, rs, args.inputs)
+    items = _items(args, lib, rs, args.inputs, err)
     names = division_names(lib.codelists, args.divisions or [])
-    result = adjust(rs, items, planned, as_of=args.as_of, names=names, inputs=args.inputs)
+    with meter_of(args, err, "评估", total=len(items)) as shown:
+        result = adjust(
+            rs, shown.track(items), planned, as_of=args.as_of, names=names, inputs=args.inputs
+        )
     if fmt == ".xlsx":
         write_adjustment_xlsx(result, args.output, names)
     else:
@@ -129,16 +134,17 @@ def _cmd_adjust(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_suspects(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     lib = library_of(args)
     dated = DatedEvaluator(lib, args.standard, args.date_field, default=None)
-    parts = [
-        wrongful_exits(dated, _items(args, lib, dated.base, args.inputs), year_day=args.year_day)
-    ]
+    items = _items(args, lib, dated.base, args.inputs, err)
+    with meter_of(args, err, "评估", total=len(items)) as shown:
+        parts = [wrongful_exits(dated, shown.track(items), year_day=args.year_day)]
     if args.non_registered:
         if not args.as_of:
             msg = "判定疑似漏评须用 --as-of 给出识别日期"
             raise UsageError(msg)
         ident = lib.get(args.identification, as_of=args.as_of)
-        items = _items(args, lib, ident, args.non_registered)
-        parts.append(missed_households(ident, items, as_of=args.as_of))
+        items = _items(args, lib, ident, args.non_registered, err)
+        with meter_of(args, err, "评估", total=len(items)) as shown:
+            parts.append(missed_households(ident, shown.track(items), as_of=args.as_of))
     names = division_names(lib.codelists, args.divisions or [])
     when = f"按各户{dated.base.record_schema.label(args.date_field)}" + (
         f"; 漏评按 {args.as_of}" if args.non_registered else ""

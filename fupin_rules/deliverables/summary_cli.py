@@ -10,7 +10,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..cli_options import add_divisions, add_output, add_rules, library_of, output_stream
+from ..cli_options import (
+    add_divisions,
+    add_output,
+    add_rules,
+    library_of,
+    output_stream,
+    read_with_progress,
+)
 from ..dated import DatedEvaluator
 from ..errors import UsageError
 from ..events.model import event_types, type_label
@@ -258,7 +265,9 @@ def _cmd_summary(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(msg)
     lib = library_of(args)
     rs = lib.get(args.standard)
-    households = list(read_inputs(args.inputs, tables=table_reader(args, lib, rs)))
+    households = list(
+        read_with_progress(args, err, read_inputs(args.inputs, tables=table_reader(args, lib, rs)))
+    )
     villages = list(read_inputs(args.villages)) if args.villages else []
     events = list(read_inputs(args.events)) if args.events else []
     returned = read_returned(args.returned) if args.returned else None
