@@ -178,7 +178,7 @@ def evaluate(
         return _judge_prepared(rs, prepared, source)
     assert isinstance(codes, list)
     if PER_ITEM in codes:
-        findings = _fast_findings(rs, ctx, fast, env, codes, failed)
+        findings = _Judged(rs, ctx, fast, env, codes, failed).findings()
         return _conclude(rs, day, origin, findings)
     # Every criterion was judged by the plan: the outcome is known now; the findings
     # (messages, values) and the reasons are built only if someone asks for them.
@@ -213,15 +213,79 @@ class _Judged:
         self.env, self.codes, self.failed = env, codes, failed
 
     def findings(self) -> tuple[Finding, ...]:
-        return _fast_findings(self.rs, self.ctx, self.fast, self.env, self.codes, self.failed)
+        return self._findings(only_unknown=False)
 
     def unknown(self) -> tuple[Finding, ...]:
-        return _fast_findings(
-            self.rs, self.ctx, self.fast, self.env, self.codes, self.failed, only_unknown=True
-        )
+        return self._findings(only_unknown=True)
+
+    def _findings(self, *, only_unknown: bool) -> tuple[Finding, ...]:
+        """The findings (pass, fail and not applicable written here; unknown and per-item
+        explained by the reference code). ``only_unknown``: only those that can be unknown."""
+        rs, ctx, env = self.rs, self.ctx, self.env
+        labels = ctx.labels
+        findings: list[Finding] = []
+        missing: dict[str, str] | None = None
+        for (c, sources, unconfirmed, texts), code in zip(
+            self.fast.criteria, self.codes, strict=True
+        ):
+            if code >= UNKNOWN:  # unknown, or judged item by item: the reference code explains
+                if missing is None:
+                    missing = _missing(rs, ctx, env, self.failed)
+                findings.append(_finding(rs, c, env, missing, ctx))
+                continue
+            if only_unknown:
+                continue
+            outcome = CRITERION_OUTCOMES[code]
+            # A fresh dict no one else holds: the finding keeps it behind a read-only view.
+            values = MappingProxyType({n: env.get(n) for n in c.used})
+            message = texts[code].render(values, labels)
+            if unconfirmed and outcome != "not_applicable":
+                message += UNCONFIRMED
+            findings.append(
+                Finding(
+                    criterion=c.id,
+                    label=c.label,
+                    group=c.group,
+                    severity=c.severity,
+                    outcome=outcome,
+                    message=message,
+                    values=values,
+                    sources=sources,
+                    unconfirmed=unconfirmed,
+                    parameters=ctx.uses(rs, c),
+                    hints=hints(rs, c, env) if outcome == "fail" else (),
+                )
+            )
+        return tuple(findings)
 
     def lean(self) -> list[dict[str, Any]]:
-        return _fast_lean(self.rs, self.ctx, self.fast, self.env, self.codes, self.failed)
+        """The lean findings (:meth:`Legend.lean` of :meth:`findings`'s) written straight from
+        the record's environment: the message only of a failed criterion, nothing built for
+        one that passed or did not apply; an unknown one explained by the reference code."""
+        rs, ctx, env, fast = self.rs, self.ctx, self.env, self.fast
+        labels = ctx.labels
+        out: list[dict[str, Any]] = []
+        missing: dict[str, str] | None = None
+        get = env.get
+        for (c, _, _, texts), names, code in zip(fast.criteria, fast.lean, self.codes, strict=True):
+            if code >= UNKNOWN:
+                if missing is None:
+                    missing = _missing(rs, ctx, env, self.failed)
+                out.append(ctx.legend(rs).lean(_finding(rs, c, env, missing, ctx)))
+                continue
+            data = {
+                "criterion": c.id,
+                "outcome": CRITERION_OUTCOMES[code],
+                "values": {n: v for n in names if (v := get(n)) is not None},
+            }
+            if code == _FAIL:
+                # Without the unconfirmed note: the legend's (Legend.lean)
+                data["message"] = texts[code].render({n: get(n) for n in c.used}, labels)
+                found = hints(rs, c, env)
+                if found:
+                    data["hints"] = list(found)
+            out.append(data)
+        return out
 
 
 class Rebuilt:
@@ -322,90 +386,6 @@ def _missing(
         _, why = _run(derived.expr, env, missing, rs)
         missing[derived.name] = f"无法计算「{derived.label}」: {why}"
     return missing
-
-
-def _fast_findings(
-    rs: RuleSet,
-    ctx: Context,
-    fast: Compiled,
-    env: dict[str, Any],
-    codes: list[int],
-    failed: list[Derived] | None,
-    *,
-    only_unknown: bool = False,
-) -> tuple[Finding, ...]:
-    """The findings of a record whose criteria were judged by the plan (pass, fail and not
-    applicable written here; unknown and per-item explained by the reference code).
-    ``only_unknown``: only those that can be unknown."""
-    labels = ctx.labels
-    findings: list[Finding] = []
-    missing: dict[str, str] | None = None
-    for (c, sources, unconfirmed, texts), code in zip(fast.criteria, codes, strict=True):
-        if code >= UNKNOWN:  # unknown, or judged item by item: the reference code explains
-            if missing is None:
-                missing = _missing(rs, ctx, env, failed)
-            findings.append(_finding(rs, c, env, missing, ctx))
-            continue
-        if only_unknown:
-            continue
-        outcome = CRITERION_OUTCOMES[code]
-        # A fresh dict no one else holds: the finding keeps it behind a read-only view.
-        values = MappingProxyType({n: env.get(n) for n in c.used})
-        message = texts[code].render(values, labels)
-        if unconfirmed and outcome != "not_applicable":
-            message += UNCONFIRMED
-        findings.append(
-            Finding(
-                criterion=c.id,
-                label=c.label,
-                group=c.group,
-                severity=c.severity,
-                outcome=outcome,
-                message=message,
-                values=values,
-                sources=sources,
-                unconfirmed=unconfirmed,
-                parameters=ctx.uses(rs, c),
-                hints=hints(rs, c, env) if outcome == "fail" else (),
-            )
-        )
-    return tuple(findings)
-
-
-def _fast_lean(
-    rs: RuleSet,
-    ctx: Context,
-    fast: Compiled,
-    env: dict[str, Any],
-    codes: list[int],
-    failed: list[Derived] | None,
-) -> list[dict[str, Any]]:
-    """The lean findings (:meth:`Legend.lean` of :func:`_fast_findings`'s) written straight
-    from the record's environment: the message only of a failed criterion, nothing built
-    for one that passed or did not apply; an unknown one explained by the reference code."""
-    labels = ctx.labels
-    out: list[dict[str, Any]] = []
-    missing: dict[str, str] | None = None
-    get = env.get
-    for (c, _, _, texts), names, code in zip(fast.criteria, fast.lean, codes, strict=True):
-        if code >= UNKNOWN:
-            if missing is None:
-                missing = _missing(rs, ctx, env, failed)
-            out.append(ctx.legend(rs).lean(_finding(rs, c, env, missing, ctx)))
-            continue
-        data = {
-            "criterion": c.id,
-            "outcome": CRITERION_OUTCOMES[code],
-            "values": {n: v for n in names if (v := get(n)) is not None},
-        }
-        if code == _FAIL:
-            # Without the unconfirmed note: the legend's (Legend.lean)
-            data["message"] = texts[code].render({n: get(n) for n in c.used}, labels)
-            found = hints(rs, c, env)
-            if found:
-                data["hints"] = list(found)
-        out.append(data)
-    return out
 
 
 _FAIL = CRITERION_OUTCOMES.index("fail")
