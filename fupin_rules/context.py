@@ -41,10 +41,9 @@ def day_of(rs: RuleSet, as_of: str | dt.date | None) -> str:
 class Compiled:
     """A rule set's compiled plan and the fixed parts of its findings, for one day."""
 
-    __slots__ = ("criteria", "derived", "ids", "lean", "plan", "python")
+    __slots__ = ("criteria", "derived", "lean", "plan", "python")
 
     def __init__(self, rs: RuleSet, ctx: Context) -> None:
-        self.ids = tuple(c.id for c in rs.criteria)
         self.derived = rs.derived
         plan: Plan
         plan, self.python = compile_plan(

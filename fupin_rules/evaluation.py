@@ -18,15 +18,7 @@ from typing import Any
 
 import attrs
 
-from .context import (
-    UNCONFIRMED,
-    Compiled,
-    Context,
-    context_of,
-    day_of,
-    legend,
-    text_of,
-)
+from .context import UNCONFIRMED, Compiled, Context, context_of, day_of, legend, text_of
 from .days import parse_day
 from .decision import (
     CRITERION_OUTCOMES,
