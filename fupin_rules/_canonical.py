@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
@@ -79,8 +80,27 @@ def decimal_text(value: Decimal) -> str | None:
     return "0" if text == "-0" else text
 
 
+_AS_THEY_ARE = frozenset({str, int, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """Turn data into JSON-ready values: Decimal to an exact text-backed number, tuples to lists."""
+    # The exact types a finding's values hold take one look-up each; anything else (a
+    # subclass, a float, a mapping of another type) goes the general way below.
+    t = type(value)
+    if t in _AS_THEY_ARE:
+        return value
+    if t is Decimal:
+        text = decimal_text(value)
+        return _Number(text if text is not None else render_number(value))
+    if t is dict or t is MappingProxyType:
+        return {k if type(k) is str else str(k): plain(v) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [plain(v) for v in value]
+    return _plain_other(value)
+
+
+def _plain_other(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str | int):
         return value
     if isinstance(value, Decimal | float):

@@ -229,8 +229,9 @@ class _Judged:
                 continue
             outcome = CRITERION_OUTCOMES[code]
             # A fresh dict no one else holds: the finding keeps it behind a read-only view.
-            values = MappingProxyType({n: env.get(n) for n in c.used})
-            message = texts[code].render(values, labels)
+            used = {n: env.get(n) for n in c.used}
+            values = MappingProxyType(used)
+            message = texts[code].render(used, labels)
             if unconfirmed and outcome != "not_applicable":
                 message += UNCONFIRMED
             findings.append(
