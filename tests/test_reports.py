@@ -449,6 +449,32 @@ def test_problem_ids_are_stable_and_names_shown(lib: fr.Library) -> None:
     assert line.head_id == record["head_id_number"]
 
 
+def test_import_problems_and_rejected_rows_name_the_head(lib: fr.Library) -> None:
+    """Staff find a household by its head: the lines of what was wrong in its rows (a cell
+    that could not be used, a row that could not be read) name the head as its other lines
+    do; a rejected row whose number two households share names no one."""
+    rs = lib.get("cn.record.quality", as_of="2018-12-01")
+    record = json.loads(
+        (Path(__file__).parent.parent / "examples" / "data" / "households.jsonl")
+        .read_text("utf-8")
+        .splitlines()[0]
+    )
+    rid = record["household_id"]
+    items = [
+        InputRecord(source="x.csv:3", error="证件号码无法使用", record_id=rid),
+        InputRecord(source="x.csv:2,4", record=record, rows=2, problems=("第 2 行: 坏单元格",)),
+        InputRecord(source="x.csv:5", error="行无法读取", record_id="另一户"),
+    ]
+    lines = check_records([rs], items, as_of="2018-12-01").lines
+    heads = {ln.location: (ln.head_name, ln.head_id) for ln in lines if ln.check == "导入"}
+    named = (record["head_name"], record["head_id_number"])
+    assert heads == {"x.csv:3": named, "x.csv:2,4": named, "x.csv:5": (None, None)}
+    twice = [*items, InputRecord(source="y.csv:2", record=record)]
+    lines = check_records([rs], twice, as_of="2018-12-01").lines
+    rejected = [ln for ln in lines if ln.location == "x.csv:3"]
+    assert [(ln.head_name, ln.head_id) for ln in rejected] == [(None, None)]
+
+
 def test_rows_of_a_file_sort_in_row_order() -> None:
     """Places in a file sort by their row numbers, not as text (x:9 before x:10)."""
     from fupin_rules.reports import ProblemLine

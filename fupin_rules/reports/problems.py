@@ -317,7 +317,7 @@ def _result_lines(
 
 
 def _input_lines(
-    item: InputRecord, place: tuple[str, str, str], rid: str | None
+    item: InputRecord, place: tuple[str, str, str], rid: str | None, who: Who
 ) -> list[ProblemLine]:
     """One line per problem found while reading a record that was kept (household columns
     whose rows disagree, household cells that could not be used)."""
@@ -335,6 +335,8 @@ def _input_lines(
             subject=text.partition(":")[0],
             location=item.source,
             order=(-2, 0, i),
+            head_name=who[0],
+            head_id=who[1],
         )
         for i, text in enumerate(item.problems)
     ]
@@ -355,6 +357,23 @@ def _rejected_line(item: InputRecord) -> ProblemLine:
         location=item.source,
         order=(-2, 0, 0),
     )
+
+
+def _rejected_with_heads(
+    lines: list[ProblemLine], places: Mapping[tuple[str | None, str], tuple[Any, Any, Who]]
+) -> list[ProblemLine]:
+    """A rejected row of a household that was read from its other rows names that
+    household's head, as its other lines do (only where one household has its number)."""
+    heads: dict[str | None, Who | None] = {}
+    for (rid, _), (_, _, who) in places.items():
+        if rid is not None:
+            heads[rid] = who if rid not in heads else None
+    return [
+        attrs.evolve(ln, head_name=who[0], head_id=who[1])
+        if ln.category == "无法导入" and (who := heads.get(ln.record_id)) is not None
+        else ln
+        for ln in lines
+    ]
 
 
 def check_records(
@@ -392,9 +411,10 @@ def check_records(
             result = rs.evaluate(item.record, as_of=day, source=item.source)
             division_field = rs.record_schema.division_field
             place = division_parts(record.get(division_field) if division_field else None)
-            places[(result.record_id, item.source)] = (place, record, _who(rs, record))
+            who = _who(rs, record)
+            places[(result.record_id, item.source)] = (place, record, who)
             if rs_order == 0:
-                lines.extend(_input_lines(item, place, result.record_id))
+                lines.extend(_input_lines(item, place, result.record_id, who))
             for ln in _result_lines(result, rs, rs_order, record, place, item.source):
                 if ln.category == "记录无效":
                     is_invalid = True
@@ -432,6 +452,7 @@ def check_records(
                         head_id=who[1],
                     )
                 )
+    lines = _rejected_with_heads(lines, places)
     named = [_named(ln, names) for ln in lines] if names else lines
     return ProblemList(
         lines=tuple(sorted((_visible_line(ln) for ln in named), key=ProblemLine.sort_key)),
