@@ -369,8 +369,8 @@ def _rejected_with_heads(
         if rid is not None:
             heads[rid] = who if rid not in heads else None
     return [
-        attrs.evolve(ln, head_name=who[0], head_id=who[1])
-        if ln.category == "无法导入" and (who := heads.get(ln.record_id)) is not None
+        attrs.evolve(ln, head_name=head[0], head_id=head[1])
+        if ln.category == "无法导入" and (head := heads.get(ln.record_id)) is not None
         else ln
         for ln in lines
     ]
