@@ -93,6 +93,26 @@ def test_the_head_rows_value_wins_and_every_member_is_kept() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "note",
+    ["制表人: 张三", "填表人：", "审核人:李四", "合计", " 备注：户数以系统为准", "张三：签字"],
+)
+def test_a_note_under_the_table_is_rejected_not_a_household(note: str) -> None:
+    """Staff sign and total a table under its last row; such a row is not data. It is
+    rejected with its place and the words of its first cell, and the households stay as they
+    were; a household number with an ASCII colon or hyphen is still a household."""
+    items = grouped([row(2, "H1", "01"), row(3, "H1", "02"), row(4, note, "")])
+    assert [i.record["household_id"] for i in items if i.ok] == ["H1"]
+    (rejected,) = [i for i in items if not i.ok]
+    assert rejected.source == "t:4"
+    assert rejected.record_id == note
+    assert "不是数据行" in (rejected.error or "")
+    assert note in (rejected.error or "")
+    assert sum(i.rows for i in items) == 3
+    kept = grouped([row(2, "4510-01:7", "01"), row(3, "说明村H2", "01")])
+    assert [i.record["household_id"] for i in kept] == ["4510-01:7", "说明村H2"]
+
+
 def test_majority_when_the_head_row_has_no_value() -> None:
     (item,) = grouped(
         [

@@ -16,13 +16,15 @@ groups the converted rows by the record id (户编号) into one record per house
   is treated as empty and reported the same way, so the member on that row is still kept.
 
 Rows are rejected only for what is wrong with the row or its member (no record id, a member
-cell that cannot be used, a line the file reader refused): each rejected row keeps its place,
-its record id and its division code when the row has them (:attr:`InputRecord.record_id`,
-:attr:`InputRecord.division`).
+cell that cannot be used, a line the file reader refused, a record id that is the note or
+signature staff write under a table, such as 制表人：张三 or 合计): each rejected row keeps its
+place, its record id and its division code when the row has them
+(:attr:`InputRecord.record_id`, :attr:`InputRecord.division`).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -32,6 +34,14 @@ import attrs
 from .jsonl import InputRecord
 
 __all__ = ["HEAD_RELATIONS", "ConvertedRow", "group_rows", "row_span"]
+
+_NOTE = re.compile(
+    r"^\s*(?:制表|填表|审核|审批|负责|联系|统计|签字|签名|盖章|日期|单位|备注|说明|注)"
+    r"(?:人|者|电话|日期|单位)?\s*(?:[:：]|$)|^\s*(?:合计|总计|小计)|："
+)
+"""What the record-id cell of a row under a table holds when the row is its note, signature or
+total, never a record id (which has no full-width colon either): such a row is rejected as
+not data, instead of becoming a household of its own."""
 
 HEAD_RELATIONS = frozenset({"01", "户主"})
 """与户主关系 values that mark the head of household (code 01, or its label before the record
@@ -157,6 +167,11 @@ def group_rows(
             reason = "; ".join(row.member_issues)
         if reason is None and rid is None:
             reason = "; ".join((*row.household_issues, f"缺少「{id_label}」, 无法归户"))
+        if reason is None and isinstance(rid, str) and _NOTE.search(rid):
+            reason = (
+                f"该行像是表格下方的说明、落款或合计 (「{id_label}」为「{rid}」), 不是数据行;"
+                f" 如确为数据, 请更正「{id_label}」"
+            )
         if reason is not None:
             out.append(
                 (
