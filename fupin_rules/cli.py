@@ -33,6 +33,7 @@ from .cli_options import (
     output_stream,
     table_options,
 )
+from .cli_parser import Parser
 from .console import prepare
 from .dated import DatedEvaluator, out_of_period
 from .decision import OUTCOME_LABELS
@@ -53,10 +54,6 @@ __all__ = ["main"]
 
 
 Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    pass
 
 
 # --------------------------------------------------------------------------- helpers
@@ -351,10 +348,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser of the ``fupin-rules`` command; with ``only`` (a command's name)
     one that declares, of the commands other modules add, only those of that command's module:
     enough to parse that command's arguments, without importing the rest."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="fupin-rules",
         description="精准扶贫动态管理标准 (版本化 YAML 规则) 的检查与评估工具。",
-        formatter_class=_Formatter,
         epilog=(
             "示例:\n"
             "  fupin-rules list\n"
@@ -363,7 +359,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "  fupin-rules lint standards/\n"
         ),
     )
-    parser.add_argument("--version", action="version", version=f"fupin-rules {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"fupin-rules {__version__}", help="显示版本号并退出"
+    )
     parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     add_quiet(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -372,9 +370,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     def command(
         name: str, handler: Handler, help_text: str, epilog: str
     ) -> argparse.ArgumentParser:
-        p = sub.add_parser(
-            name, help=help_text, description=help_text, epilog=epilog, formatter_class=_Formatter
-        )
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=epilog)
         p.set_defaults(handler=handler)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
         add_quiet(p, sub=True)

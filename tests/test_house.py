@@ -97,6 +97,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "testing",
         "properties",
         "cli_options",
+        "cli_parser",
         "calendar.lint",
         "calendar.render",
         "events.steps",

@@ -60,7 +60,7 @@ def test_a_misspelt_command_still_lists_every_command(capsys: pytest.CaptureFixt
         cli.main(["evaluat"])
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert "invalid choice: 'evaluat'" in err
+    assert "无效的取值 'evaluat'" in err
     assert "'worklist'" in err
 
 
