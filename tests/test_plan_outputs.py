@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -244,7 +245,49 @@ def test_cli_commands_on_the_sample(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert lines
     assert all(x["problem_id"].startswith("P") for x in lines)
     assert main(["summary", str(sample), "--year", "2018", "-o", str(tmp_path / "s.md")]) == 0
-    assert "2018-12-12T18:00" in (tmp_path / "s.md").read_text(encoding="utf-8")
+    assert "须于 2018-12-12 18:00 前上报" in (tmp_path / "s.md").read_text(encoding="utf-8")
+    capsys.readouterr()
+    # another year's summary does not take the 2018 calendar's deadline
+    assert main(["summary", str(sample), "--year", "2017", "-o", str(tmp_path / "s17.md")]) == 0
+    assert "上报" not in (tmp_path / "s17.md").read_text(encoding="utf-8")
+    assert capsys.readouterr().err.rstrip().endswith("户")
     assert main(["template", "new-household", "-o", str(tmp_path / "t.xlsx")]) == 0
     assert main(["template", "new-household", "--read", str(tmp_path / "t.xlsx")]) == 0
     assert "未改动的填写示例 1 行" in capsys.readouterr().err
+
+
+def test_hand_out_sheets_give_wrapped_rows_the_lines_they_need(tmp_path: Path) -> None:
+    """A spreadsheet program does not measure rows on opening: a wrapped text longer than its
+    column gets a row tall enough for its lines (at spaces where it can break, a digest cut
+    where the line ends); a short one keeps the default height."""
+    from openpyxl import load_workbook
+
+    from fupin_rules.deliverables.sheets import Sheet, write_sheets
+    from fupin_rules.reports.sheets import LINE_HEIGHT
+
+    digest = "export.xlsx  sha256:" + "d5f7" * 16
+    deadline = "本乡(镇)动态管理工作总结上报镇扶贫开发领导小组办公室: 须于 2018-12-12T18:00 前上报"
+    sheet = Sheet(
+        "汇总", ("项目", "内容"), (("年度", 2018), ("输入文件", digest), ("截止", deadline))
+    )
+    path = tmp_path / "s.xlsx"
+    write_sheets([attrs.evolve(sheet, wrapped=frozenset({1}))], path)
+    ws = load_workbook(path)["汇总"]
+    assert ws.column_dimensions["B"].width == 48
+    assert ws.row_dimensions[2].height is None
+    assert ws.row_dimensions[3].height == 3 * LINE_HEIGHT  # the name, then 71 columns in 47
+    assert ws.row_dimensions[4].height == 2 * LINE_HEIGHT
+    write_sheets([sheet], path)  # nothing wraps: every row one line
+    ws = load_workbook(path)["汇总"]
+    assert [ws.row_dimensions[r].height for r in (2, 3, 4)] == [None, None, None]
+
+
+@given(st.text(alphabet="ab 中,-", max_size=60), st.integers(1, 30))
+def test_wrapped_lines_never_fewer_than_the_text_needs(text: str, room: int) -> None:
+    from fupin_rules.reports import sheets
+
+    lines = sheets._wrapped_lines(text, room)
+    width = sheets.cell_width(text)
+    assert lines >= max(1, -(-width // room))
+    if " " not in text:  # nowhere to break but where a line ends
+        assert lines == max(1, -(-width // room))

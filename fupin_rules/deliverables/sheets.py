@@ -7,7 +7,6 @@ No cell is ever a formula; the same sheets give the same bytes.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,9 @@ from typing import Any
 import attrs
 
 from ..io.spreadsheets import write_xlsx, xlsx_value
+from ..reports.sheets import apply_print_setup, cell_width, filter_header, row_height
 
-__all__ = ["Sheet", "place", "text_width", "write_sheets"]
+__all__ = ["Sheet", "place", "write_sheets"]
 
 
 @attrs.frozen
@@ -31,15 +31,6 @@ class Sheet:
     to_print: bool = True
     heading: str = ""
     """The printed page header (the title where empty)."""
-
-
-def text_width(value: Any) -> int:
-    """How many columns a value takes in a cell (CJK characters count two; the longest line)."""
-    text = "" if value is None else str(value)
-    return max(
-        sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
-        for line in text.split("\n")
-    )
 
 
 def place(code: str, name: str) -> str:
@@ -76,7 +67,7 @@ def write_sheets(
     used: set[str] = set()
     for sheet in sheets:
         ws = wb.create_sheet(_title(sheet.title, used))
-        widths = [text_width(h) + 2 for h in sheet.headers]
+        widths = [cell_width(h) + 2 for h in sheet.headers]
         for col, header in enumerate(sheet.headers, start=1):
             cell = ws.cell(row=1, column=col)
             xlsx_value(cell, header)
@@ -86,23 +77,26 @@ def write_sheets(
                 cell = ws.cell(row=r, column=col)
                 xlsx_value(cell, value)
                 cell.alignment = wrap if col - 1 in sheet.wrapped else top
-                widths[col - 1] = max(widths[col - 1], text_width(value) + 2)
-        for col, width in enumerate(widths, start=1):
-            limit = 48 if col - 1 in sheet.wrapped else 30
-            ws.column_dimensions[get_column_letter(col)].width = min(limit, max(width, 8))
-        ws.freeze_panes = "A2"
-        last = get_column_letter(max(len(sheet.headers), 1))
-        ws.auto_filter.ref = f"A1:{last}{max(len(sheet.rows) + 1, 1)}"
+                widths[col - 1] = max(widths[col - 1], cell_width(value) + 2)
+        final = [
+            min(48 if col in sheet.wrapped else 30, max(width, 8))
+            for col, width in enumerate(widths)
+        ]
+        for col, width in enumerate(final, start=1):
+            ws.column_dimensions[get_column_letter(col)].width = width
+        # A spreadsheet program does not measure rows on opening: a wrapped text longer than
+        # its column is given the lines it needs, or it shows cut off after its first line.
+        for r, row in enumerate(sheet.rows, start=2):
+            height = row_height(
+                [(v, final[col]) for col, v in enumerate(row) if col in sheet.wrapped]
+            )
+            if height is not None:
+                ws.row_dimensions[r].height = height
+        filter_header(ws, columns=len(sheet.headers), rows=len(sheet.rows) + 1)
         if sheet.to_print:
-            ws.page_setup.orientation = "landscape"
-            ws.page_setup.paperSize = ws.PAPERSIZE_A4
-            ws.page_setup.fitToWidth = 1
-            ws.page_setup.fitToHeight = 0
-            ws.sheet_properties.pageSetUpPr.fitToPage = True
-            ws.print_title_rows = "1:1"
-            ws.page_margins.left = ws.page_margins.right = 0.4
-            ws.oddHeader.center.text = sheet.heading or sheet.title
-            ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+            apply_print_setup(ws, sheet.heading or sheet.title)
+        else:
+            ws.freeze_panes = "A2"
         if charts and sheet.title in charts and sheet.rows and len(sheet.headers) > 1:
             _chart(ws, sheet, charts[sheet.title])
     write_xlsx(wb, path)

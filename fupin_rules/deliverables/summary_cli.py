@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..calendar.moments import show_bound
 from ..cli_options import (
     add_divisions,
     add_output,
@@ -58,13 +59,20 @@ def _digest(path: str) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def _deadline(lib: Library) -> str:
-    for versions in lib.calendars.values():
-        for cal in versions:
-            for d in cal.deliverables:
-                if d.action == "summary_report":
-                    return f"{d.label}: 须于 {d.due_text} 前上报 (日程 {cal.id}@{cal.version})"
-    return ""
+def _deadline(lib: Library, year: int) -> str:
+    """When the year's summary is due, from the calendar that sets it: the first summary
+    report due in that year; none from another year's calendar."""
+    due = sorted(
+        (d.due_text, f"{cal.id}@{cal.version}", d.label)
+        for versions in lib.calendars.values()
+        for cal in versions
+        for d in cal.deliverables
+        if d.action == "summary_report" and d.due_text[:4] == str(year)
+    )
+    if not due:
+        return ""
+    when, calendar, label = due[0]
+    return f"{label}: 须于 {show_bound(when)} 前上报 (日程 {calendar})"
 
 
 def _rows(
@@ -197,7 +205,7 @@ def _build(
         wrongful_items=len(wrong),
         inputs=digests,
         rules=list(found.rulesets),
-        deadline=_deadline(lib),
+        deadline=_deadline(lib, args.year),
         rectified=rectified,
         title=title,
     )
@@ -290,8 +298,9 @@ def _cmd_summary(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     fixed = f", 已整改 {summary.rectified.fixed} 项" if summary.rectified is not None else ""
     err.write(
         f"{args.year} 年: 脱贫 {summary.households} 户 {summary.people} 人, 摘帽村 "
-        f"{len(summary.villages_exited)} 个, 疑似错退 {summary.wrongful} 户{fixed}; "
-        f"{summary.deadline}\n"
+        f"{len(summary.villages_exited)} 个, 疑似错退 {summary.wrongful} 户{fixed}"
+        + (f"; {summary.deadline}" if summary.deadline else "")
+        + "\n"
     )
     return 0
 

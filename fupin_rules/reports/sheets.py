@@ -59,10 +59,28 @@ def row_height(cells: Sequence[tuple[Any, float]]) -> float | None:
     for value, width in cells:
         if value is None:
             continue
-        room = max(1.0, width - 1)
-        count = sum(max(1, -(-cell_width(line) // int(room))) for line in str(value).split("\n"))
-        lines = max(lines, count)
+        room = max(1, int(width - 1))
+        lines = max(lines, sum(_wrapped_lines(line, room) for line in str(value).split("\n")))
     return None if lines == 1 else min(409.0, LINE_HEIGHT * lines)
+
+
+def _wrapped_lines(text: str, room: int) -> int:
+    """How many lines ``text`` takes wrapped in ``room`` columns, as a spreadsheet program
+    wraps it: at spaces where it can, a word longer than a line (a digest, or Chinese, which
+    has no spaces) cut where the line ends."""
+    lines, used = 1, 0
+    for word in text.split(" "):
+        width = cell_width(word)
+        if used and used + 1 + width <= room:
+            used += 1 + width
+            continue
+        if used:
+            lines += 1
+        full, used = divmod(width, room)
+        if full and not used:
+            full, used = full - 1, room
+        lines += full
+    return lines
 
 
 def column_widths(
