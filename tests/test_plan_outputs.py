@@ -64,6 +64,19 @@ def test_template_is_deterministic_and_has_drop_downs(tmp_path: Path) -> None:
     formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
     assert any("代码表" in f for f in formulas)
     assert '"是,否"' in formulas
+    from fupin_rules.reports.sheets import cell_width
+
+    guide = load_workbook(a)["填写说明"]
+    long = [
+        r
+        for r in range(1, guide.max_row + 1)
+        if any(
+            cell_width(c.value) > guide.column_dimensions[c.column_letter].width - 1
+            for c in guide[r]
+        )
+    ]
+    assert long  # the guide has texts longer than their columns: they get their lines
+    assert all(guide.row_dimensions[r].height for r in long)
 
 
 measures = st.lists(st.sampled_from(["01", "02", "03", "06", "99"]), min_size=1, max_size=3)

@@ -410,6 +410,25 @@ def test_problem_lists_are_laid_out_to_hand_out(tmp_path: Path) -> None:
         )
         # nothing cut off in a column that does not wrap (up to the widest a column gets)
         assert ws.column_dimensions[letter].width >= min(longest, 30), header
+    # nothing cut off in a column that wraps: a row is as tall as its longest wrapped text
+    # needs (a spreadsheet program does not measure rows on opening); one line: the default
+    from fupin_rules.reports.sheets import LINE_HEIGHT, cell_width
+
+    tall = 0
+    for r in range(2, ws.max_row + 1):
+        need = 1
+        for col, header in enumerate(headers, start=1):
+            if header in wrapped:
+                text = str(ws.cell(row=r, column=col).value or "")
+                room = ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width - 1
+                need = max(need, -(-cell_width(text) // int(room)))
+        height = ws.row_dimensions[r].height
+        assert (height or LINE_HEIGHT) >= need * LINE_HEIGHT, r
+        tall += height is not None
+    assert tall
+    summary = wb["汇总"]
+    label = [c.value for c in summary[1]].index("问题") + 1
+    assert summary.cell(row=2, column=label).alignment.wrap_text
     for title in ("整改情况", "整改人", "整改日期"):
         col = headers.index(title) + 1
         assert all(ws.cell(row=r, column=col).value is None for r in range(2, ws.max_row + 1))

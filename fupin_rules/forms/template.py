@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io.spreadsheets import write_xlsx, xlsx_value
+from ..reports.sheets import cell_width, row_height
 from .catalog import Column, Form
 
 __all__ = [
@@ -256,7 +257,7 @@ def write_template(form: Form, path: str | Path, records: Sequence[Mapping[str, 
         cell.font = bold
         cell.fill = required_fill if column.required else header_fill
         cell.alignment = wrap
-        width = sum(2 if ord(ch) > 0x2E80 else 1 for ch in column.header) + 4
+        width = cell_width(column.header) + 4
         ws.column_dimensions[letter].width = min(max(width, 10), 30)
         span = f"{letter}2:{letter}{last}"
         formula = None
@@ -295,6 +296,7 @@ def write_template(form: Form, path: str | Path, records: Sequence[Mapping[str, 
     ws.oddHeader.center.text = form.title
     ws.oddFooter.center.text = "第 &P 页 共 &N 页"
 
+    widths = (10, 60, 28, 8, 16, 40, 40)
     for r, cells in enumerate(_guide_rows(form), start=1):
         for col, value in enumerate(cells, start=1):
             cell = guide.cell(row=r, column=col)
@@ -302,6 +304,10 @@ def write_template(form: Form, path: str | Path, records: Sequence[Mapping[str, 
             cell.alignment = wrap
             if col == 1:
                 cell.font = bold
-    for letter, width in zip("ABCDEFG", (10, 60, 28, 8, 16, 40, 40), strict=True):
+        # a spreadsheet program does not measure rows on opening: long texts get their lines
+        height = row_height(list(zip(cells, widths, strict=False)))
+        if height is not None:
+            guide.row_dimensions[r].height = height
+    for letter, width in zip("ABCDEFG", widths, strict=True):
         guide.column_dimensions[letter].width = width
     write_xlsx(wb, path)

@@ -34,6 +34,7 @@ from .sheets import (
     cell_width,
     column_widths,
     filter_header,
+    row_height,
     sheet_title,
 )
 
@@ -310,8 +311,17 @@ def write_xlsx(
                 xlsx_value(cell, value)
                 cell.alignment = wrap if names[col - 1] in _WRAPPED else top
                 widths[col - 1] = max(widths[col - 1], cell_width(value))
-        for col, width in enumerate(column_widths(widths, names, _MAX_WIDTH), start=1):
+        final = column_widths(widths, names, _MAX_WIDTH)
+        for col, width in enumerate(final, start=1):
             ws.column_dimensions[get_column_letter(col)].width = width
+        # A spreadsheet program does not measure rows on opening: a wrapped text longer than
+        # its column is given the lines it needs, or only its first line shows.
+        wrapped = [i for i, name in enumerate(names) if name in _WRAPPED]
+        if wrapped:
+            for r, cells in enumerate(ws.iter_rows(min_row=2, max_row=n), start=2):
+                height = row_height([(cells[i].value, final[i]) for i in wrapped])
+                if height is not None:
+                    ws.row_dimensions[r].height = height
         ws.freeze_panes = "A2"
         filter_header(ws, columns=len(headers), rows=n)
         if to_print:
@@ -327,6 +337,7 @@ def write_xlsx(
         "汇总",
         ["县(市、区)", "乡(镇)", "村", "检查规则", "问题", "条数", "户数"],
         summary_rows,
+        ["", "", "", "", "label", "", ""],
         to_print=True,
     )
     layout = _Layout(rectification)
