@@ -59,14 +59,15 @@ class _Page(HTMLParser):
 
 
 def _write_results(path: Path, results: list[fr.Result], *, brief: bool = False) -> None:
-    lines = [r.to_json(findings=not brief) for r in results]
+    """The lines as ``evaluate`` writes them: lean (format 2), or brief."""
+    lines = [r.to_json(findings=False if brief else "lean") for r in results]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
 def results(bundled: fr.Library, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Household results in full (300 records and a line that is not a result) and village
-    results in brief."""
+    """Household results as `evaluate` writes them, lean (300 records and a line that is not
+    a result), and village results in brief."""
     folder = tmp_path_factory.mktemp("results")
     rs = bundled.get("gx.household.exit", as_of=DAY)
     lines = (SAMPLE / "households.jsonl").read_text(encoding="utf-8").splitlines()[:300]
@@ -374,6 +375,9 @@ def test_results_of_rules_not_in_the_library_say_so(
     path.write_text(json.dumps(first, ensure_ascii=False) + "\n", encoding="utf-8")
     page = site_files(bundled, path)["results/old.html"].decode()
     assert "本规则库中没有产生这些结果的版本" in page
+    # a lean line whose rules are missing is still counted; its criteria go by their ids
+    assert first["format"] == 2
+    assert "共 1 行" in page
 
 
 def test_lines_that_are_not_results_say_why(bundled: fr.Library, tmp_path: Path) -> None:
@@ -547,10 +551,12 @@ def test_a_failed_build_leaves_the_old_site(demo_lib: fr.Library, tmp_path: Path
 def test_the_command(tmp_path: Path, results: tuple[Path, Path]) -> None:
     out, err = io.StringIO(), io.StringIO()
     target = tmp_path / "网站"
-    code = main(["site", "-o", str(target), "--results", str(results[1])], out=out, err=err)
+    files = [str(results[1]), str(results[0])]
+    code = main(["site", "-o", str(target), "--results", *files], out=out, err=err)
     assert code == 0
     assert out.getvalue().startswith(f"网站已写入 {target}: ")
     assert (target / "results" / "villages-results.html").is_file()
+    assert (target / "results" / "households-results.html").is_file()
     code = main(
         ["site", "-o", str(target), "--results", str(tmp_path / "no.jsonl")], out=out, err=err
     )

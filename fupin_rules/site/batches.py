@@ -18,7 +18,7 @@ import attrs
 
 from .._frozen import deep_freeze, freeze
 from ..decision import CRITERION_LABELS, OUTCOME_LABELS, OUTCOMES
-from ..errors import FupinRulesError, UsageError
+from ..errors import FupinRulesError, NotFoundError, UsageError
 from ..library import Library
 from ..model import Result, RuleSet
 from ..reports import COLUMNS, division_parts
@@ -108,7 +108,13 @@ class _Counting:
         for cid, outcome in result.outcomes:
             self.order.setdefault(cid)
             self.criteria[(cid, outcome)] += 1
-        for f in result.findings:
+        if all(cid in self.labels for cid, _ in result.outcomes):
+            return  # the labels are the rule set's: built from the first results only
+        try:
+            findings = result.findings
+        except NotFoundError:
+            return  # a lean line whose rules are not in the library: criteria named by id
+        for f in findings:
             self.labels.setdefault(f.criterion, f.label)
 
     def done(self) -> Tally:
@@ -138,8 +144,9 @@ class Batch:
     """(line number, why) for each line that is not a result."""
 
 
-def read_batch(path: str | Path, name: str) -> Batch:
-    """Count the results in a JSON Lines file written by ``fupin-rules evaluate``."""
+def read_batch(path: str | Path, name: str, library: Library | None = None) -> Batch:
+    """Count the results in a JSON Lines file written by ``fupin-rules evaluate``; the
+    ``library`` (of the rules that wrote them) names the criteria of lean lines."""
     file = Path(path)
     counting: dict[str, _Counting] = {}
     unreadable: list[tuple[int, str]] = []
@@ -155,7 +162,7 @@ def read_batch(path: str | Path, name: str) -> Batch:
                 continue
             lines += 1
             try:
-                result = Result.from_json(line)
+                result = Result.from_json(line, library=library)
             except json.JSONDecodeError:
                 unreadable.append((number, "不是 JSON"))
                 continue

@@ -56,7 +56,7 @@ def site_files(lib: Library, results: Results = None) -> dict[str, bytes]:
     batches = []
     paths = _result_paths(results)
     for file, name in zip(paths, batch_names(paths), strict=True):
-        batch = read_batch(file, name)
+        batch = read_batch(file, name, lib)
         path = layout.results_page(name)
         pages[path] = batch_page(lib, batch)
         batches.append((batch.file, path))

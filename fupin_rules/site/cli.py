@@ -48,8 +48,9 @@ def register_site_command(sub: object, command: Callable[..., argparse.ArgumentP
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="网站所在的文件夹")
     p.add_argument(
         "--results",
-        action="append",
+        action="extend",
+        nargs="+",
         metavar="FILE",
-        help="evaluate 写出的结果文件 (JSON Lines), 每个文件一页; 可多次使用",
+        help="evaluate 写出的结果文件 (JSON Lines), 每个文件一页; 可给多个, 也可多次使用",
     )
     add_rules(p)
