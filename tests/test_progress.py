@@ -350,3 +350,50 @@ def test_reading_tables_draws_nothing_when_progress_is_off(
         with meter("读取", pipe) as shown, _reader().reporting(shown) as reader:
             assert list(reader.read_file(path)) == plain
         assert pipe.getvalue() == ""
+
+
+@pytest.fixture(scope="module")
+def sheets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """300 households' member rows as an XLSX and a CSV file."""
+    folder = tmp_path_factory.mktemp("sheets")
+    headers, rows = _table(300, seed=7)
+    return _xlsx(folder / "in.xlsx", headers, rows), _csv(folder / "in.csv", headers, rows)
+
+
+def test_commands_show_the_rows_of_a_table_as_they_are_read(
+    sheets: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """``check`` on a workbook and ``evaluate`` on a CSV file: on a terminal the rows read and
+    grouped (读取, 归户, 行/秒, the share), then the command's own phase; on a pipe or with
+    --quiet nothing; the output files the same bytes in every run."""
+    xlsx, csv_file = sheets
+    commands = {
+        "check": ([*HOUSEHOLD_CHECK, str(xlsx)], ".md"),
+        "evaluate": ([*EVALUATE, str(csv_file)], ".jsonl"),
+    }
+    runs = {}
+    for command, (args, suffix) in commands.items():
+        for name, quiet, terminal in (
+            ("tty", [], True),
+            ("pipe", [], False),
+            ("quiet", ["--quiet"], True),
+        ):
+            out = tmp_path / f"{command}-{name}{suffix}"
+            runs[command, name] = (_Run([*quiet, *args, "-o", str(out)], terminal=terminal), out)
+    for command in commands:
+        outputs = set()
+        for name in ("tty", "pipe", "quiet"):
+            run, out = runs[command, name]
+            code, shown = run.result()
+            assert code in (0, 1), shown
+            outputs.add(out.read_bytes())
+            if name == "tty":
+                assert "行/秒" in shown
+                assert _drawn(shown, "读取")[0] == (0, 0)  # a total from the start
+                assert _drawn(shown, "归户")
+                phase = "检查" if command == "check" else "评估"
+                assert shown.rindex(phase) > shown.rindex("归户")
+            else:
+                assert "行/秒" not in shown
+                assert "\r" not in shown.replace("\r\n", "\n")
+        assert len(outputs) == 1
