@@ -31,6 +31,7 @@ from .cli_options import (
     library_of,
     output_kind,
     output_stream,
+    reporting,
     table_options,
 )
 from .cli_parser import Parser
@@ -201,7 +202,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     by_units = None if book or reader is not None or dated is not None else args.inputs
     screen = out if args.output in (None, "-") else None  # results on the terminal: no meter
-    with input_meter(args, err, by_units, out=screen) as shown:
+    with input_meter(args, err, by_units, out=screen) as shown, reporting(reader, shown):
         if book:
             tally = _evaluate_book(args, lib, rs, dated, reader, shown)
         else:

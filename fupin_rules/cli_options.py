@@ -2,7 +2,7 @@
 (repeatable: rule files or folders) and ``--schemas`` (the record schemas' folder), and the
 library they name; the one choice of output kind by the extension of ``-o``
 (:func:`output_kind`); and ``--quiet`` with the progress meters of the long phases
-(:func:`meter_of`, :func:`input_meter`, :func:`read_with_progress`)."""
+(:func:`meter_of`, :func:`input_meter`, :func:`read_with_progress`, :func:`reporting`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePath
 from types import MappingProxyType
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from .errors import UsageError
 from .io.files import atomic_output
@@ -19,6 +19,9 @@ from .io.inputs import Rows, input_kind
 from .io.parquet import parquet_rows
 from .library import Library, load_library
 from .progress import SILENT, Meter, is_terminal, meter
+
+if TYPE_CHECKING:
+    from .io.tables import TableReader
 
 __all__ = [
     "PROBLEM_KINDS",
@@ -36,6 +39,7 @@ __all__ = [
     "output_kind",
     "output_stream",
     "read_with_progress",
+    "reporting",
     "table_options",
     "unit_size",
 ]
@@ -212,12 +216,26 @@ def _shows(args: argparse.Namespace, err: TextIO, out: TextIO | None) -> bool:
 
 
 def read_with_progress(
-    args: argparse.Namespace, err: TextIO, items: Iterable[T], label: str = "读取"
+    args: argparse.Namespace,
+    err: TextIO,
+    items: Iterable[T],
+    label: str = "读取",
+    *,
+    tables: TableReader | None = None,
 ) -> Iterator[T]:
     """``items`` (records being read), counted on a meter of ``label`` (see :func:`meter_of`)
-    that is cleared when they end."""
-    with meter_of(args, err, label) as shown:
+    that is cleared when they end. The tables ``tables`` reads meanwhile (``items`` made by
+    :func:`~fupin_rules.io.inputs.read_inputs` with it) show their rows on the same line as
+    they are read and grouped, before their first record comes out
+    (:meth:`~fupin_rules.io.tables.TableReader.reporting`)."""
+    with meter_of(args, err, label) as shown, reporting(tables, shown):
         yield from shown.track(items)
+
+
+def reporting(tables: TableReader | None, shown: Meter) -> contextlib.AbstractContextManager[Any]:
+    """Within the block, the tables ``tables`` reads are shown on ``shown`` (nothing to do
+    without a reader)."""
+    return contextlib.nullcontext() if tables is None else tables.reporting(shown)
 
 
 def input_meter(

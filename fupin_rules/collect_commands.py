@@ -77,7 +77,8 @@ def _reader(lib: Library, subject: str, args: argparse.Namespace) -> TableReader
 def _read(
     args: argparse.Namespace, reader: TableReader, inputs: Sequence[str], err: TextIO
 ) -> list[InputRecord]:
-    items = list(read_with_progress(args, err, read_inputs(list(inputs), tables=reader)))
+    read = read_inputs(list(inputs), tables=reader)
+    items = list(read_with_progress(args, err, read, tables=reader))
     for warning in reader.stats.warnings:
         err.write(f"注意: {warning}\n")
     err.write(reader.stats.summary() + "\n")

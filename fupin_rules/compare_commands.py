@@ -89,7 +89,8 @@ def _cmd_impact(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         report = _impact_book(args, lib, a, b, day, reader, err)
     else:
         pairs = impact_pairs(a, b, args.inputs, as_of=day, tables=reader)
-        report = impact_of(a, b, read_with_progress(args, err, pairs, "评估"), as_of=day)
+        shown = read_with_progress(args, err, pairs, "评估", tables=reader)
+        report = impact_of(a, b, shown, as_of=day)
         if args.output:
             with output_stream(args.output, out) as fh:
                 for record in report.changed:
@@ -145,7 +146,7 @@ def _impact_book(
 
     def pairs() -> Iterator[tuple[Result, Result]]:
         items = impact_items(a, b, args.inputs, as_of=day, tables=reader)
-        for item, x, y in read_with_progress(args, err, items, "评估"):
+        for item, x, y in read_with_progress(args, err, items, "评估", tables=reader):
             moved = x.outcome != y.outcome or dict(x.outcomes) != dict(y.outcomes)
             book.add(item.record, y, before=x, show=moved)
             yield x, y

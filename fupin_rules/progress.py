@@ -9,8 +9,15 @@ and how many a second, and, where the total is known, the share done and the tim
 
 The amount the share is measured in may differ from records: ``evaluate --jobs N`` counts
 input bytes (the size of the files is known before they are read, their records are not), so
-the time left is meaningful from the start. Without a total (standard input, a table whose
-rows are not counted before) the line shows the count and the rate only.
+the time left is meaningful from the start. Without a total (standard input) the line shows
+the count and the rate only.
+
+A phase may hold steps worth seeing on their own (:meth:`Meter.stage`): a spreadsheet's
+rows are read, then grouped into households, before its first record comes out, so the line
+shows those steps in rows (``读取 … 行``, ``归户 … 行``), each with its own total where one is
+known (the sheet's dimension, the rows read), then the phase again::
+
+    读取  38%|███▊      | [用时 00:05, 剩余 00:08, 22,811 行, 4,530 行/秒]
 
 When standard error is piped or redirected, or the command has ``--quiet``, a meter is
 :data:`SILENT`: nothing is written and :meth:`Meter.track` hands the items back untouched, so
@@ -21,6 +28,7 @@ after it starts at the beginning of a clean line.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import time
@@ -94,7 +102,8 @@ class Meter:
     manager, or closed with :meth:`close`.
 
     ``total`` is in the unit of ``amount`` (records unless ``measure`` says otherwise):
-    :meth:`advance` adds records and, optionally, the amount they stand for.
+    :meth:`advance` adds records and, optionally, the amount they stand for. ``unit`` is what
+    the count is shown in (条, records; 行 in the steps of reading a table).
     """
 
     def __init__(
@@ -104,14 +113,19 @@ class Meter:
         *,
         total: int | None = None,
         measure: Callable[[Any], int] | None = None,
+        unit: str = "条",
     ) -> None:
         self.label = label
         self.total = total or None
         self.measure = measure
+        self.unit = unit
         self.records = 0
         self.amount = 0
         self._last = 0.0
+        self._bound = True
+        """Whether ``total`` is known (False: expected, as a sheet's dimension says)."""
         self._bar: Any = None
+        self._start = 0.0
         if stream is not None:
             self._stream = stream
             self._start = time.monotonic()
@@ -159,15 +173,54 @@ class Meter:
             yield item
             self.advance()
 
+    @contextlib.contextmanager
+    def stage(self, label: str, *, total: int | None = None, unit: str = "行") -> Iterator[Meter]:
+        """A step of this meter's phase shown on its line while the ``with`` block runs (the
+        rows of a sheet being read, inside 读取 or 评估): ``label``, a count in ``unit`` from
+        zero, its own time and rate, and ``total`` as expected (when more than ``total`` is
+        done, as where a sheet's dimension was written wrong, the line goes on without a
+        total). Then the phase's own label, counts, total and time are shown again, its time
+        and rate without the step's. A silent meter does nothing (one call per step, nothing
+        per row)."""
+        bar = self._bar
+        if bar is None:
+            yield self
+            return
+        kept = (self.label, self.unit, self.total, self._bound, self.records, self.amount)
+        started = (self._start, bar.start_t)
+        self._show(label, total or None, unit, bound=False)
+        self.records = self.amount = 0
+        self._start, bar.start_t = time.monotonic(), time.time()  # tqdm times with time.time
+        self.draw()
+        try:
+            yield self
+        finally:
+            if self._bar is not None:  # not closed in the step (an error, Ctrl-C)
+                label, unit, total, bound, self.records, self.amount = kept
+                self._show(label, total, unit, bound=bound)
+                self._start = started[0] + (time.monotonic() - self._start)
+                bar.start_t = started[1] + (time.time() - bar.start_t)
+                self.draw()
+
+    def _show(self, label: str, total: int | None, unit: str, *, bound: bool) -> None:
+        self.label, self.total, self.unit, self._bound = label, total, unit, bound
+        bar = self._bar
+        bar.set_description_str(label, refresh=False)
+        bar.total = total
+        bar.bar_format = _WITH_TOTAL if total else _WITHOUT_TOTAL
+
     def draw(self) -> None:
         """Draw the line now."""
         bar = self._bar
         if bar is None:
             return
         self._last = now = time.monotonic()
+        if self.total and self.amount > self.total and not self._bound:
+            self._show(self.label, None, self.unit, bound=True)  # more than expected
         bar.n = min(self.amount, self.total) if self.total else self.amount
         rate = self.records / (now - self._start) if now > self._start else 0.0
-        bar.set_postfix_str(f"{self.records:,} 条, {rate:,.0f} 条/秒", refresh=False)
+        unit = self.unit
+        bar.set_postfix_str(f"{self.records:,} {unit}, {rate:,.0f} {unit}/秒", refresh=False)
         bar.ncols = _width(self._stream)  # the terminal may have been resized
         bar.refresh()
 

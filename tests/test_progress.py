@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from fupin_rules.progress import INTERVAL, Meter, meter
+from fupin_rules.io.tables import TableReader
+from fupin_rules.progress import INTERVAL, SILENT, Meter, meter
 
 from .conftest import ROOT
 
@@ -187,3 +188,212 @@ def test_the_plans_outputs_show_progress_too(data: Path, tmp_path: Path) -> None
     assert "条/秒" in shown
     assert "条/秒" not in piped
     assert "\r" not in piped.replace("\r\n", "\n")
+
+
+# --------------------------------------------------------------------------- reading tables
+
+HOUSEHOLD_CHECK = ["check", "--as-of", "2018-11-20"]
+
+
+class _Screen(_Terminal):
+    encoding = "utf-8"
+
+
+def _table(count: int, seed: int) -> tuple[list[str], list[list[object]]]:
+    """``count`` generated households as the national export's member rows."""
+    import fupin_rules as fr
+    from fupin_rules.io.commands import select_headermap
+    from fupin_rules.io.tables import records_to_rows
+
+    lib = fr.load_library()
+    schema = lib.record_schemas["household"]
+    return records_to_rows(
+        households(count, seed=seed), select_headermap(lib, "household", None), schema
+    )
+
+
+def _xlsx(path: Path, headers: list[str], rows: list[list[object]]) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(headers)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def _csv(path: Path, headers: list[str], rows: list[list[object]]) -> Path:
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(headers)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+    return path
+
+
+def _reader(progress: Meter | None = None) -> TableReader:
+    import fupin_rules as fr
+    from fupin_rules.io.commands import select_headermap
+
+    lib = fr.load_library()
+    hm = select_headermap(lib, "household", None)
+    if progress is None:
+        return TableReader(hm, lib.record_schemas["household"])
+    return TableReader(hm, lib.record_schemas["household"], progress=progress)
+
+
+def _drawn(text: str, label: str) -> list[tuple[int | None, int]]:
+    """The (share in percent or None, rows) of every drawing of the step ``label``."""
+    found = []
+    for line in text.split("\r"):
+        m = re.match(
+            rf"{label} +(?:(\d+)%\|[^|]*\| )?\[用时 [^,]+(?:, 剩余 [^,]+)?, ([\d,]+) 行", line
+        )
+        if m:
+            found.append((None if m[1] is None else int(m[1]), int(m[2].replace(",", ""))))
+    return found
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[list[object]]]:
+    """Twelve households' member rows."""
+    return _table(12, seed=3)
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_a_table_is_counted_row_by_row_before_its_first_household(
+    kind: str,
+    table: tuple[list[str], list[list[object]]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the first household comes out, the meter has already shown the sheet's (or the
+    CSV file's) rows being read, one by one up to all of them against the sheet's dimension
+    (the file's lines), and then being grouped into households; then the phase's own line
+    (its label, no count yet) is back."""
+    monkeypatch.setattr("fupin_rules.progress.INTERVAL", 0.0)  # every advance drawn
+    headers, rows = table
+    write = _xlsx if kind == "xlsx" else _csv
+    path = write(tmp_path / f"t.{kind}", headers, rows)
+    screen = _Screen()
+    shown = Meter("读取", screen)
+    items = _reader(shown).read_file(path)
+    assert screen.getvalue().count("行") == 0  # nothing read before the first item is asked
+    first = next(items)
+    text = screen.getvalue()
+    read = _drawn(text, "读取")
+    assert read[0] == (0, 0)
+    assert read[-1] == (100, len(rows) + 1)  # the header row and every member row
+    counts = [n for _, n in read]
+    assert counts == sorted(counts)
+    assert set(range(len(rows) + 2)) <= set(counts)  # each row counted as it was read
+    grouped = _drawn(text, "归户")
+    assert grouped[0] == (0, 0)
+    assert grouped[-1] == (100, len(rows))  # every data row converted and in its household
+    assert text.index("归户") > text.rindex("读取 100%")
+    assert text.rstrip().endswith("读取 [用时 00:00, 0 条, 0 条/秒]")  # the phase again
+    assert (shown.label, shown.unit, shown.records, shown.total) == ("读取", "条", 0, None)
+    assert first.ok
+    rest = list(items)
+    assert sum(i.rows for i in (first, *rest)) == len(rows)
+    shown.close()
+
+
+def test_a_sheets_dimension_is_an_expectation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dimension that is one cell (written so by some programs) gives no total; one that
+    says fewer rows than the sheet has is dropped once passed: no share stuck at 100%."""
+    import zipfile
+
+    monkeypatch.setattr("fupin_rules.progress.INTERVAL", 0.0)
+
+    headers, rows = _table(4, seed=5)
+    good = _xlsx(tmp_path / "good.xlsx", headers, rows)
+    sheet = "xl/worksheets/sheet1.xml"
+    for name, ref in (("cell", b"A1"), ("short", b"A1:B3")):
+        with zipfile.ZipFile(good) as src, zipfile.ZipFile(tmp_path / f"{name}.xlsx", "w") as dst:
+            for info in src.infolist():
+                data = src.read(info)
+                if info.filename == sheet:
+                    data = re.sub(
+                        rb'<dimension ref="[^"]*"', b'<dimension ref="' + ref + b'"', data
+                    )
+                dst.writestr(info, data)
+    for name, first in (("cell", None), ("short", 0)):
+        screen = _Screen()
+        with Meter("读取", screen) as shown, _reader().reporting(shown) as reader:
+            list(reader.read_file(tmp_path / f"{name}.xlsx"))
+            read = _drawn(screen.getvalue(), "读取")
+        assert read[0][0] == first
+        assert read[-1] == (None, len(rows) + 1)
+
+
+def test_reading_tables_draws_nothing_when_progress_is_off(
+    table: tuple[list[str], list[list[object]]], tmp_path: Path
+) -> None:
+    """Off a terminal (a pipe) or with --quiet the meter is silent: reading writes nothing,
+    and the records are those read without a meter."""
+    headers, rows = table
+    for path in (
+        _xlsx(tmp_path / "t.xlsx", headers, rows),
+        _csv(tmp_path / "t.csv", headers, rows),
+    ):
+        plain = list(_reader().read_file(path))
+        for shown in (meter("读取", io.StringIO()), meter("读取", _Screen(), quiet=True)):
+            assert shown is SILENT
+            assert list(_reader(shown).read_file(path)) == plain
+        pipe = io.StringIO()
+        with meter("读取", pipe) as shown, _reader().reporting(shown) as reader:
+            assert list(reader.read_file(path)) == plain
+        assert pipe.getvalue() == ""
+
+
+@pytest.fixture(scope="module")
+def sheets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """300 households' member rows as an XLSX and a CSV file."""
+    folder = tmp_path_factory.mktemp("sheets")
+    headers, rows = _table(300, seed=7)
+    return _xlsx(folder / "in.xlsx", headers, rows), _csv(folder / "in.csv", headers, rows)
+
+
+def test_commands_show_the_rows_of_a_table_as_they_are_read(
+    sheets: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """``check`` on a workbook and ``evaluate`` on a CSV file: on a terminal the rows read and
+    grouped (读取, 归户, 行/秒, the share), then the command's own phase; on a pipe or with
+    --quiet nothing; the output files the same bytes in every run."""
+    xlsx, csv_file = sheets
+    commands = {
+        "check": ([*HOUSEHOLD_CHECK, str(xlsx)], ".md"),
+        "evaluate": ([*EVALUATE, str(csv_file)], ".jsonl"),
+    }
+    runs = {}
+    for command, (args, suffix) in commands.items():
+        for name, quiet, terminal in (
+            ("tty", [], True),
+            ("pipe", [], False),
+            ("quiet", ["--quiet"], True),
+        ):
+            out = tmp_path / f"{command}-{name}{suffix}"
+            runs[command, name] = (_Run([*quiet, *args, "-o", str(out)], terminal=terminal), out)
+    for command in commands:
+        outputs = set()
+        for name in ("tty", "pipe", "quiet"):
+            run, out = runs[command, name]
+            code, shown = run.result()
+            assert code in (0, 1), shown
+            outputs.add(out.read_bytes())
+            if name == "tty":
+                assert "行/秒" in shown
+                assert _drawn(shown, "读取")[0] == (0, 0)  # a total from the start
+                assert _drawn(shown, "归户")
+                phase = "检查" if command == "check" else "评估"
+                assert shown.rindex(phase) > shown.rindex("归户")
+            else:
+                assert "行/秒" not in shown
+                assert "\r" not in shown.replace("\r\n", "\n")
+        assert len(outputs) == 1

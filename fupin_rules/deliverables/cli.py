@@ -79,7 +79,8 @@ def _items(
     args: argparse.Namespace, lib: Library, rs: RuleSet, paths: Sequence[str], err: TextIO
 ) -> list[InputRecord]:
     reader = table_reader(args, lib, rs)
-    return list(read_with_progress(args, err, read_inputs(list(paths), tables=reader)))
+    items = read_inputs(list(paths), tables=reader)
+    return list(read_with_progress(args, err, items, tables=reader))
 
 
 def _subject_standard(paths: Sequence[str]) -> str:

@@ -273,8 +273,9 @@ def _cmd_summary(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(msg)
     lib = library_of(args)
     rs = lib.get(args.standard)
+    reader = table_reader(args, lib, rs)
     households = list(
-        read_with_progress(args, err, read_inputs(args.inputs, tables=table_reader(args, lib, rs)))
+        read_with_progress(args, err, read_inputs(args.inputs, tables=reader), tables=reader)
     )
     villages = list(read_inputs(args.villages)) if args.villages else []
     events = list(read_inputs(args.events)) if args.events else []

@@ -31,6 +31,7 @@ from typing import Any
 
 import attrs
 
+from ..progress import SILENT, Meter
 from .jsonl import InputRecord
 
 __all__ = ["HEAD_RELATIONS", "ConvertedRow", "group_rows", "row_span"]
@@ -151,11 +152,14 @@ def group_rows(
     division_field: str | None = None,
     list_field: str = "members",
     relation_field: str = "relation",
+    progress: Meter = SILENT,
 ) -> list[tuple[int, InputRecord]]:
     """Records and rejected rows of one table, each with its first row number, in row order.
 
     ``label_of(field)`` names a field in messages; ``division_field`` is read from a rejected
-    row so that it can be placed under its village.
+    row so that it can be placed under its village. Each row adds one to the amount done on
+    ``progress`` when it is rejected or its household is built (the rows themselves are
+    counted where they are converted).
     """
     households: dict[str, _Household] = {}
     out: list[tuple[int, InputRecord]] = []
@@ -185,10 +189,12 @@ def group_rows(
                     ),
                 )
             )
+            progress.advance(0, 1)
             continue
         households.setdefault(str(rid), _Household()).rows.append(row)
     for group in (h.rows for h in households.values()):
         out.append((group[0].number, _record(group, label_of, list_field, relation_field, prefix)))
+        progress.advance(0, len(group))
     out.sort(key=lambda pair: pair[0])
     return out
 

@@ -159,7 +159,7 @@ def _read_all(
     if not inputs:
         msg = "请给出输入文件"
         raise UsageError(msg)
-    items = list(read_with_progress(args, err, read_inputs(inputs, tables=reader)))
+    items = list(read_with_progress(args, err, read_inputs(inputs, tables=reader), tables=reader))
     for warning in reader.stats.warnings:
         err.write(f"注意: {warning}\n")
     return items

@@ -39,6 +39,7 @@ import attrs
 
 from .._canonical import render_number
 from ..errors import UsageError
+from ..progress import SILENT, Meter
 from .jsonl import write_atomic
 
 __all__ = [
@@ -259,7 +260,10 @@ def _csv_lines(
     return lines, used, problems
 
 
-def _csv_rows(lines: list[str], delimiter: str, problems: dict[int, str]) -> list[Numbered]:
+def _csv_rows(
+    lines: list[str], delimiter: str, problems: dict[int, str], progress: Meter = SILENT
+) -> list[Numbered]:
+    """The rows of the lines, each counted on ``progress`` (the lines it took as the amount)."""
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
     out: list[Numbered] = []
     start = 0
@@ -276,12 +280,14 @@ def _csv_rows(lines: list[str], delimiter: str, problems: dict[int, str]) -> lis
                 if error is None and (end > start + 1 or len(lines[start]) > MAX_CELL_CHARS):
                     error = _too_long(values, start + 1, end)
                 out.append((start + 1, end, values, error))
+                progress.advance(1, end - start)
                 start = end
         except csv.Error:
             # the csv module's own cap on one field; the parser goes on at the next line
             end = reader.line_num
             error = f"有超过 {csv.field_size_limit()} 个字符的单元格 (可能是引号没有闭合)"
             out.append((start + 1, end, [], f"第 {_lines(start + 1, end)} 行{error}"))
+            progress.advance(1, end - start)
             start = end
             continue
         return out
@@ -308,8 +314,10 @@ def read_csv_table(
     encoding: str | None = None,
     is_header: HeaderTest | None = None,
     search_rows: int = 10,
+    progress: Meter = SILENT,
 ) -> RawTable:
-    """Read a CSV file (comma, or tab when the header has tabs and no commas)."""
+    """Read a CSV file (comma, or tab when the header has tabs and no commas), its rows
+    counted on ``progress`` as they are parsed (a step ``读取`` against the file's lines)."""
     label = name or str(path)
     p = Path(path)
     try:
@@ -323,7 +331,8 @@ def read_csv_table(
     lines, used, problems = _csv_lines(data, label, encoding)
     first = lines[0] if lines else ""
     delimiter = "\t" if "\t" in first and "," not in first else ","
-    rows = _csv_rows(lines, delimiter, problems)
+    with progress.stage("读取", total=len(lines)) as shown:
+        rows = _csv_rows(lines, delimiter, problems, shown)
     return build_table(label, None, rows, is_header, search_rows, used, aligned=True)
 
 

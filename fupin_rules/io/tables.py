@@ -29,6 +29,7 @@ reported rather than silently changed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,6 +39,7 @@ from typing import Any
 
 import attrs
 
+from ..progress import SILENT, Meter
 from ..records import RecordSchema
 from .assembly import ConvertedRow, group_rows
 from .derive import alias, derive_item
@@ -270,10 +272,19 @@ class TableReader:
     >>> for item in reader.read(["export.xlsx"]): ...                      # doctest: +SKIP
     >>> reader.stats.balanced                                              # doctest: +SKIP
     True
+
+    ``progress`` (or :meth:`reporting`) shows the reading of each table on a meter before its
+    first record comes out: the steps ``读取`` (the file's rows) and ``归户`` (its rows
+    converted and grouped into households), in rows (:meth:`fupin_rules.progress.Meter.stage`).
     """
 
     def __init__(
-        self, headermap: HeaderMap, schema: RecordSchema, *, encoding: str | None = None
+        self,
+        headermap: HeaderMap,
+        schema: RecordSchema,
+        *,
+        encoding: str | None = None,
+        progress: Meter = SILENT,
     ) -> None:
         if headermap.subject != schema.subject:
             msg = (
@@ -284,6 +295,7 @@ class TableReader:
         self.headermap = headermap
         self.schema = schema
         self.encoding = encoding
+        self.progress = progress
         self.stats = ReadStats()
         required = set(headermap.required)
         self._required_headers = {h for h, field in headermap.columns.items() if field in required}
@@ -349,6 +361,15 @@ class TableReader:
         return bound
 
     # -- reading
+    @contextlib.contextmanager
+    def reporting(self, meter: Meter) -> Iterator[TableReader]:
+        """Within the block, the tables read are shown on ``meter`` (:attr:`progress`)."""
+        kept, self.progress = self.progress, meter
+        try:
+            yield self
+        finally:
+            self.progress = kept
+
     def read(self, paths: Iterable[str | Path]) -> Iterator[InputRecord]:
         """Every record and rejected row of the table files ``paths``, file by file, in row
         order (:func:`fupin_rules.io.inputs.read_inputs` reads any kind of input)."""
@@ -369,6 +390,7 @@ class TableReader:
                     is_header=self._is_header,
                     search_rows=hm.header_search_rows,
                     skipped=skipped,
+                    progress=self.progress,
                 )
             except HeaderNotFound:
                 raise self._no_header(label) from None
@@ -384,6 +406,7 @@ class TableReader:
                         encoding=self.encoding,
                         is_header=self._is_header,
                         search_rows=hm.header_search_rows,
+                        progress=self.progress,
                     )
                 ]
             except HeaderNotFound:
@@ -431,14 +454,18 @@ class TableReader:
         specs = self._bind(table)
         self.stats.blank_rows += table.blank_rows
         id_field = self.schema.id_field
-        out = group_rows(
-            (self._convert_row(row, specs) for row in table.rows),
-            prefix=table.prefix,
-            id_field=id_field,
-            id_label=self.headermap.headers.get(id_field, id_field),
-            label_of=self.schema.label,
-            division_field=self.schema.division_field,
-        )
+        # each row counts twice in the amount: converted (here), then rejected or built
+        # into its household (group_rows)
+        with self.progress.stage("归户", total=2 * len(table.rows)) as shown:
+            out = group_rows(
+                (self._convert_row(row, specs) for row in shown.track(table.rows)),
+                prefix=table.prefix,
+                id_field=id_field,
+                id_label=self.headermap.headers.get(id_field, id_field),
+                label_of=self.schema.label,
+                division_field=self.schema.division_field,
+                progress=shown,
+            )
         for _, done in out:
             self.count(done)
             yield done

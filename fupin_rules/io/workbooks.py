@@ -28,12 +28,16 @@ openpyxl's worksheet parser reads each row's cells (hence the ``openpyxl>=3.1.2,
 Cached formula values are used; a formula cell that has none (a file written by a program and
 never opened in Excel) becomes a :class:`CellIssue`, not an empty cell; error values (``#N/A``)
 too. Merged ranges are filled with their top-left value. Fully empty rows are skipped and counted.
+
+Progress: given a shown :class:`~fupin_rules.progress.Meter`, each sheet is a step of it
+(``读取``, in rows, against the last row of the sheet's dimension where the sheet has one).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import warnings
 import zipfile
 import zlib
@@ -45,6 +49,7 @@ from xml.parsers import expat
 
 import attrs
 
+from ..progress import SILENT, Meter
 from .spreadsheets import (
     MAX_CELL_CHARS,
     CellIssue,
@@ -345,6 +350,7 @@ def _sheet_rows(
     strings: Sequence[Any],
     budget: _Budget,
     where: str,
+    progress: Meter = SILENT,
 ) -> list[Numbered]:
     from openpyxl.utils.cell import range_boundaries
     from openpyxl.worksheet._reader import FORMULA_TAG, ROW_TAG, WorkSheetParser
@@ -376,7 +382,8 @@ def _sheet_rows(
     merge_tag = f"{{{SHEET_MAIN_NS}}}mergeCell"
     rows: list[tuple[int, list[Any]]] = []
     ranges: list[tuple[int, int, int, int]] = []
-    with archive.stream(member) as source:
+    last = 0  # the row number reached: what the sheet's dimension is counted in
+    with archive.stream(member) as source, _reading(archive, member, progress) as shown:
         for element in _elements(source, 3, where):
             if element.tag == ROW_TAG:
                 budget.row(where)
@@ -395,7 +402,10 @@ def _sheet_rows(
                         budget.more_cells(column - len(values), where)
                         values.extend([None] * (column - len(values)))
                     values[column - 1] = cell["value"]
-                rows.append((int(number), values))
+                number = int(number)
+                rows.append((number, values))
+                shown.advance(1, number - last if number > last else 0)
+                last = max(last, number)
             elif element.tag == merge_tag:
                 ref = str(element.get("ref"))
                 bounds = range_boundaries(ref)
@@ -409,6 +419,37 @@ def _sheet_rows(
     if ranges:
         _fill_merged(rows, ranges, budget, where)
     return [(number, number, values, None) for number, values in rows]
+
+
+_DIMENSION = re.compile(
+    rb"<(?:[\w.-]+:)?dimension\b[^>]*?\bref=[\"']"
+    rb"[A-Za-z]{1,3}[0-9]{1,7}:[A-Za-z]{1,3}([0-9]{1,7})[\"']"
+)
+_DIMENSION_BYTES = 16_384
+"""How far into a sheet's XML its dimension is looked for (it comes before the cells, after
+the sheet's properties)."""
+
+
+def _expected_rows(archive: _Archive, member: str) -> int | None:
+    """The sheet's last row by its dimension (``<dimension ref="A1:BM59959"/>``): what the
+    reading of the sheet is shown against, never a limit. None where the dimension is missing
+    or a single cell (some programs write ``A1`` whatever the sheet holds), or the part
+    cannot be read (its reading then says why)."""
+    try:
+        with archive.open(member) as fh:
+            head = fh.read(_DIMENSION_BYTES)
+    except _BROKEN:
+        return None
+    found = _DIMENSION.search(head)
+    return int(found.group(1)) if found else None
+
+
+@contextlib.contextmanager
+def _reading(archive: _Archive, member: str, progress: Meter) -> Iterator[Meter]:
+    """The step ``读取`` of ``progress`` for one sheet (nothing looked up when it is silent)."""
+    expected = _expected_rows(archive, member) if progress.shown else None
+    with progress.stage("读取", total=expected) as shown:
+        yield shown
 
 
 def _fill_merged(
@@ -476,16 +517,18 @@ def read_xlsx_tables(
     is_header: HeaderTest | None = None,
     search_rows: int = 10,
     skipped: list[str] | None = None,
+    progress: Meter = SILENT,
 ) -> list[RawTable]:
     """Every worksheet of an XLSX file that has a header row (``is_header``), as tables.
 
-    Sheets without one (an instructions sheet) are named in ``skipped``. Raises
+    Sheets without one (an instructions sheet) are named in ``skipped``. Each sheet's rows
+    are counted on ``progress`` as they are read (a step ``读取`` for each sheet). Raises
     :class:`TableError` if the file cannot be opened, is broken or passes a limit, or no sheet
     has a header row."""
     label = name or str(path)
     try:
         with open(path, "rb") as fh:
-            return _tables(fh, label, is_header, search_rows, skipped)
+            return _tables(fh, label, is_header, search_rows, skipped, progress)
     except OSError as exc:
         msg = f"{label}: 无法读取: {exc.strerror or exc}"
         raise TableError(msg) from exc
@@ -497,6 +540,7 @@ def _tables(
     is_header: HeaderTest | None,
     search_rows: int,
     skipped: list[str] | None,
+    progress: Meter,
 ) -> list[RawTable]:
     size = os.fstat(fh.fileno()).st_size
     if size > MAX_XLSX_BYTES:
@@ -513,7 +557,7 @@ def _tables(
             book, strings, sheets = _workbook(archive)
             for title, member in sheets:
                 where = f"{label}:{title}"
-                rows = _sheet_rows(archive, member, book, strings, budget, where)
+                rows = _sheet_rows(archive, member, book, strings, budget, where, progress)
                 try:
                     tables.append(build_table(label, title, rows, is_header, search_rows, None))
                 except HeaderNotFound:
