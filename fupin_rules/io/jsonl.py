@@ -12,7 +12,7 @@ import decimal
 import io
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -30,6 +30,7 @@ __all__ = [
     "block_lines",
     "nesting",
     "parse_json_record",
+    "parse_record_line",
     "raw_lines_of",
     "read_jsonl",
     "result_bytes",
@@ -147,6 +148,17 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
         if depth > NESTING:
             return None, f"嵌套层数过多 ({depth} 层, 至多 {NESTING} 层)"
     return value, None
+
+
+def parse_record_line(text: str, read: Callable[[str], Any] | None) -> tuple[Any, str | None]:
+    """:func:`parse_json_record`, where ``read`` (a record schema's
+    :meth:`~fupin_rules.records.RecordSchema.read_line`, or None) is asked first: the record
+    it reads and checks in one pass, else what the reference parser says of the line."""
+    if read is not None and len(text) <= MAX_LINE:
+        record = read(text)
+        if record is not None:
+            return record, None
+    return parse_json_record(text)
 
 
 def _fast(text: str) -> Any:
