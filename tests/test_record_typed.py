@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fupin_rules as fr
-from fupin_rules.io.jsonl import parse_json_record, parse_record_line
+from fupin_rules.io.jsonl import MISSES, LineParser, parse_json_record
 from fupin_rules.parallel import evaluate_lines
 from fupin_rules.records import CheckedLine, RecordSchema, load_record_schema
 
@@ -82,7 +82,7 @@ def _reference(schema: RecordSchema, text: str) -> Any:
 def _assert_same(schema: RecordSchema, text: str) -> CheckedLine | None:
     """Both ways give the same; what the one pass vouches for the reference finds valid."""
     reference = _reference(schema, text)
-    record, error = parse_record_line(text, schema.read_line)
+    record, error = LineParser(schema.read_line)(text)
     one_pass = (None, (error,)) if error is not None else schema.check(record)
     assert _shape(one_pass) == _shape(reference)
     checked = schema.read_line(text)
@@ -376,6 +376,24 @@ def test_evaluate_writes_the_same_bytes_without_the_one_pass(
     monkeypatch.setattr(RecordSchema, "read_line", lambda self, text: None)
     without = evaluate_lines(rs, _lines())
     assert with_it == without
+
+
+def test_lines_it_cannot_read_stop_the_one_pass() -> None:
+    """After MISSES lines in a row left to the reference, the one pass is asked no more in
+    that unit (a line it reads resets the count); the records are the reference's."""
+    asked: list[str] = []
+    schema = _household()
+
+    def read(text: str) -> CheckedLine | None:
+        asked.append(text)
+        return schema.read_line(text)
+
+    good, label = _text(_BASE), _case(_CASES["code label"])
+    parse = LineParser(read)
+    lines = [label] * (MISSES - 1) + [good] + [label] * (MISSES + 5) + [good]
+    records = [parse(text) for text in lines]
+    assert len(asked) == 2 * MISSES
+    assert _shape(records) == _shape([parse_json_record(text) for text in lines])
 
 
 _WITHOUT_MSGSPEC = """
