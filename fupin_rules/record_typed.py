@@ -85,15 +85,13 @@ def compile_line_reader(schema: Any, codelists: Mapping[str, CodeList]) -> LineR
         typed, rest, known = _object(schema, codelists, "Record")
         arrays = tuple(name for name in known if name is not None)
         post = compile_plain_value(rest, codelists, others=False)
+        decoder = msgspec.json.Decoder(typed, float_hook=Decimal)  # a type it refuses: none
     except REFUSED:
         return None
     if post is None:
         return None
     lists = tuple(str(k) for k, sub in schema.get("properties", {}).items() if _lists(sub))
-    return LineReader(
-        _reader(msgspec.json.Decoder(typed, float_hook=Decimal), post, known, arrays),
-        _copier(lists, frozenset(arrays)),
-    )
+    return LineReader(_reader(decoder, post, known, arrays), _copier(lists, frozenset(arrays)))
 
 
 def _lists(schema: Any) -> bool:

@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fupin_rules as fr
+from fupin_rules._frozen import thaw
 from fupin_rules.io.jsonl import MISSES, LineParser, parse_json_record
 from fupin_rules.parallel import evaluate_lines
 from fupin_rules.records import CheckedLine, RecordSchema, load_record_schema
@@ -363,6 +364,25 @@ def test_every_value_in_every_field_of_a_schema(small: RecordSchema) -> None:
         for value in _SMALL_VALUES:
             vouched += _assert_same(small, _text({"id": "a", field: value})) is not None
     assert vouched > 80
+
+
+def test_a_type_msgspec_refuses_makes_no_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should msgspec refuse the type made from a schema, the schema has no reader (every
+    line takes the reference path) and still loads."""
+    import msgspec
+
+    from fupin_rules.record_typed import compile_line_reader
+
+    real = msgspec.json.Decoder
+
+    def refusing(*args: Any, **kwargs: Any) -> Any:
+        if args:
+            raise TypeError("not a type msgspec supports")
+        return real(**kwargs)
+
+    monkeypatch.setattr(msgspec.json, "Decoder", refusing)
+    schema = _household()
+    assert compile_line_reader(thaw(schema.schema), schema.codelists) is None
 
 
 # --------------------------------------------------------------------------- whole runs
