@@ -85,7 +85,7 @@ def compile_line_reader(schema: Any, codelists: Mapping[str, CodeList]) -> LineR
         typed, rest, known = _object(schema, codelists, "Record")
         arrays = tuple(name for name in known if name is not None)
         post = compile_plain_value(rest, codelists, others=False)
-        decoder = msgspec.json.Decoder(typed, float_hook=Decimal)  # a type it refuses: none
+        decoder = msgspec.json.Decoder(typed, float_hook=Decimal)  # may refuse the type
     except REFUSED:
         return None
     if post is None:
