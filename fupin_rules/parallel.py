@@ -59,7 +59,7 @@ from .io.inputs import (
     read_inputs,
     units,
 )
-from .io.jsonl import BLOCK_BYTES, InputRecord, Line, parse_json_record, result_bytes
+from .io.jsonl import BLOCK_BYTES, InputRecord, Line, LineParser, result_bytes
 from .io.parquet import parquet_rows
 from .library import load_library
 from .model import RuleSet
@@ -271,12 +271,15 @@ def _lines(rs: Judge, lines: Iterable[Line], *, findings: FindingsForm) -> tuple
     counts: Counter[str] = Counter()
     unreadable = failed = 0
     failures: list[Failure] = []
+    # One rule set: its record schema reads and checks each line in one pass where it can.
+    # (Each record's own version, by its date, may have another schema: the reference reads.)
+    parse = LineParser(rs.record_schema.read_line if isinstance(rs, RuleSet) else None)
     for source, text, error in lines:
         record = None
         try:
             if error is None:
                 if isinstance(text, str):
-                    record, error = parse_json_record(text)
+                    record, error = parse(text)
                 else:  # a row read from Parquet, a record assembled from a table
                     record = text
             if error is not None:

@@ -40,6 +40,7 @@ __all__ = [
     "compile_plain_value",
     "explaining_parts",
     "normalise",
+    "plain_value",
 ]
 
 _PLAIN = frozenset({str, int, bool, type(None), Decimal})
@@ -161,7 +162,7 @@ def _copy_lines(schema: Mapping[str, Any], source: Source) -> list[str]:
     return lines
 
 
-def _plain_value(value: Any) -> bool:
+def plain_value(value: Any) -> bool:
     """An immutable value normalising leaves as it is (a number within the limits, text ...)."""
     t = type(value)
     return t in _PLAIN and (t not in (int, Decimal) or number_fits(value))
@@ -205,7 +206,7 @@ def _define(name: str, lines: list[str], source: Source, label: str, **names: An
 
 _PLAIN_RUNTIME: dict[str, Any] = {
     "_NUM": frozenset({int, Decimal}),
-    "_plain_value": _plain_value,
+    "_plain_value": plain_value,
     "_deep": normalise,
 }
 """What the generated plain checks call, besides ``_GENERATED_RUNTIME``."""
@@ -239,13 +240,15 @@ def compile_plain(
 
 
 def compile_plain_value(
-    schema: Any, codelists: Mapping[str, CodeList]
+    schema: Any, codelists: Mapping[str, CodeList], *, others: bool = True
 ) -> Callable[[Any], bool | None] | None:
     """The plain check of one value against one property's ``schema``: True where the value
     is valid and normal, as :func:`compile_plain` checks it inside a record; None otherwise.
     None if the schema is outside what the plain check covers. (Used to vouch for whole
-    columns at once, one distinct value at a time: :mod:`fupin_rules.arrow`.)"""
-    source = Source(codelists)
+    columns at once, one distinct value at a time: :mod:`fupin_rules.arrow`.) ``others=False``:
+    the keys of an object that its schema's properties do not name are not looked at (another
+    check vouches for them: :mod:`fupin_rules.record_typed`)."""
+    source = Source(codelists, others=others)
     try:
         source.check(schema, "v0", 4)
     except REFUSED:

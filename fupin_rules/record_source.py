@@ -80,6 +80,8 @@ class Source:
         self,
         codelists: Mapping[str, CodeList] | None = None,
         calls: Mapping[str | None, str] | None = None,
+        *,
+        others: bool = True,
     ) -> None:
         self.calls = calls
         """Functions already written for the top-level properties, by property name (None:
@@ -91,6 +93,9 @@ class Source:
         """Set for a *plain* checker: one that also refuses whatever normalising would change
         (floats, code labels, integral decimals, containers it cannot copy) and returns a copy."""
         self.fail = "return False" if codelists is None else "return None"
+        self.others = others
+        """Whether a plain checker looks at the keys of an object its properties do not name
+        (False: something else has vouched for them, see :mod:`fupin_rules.record_typed`)."""
 
     def const(self, value: Any) -> str:
         name = f"_c{len(self.constants)}"
@@ -382,7 +387,7 @@ class Source:
         calls, self.calls = self.calls, None  # only the top level's properties have them
         # A plain check counts the properties it walks: when they are all the record's keys,
         # there is no other key to look at.
-        counted = additional is True and self.codelists is not None
+        counted = additional is True and self.codelists is not None and self.others
         count = f"n{var[1:]}"
         if counted:
             block.append(f"{pad}    {count} = 0")

@@ -40,11 +40,25 @@ from .record_keywords import (
     schema_problems,
     subfields,
 )
+from .record_typed import LineReader, compile_line_reader
 
 if TYPE_CHECKING:
     import jsonschema
 
 __all__ = ["CodeList", "RecordSchema", "load_record_schema"]
+
+
+class _CheckedLine(dict[str, Any]):
+    """A record read from one JSON line and checked in the same pass
+    (:meth:`RecordSchema.read_line`): :meth:`RecordSchema.check` of the schema that read it
+    gives a copy at once. It is the record the reference would have read and checked (a
+    plain dict in every other respect); it is vouched for as read, so it must not be changed
+    before it is checked (the evaluation of ``fupin-rules evaluate`` reads, judges and drops
+    it)."""
+
+    __slots__ = ("schema",)
+
+    schema: RecordSchema
 
 
 def _field_type(prop: Any) -> Type | None:
@@ -99,6 +113,9 @@ class RecordSchema:
         default=None, repr=False, alias="plain"
     )
     """The check of an already valid, normal record in one pass; see :func:`compile_plain`."""
+    _lines: LineReader | None = attrs.field(default=None, repr=False, alias="lines")
+    """Reads and checks a JSON line in one pass (msgspec, :mod:`.record_typed`); None: not
+    installed, or a schema it does not cover."""
     _parts: Parts | None = attrs.field(default=None, repr=False, alias="parts")
     """For explaining an invalid record quickly: a validator of the top level alone, per
     property its schema and fast check, and the same for additional properties (see
@@ -117,6 +134,22 @@ class RecordSchema:
                 return str(value)
         return None
 
+    def read_line(self, text: str) -> dict[str, Any] | None:
+        """The record of one JSON line (a JSON text), read and checked in one pass, where it
+        is valid and normal: exactly what :func:`~fupin_rules.io.jsonl.parse_json_record`
+        and then :meth:`check` would give. None for any other line (invalid, to be normalised,
+        with a repeated key or an escape ...), and always when msgspec is not installed: the
+        reference path then reads it and gives its reasons."""
+        lines = self._lines
+        if lines is None:
+            return None
+        record = lines.read(text)
+        if record is None:
+            return None
+        checked = _CheckedLine(record)
+        checked.schema = self
+        return checked
+
     def check(self, record: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
         """Normalise ``record``; return it and the reasons it is invalid (empty if valid)."""
         try:
@@ -125,6 +158,8 @@ class RecordSchema:
             return {}, ("记录: 嵌套层数过多, 无法检查",)
 
     def _check(self, record: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
+        if type(record) is _CheckedLine and record.schema is self and self._lines is not None:
+            return self._lines.copy(record), ()
         plain = self._plain
         if plain is not None:
             out = _vouched(plain, record)
@@ -455,6 +490,7 @@ def load_record_schema(path: Path, subject: str, codelists: Mapping[str, CodeLis
     used = sorted({c for _, _, c in coded})
     accept, parts = explaining_parts(schema)
     plain = compile_plain(schema, {c: codelists[c] for c in used})
+    lines = compile_line_reader(schema, {c: codelists[c] for c in used})
     if accept is None:  # every keyword was checked above: this would be a gap in the checks
         raise RuleFileError(
             [Problem("记录结构无法生成记录检查", file=name, code="schema.unsupported")]
@@ -477,6 +513,7 @@ def load_record_schema(path: Path, subject: str, codelists: Mapping[str, CodeLis
         integers=tuple(integers),
         accept=accept,
         plain=plain,
+        lines=lines,
         parts=parts,
     )
 

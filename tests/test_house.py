@@ -44,6 +44,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "record_keywords",
         "record_source",
         "record_checks",
+        "record_typed",
         "records",
         "schemas",
         "decision",

@@ -12,7 +12,7 @@ import decimal
 import io
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -26,6 +26,7 @@ from .files import atomic_output, open_input, reading, write_atomic
 __all__ = [
     "NESTING",
     "InputRecord",
+    "LineParser",
     "atomic_output",
     "block_lines",
     "nesting",
@@ -147,6 +148,35 @@ def parse_json_record(text: str) -> tuple[Any, str | None]:
         if depth > NESTING:
             return None, f"嵌套层数过多 ({depth} 层, 至多 {NESTING} 层)"
     return value, None
+
+
+class LineParser:
+    """:func:`parse_json_record` for the lines of one unit of input, asking ``read`` first (a
+    record schema's :meth:`~fupin_rules.records.RecordSchema.read_line`, or None): the
+    record it reads and checks in one pass, else what the reference parser says of the line.
+    After :data:`MISSES` lines in a row that ``read`` leaves to the reference, it is asked no
+    more (input it cannot read, such as code labels throughout, then costs at most that many
+    attempts a unit). Which lines it reads changes no result, only the time."""
+
+    def __init__(self, read: Callable[[str], Any] | None) -> None:
+        self.read = read
+        self.misses = 0
+
+    def __call__(self, text: str) -> tuple[Any, str | None]:
+        read = self.read
+        if read is not None and len(text) <= MAX_LINE:
+            record = read(text)
+            if record is not None:
+                self.misses = 0
+                return record, None
+            self.misses += 1
+            if self.misses >= MISSES:
+                self.read = None
+        return parse_json_record(text)
+
+
+MISSES = 16
+"""Lines in a row left to the reference after which :class:`LineParser` stops asking."""
 
 
 def _fast(text: str) -> Any:
