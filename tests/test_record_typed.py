@@ -412,7 +412,7 @@ def test_lines_it_cannot_read_stop_the_one_pass() -> None:
     asked: list[str] = []
     schema = _household()
 
-    def read(text: str) -> _CheckedLine | None:
+    def read(text: str) -> dict[str, Any] | None:
         asked.append(text)
         return schema.read_line(text)
 
