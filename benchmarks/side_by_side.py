@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         variants: dict[str, tuple[list[str], str]] = {
             "floor: orjson parse + write": (["-c", FLOOR, str(data)], str(ROOT)),
-            "new: evaluate (lean, format 2)": (evaluate, str(ROOT)),
+            "new: evaluate (lean)": (evaluate, str(ROOT)),
             "new: evaluate --findings full": (evaluate, str(ROOT)),
             "new: evaluate --brief": (evaluate, str(ROOT)),
         }
@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{name:<34} {cpu:8.2f} {per:8.1f} {floor / cpu:9.3f} {sizes[name] / args.n:8.0f}"
             )
         if args.old:
-            new = statistics.median(times["new: evaluate (lean, format 2)"])
+            new = statistics.median(times["new: evaluate (lean)"])
             old = statistics.median(times["old: evaluate (default form)"])
             new_b = statistics.median(times["new: evaluate --brief"])
             old_b = statistics.median(times["old: evaluate --brief"])

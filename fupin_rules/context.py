@@ -41,7 +41,7 @@ def day_of(rs: RuleSet, as_of: str | dt.date | None) -> str:
 class Compiled:
     """A rule set's compiled plan and the fixed parts of its findings, for one day."""
 
-    __slots__ = ("criteria", "derived", "lean", "plan", "python")
+    __slots__ = ("criteria", "derived", "lean", "lean_names", "plan", "python")
 
     def __init__(self, rs: RuleSet, ctx: Context) -> None:
         self.derived = rs.derived
@@ -63,7 +63,9 @@ class Compiled:
             for c in rs.criteria
         )
         self.lean = tuple(e.record_names for e in ctx.legend(rs).entries)
-        """Per criterion, the names whose values a lean finding writes."""
+        """Per criterion, the names whose values a lean line writes."""
+        self.lean_names = tuple(dict.fromkeys(n for names in self.lean for n in names))
+        """The names whose values a lean line writes, each once, in the criteria's order."""
 
 
 class Context:

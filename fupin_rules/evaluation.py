@@ -251,34 +251,50 @@ class _Judged:
             )
         return tuple(findings)
 
-    def lean(self) -> list[dict[str, Any]]:
-        """The lean findings (:meth:`Legend.lean` of :meth:`findings`'s) written straight from
-        the record's environment: the message only of a failed criterion, nothing built for
-        one that passed or did not apply; an unknown one explained by the reference code."""
-        rs, ctx, env, fast = self.rs, self.ctx, self.env, self.fast
-        labels = ctx.labels
-        out: list[dict[str, Any]] = []
-        missing: dict[str, str] | None = None
+    def lean(self) -> dict[str, Any] | None:
+        """The lean line's parts (:meth:`Legend.lean` of :meth:`findings`'s) written straight
+        from the record's environment: messages only of failed criteria, nothing built for
+        one that passed or did not apply; an unknown or per-item criterion explained by the
+        reference code, whose values must be the environment's (None if they are not: the
+        findings are then built, and the legend says how they are written)."""
+        rs, ctx, env, fast, codes = self.rs, self.ctx, self.env, self.fast, self.codes
         get = env.get
-        for (c, _, _, texts), names, code in zip(fast.criteria, fast.lean, self.codes, strict=True):
-            if code >= UNKNOWN:
-                if missing is None:
-                    missing = _missing(rs, ctx, env, self.failed)
-                out.append(ctx.legend(rs).lean(_finding(rs, c, env, missing, ctx)))
+        values = {n: v for n in fast.lean_names if (v := get(n)) is not None}
+        outcomes: dict[str, str] = {}
+        data: dict[str, Any] = {"outcomes": outcomes, "values": values}
+        if _FAIL not in codes and max(codes, default=0) < UNKNOWN:
+            for (c, _, _, _), code in zip(fast.criteria, codes, strict=True):
+                outcomes[c.id] = CRITERION_OUTCOMES[code]
+            return data
+        labels = ctx.labels
+        missing: dict[str, str] | None = None
+        for (c, _, _, texts), names, code in zip(fast.criteria, fast.lean, codes, strict=True):
+            if code < UNKNOWN:
+                outcomes[c.id] = CRITERION_OUTCOMES[code]
+                if code == _FAIL:
+                    # Without the unconfirmed note: the legend's (Legend.part)
+                    message = texts[code].render({n: get(n) for n in c.used}, labels)
+                    data.setdefault("messages", {})[c.id] = message
+                    given = hints(rs, c, env)
+                    if given:
+                        data.setdefault("hints", {})[c.id] = list(given)
                 continue
-            data = {
-                "criterion": c.id,
-                "outcome": CRITERION_OUTCOMES[code],
-                "values": {n: v for n in names if (v := get(n)) is not None},
-            }
-            if code == _FAIL:
-                # Without the unconfirmed note: the legend's (Legend.lean)
-                data["message"] = texts[code].render({n: get(n) for n in c.used}, labels)
-                found = hints(rs, c, env)
-                if found:
-                    data["hints"] = list(found)
-            out.append(data)
-        return out
+            if missing is None:
+                missing = _missing(rs, ctx, env, self.failed)
+            part = ctx.legend(rs).part(_finding(rs, c, env, missing, ctx))
+            outcomes[c.id] = part["outcome"]
+            if "label" in part:
+                data.setdefault("findings", {})[c.id] = part
+                continue
+            written = part["values"]
+            for n in names:
+                a, b = written.get(n), values.get(n)
+                if a is not b and (type(a) is not type(b) or a != b):
+                    return None
+            for key, plural in (("message", "messages"), ("hints", "hints"), ("items", "items")):
+                if key in part:
+                    data.setdefault(plural, {})[c.id] = part[key]
+        return data
 
 
 class Rebuilt:

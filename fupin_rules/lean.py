@@ -1,22 +1,26 @@
-"""Lean full results (line format 2): what every result of a rule set on one day shares is
+"""Lean full results (line format 3): what every result of a rule set on one day shares is
 written once, in the rule set, and each line references it by criterion id.
 
-A finding of a lean line holds what is particular to the record: the criterion's id, its
-outcome, the values it read from the record and its derived fields (not the parameters in
-force, which the rule set and the date give; nor a value the record does not have, null in
-the long form), and the message where it says something the
-rule set's fixed texts do not (a failed or unknown criterion, a per-item one), with any hints
-and item findings. Its label, group, severity, sources, whether it is unconfirmed, the
-parameter values it applied, and the message of a passed or not applicable criterion (the
-rule set's text for that outcome, filled in with the values) are the rule set's: a
-:class:`Legend` holds them for one rule set and day, and resolves a lean finding into exactly
-the :class:`~fupin_rules.results.Finding` the evaluation built. The note that ends every
-passed or failed message of an unconfirmed criterion (``(注意: …未经来源确认)``) is the rule
-set's too: a written message leaves it off, and reading adds it back.
+A lean line holds what is particular to the record, beside the keys every result line has:
+``outcomes``, each criterion's outcome by id (as a ``--brief`` line has them); ``values``, the
+values the criteria read from the record and its derived fields, each name once (a name two
+criteria read is the same value of the same record: which criterion reads which is the rule
+set's), without the parameters in force (which the rule set and the date give) or a value the
+record does not have (null in the long form); ``messages``, by criterion, where a message says
+something the rule set's fixed texts do not (a failed or unknown criterion, a per-item one);
+``hints`` and ``items`` by criterion where there are any. A finding's label, group, severity,
+sources, whether it is unconfirmed, the parameter values it applied, and the message of a
+passed or not applicable criterion (the rule set's text for that outcome, filled in with the
+values) are the rule set's: a :class:`Legend` holds them for one rule set and day, and resolves
+a lean line into exactly the :class:`~fupin_rules.results.Finding` objects the evaluation
+built. The note that ends every passed or failed message of an unconfirmed criterion
+(``(注意: …未经来源确认)``) is the rule set's too: a written message leaves it off, and reading
+adds it back.
 
-A finding that the legend could not resolve to itself (a hand-made one, another criterion's) is
-written whole, with every key of the long form; reading takes a finding with ``label`` as
-whole.
+A finding that the legend could not resolve to itself (a hand-made one, a changed message) is
+written whole, with every key of the long form, under ``findings`` by criterion. Findings that
+are not the rule set's criteria in its order, or whose values disagree on a name, cannot be
+referenced at all: their result is written in the long form (format 1).
 """
 
 from __future__ import annotations
@@ -30,10 +34,15 @@ import attrs
 from ._frozen import freeze, thaw
 from .findings import Finding, ItemFinding, ParameterUse
 
-__all__ = ["FORMAT", "Legend", "LegendEntry"]
+__all__ = ["FORMAT", "PARTS", "Legend", "LegendEntry"]
 
-FORMAT = 2
-"""The ``format`` of a lean line (a line without ``format`` is a long one, format 1)."""
+FORMAT = 3
+"""The ``format`` of a lean line (a line without ``format`` is a long one, format 1; format 2,
+one object per finding, was written only by development builds and is not read)."""
+
+PARTS = ("outcomes", "values", "messages", "hints", "items", "findings")
+"""The keys of a lean line that hold what is particular to the record (:meth:`Legend.lean`);
+``outcomes`` and ``values`` always, the others where they hold something."""
 
 Render = Callable[[Mapping[str, Any], Mapping[str, Mapping[str, str]]], str]
 
@@ -114,10 +123,61 @@ class Legend:
 
     # ------------------------------------------------------------------ writing
 
-    def lean(self, finding: Finding) -> dict[str, Any]:
-        """The finding as it stands in a lean line: numbers still ``Decimal`` (for
-        :func:`fupin_rules._canonical.exact_json`). Whole if the legend cannot give back
-        exactly this finding from the lean form."""
+    @property
+    def criteria(self) -> tuple[str, ...]:
+        """The criterion ids, in the rule set's order."""
+        return tuple(self._by_id)
+
+    def lean(self, findings: Sequence[Finding]) -> dict[str, Any] | None:
+        """What a lean line holds of these findings (the :data:`PARTS`), or None if they
+        cannot be referenced (not the rule set's criteria in its order, values that disagree):
+        then the result is written long. No findings (a record refused before evaluation) have
+        empty parts."""
+        if not findings:
+            return {"outcomes": {}, "values": {}}
+        if tuple(f.criterion for f in findings) != self.criteria:
+            return None
+        return self.merge([self.part(f) for f in findings])
+
+    def merge(self, parts: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+        """The lean line's :data:`PARTS` from one :meth:`part` per criterion, in the rule set's
+        order; None if they are not that, or if two criteria's values disagree on a name
+        (one has a value the other lacks or holds differently), which one ``values`` cannot
+        say."""
+        if len(parts) != len(self.entries):
+            return None
+        outcomes: dict[str, Any] = {}
+        seen: dict[str, Any] = {}
+        extra: dict[str, dict[str, Any]] = {}
+        for e, part in zip(self.entries, parts, strict=True):
+            c = e.criterion
+            if part["criterion"] != c:
+                return None
+            outcomes[c] = part["outcome"]
+            if "label" in part:
+                extra.setdefault("findings", {})[c] = part
+                continue
+            written = part["values"]
+            for n in e.record_names:
+                value = written.get(n, _ABSENT)
+                was = seen.setdefault(n, value)
+                if was is not value and not _same(was, value):
+                    return None
+            for key in ("message", "hints", "items"):
+                if key in part:
+                    extra.setdefault(_PLURAL[key], {})[c] = part[key]
+        data: dict[str, Any] = {
+            "outcomes": outcomes,
+            "values": {n: v for n, v in seen.items() if v is not _ABSENT},
+        }
+        data.update(extra)
+        return data
+
+    def part(self, finding: Finding) -> dict[str, Any]:
+        """One finding as :meth:`merge` takes it: its criterion, outcome, the values it read
+        (not the fixed ones, nor a missing one), and the message, hints and items a lean line
+        writes; numbers still ``Decimal``. Whole (every key of the long form) if the legend
+        cannot give back exactly this finding from the lean form."""
         e = self._by_id.get(finding.criterion)
         if e is None or not self._shared(e, finding):
             return whole(finding)
@@ -165,48 +225,76 @@ class Legend:
 
     # ------------------------------------------------------------------ reading
 
-    def resolve(self, lean: Sequence[Mapping[str, Any]]) -> tuple[Finding, ...]:
-        """The findings of a lean line (numbers exact), built whole from the rule set's fixed
-        parts. Raises ValueError for a finding the rule set cannot resolve."""
-        return tuple(self.finding(data) for data in lean)
-
-    def finding(self, data: Mapping[str, Any]) -> Finding:
-        """One finding of a lean line, resolved (see :meth:`resolve`)."""
-        if "label" in data:
-            return Finding.from_dict(data)
-        criterion = data["criterion"]
-        e = self._by_id.get(criterion)
-        if e is None:
-            msg = f"精简结果中的指标 {criterion} 不在规则 {self.ruleset} 中"
+    def check(self, data: Mapping[str, Any]) -> None:
+        """Raise ValueError unless the lean line's parts name exactly this rule set's
+        criteria (or none: a record refused before evaluation)."""
+        outcomes = data["outcomes"]
+        if outcomes and set(outcomes) != set(self._by_id):
+            unknown = sorted(set(outcomes) - set(self._by_id))
+            lacking = sorted(set(self._by_id) - set(outcomes))
+            msg = f"精简结果的指标与规则 {self.ruleset} 不符"
+            if unknown:
+                msg += f": 规则中没有 {', '.join(unknown)}"
+            if lacking:
+                msg += f": 缺少 {', '.join(lacking)}"
             raise ValueError(msg)
-        written = data.get("values", {})
-        values: dict[str, Any] = {}
-        fixed = e.fixed
-        for name in e.names:
-            values[name] = written[name] if name in written else fixed.get(name)
-        for name, value in written.items():
-            values.setdefault(name, value)
-        outcome = data["outcome"]
-        message = data.get("message")
-        if message is None:
-            message = e.message(outcome, values, self.labels)
-        elif e.unconfirmed and outcome in _NOTED:
-            message += e.note
-        return Finding(
-            criterion=criterion,
-            label=e.label,
-            group=e.group,
-            severity=e.severity,  # type: ignore[arg-type]
-            outcome=outcome,
-            message=message,
-            values=values,
-            sources=e.sources,
-            unconfirmed=e.unconfirmed,
-            items=tuple(ItemFinding.from_dict(i) for i in data.get("items", ())),
-            parameters=e.parameters,
-            hints=tuple(data.get("hints", ())),
-        )
+        for key in PARTS[2:]:
+            stray = set(data.get(key, {})) - set(outcomes)
+            if stray:
+                msg = f"精简结果的 {key} 中有不在 outcomes 中的指标: {', '.join(sorted(stray))}"
+                raise ValueError(msg)
 
+    def resolve(self, data: Mapping[str, Any]) -> tuple[Finding, ...]:
+        """The findings of a lean line's :data:`PARTS` (numbers exact), in the rule set's
+        order, built whole from its fixed parts. Raises ValueError for parts that do not name
+        this rule set's criteria."""
+        self.check(data)
+        outcomes = data["outcomes"]
+        if not outcomes:
+            return ()
+        flat = data["values"]
+        messages = data.get("messages", {})
+        hints = data.get("hints", {})
+        items = data.get("items", {})
+        whole = data.get("findings", {})
+        found = []
+        for e in self.entries:
+            c = e.criterion
+            if c in whole:
+                found.append(Finding.from_dict(whole[c]))
+                continue
+            fixed = e.fixed
+            values = {n: fixed[n] if n in fixed else flat.get(n) for n in e.names}
+            outcome = outcomes[c]
+            message = messages.get(c)
+            if message is None:
+                message = e.message(outcome, values, self.labels)
+            elif e.unconfirmed and outcome in _NOTED:
+                message += e.note
+            found.append(
+                Finding(
+                    criterion=c,
+                    label=e.label,
+                    group=e.group,
+                    severity=e.severity,  # type: ignore[arg-type]
+                    outcome=outcome,
+                    message=message,
+                    values=values,
+                    sources=e.sources,
+                    unconfirmed=e.unconfirmed,
+                    items=tuple(ItemFinding.from_dict(i) for i in items.get(c, ())),
+                    parameters=e.parameters,
+                    hints=tuple(hints.get(c, ())),
+                )
+            )
+        return tuple(found)
+
+
+_ABSENT = object()
+"""A value a finding does not have (null in the long form), in :meth:`Legend.merge`."""
+
+_PLURAL = MappingProxyType({"message": "messages", "hints": "hints", "items": "items"})
+"""Where a lean line keeps each of a finding's own parts, by criterion."""
 
 _NOTED = frozenset({"pass", "fail"})
 """The outcomes whose message an unconfirmed criterion's note ends (:attr:`LegendEntry.note`)."""

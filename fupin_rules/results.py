@@ -21,13 +21,14 @@ from ._version import __version__
 from .decision import CriterionOutcome, Outcome
 from .errors import NotFoundError
 from .findings import Finding, ItemFinding, ParameterUse, exact
+from .lean import FORMAT, PARTS
 
 __all__ = ["Finding", "FindingsForm", "ItemFinding", "Legends", "ParameterUse", "Result"]
 
 FindingsForm = bool | Literal["full", "lean"]
 """How a result line gives its findings: ``True`` or ``"full"`` every finding whole (the long
 form, line format 1); ``"lean"`` what is particular to the record, the rest referenced
-(format 2, :mod:`fupin_rules.lean`); ``False`` criterion outcomes only (``--brief``)."""
+(format 3, :mod:`fupin_rules.lean`); ``False`` criterion outcomes only (``--brief``)."""
 
 
 class Deferred(Protocol):
@@ -40,8 +41,9 @@ class Deferred(Protocol):
         """Only the findings of the criteria that may be unknown (an undecided record's
         reasons are built from them)."""
 
-    def lean(self) -> list[dict[str, Any]] | None:
-        """The lean findings written without building the findings (None: build them)."""
+    def lean(self) -> dict[str, Any] | None:
+        """The lean line's parts (:meth:`fupin_rules.lean.Legend.lean`) written without
+        building the findings (None: build them)."""
 
 
 class Legends(Protocol):
@@ -66,7 +68,7 @@ class _Built:
         self.findings: tuple[Finding, ...] | None = None
         self.reasons: tuple[str, ...] | None = None
         self.digest: str | None = None
-        self.lean: list[dict[str, Any]] | None = None
+        self.lean: dict[str, Any] | None = None
 
 
 @attrs.frozen(eq=False)
@@ -117,10 +119,8 @@ class Result:
     """What every result of the rule set on that day shares (:class:`fupin_rules.lean.Legend`):
     it writes the lean line and resolves lean findings. None: a result that cannot be written
     lean (one made by hand, read without its rules)."""
-    _lean: list[dict[str, Any]] | None = attrs.field(
-        default=None, alias="lean", kw_only=True, repr=False
-    )
-    """The lean findings read from a lean line."""
+    _lean: dict[str, Any] | None = attrs.field(default=None, alias="lean", kw_only=True, repr=False)
+    """The parts of a lean line it was read from (:data:`fupin_rules.lean.PARTS`)."""
     _built: _Built = attrs.field(init=False, factory=_Built, repr=False)
 
     @property
@@ -132,10 +132,10 @@ class Result:
         if built.findings is None:
             if self._deferred is not None:
                 built.findings = self._deferred.findings()
-            elif isinstance(self._lean, list):
+            elif self._lean is not None:
                 if self._legend is None:
                     msg = (
-                        f"该结果为精简格式 (format 2), 其指标说明须由产生它的规则 {self.ruleset}"
+                        f"该结果为精简格式 (format 3), 其指标说明须由产生它的规则 {self.ruleset}"
                         f" (指纹 {self.fingerprint[:19]}…) 补全: 读取时请给出规则库"
                         " (Result.from_json(line, library=...)), 且规则库中须有该版本"
                     )
@@ -185,7 +185,7 @@ class Result:
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled with its findings built, so a result can cross process boundaries; a lean
         # result read without its rules keeps its lean findings.
-        unresolved = isinstance(self._lean, list) and self._legend is None
+        unresolved = self._lean is not None and self._legend is None
         fields = {
             "outcome": self.outcome,
             "ruleset": self.ruleset,
@@ -225,7 +225,7 @@ class Result:
         for the same result.
 
         ``findings=True`` (or ``"full"``) writes every finding whole (the long form, what
-        ``fupin-rules evaluate --findings full`` writes); ``"lean"`` the lean line (format 2,
+        ``fupin-rules evaluate --findings full`` writes); ``"lean"`` the lean line (format 3,
         what ``fupin-rules evaluate`` writes: see :mod:`fupin_rules.lean`), or the long form
         for a result that has no legend of its rules to reference (made by hand, read back
         without its rules); ``False`` ``"outcomes": {criterion: outcome}`` instead of the
@@ -270,19 +270,22 @@ class Result:
 
     @property
     def lean_line(self) -> bool:
-        """Whether the result was read from a lean line (format 2)."""
-        return isinstance(self._lean, list)
+        """Whether the result was read from a lean line (format 3)."""
+        return self._lean is not None
 
-    def lean_findings(self) -> list[dict[str, Any]] | None:
-        """The findings as a lean line holds them (numbers exact), or None if the result has
-        no legend of its rules to reference (then it is written in the long form)."""
+    def lean_parts(self) -> dict[str, Any] | None:
+        """What a lean line holds that is particular to the record (numbers exact):
+        ``outcomes``, ``values`` and, where there are any, ``messages``, ``hints``, ``items``
+        and whole ``findings`` (:mod:`fupin_rules.lean`); or None if the result has no legend
+        of its rules to reference or its findings cannot be referenced (then it is written in
+        the long form)."""
         built = self._built
         if built.lean is not None:
             return built.lean
         lean = self._lean
         deferred = self._deferred
-        if isinstance(lean, list):
-            found: list[dict[str, Any]] | None = lean
+        if lean is not None:
+            found: dict[str, Any] | None = lean
         elif (
             deferred is not None
             and self._findings is None
@@ -291,18 +294,20 @@ class Result:
         ):
             found = written
         elif self._legend is not None:
-            found = [self._legend.lean(f) for f in self.findings]
+            found = self._legend.lean(self.findings)
         else:
             found = None
         built.lean = found
         return found
 
     def _lean_data(self) -> dict[str, Any] | None:
-        lean = self.lean_findings()
+        lean = self.lean_parts()
         if lean is None:
             return None
-        data = self._raw(findings=lean)
-        data["format"] = 2
+        data = self._raw(findings=[])
+        del data["findings"]
+        data.update(lean)
+        data["format"] = FORMAT
         return data
 
     def _lean_raw(self) -> bytes | None:
@@ -419,24 +424,23 @@ class Result:
         A lean line's findings are resolved from its rules: give the ``library`` (a
         :class:`fupin_rules.Library`) that holds them. Without it, or if the library does not
         hold those rules, the result has its outcomes, reasons and lean findings
-        (:meth:`lean_findings`) and writes the same lean line, but its :attr:`findings` raise
+        (:meth:`lean_parts`) and writes the same lean line, but its :attr:`findings` raise
         :class:`~fupin_rules.errors.NotFoundError`."""
         findings = data.get("findings")
         outcomes = data.get("outcomes")
         version = data.get("format", 1)
-        if version not in (1, 2):
-            msg = f"unknown result line format: {version!r}"
-            raise ValueError(msg)
         lean = None
-        if version == 2:
-            if not isinstance(findings, list):
-                msg = "a lean result line (format 2) must hold its findings"
-                raise ValueError(msg)
-            lean = [_lean_finding(f) for f in findings]
-            outcomes = {f["criterion"]: f["outcome"] for f in lean}
+        if version == FORMAT:
+            lean = _lean_parts(data)
+            outcomes = lean["outcomes"]
             built = None
-        else:
+        elif version == 1:
             built = tuple(Finding.from_dict(f) for f in findings) if findings is not None else ()
+        else:
+            msg = f"unknown result line format: {version!r}"
+            if version == 2:
+                msg += " (the lean form of development builds: evaluate the records again)"
+            raise ValueError(msg)
         result = cls(
             outcome=data["outcome"],
             ruleset=data["ruleset"],
@@ -456,7 +460,15 @@ class Result:
         if library is None:
             return result
         legend = library.legend_of(result)
-        return result if legend is None else attrs.evolve(result, legend=legend)
+        if legend is None:
+            return result
+        if lean is None:
+            return attrs.evolve(result, legend=legend)
+        legend.check(lean)
+        # In the rule set's order, as the evaluation gives them (the line sorts its keys).
+        written = lean["outcomes"]
+        ordered = tuple((c, written[c]) for c in legend.criteria if c in written)
+        return attrs.evolve(result, legend=legend, outcomes=ordered)
 
     @classmethod
     def from_json(cls, text: str | bytes, *, library: Legends | None = None) -> Result:
@@ -479,22 +491,52 @@ def _result(fields: dict[str, Any]) -> Result:
     return Result(**fields)
 
 
-def _lean_finding(data: Any) -> dict[str, Any]:
-    """A finding of a lean line as data, its numbers exact (a whole one, with ``label``,
-    checked by reading it)."""
-    if not isinstance(data, Mapping):
-        msg = "a finding must be a JSON object"
-        raise TypeError(msg)
-    if "label" in data:
-        Finding.from_dict(data)
-    found: dict[str, Any] = {k: exact(v) for k, v in data.items()}
-    if not isinstance(found["criterion"], str) or found["outcome"] not in _CRITERION_OUTCOMES:
-        msg = f"not a finding: {found['criterion']!r}, {found['outcome']!r}"
-        raise ValueError(msg)
-    if not isinstance(found.get("values", {}), dict):
-        msg = "a finding's values must be a JSON object"
-        raise TypeError(msg)
-    return found
+def _lean_parts(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a lean line particular to the record (:data:`fupin_rules.lean.PARTS`),
+    checked for their shape, numbers exact; whole findings checked by reading them."""
+    parts: dict[str, Any] = {}
+    for key in PARTS:
+        if key not in data:
+            if key in PARTS[:2]:
+                msg = f"a lean result line (format {FORMAT}) must hold {key!r}"
+                raise ValueError(msg)
+            continue
+        value = data[key]
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            msg = f"a lean result line's {key!r} must be a JSON object"
+            raise TypeError(msg)
+        parts[key] = {k: exact(v) for k, v in value.items()}
+    for criterion, outcome in parts["outcomes"].items():
+        if outcome not in _CRITERION_OUTCOMES:
+            msg = f"not an outcome of {criterion!r}: {outcome!r}"
+            raise ValueError(msg)
+    outcomes = parts["outcomes"]
+    for key in PARTS[2:]:
+        for criterion, value in parts.get(key, {}).items():
+            try:
+                ok = criterion in outcomes and _part_ok(key, criterion, value)
+            except KeyError:  # an item or whole finding without a key it must have
+                ok = False
+            if not ok:
+                msg = f"a lean result line's {key!r} of {criterion!r} is not what it must be"
+                raise ValueError(msg)
+    return parts
+
+
+def _part_ok(key: str, criterion: str, value: Any) -> bool:
+    """Whether one criterion's part of a lean line has its shape (item and whole findings
+    are read, which raises for a bad one)."""
+    if key == "messages":
+        return isinstance(value, str)
+    if key == "findings":
+        return Finding.from_dict(value).criterion == criterion
+    if not isinstance(value, list):
+        return False
+    if key == "hints":
+        return all(isinstance(h, str) for h in value)
+    for item in value:
+        ItemFinding.from_dict(item)
+    return True
 
 
 _CRITERION_OUTCOMES = frozenset({"pass", "fail", "not_applicable", "unknown"})

@@ -141,9 +141,8 @@ def test_verify_names_what_changed(dated: Path, tmp_path: Path) -> None:
     # A tampered result: the outcome of one criterion of the first record.
     results = out.read_text("utf-8").splitlines()
     first = json.loads(results[0], parse_float=Decimal)
-    first["findings"][0]["outcome"] = (
-        "fail" if first["findings"][0]["outcome"] != "fail" else "pass"
-    )
+    was = first["outcomes"]["income_source"]
+    first["outcomes"]["income_source"] = "fail" if was != "fail" else "pass"
     tampered = tmp_path / "tampered.jsonl"
     tampered.write_text(
         "\n".join([dumps(first), *results[1:]]) + "\n",
@@ -155,9 +154,8 @@ def test_verify_names_what_changed(dated: Path, tmp_path: Path) -> None:
     assert head.endswith(
         ": 结果不同: 共 1 处不同; 重新评估判定仍为" + OUTCOME_LABELS[first["outcome"]]
     )
-    assert detail == "    findings[0].outcome: 原为 " + (
-        json.dumps(first["findings"][0]["outcome"]) + ", 现为 " +
-        json.dumps(json.loads(results[0])["findings"][0]["outcome"])
+    assert detail == "    outcomes.income_source: 原为 " + (
+        json.dumps(first["outcomes"]["income_source"]) + ", 现为 " + json.dumps(was)
     )  # fmt: skip
     # A tampered decision comes first, before the findings it rests on.
     first["outcome"] = "pass" if first["outcome"] != "pass" else "fail"

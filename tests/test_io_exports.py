@@ -347,8 +347,7 @@ def test_village_table_evaluates_like_its_records(tmp_path: Path) -> None:
         out = []
         for line in text.splitlines():
             r = json.loads(line)
-            found = {f["criterion"]: f["outcome"] for f in r["findings"]}
-            out.append((r["record_id"], r["outcome"], found))
+            out.append((r["record_id"], r["outcome"], r["outcomes"]))
         return out
 
     assert outcomes(from_table) == outcomes(from_records)

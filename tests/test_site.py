@@ -59,7 +59,7 @@ class _Page(HTMLParser):
 
 
 def _write_results(path: Path, results: list[fr.Result], *, brief: bool = False) -> None:
-    """The lines as ``evaluate`` writes them: lean (format 2), or brief."""
+    """The lines as ``evaluate`` writes them: lean (format 3), or brief."""
     lines = [r.to_json(findings=False if brief else "lean") for r in results]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -345,8 +345,8 @@ def test_the_results_page_lists_the_criteria_that_failed_most(
     fails: Counter[str] = Counter()
     for line in results[0].read_text(encoding="utf-8").splitlines():
         if line.startswith('{"as_of"'):
-            for f in json.loads(line)["findings"]:
-                fails[f["criterion"]] += f["outcome"] == "fail"
+            for criterion, outcome in json.loads(line)["outcomes"].items():
+                fails[criterion] += outcome == "fail"
     page = _text(files, "results/households-results.html")
     section = page[page.index("未达标最多的指标") :]
     listed = re.findall(r"<br><code>(\w+)</code></td><td class=\"num\">(\d+)</td>", section)
@@ -376,7 +376,7 @@ def test_results_of_rules_not_in_the_library_say_so(
     page = site_files(bundled, path)["results/old.html"].decode()
     assert "本规则库中没有产生这些结果的版本" in page
     # a lean line whose rules are missing is still counted; its criteria go by their ids
-    assert first["format"] == 2
+    assert first["format"] == 3
     assert "共 1 行" in page
 
 
