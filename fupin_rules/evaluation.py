@@ -190,7 +190,7 @@ class _Judged:
     (:class:`~fupin_rules.results.Deferred`): one object per result, where closures would
     be several for the garbage collector to scan in every result kept in memory."""
 
-    __slots__ = ("codes", "ctx", "env", "failed", "fast", "rs")
+    __slots__ = ("codes", "ctx", "env", "failed", "fast", "rs", "unknown_built")
 
     def __init__(
         self,
@@ -203,12 +203,17 @@ class _Judged:
     ) -> None:
         self.rs, self.ctx, self.fast = rs, ctx, fast
         self.env, self.codes, self.failed = env, codes, failed
+        self.unknown_built: tuple[Finding, ...] | None = None
+        """:meth:`unknown`, once built: an undecided record's reasons and its lean line
+        both need them."""
 
     def findings(self) -> tuple[Finding, ...]:
         return self._findings(only_unknown=False)
 
     def unknown(self) -> tuple[Finding, ...]:
-        return self._findings(only_unknown=True)
+        if self.unknown_built is None:
+            self.unknown_built = self._findings(only_unknown=True)
+        return self.unknown_built
 
     def _findings(self, *, only_unknown: bool) -> tuple[Finding, ...]:
         """The findings (pass, fail and not applicable written here; unknown and per-item
@@ -267,7 +272,7 @@ class _Judged:
                 outcomes[c.id] = CRITERION_OUTCOMES[code]
             return data
         labels = ctx.labels
-        missing: dict[str, str] | None = None
+        unknown = None
         for (c, _, _, texts), names, code in zip(fast.criteria, fast.lean, codes, strict=True):
             if code < UNKNOWN:
                 outcomes[c.id] = CRITERION_OUTCOMES[code]
@@ -279,9 +284,9 @@ class _Judged:
                     if given:
                         data.setdefault("hints", {})[c.id] = list(given)
                 continue
-            if missing is None:
-                missing = _missing(rs, ctx, env, self.failed)
-            part = ctx.legend(rs).part(_finding(rs, c, env, missing, ctx))
+            if unknown is None:
+                unknown = iter(self.unknown())
+            part = ctx.legend(rs).part(next(unknown))
             outcomes[c.id] = part["outcome"]
             if "label" in part:
                 data.setdefault("findings", {})[c.id] = part
