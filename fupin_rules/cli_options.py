@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from .errors import UsageError
 from .io.files import atomic_output
 from .io.inputs import Rows, input_kind
+from .io.jsonl import Span
 from .io.parquet import parquet_rows
 from .library import Library, load_library
 from .progress import SILENT, Meter, is_terminal, meter
@@ -275,10 +276,13 @@ _SAMPLE = 4096
 
 def unit_size(unit: Any) -> int:
     """What a unit of work counts for on an :func:`input_meter`: a Parquet batch its rows; a
-    block of JSON Lines the UTF-8 bytes it was read from (its length where it is ASCII, else
-    estimated from its first characters, so that the block is not encoded again)."""
+    span of a JSON Lines file its bytes; a block of JSON Lines the UTF-8 bytes it was read
+    from (its length where it is ASCII, else estimated from its first characters, so that the
+    block is not encoded again)."""
     if isinstance(unit, Rows):
         return int(unit.batch.num_rows)
+    if isinstance(unit, Span):
+        return unit.length
     text: str = unit[2]
     if text.isascii():
         return len(text)

@@ -1,12 +1,13 @@
 """Evaluating JSON Lines on several cores (``fupin-rules evaluate --jobs N``).
 
-The main process reads the input in blocks of whole lines (decoding them as UTF-8 and
-counting lines, both in C) and hands the blocks out; worker processes split, parse, evaluate
-and serialise each block into a file; the main process appends those files to the output in
-input order, inside the kernel. One job runs the same blocks through the same code, so the
-output bytes are those of one job: the same line reading (UTF-8 with an optional BOM, blank
-lines skipped, line numbers counted the same way), the same parser, the same evaluator and the
-same serialiser run on every line, only in another process.
+The main process reads the input in blocks of whole lines (finding and counting the lines, in
+C) and hands them out: a regular file's by place (:class:`~fupin_rules.io.jsonl.Span`, which
+each worker reads and decodes itself), standard input's as decoded text; worker processes
+split, parse, evaluate and serialise each block into a file; the main process appends those
+files to the output in input order, inside the kernel. One job runs the same blocks through the
+same code, so the output bytes are those of one job: the same line reading (UTF-8 with an
+optional BOM, blank lines skipped, line numbers counted the same way), the same parser, the
+same evaluator and the same serialiser run on every line, only in another process.
 
 Rule sets are not pickled: each worker receives a :class:`RuleSetSpec` (where the rule files
 are, which standard, version, date and parameter overrides, and the fingerprint expected) and
@@ -556,7 +557,9 @@ def evaluate_parallel(
         msg = f"--jobs 须为非负整数, 得到 {jobs}"
         raise UsageError(msg)
     jobs = jobs or available_cpus()
-    work = units(inputs, block_bytes=block_bytes, chunk_lines=chunk_lines)
+    # With workers, a regular file's lines go out by place: each worker reads and decodes
+    # its own, and the parent only finds and counts them.
+    work = units(inputs, block_bytes=block_bytes, chunk_lines=chunk_lines, spans=jobs > 1)
     tally = Tally()
     if jobs == 1:
         rs = spec.resolve()

@@ -18,6 +18,8 @@ Every record read this way is then checked by its rule set's record schema
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -32,8 +34,11 @@ from .jsonl import (
     Block,
     InputRecord,
     Line,
+    Span,
     block_lines,
     blocks_of,
+    decoded,
+    line_count,
     lines_of,
     read_jsonl,
 )
@@ -145,16 +150,24 @@ class Rows:
     batch: Any
 
 
-Unit = Block | Rows
+Unit = Block | Span | Rows
 """What one job evaluates at a time: a block of JSON Lines text (decoded and numbered by the
-parent, split into lines by the job), or Parquet rows."""
+parent, split into lines by the job), the place of such lines in a file (read and decoded by
+the job), or Parquet rows."""
 
 
 def units(
-    paths: Sequence[str], *, block_bytes: int = BLOCK_BYTES, chunk_lines: int = CHUNK_LINES
+    paths: Sequence[str],
+    *,
+    block_bytes: int = BLOCK_BYTES,
+    chunk_lines: int = CHUNK_LINES,
+    spans: bool = False,
 ) -> Iterator[Unit]:
     """The inputs as :func:`read_inputs` reads them, in units of work: blocks of about
-    ``block_bytes`` of whole JSON lines, batches of ``chunk_lines`` Parquet rows."""
+    ``block_bytes`` of whole JSON lines, batches of ``chunk_lines`` Parquet rows. ``spans``:
+    the lines of a regular file as :class:`~fupin_rules.io.jsonl.Span` objects, for a job in
+    another process to read itself (what ``--jobs`` hands out: the parent then only finds and
+    counts the lines)."""
     paths = list(paths) or ["-"]
     check_inputs(paths)
     for p in paths:
@@ -166,20 +179,44 @@ def units(
                 yield Rows(p, start, batch)
         else:
             with open_input(p) as fh:
-                yield from reading(blocks_of(fh, p, block_bytes), p)
+                regular = spans and stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+                yield from reading(blocks_of(fh, p, block_bytes, spans=regular), p)
 
 
 def lines_of_unit(unit: Unit) -> Iterable[Line]:
     """The lines of a unit of work (a Parquet row's "line" is its record)."""
     if isinstance(unit, Rows):
         return [(src, record, None) for src, record in rows_of(unit.batch, unit.label, unit.start)]
+    if isinstance(unit, Span):
+        return (line for block in _span_blocks(unit) for line in lines_of(block))
     return lines_of(unit)
+
+
+def _span_blocks(span: Span) -> Iterator[Block]:
+    """The blocks of a span's lines, read from its file now. If the file no longer holds
+    those lines (changed or cut short since the parent counted them, or unreadable), each of
+    them is an error block, so that every line counted still gives one result."""
+    try:
+        with open(span.label, "rb") as fh:
+            fh.seek(span.offset)
+            data = fh.read(span.length)
+    except OSError as exc:
+        reason = f"文件在评估期间无法再读取: {exc.strerror or exc}"
+    else:
+        if len(data) == span.length and line_count(data) == span.lines:
+            yield from decoded(span.label, span.number, data)
+            return
+        reason = "文件在评估期间被改动, 这一行未能读取"
+    for i in range(span.lines):
+        yield (span.label, span.number + i, "", reason)
 
 
 def lines_in_unit(unit: Unit) -> int:
     """How many lines (blank ones included) or rows of its input ``unit`` holds."""
     if isinstance(unit, Rows):
         return int(unit.batch.num_rows)
+    if isinstance(unit, Span):
+        return unit.lines
     return block_lines(unit)
 
 

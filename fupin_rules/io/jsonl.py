@@ -27,8 +27,11 @@ __all__ = [
     "NESTING",
     "InputRecord",
     "LineParser",
+    "Span",
     "atomic_output",
     "block_lines",
+    "decoded",
+    "line_count",
     "nesting",
     "parse_json_record",
     "raw_lines_of",
@@ -268,6 +271,22 @@ of the stream came before them; or, for one line that cannot be read (bytes that
 UTF-8, a line over :data:`MAX_LINE` characters), empty text and the reason: that line gets
 the next number, and the stream goes on after it."""
 
+
+@attrs.frozen
+class Span:
+    """Whole lines of a regular file by where they are: ``length`` bytes from ``offset``,
+    ``lines`` lines after the file's first ``number``. What the parent of ``--jobs`` hands a
+    worker, which reads and decodes them itself (:func:`fupin_rules.io.inputs.lines_of_unit`),
+    so that the parent neither decodes nor sends the text."""
+
+    label: str
+    """The file's path, as given."""
+    number: int
+    offset: int
+    length: int
+    lines: int
+
+
 Line = tuple[str, Any, str | None]
 """``(source, text, error)``: one raw line to parse, labelled ``file:line``, or the reason
 it could not be read (``text`` None). :func:`fupin_rules.parallel.raw_lines` also carries
@@ -276,8 +295,10 @@ Parquet rows, already records, in ``text``."""
 _BOM = "\ufeff"
 
 
-def blocks_of(fh: IO[str] | IO[bytes], label: str, size: int = BLOCK_BYTES) -> Iterator[Block]:
-    """The text of a JSON Lines stream in blocks of whole lines.
+def blocks_of(
+    fh: IO[str] | IO[bytes], label: str, size: int = BLOCK_BYTES, *, spans: bool = False
+) -> Iterator[Any]:
+    """The text of a JSON Lines stream in blocks of whole lines (:data:`Block`).
 
     Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r``. A binary stream is decoded as UTF-8
     after a leading BOM, a block at a time; only a block that does not decode is split into
@@ -286,6 +307,10 @@ def blocks_of(fh: IO[str] | IO[bytes], label: str, size: int = BLOCK_BYTES) -> I
     block too. A text stream that fails to decode cannot be read further (its decoder has
     failed): an error block says so and the stream ends. The reading of ``fupin-rules
     evaluate`` (one job or many) and of :func:`read_jsonl`.
+
+    ``spans``: ``fh`` is a regular file opened for bytes, and its whole lines come as
+    :class:`Span` objects instead of decoded blocks (the error blocks of lines too long stay
+    blocks); they are the same lines, numbered the same, once read.
     """
     number = 0
     pending: list[Any] = []  # the start of a line that has not ended yet
@@ -338,7 +363,12 @@ def blocks_of(fh: IO[str] | IO[bytes], label: str, size: int = BLOCK_BYTES) -> I
         piece = head[:0].join([*pending, head]) if pending else head
         pending = [data[cut:]] if data and cut < len(data) else []
         held = len(pending[0]) if pending else 0
-        if piece:
+        if piece and spans and isinstance(piece, bytes):
+            end = fh.tell() - (len(data) - cut)  # data ends where the file has been read to
+            lines = _count(piece)
+            yield Span(label, number, end - len(piece), len(piece), lines)
+            number += lines
+        elif piece:
             for block in _decoded(label, number, piece):
                 yield block
                 number += block_lines(block)
@@ -454,13 +484,14 @@ def _first_end(data: str | bytes) -> int:
     return i + 2 if i == pair else i + 1
 
 
-def _count(text: str) -> int:
-    """How many lines ``text`` holds or starts."""
-    if "\r" not in text:  # the usual case: a quarter of the time of counting "\r\n" too
-        ends = text.count("\n")
+def _count(text: Any) -> int:
+    """How many lines ``text`` (str, or UTF-8 bytes: the same line ends) holds or starts."""
+    nl, cr, pair = ("\n", "\r", "\r\n") if isinstance(text, str) else (b"\n", b"\r", b"\r\n")
+    if cr not in text:  # the usual case: a quarter of the time of counting "\r\n" too
+        ends = text.count(nl)
     else:
-        ends = text.count("\n") + text.count("\r") - text.count("\r\n")
-    return ends + (1 if text and text[-1] not in "\r\n" else 0)
+        ends = text.count(nl) + text.count(cr) - text.count(pair)
+    return int(ends) + (1 if text and text[-1:] not in (nl, cr) else 0)
 
 
 def block_lines(block: Block) -> int:
@@ -543,3 +574,14 @@ def utf8_json(text: str) -> str:
     U+FFFD; a pair of surrogates is read as the one character it encodes.)
     """
     return escape_lone_surrogates(text)
+
+
+def decoded(label: str, number: int, data: bytes) -> Iterator[Block]:
+    """The blocks of ``data``, whole lines of UTF-8 bytes after line ``number`` of
+    ``label``, as :func:`blocks_of` gives them (a line that is not UTF-8 an error block)."""
+    return _decoded(label, number, data)
+
+
+def line_count(data: bytes) -> int:
+    """How many lines ``data`` holds or starts (line ends ``\n``, ``\r\n``, ``\r``)."""
+    return _count(data)
