@@ -46,7 +46,7 @@ class Difference:
     """One place where the stored result and the result now differ."""
 
     path: str
-    """Where, e.g. ``findings[8].outcome``."""
+    """Where, e.g. ``outcomes.income_source`` (a lean line) or ``findings[8].outcome``."""
     stored: Any
     now: Any
 
