@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import TextIO
 
 from ._canonical import dumps
-from .cli_options import add_rules, library_of, table_options
+from .cli_options import add_rules, library_of, read_with_progress, table_options
 from .dated import DatedEvaluator
 from .errors import UsageError
 from .io.commands import table_reader
@@ -129,7 +129,8 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             reader = table_reader(args, lib, lib.get(rid))
         if args.as_of_field:
             dated = DatedEvaluator(lib, rid, args.as_of_field, default=args.as_of)
-    items = read_inputs([args.input], tables=reader)
+    read = read_inputs([args.input], tables=reader)
+    items = read_with_progress(args, err, read, "核对", tables=reader, out=out)
     counts: Counter[str] = Counter()
     for verdict in verify(lib, _stored(args.results), items, dated=dated):
         counts[verdict.status] += 1

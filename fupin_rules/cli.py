@@ -31,6 +31,7 @@ from .cli_options import (
     library_of,
     output_kind,
     output_stream,
+    read_with_progress,
     reporting,
     table_options,
 )
@@ -323,7 +324,8 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rs = _ruleset(args, lib)
     shown = 0
     reader = _table_reader(args, lib, rs) if _spreadsheets([args.input]) else None
-    for _item, result in evaluate_items(rs, read_inputs([args.input], tables=reader)):
+    read = read_with_progress(args, err, read_inputs([args.input], tables=reader), out=out)
+    for _item, result in evaluate_items(rs, read):
         if args.id is not None and result.record_id != args.id:
             continue
         if shown:

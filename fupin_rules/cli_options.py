@@ -223,13 +223,15 @@ def read_with_progress(
     label: str = "读取",
     *,
     tables: TableReader | None = None,
+    out: TextIO | None = None,
 ) -> Iterator[T]:
-    """``items`` (records being read), counted on a meter of ``label`` (see :func:`meter_of`)
-    that is cleared when they end. The tables ``tables`` reads meanwhile (``items`` made by
+    """``items`` (records being read), counted on a meter of ``label`` (see :func:`meter_of`;
+    ``out``: where the command writes as it goes, no line drawn if it is the terminal) that is
+    cleared when they end. The tables ``tables`` reads meanwhile (``items`` made by
     :func:`~fupin_rules.io.inputs.read_inputs` with it) show their rows on the same line as
     they are read and grouped, before their first record comes out
     (:meth:`~fupin_rules.io.tables.TableReader.reporting`)."""
-    with meter_of(args, err, label) as shown, reporting(tables, shown):
+    with meter_of(args, err, label, out=out) as shown, reporting(tables, shown):
         yield from shown.track(items)
 
 

@@ -397,3 +397,33 @@ def test_commands_show_the_rows_of_a_table_as_they_are_read(
                 assert "行/秒" not in shown
                 assert "\r" not in shown.replace("\r\n", "\n")
         assert len(outputs) == 1
+
+
+def test_verify_and_explain_show_their_reading_off_the_terminal_output(
+    data: Path, tmp_path: Path
+) -> None:
+    """``verify`` (its output sent elsewhere) draws 核对 with a rate on a terminal, and
+    ``explain`` its reading; nothing on a pipe; the same exit code either way."""
+    results = tmp_path / "r.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "fupin_rules.cli", *EVALUATE, str(data), "-o", str(results)],
+        capture_output=True,
+    )
+    assert done.returncode == 0, done.stderr
+    verify = ["verify", str(results), str(data)]
+    explain = ["explain", "-s", "gx.household.exit", "--as-of", "2018-11-20", "--limit", "1200"]
+    runs = [
+        (_Run(verify, terminal=True), _Run(verify, terminal=False), "核对"),
+        (
+            _Run([*explain, str(data)], terminal=True),
+            _Run([*explain, str(data)], terminal=False),
+            "读取",
+        ),
+    ]
+    for tty, pipe, label in runs:
+        (tty_code, shown), (pipe_code, piped) = tty.result(), pipe.result()
+        assert tty_code == pipe_code
+        assert label in shown
+        assert "条/秒" in shown
+        assert "条/秒" not in piped
+        assert "\r" not in piped.replace("\r\n", "\n")
