@@ -33,6 +33,7 @@ from .errors import EvaluationError
 from .hints import hints, label_of
 from .language import Expression
 from .language.limits import DECIMALS
+from .lean import OWN_PARTS
 from .model import Criterion, Derived, Finding, ItemFinding, Result, RuleSet
 from .plan import NOT_APPLIES
 from .results import Deferred
@@ -296,7 +297,7 @@ class _Judged:
                 a, b = written.get(n), values.get(n)
                 if a is not b and (type(a) is not type(b) or a != b):
                     return None
-            for key, plural in (("message", "messages"), ("hints", "hints"), ("items", "items")):
+            for key, plural in OWN_PARTS.items():
                 if key in part:
                     data.setdefault(plural, {})[c.id] = part[key]
         return data

@@ -34,7 +34,7 @@ import attrs
 from ._frozen import freeze, thaw
 from .findings import Finding, ItemFinding, ParameterUse
 
-__all__ = ["FORMAT", "PARTS", "Legend", "LegendEntry"]
+__all__ = ["FORMAT", "OWN_PARTS", "PARTS", "Legend", "LegendEntry"]
 
 FORMAT = 3
 """The ``format`` of a lean line (a line without ``format`` is a long one, format 1; format 2,
@@ -163,9 +163,9 @@ class Legend:
                 was = seen.setdefault(n, value)
                 if was is not value and not _same(was, value):
                     return None
-            for key in ("message", "hints", "items"):
+            for key, plural in OWN_PARTS.items():
                 if key in part:
-                    extra.setdefault(_PLURAL[key], {})[c] = part[key]
+                    extra.setdefault(plural, {})[c] = part[key]
         data: dict[str, Any] = {
             "outcomes": outcomes,
             "values": {n: v for n, v in seen.items() if v is not _ABSENT},
@@ -293,8 +293,9 @@ class Legend:
 _ABSENT = object()
 """A value a finding does not have (null in the long form), in :meth:`Legend.merge`."""
 
-_PLURAL = MappingProxyType({"message": "messages", "hints": "hints", "items": "items"})
-"""Where a lean line keeps each of a finding's own parts, by criterion."""
+OWN_PARTS = MappingProxyType({"message": "messages", "hints": "hints", "items": "items"})
+"""A finding's own parts (the keys of :meth:`Legend.part`) and where a lean line keeps each,
+by criterion."""
 
 _NOTED = frozenset({"pass", "fail"})
 """The outcomes whose message an unconfirmed criterion's note ends (:attr:`LegendEntry.note`)."""
