@@ -178,14 +178,21 @@ class Result:
         return tuple((f.criterion, f.outcome) for f in self.findings)
 
     def __eq__(self, other: object) -> bool:
+        # Results are equal when their long forms are; one read from a lean line without its
+        # rules has no long form, and is compared by its lean line.
         if not isinstance(other, Result):
             return NotImplemented
+        if self._unresolved() or other._unresolved():
+            return self.to_json(findings="lean") == other.to_json(findings="lean")
         return self.to_dict() == other.to_dict()
+
+    def _unresolved(self) -> bool:
+        return self._lean is not None and self._legend is None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled with its findings built, so a result can cross process boundaries; a lean
         # result read without its rules keeps its lean findings.
-        unresolved = self._lean is not None and self._legend is None
+        unresolved = self._unresolved()
         fields = {
             "outcome": self.outcome,
             "ruleset": self.ruleset,
@@ -206,7 +213,8 @@ class Result:
         return (_result, (fields,))
 
     def __hash__(self) -> int:
-        return hash(self.to_json())
+        # The brief line: the same for results equal either way (it is part of both forms).
+        return hash(self.to_json(findings=False))
 
     @property
     def failed(self) -> tuple[Finding, ...]:

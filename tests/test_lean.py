@@ -294,3 +294,18 @@ def test_a_tampered_lean_line_is_refused_or_read(
     except ValueError:
         return
     assert tuple((f.criterion, f.outcome) for f in findings) == result.outcomes
+
+
+def test_lean_results_read_without_their_rules_compare_and_hash(bundled: fr.Library) -> None:
+    """Read without the library, a lean result has no long form: it compares by its lean line,
+    hashes like the resolved result of the same line, and can be kept in a set."""
+    rs = bundled.get("gx.household.exit", as_of="2018-11-20")
+    first, second = (rs.evaluate(r, source=f"h:{i}") for i, r in enumerate(HOUSEHOLDS[:2]))
+    line = first.to_json(findings="lean")
+    alone, again = fr.Result.from_json(line), fr.Result.from_json(line)
+    other = fr.Result.from_json(second.to_json(findings="lean"))
+    assert alone == again
+    assert alone != other
+    assert alone == first
+    assert hash(alone) == hash(first) == hash(fr.Result.from_json(line, library=bundled))
+    assert len({alone, again, other, first}) == 2
