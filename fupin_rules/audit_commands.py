@@ -29,7 +29,7 @@ from .library import Library
 from .results import Result
 from .verify import STATUS_LABELS, verify
 
-__all__ = ["LogSpool", "register"]
+__all__ = ["LogSpool", "explain_results", "register"]
 
 _VERIFY_EPILOG = """\
 示例:
@@ -146,6 +146,36 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     parts = "、".join(f"{STATUS_LABELS[s]} {counts[s]}" for s in STATUS_LABELS if counts[s])
     err.write(f"核对 {total} 条结果: {parts or '无'}\n")
     return 0 if counts["identical"] == total else 1
+
+
+def explain_results(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``fupin-rules explain --results FILE``: stored results explained by the rules their
+    fingerprints name (``--rules`` for versions the bundled library no longer holds), without
+    evaluating anything again; ``--id`` and ``--limit`` choose them as for records."""
+    from .explain import explain_stored
+
+    lib = _library(args)
+    shown = skipped = 0
+    for number, line in enumerate(_stored(args.results), start=1):
+        try:
+            result = Result.from_json(line, library=lib)
+            if args.id is not None and result.record_id != args.id:
+                continue
+            text = explain_stored(result, lib.rules_of(result), only_failed=args.only_failed)
+        except (ValueError, KeyError, TypeError) as exc:
+            err.write(f"跳过 {args.results} 第 {number} 行: 不是 fupin-rules 的结果 ({exc})\n")
+            skipped += 1
+            continue
+        if shown:
+            out.write("\n")
+        out.write(text)
+        shown += 1
+        if args.id is None and shown >= args.limit:
+            break
+    if args.id is not None and not shown:
+        msg = f"{args.results} 中没有编号为 {args.id!r} 的结果"
+        raise UsageError(msg)
+    return 1 if skipped else 0
 
 
 def register(sub: object, command: Callable[..., argparse.ArgumentParser]) -> None:

@@ -116,9 +116,9 @@ def _spreadsheets(paths: Sequence[str]) -> bool:
     return any(input_kind(p) == "table" for p in paths)
 
 
-def _add_selection(p: argparse.ArgumentParser) -> None:
+def _add_selection(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     p.add_argument(
-        "--standard", "-s", required=True, metavar="ID", help="标准编号, 如 gx.household.exit"
+        "--standard", "-s", required=required, metavar="ID", help="标准编号, 如 gx.household.exit"
     )
     p.add_argument("--as-of", metavar="DATE", help="评估日期 YYYY-MM-DD: 选用当日施行的版本和参数")
     p.add_argument(
@@ -320,6 +320,16 @@ def _evaluate_summary(
 def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .explain import evaluate_items, explain_text
 
+    if args.results is not None:
+        if args.input is not None or args.standard is not None:
+            msg = "--results 说明保存的结果, 不能与 INPUT 或 --standard 同用"
+            raise UsageError(msg)
+        from .audit_commands import explain_results
+
+        return explain_results(args, out, err)
+    if args.input is None or args.standard is None:
+        msg = "缺少必需的参数: " + ("--standard/-s" if args.input else "INPUT")
+        raise UsageError(msg + " (或用 --results 说明保存的结果)")
     lib = _library(args)
     rs = _ruleset(args, lib)
     shown = 0
@@ -461,13 +471,23 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command(
         "explain",
         _cmd_explain,
-        "以中文逐项说明记录的评估结果",
+        "以中文逐项说明记录的评估结果, 或保存的结果 (--results)",
         "示例:\n"
-        "  fupin-rules explain -s gx.household.exit --as-of 2018-11-20 --id 450100000001 h.jsonl",
+        "  fupin-rules explain -s gx.household.exit --as-of 2018-11-20 --id 450100000001 h.jsonl\n"
+        "  fupin-rules explain --results r.jsonl --id 450100000001\n\n"
+        "--results 按每行结果记下的版本和指纹找到产生它的规则 (旧版本用 --rules 给出),"
+        " 不重新评估;\n"
+        "精简行 (evaluate 默认写出的) 逐项说明, --brief 的结果和决策日志列出各指标的结论。",
     )
-    _add_selection(p)
+    _add_selection(p, required=False)
     p.add_argument(
-        "input", metavar="INPUT", help="JSON Lines、.parquet 或表格文件, 或 - 表示标准输入"
+        "input",
+        metavar="INPUT",
+        nargs="?",
+        help="JSON Lines、.parquet 或表格文件, 或 - 表示标准输入 (须同时给出 --standard)",
+    )
+    p.add_argument(
+        "--results", metavar="FILE", help="说明 evaluate 保存的结果 (JSON Lines), 而不是记录"
     )
     table_options(p)
     p.add_argument("--id", metavar="RECORD_ID", help="只说明这一编号的记录")

@@ -12,7 +12,7 @@ from .io.jsonl import InputRecord
 from .model import Result, RuleSet
 from .results import Finding
 
-__all__ = ["evaluate_items", "explain_text"]
+__all__ = ["evaluate_items", "explain_stored", "explain_text"]
 
 _ALWAYS = "0001-01-01"
 """The start of a parameter written with one value (no date)."""
@@ -87,3 +87,33 @@ def _finding_lines(f: Finding, rs: RuleSet) -> list[str]:
         cited = "; ".join(p.sources) or "未注明来源"
         lines.append(f"      参数「{name}」{display(p.value)}{unit}{when}{star}: {cited}")
     return lines
+
+
+def explain_stored(result: Result, rs: RuleSet | None, *, only_failed: bool = False) -> str:
+    """:func:`explain_text` of a stored result (read back from a results file), by ``rs``, the
+    rules that produced it (None: not in the library). A result stored with criterion
+    outcomes only (``--brief``, a decision log) lists them with the criteria's labels; one
+    whose rules are not there says so, with what the line itself holds."""
+    if rs is not None and (bool(result.findings) or not result.outcomes):
+        return explain_text(result, rs, only_failed=only_failed)
+    who = result.record_id or "(无编号)"
+    lines = [f"记录 {who}  结论: {result.conclusion} ({result.outcome})"]
+    lines += [f"  原因: {reason}" for reason in result.reasons]
+    if rs is None:
+        lines.append(
+            f"  规则库中没有产生该结果的规则 {result.ruleset} (指纹 {result.fingerprint[:19]}…),"
+            " 无法逐项说明; 请用 --rules 给出该版本的规则文件"
+        )
+    else:
+        lines.append("  该结果只记有各指标的结论 (--brief 或决策日志); 逐项说明须重新评估原记录:")
+    known = {} if rs is None else {c.id: c.label for c in rs.criteria}
+    listed = [(c, o) for c, o in result.outcomes if not only_failed or o in _FAILING]
+    for criterion, outcome in listed:
+        label = f"{known[criterion]} ({criterion})" if criterion in known else criterion
+        lines.append(f"  {CRITERION_MARKS[outcome]} {label}: {CRITERION_LABELS[outcome]}")
+    if only_failed and not listed:
+        lines.append("没有未达标或无法判定的指标")
+    title = "" if rs is None else f"{rs.title} "
+    lines.append(f"来源 {result.source or '-'}  标准 {title}{result.ruleset}")
+    lines.append(f"评估日期 {result.as_of}  指纹 {result.fingerprint}")
+    return "\n".join(lines) + "\n"

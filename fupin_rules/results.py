@@ -470,11 +470,14 @@ class Result:
         legend = library.legend_of(result)
         if legend is None:
             return result
-        if lean is None:
+        if lean is not None:
+            legend.check(lean)
+            written = lean["outcomes"]
+        elif built == () and outcomes and set(outcomes) == set(legend.criteria):
+            written = outcomes  # a brief line
+        else:
             return attrs.evolve(result, legend=legend)
-        legend.check(lean)
         # In the rule set's order, as the evaluation gives them (the line sorts its keys).
-        written = lean["outcomes"]
         ordered = tuple((c, written[c]) for c in legend.criteria if c in written)
         return attrs.evolve(result, legend=legend, outcomes=ordered)
 
