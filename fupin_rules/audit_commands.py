@@ -22,6 +22,7 @@ from ._canonical import dumps
 from .cli_options import add_rules, library_of, read_with_progress, table_options
 from .dated import DatedEvaluator
 from .errors import UsageError
+from .explain import explain_stored
 from .io.commands import table_reader
 from .io.decision_log import DecisionLog, read_log
 from .io.inputs import input_kind, read_inputs
@@ -152,8 +153,6 @@ def explain_results(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``fupin-rules explain --results FILE``: stored results explained by the rules their
     fingerprints name (``--rules`` for versions the bundled library no longer holds), without
     evaluating anything again; ``--id`` and ``--limit`` choose them as for records."""
-    from .explain import explain_stored
-
     lib = _library(args)
     shown = skipped = 0
     for number, line in enumerate(_stored(args.results), start=1):
