@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -107,6 +108,16 @@ def _stored(path: str) -> Iterator[str]:
     return read_log(path)
 
 
+def _standard_input() -> Iterator[str]:
+    """The non-blank lines of standard input, as UTF-8 (bytes that are not stay as they are,
+    as in :func:`~fupin_rules.io.decision_log.read_log`, and make their line unreadable)."""
+    raw = getattr(sys.stdin, "buffer", None)
+    for line in raw if raw is not None else sys.stdin:
+        text = line.decode("utf-8", "surrogateescape") if isinstance(line, bytes) else line
+        if text.strip():
+            yield text
+
+
 def _standard(path: str) -> str:
     """The standard the first stored result names."""
     first = next(_stored(path), None)
@@ -155,7 +166,8 @@ def explain_results(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     evaluating anything again; ``--id`` and ``--limit`` choose them as for records."""
     lib = _library(args)
     shown = skipped = 0
-    for number, line in enumerate(_stored(args.results), start=1):
+    lines = _standard_input() if args.results == "-" else _stored(args.results)
+    for number, line in enumerate(lines, start=1):
         try:
             result = Result.from_json(line, library=lib)
             if args.id is not None and result.record_id != args.id:

@@ -487,7 +487,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         help="JSON Lines、.parquet 或表格文件, 或 - 表示标准输入 (须同时给出 --standard)",
     )
     p.add_argument(
-        "--results", metavar="FILE", help="说明 evaluate 保存的结果 (JSON Lines), 而不是记录"
+        "--results",
+        metavar="FILE",
+        help="说明 evaluate 保存的结果 (JSON Lines; - 表示标准输入), 而不是记录",
     )
     table_options(p)
     p.add_argument("--id", metavar="RECORD_ID", help="只说明这一编号的记录")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,17 @@ def test_results_and_records_are_not_explained_together(records: Path) -> None:
     code, _, err = run("explain", "--results", str(results), "--id", "没有这个")
     assert code == 2
     assert "没有编号为 '没有这个' 的结果" in err
+
+
+def test_stored_results_come_from_standard_input_too(
+    records: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--results -``: the lines picked out of a results file (grep) explained as they are."""
+    results = _evaluated(records)
+    lines = results.read_text("utf-8").splitlines()
+    picked = "\n".join(lines[3:5]) + "\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(picked.encode("utf-8"))))
+    code, text, _ = run("explain", "--results", "-", "--limit", "5")
+    assert code == 0
+    _, fresh, _ = run("explain", "--results", str(results), "--limit", "5")
+    assert text == "\n\n".join(fresh.split("\n\n")[3:5])
