@@ -23,7 +23,7 @@ from ._canonical import dumps
 from .cli_options import add_rules, library_of, read_with_progress, table_options
 from .dated import DatedEvaluator
 from .errors import UsageError
-from .explain import explain_stored
+from .explain import explain_stored, write_chosen
 from .io.commands import table_reader
 from .io.decision_log import DecisionLog, read_log
 from .io.inputs import input_kind, read_inputs
@@ -165,24 +165,24 @@ def explain_results(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     fingerprints name (``--rules`` for versions the bundled library no longer holds), without
     evaluating anything again; ``--id`` and ``--limit`` choose them as for records."""
     lib = _library(args)
-    shown = skipped = 0
-    lines = _standard_input() if args.results == "-" else _stored(args.results)
-    for number, line in enumerate(lines, start=1):
-        try:
-            result = Result.from_json(line, library=lib)
-            if args.id is not None and result.record_id != args.id:
-                continue
-            text = explain_stored(result, lib.rules_of(result), only_failed=args.only_failed)
-        except (ValueError, KeyError, TypeError) as exc:
-            err.write(f"跳过 {args.results} 第 {number} 行: 不是 fupin-rules 的结果 ({exc})\n")
-            skipped += 1
-            continue
-        if shown:
-            out.write("\n")
-        out.write(text)
-        shown += 1
-        if args.id is None and shown >= args.limit:
-            break
+    skipped: list[int] = []
+
+    def results() -> Iterator[Result]:
+        lines = _standard_input() if args.results == "-" else _stored(args.results)
+        for number, line in enumerate(lines, start=1):
+            try:
+                yield Result.from_json(line, library=lib)
+            except (ValueError, KeyError, TypeError) as exc:
+                err.write(f"跳过 {args.results} 第 {number} 行: 不是 fupin-rules 的结果 ({exc})\n")
+                skipped.append(number)
+
+    shown = write_chosen(
+        results(),
+        lambda result: explain_stored(result, lib.rules_of(result), only_failed=args.only_failed),
+        out,
+        record_id=args.id,
+        limit=args.limit,
+    )
     if args.id is not None and not shown:
         msg = f"{args.results} 中没有编号为 {args.id!r} 的结果"
         raise UsageError(msg)

@@ -318,7 +318,7 @@ def _evaluate_summary(
 
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .explain import evaluate_items, explain_text
+    from .explain import evaluate_items, explain_text, write_chosen
 
     if args.results is not None:
         if args.input is not None or args.standard is not None:
@@ -332,18 +332,15 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(msg + " (或用 --results 说明保存的结果)")
     lib = _library(args)
     rs = _ruleset(args, lib)
-    shown = 0
     reader = _table_reader(args, lib, rs) if _spreadsheets([args.input]) else None
     read = read_with_progress(args, err, read_inputs([args.input], tables=reader), out=out)
-    for _item, result in evaluate_items(rs, read):
-        if args.id is not None and result.record_id != args.id:
-            continue
-        if shown:
-            out.write("\n")
-        out.write(explain_text(result, rs, only_failed=args.only_failed))
-        shown += 1
-        if args.id is None and shown >= args.limit:
-            break
+    shown = write_chosen(
+        (result for _, result in evaluate_items(rs, read)),
+        lambda result: explain_text(result, rs, only_failed=args.only_failed),
+        out,
+        record_id=args.id,
+        limit=args.limit,
+    )
     if args.id is not None and not shown:
         msg = f"输入中没有编号为 {args.id!r} 的记录"
         raise UsageError(msg)

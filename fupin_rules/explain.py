@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TextIO
 
 from .context import UNCONFIRMED
 from .decision import CRITERION_LABELS, CRITERION_MARKS, SEVERITY_TAGS
@@ -12,7 +13,7 @@ from .io.jsonl import InputRecord
 from .model import Result, RuleSet
 from .results import Finding
 
-__all__ = ["evaluate_items", "explain_stored", "explain_text"]
+__all__ = ["evaluate_items", "explain_stored", "explain_text", "write_chosen"]
 
 _ALWAYS = "0001-01-01"
 """The start of a parameter written with one value (no date)."""
@@ -117,3 +118,27 @@ def explain_stored(result: Result, rs: RuleSet | None, *, only_failed: bool = Fa
     lines.append(f"来源 {result.source or '-'}  标准 {title}{result.ruleset}")
     lines.append(f"评估日期 {result.as_of}  指纹 {result.fingerprint}")
     return "\n".join(lines) + "\n"
+
+
+def write_chosen(
+    results: Iterable[Result],
+    explain: Callable[[Result], str],
+    out: TextIO,
+    *,
+    record_id: str | None,
+    limit: int,
+) -> int:
+    """Write the explanations ``explain`` gives of the results chosen (the one of
+    ``record_id``, else the first ``limit``), a blank line between them; how many there were.
+    Only those chosen are explained."""
+    shown = 0
+    for result in results:
+        if record_id is not None and result.record_id != record_id:
+            continue
+        if shown:
+            out.write("\n")
+        out.write(explain(result))
+        shown += 1
+        if record_id is None and shown >= limit:
+            break
+    return shown

@@ -444,6 +444,8 @@ class Result:
             built = None
         elif version == 1:
             built = tuple(Finding.from_dict(f) for f in findings) if findings is not None else ()
+            if outcomes is not None:  # a brief line
+                _check_outcomes(outcomes)
         else:
             msg = f"unknown result line format: {version!r}"
             if version == 2:
@@ -517,10 +519,7 @@ def _lean_parts(data: Mapping[str, Any]) -> dict[str, Any]:
             msg = f"a lean result line's {key!r} must be a JSON object"
             raise TypeError(msg)
         parts[key] = {k: exact(v) for k, v in value.items()}
-    for criterion, outcome in parts["outcomes"].items():
-        if outcome not in _CRITERION_OUTCOMES:
-            msg = f"not an outcome of {criterion!r}: {outcome!r}"
-            raise ValueError(msg)
+    _check_outcomes(parts["outcomes"])
     outcomes = parts["outcomes"]
     for key in PARTS[2:]:
         for criterion, value in parts.get(key, {}).items():
@@ -532,6 +531,17 @@ def _lean_parts(data: Mapping[str, Any]) -> dict[str, Any]:
                 msg = f"a lean result line's {key!r} of {criterion!r} is not what it must be"
                 raise ValueError(msg)
     return parts
+
+
+def _check_outcomes(outcomes: Any) -> None:
+    """Raise unless ``outcomes`` maps criterion ids to criterion outcomes."""
+    if not isinstance(outcomes, Mapping):
+        msg = "a result line's 'outcomes' must be a JSON object"
+        raise TypeError(msg)
+    for criterion, outcome in outcomes.items():
+        if not isinstance(criterion, str) or outcome not in _CRITERION_OUTCOMES:
+            msg = f"not an outcome of {criterion!r}: {outcome!r}"
+            raise ValueError(msg)
 
 
 def _part_ok(key: str, criterion: str, value: Any) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import fupin_rules as fr
 from fupin_rules.cli import main
 
 from .conftest import ROOT
@@ -115,3 +116,18 @@ def test_stored_results_come_from_standard_input_too(
     assert code == 0
     _, fresh, _ = run("explain", "--results", str(results), "--limit", "5")
     assert text == "\n\n".join(fresh.split("\n\n")[3:5])
+
+
+def test_a_brief_line_with_an_outcome_that_is_none_is_refused(records: Path) -> None:
+    """A stored brief line whose criterion outcome is not one (edited by hand) is no result:
+    reading it says so, and explain skips it with that message."""
+    results = _evaluated(records, "--brief")
+    first = json.loads(results.read_text("utf-8").splitlines()[0])
+    first["outcomes"]["housing"] = "maybe"
+    with pytest.raises(ValueError, match="not an outcome of 'housing'"):
+        fr.Result.from_dict(first)
+    edited = results.with_name("edited-brief.jsonl")
+    edited.write_text(json.dumps(first, ensure_ascii=False) + "\n", encoding="utf-8")
+    code, text, err = run("explain", "--results", str(edited))
+    assert (code, text) == (1, "")
+    assert "第 1 行: 不是 fupin-rules 的结果 (not an outcome of 'housing': 'maybe')" in err
