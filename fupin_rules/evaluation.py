@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -260,47 +260,58 @@ class _Judged:
     def lean(self) -> dict[str, Any] | None:
         """The lean line's parts (:meth:`Legend.lean` of :meth:`findings`'s) written straight
         from the record's environment: messages only of failed criteria, nothing built for
-        one that passed or did not apply; an unknown or per-item criterion explained by the
-        reference code, whose values must be the environment's (None if they are not: the
-        findings are then built, and the legend says how they are written)."""
+        one that passed or did not apply. With an unknown or per-item criterion, explained by
+        the reference code, the parts of each criterion go through :meth:`Legend.merge`
+        (None if it cannot merge them: the findings are then built)."""
         rs, ctx, env, fast, codes = self.rs, self.ctx, self.env, self.fast, self.codes
+        if max(codes, default=0) >= UNKNOWN:
+            return ctx.legend(rs).merge(self._parts())
         get = env.get
-        values = {n: v for n in fast.lean_names if (v := get(n)) is not None}
-        outcomes: dict[str, str] = {}
-        data: dict[str, Any] = {"outcomes": outcomes, "values": values}
-        if _FAIL not in codes and max(codes, default=0) < UNKNOWN:
-            for (c, _, _, _), code in zip(fast.criteria, codes, strict=True):
-                outcomes[c.id] = CRITERION_OUTCOMES[code]
-            return data
-        labels = ctx.labels
-        unknown = None
-        for (c, _, _, texts), names, code in zip(fast.criteria, fast.lean, codes, strict=True):
-            if code < UNKNOWN:
-                outcomes[c.id] = CRITERION_OUTCOMES[code]
+        data: dict[str, Any] = {
+            "outcomes": {
+                c.id: CRITERION_OUTCOMES[code]
+                for (c, _, _, _), code in zip(fast.criteria, codes, strict=True)
+            },
+            "values": {n: v for n in fast.lean_names if (v := get(n)) is not None},
+        }
+        if _FAIL in codes:
+            for (c, _, _, texts), code in zip(fast.criteria, codes, strict=True):
                 if code == _FAIL:
-                    # Without the unconfirmed note: the legend's (Legend.part)
-                    message = texts[code].render({n: get(n) for n in c.used}, labels)
-                    data.setdefault("messages", {})[c.id] = message
-                    given = hints(rs, c, env)
-                    if given:
-                        data.setdefault("hints", {})[c.id] = list(given)
-                continue
-            if unknown is None:
-                unknown = iter(self.unknown())
-            part = ctx.legend(rs).part(next(unknown))
-            outcomes[c.id] = part["outcome"]
-            if "label" in part:
-                data.setdefault("findings", {})[c.id] = part
-                continue
-            written = part["values"]
-            for n in names:
-                a, b = written.get(n), values.get(n)
-                if a is not b and (type(a) is not type(b) or a != b):
-                    return None
-            for key, plural in OWN_PARTS.items():
-                if key in part:
-                    data.setdefault(plural, {})[c.id] = part[key]
+                    for key, value in self._failed(c, texts).items():
+                        data.setdefault(OWN_PARTS[key], {})[c.id] = value
         return data
+
+    def _parts(self) -> list[dict[str, Any]]:
+        """One :meth:`Legend.part` per criterion: from the environment where the plan judged
+        it, from the reference code's finding where it could not."""
+        legend, get = self.ctx.legend(self.rs), self.env.get
+        parts: list[dict[str, Any]] = []
+        unknown: Iterator[Finding] | None = None
+        for (c, _, _, texts), names, code in zip(
+            self.fast.criteria, self.fast.lean, self.codes, strict=True
+        ):
+            if code >= UNKNOWN:
+                if unknown is None:
+                    unknown = iter(self.unknown())
+                parts.append(legend.part(next(unknown)))
+                continue
+            part = {
+                "criterion": c.id,
+                "outcome": CRITERION_OUTCOMES[code],
+                "values": {n: v for n in names if (v := get(n)) is not None},
+            }
+            if code == _FAIL:
+                part.update(self._failed(c, texts))
+            parts.append(part)
+        return parts
+
+    def _failed(self, c: Criterion, texts: tuple[Any, ...]) -> dict[str, Any]:
+        """A failed criterion's own parts: its message, without the unconfirmed note (the
+        legend's, :meth:`Legend.part`), and its hints if it has any."""
+        env = self.env
+        message = texts[_FAIL].render({n: env.get(n) for n in c.used}, self.ctx.labels)
+        given = hints(self.rs, c, env)
+        return {"message": message, "hints": list(given)} if given else {"message": message}
 
 
 class Rebuilt:

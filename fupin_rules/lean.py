@@ -227,7 +227,8 @@ class Legend:
 
     def check(self, data: Mapping[str, Any]) -> None:
         """Raise ValueError unless the lean line's parts name exactly this rule set's
-        criteria (or none: a record refused before evaluation)."""
+        criteria (or none: a record refused before evaluation). Their shape is checked where
+        a line is read (:meth:`fupin_rules.results.Result.from_dict`)."""
         outcomes = data["outcomes"]
         if outcomes and set(outcomes) != set(self._by_id):
             unknown = sorted(set(outcomes) - set(self._by_id))
@@ -238,11 +239,6 @@ class Legend:
             if lacking:
                 msg += f": 缺少 {', '.join(lacking)}"
             raise ValueError(msg)
-        for key in PARTS[2:]:
-            stray = set(data.get(key, {})) - set(outcomes)
-            if stray:
-                msg = f"精简结果的 {key} 中有不在 outcomes 中的指标: {', '.join(sorted(stray))}"
-                raise ValueError(msg)
 
     def resolve(self, data: Mapping[str, Any]) -> tuple[Finding, ...]:
         """The findings of a lean line's :data:`PARTS` (numbers exact), in the rule set's
